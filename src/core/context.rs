@@ -1,0 +1,423 @@
+//! The context: one reactor, its process table and process list, and the dispatch of
+//! events to the host.
+//!
+//! Locking rule: the context lock is taken before any process's state lock, never after;
+//! and no lock of ours is held while host code runs. Work is gathered under the locks into
+//! a batch of [`Event`]s, the locks are released, and only then is the host called.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use mio::{Events, Interest, Poll, Token, Waker};
+use parking_lot::Mutex;
+
+use super::error::{Error, Result};
+use super::process::{ProcRef, State};
+use super::resolve::Resolver;
+use super::value::Value;
+
+/// The mio token of the cross-thread waker.
+pub(crate) const WAKER_TOKEN: Token = Token(usize::MAX);
+
+/// What the host does for netproc: run callbacks and make buffers. Implemented by each
+/// boundary layer (C, Emacs). Called only from the context's thread, with no lock held.
+pub trait Host {
+    /// Deliver output to a filter; `filter` is the process's filter value (nil = default).
+    fn filter(&mut self, process: &ProcRef, filter: &Value, data: &[u8]);
+    /// Report a status change to a sentinel (nil = default).
+    fn sentinel(&mut self, process: &ProcRef, sentinel: &Value, message: &str);
+    /// Report an accept (client given) or an accept failure (no client) to a log function.
+    fn log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, message: &str);
+    /// The name of a live buffer, or None when `buffer` is nil or dead.
+    fn buffer_name(&mut self, buffer: &Value) -> Option<Vec<u8>>;
+    /// `get-buffer-create`: the buffer called `name`, made if needed.
+    fn get_buffer_create(&mut self, name: &[u8]) -> Value;
+}
+
+/// Something the host must hear about, gathered under the lock and dispatched after.
+pub(crate) enum Event {
+    /// Bytes for the filter.
+    Output { process: ProcRef, data: Vec<u8> },
+    /// A sentinel message.
+    Status { process: ProcRef, message: String },
+    /// A server accepted a connection: make its buffer, log, then "open from".
+    Accept { server: ProcRef, client: ProcRef, host: String, client_id: String, wants_buffer: bool },
+    /// accept() failed.
+    AcceptFailed { server: ProcRef, errno: i32 },
+    /// Nothing to say; holds a process whose memory must be released outside the locks
+    /// (its drop may run host destructors).
+    Release(ProcRef),
+}
+
+/// Tunables a host may change.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The most bytes one read takes (Emacs's `read-process-output-max`).
+    pub read_max: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { read_max: 65536 }
+    }
+}
+
+/// A netproc context, shared between the host's thread and the waker.
+pub struct Shared {
+    pub(crate) core: Mutex<Core>,
+    waker: Arc<Waker>,
+    /// Set when a panic was caught: the state may be inconsistent, so refuse further work.
+    failed: AtomicBool,
+    /// How many host callbacks are running (poll and free are refused inside one).
+    callback_depth: AtomicUsize,
+}
+
+/// Everything behind the context lock.
+pub(crate) struct Core {
+    pub(crate) poll: Poll,
+    pub(crate) events: Events,
+    /// Registered sockets by mio token.
+    pub(crate) slots: Vec<Option<ProcRef>>,
+    free_slots: Vec<usize>,
+    /// `process-list`, oldest first (so reversed it is Emacs's newest-first order).
+    pub(crate) listed: BTreeMap<u64, ProcRef>,
+    pub(crate) names: HashMap<Vec<u8>, u64>,
+    /// Processes that may have input (or accepts) waiting, served round-robin.
+    pub(crate) ready: VecDeque<ProcRef>,
+    /// Events gathered but not yet dispatched.
+    pub(crate) pending: Vec<Event>,
+    pub(crate) resolver: Resolver,
+    pub(crate) lookups: HashMap<u64, ProcRef>,
+    pub(crate) next_serial: u64,
+    /// Session-wide count of accepted connections, for `<N>` client ids.
+    pub(crate) accept_count: u64,
+    pub(crate) settings: Settings,
+    pub(crate) read_buffer: Vec<u8>,
+    pub(crate) closed: bool,
+    pub(crate) me: Weak<Shared>,
+    /// Servers whose accepting is paused after a failure.
+    pub(crate) paused_servers: Vec<ProcRef>,
+}
+
+impl Shared {
+    /// A new context with its own reactor.
+    pub fn new() -> io::Result<Arc<Shared>> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER_TOKEN)?);
+        let notify_waker = waker.clone();
+        let resolver = Resolver::new(Arc::new(move || {
+            let _ = notify_waker.wake();
+        }));
+        Ok(Arc::new_cyclic(|me| Shared {
+            core: Mutex::new(Core {
+                poll,
+                events: Events::with_capacity(1024),
+                slots: Vec::new(),
+                free_slots: Vec::new(),
+                listed: BTreeMap::new(),
+                names: HashMap::new(),
+                ready: VecDeque::new(),
+                pending: Vec::new(),
+                resolver,
+                lookups: HashMap::new(),
+                next_serial: 1,
+                accept_count: 0,
+                settings: Settings::default(),
+                read_buffer: Vec::new(),
+                closed: false,
+                me: me.clone(),
+                paused_servers: Vec::new(),
+            }),
+            waker,
+            failed: AtomicBool::new(false),
+            callback_depth: AtomicUsize::new(0),
+        }))
+    }
+
+    /// Wake a thread blocked in [`Shared::poll`]. Any thread; wakeups coalesce.
+    pub fn wakeup(&self) -> io::Result<()> {
+        self.waker.wake()
+    }
+
+    /// The reactor's descriptor, readable when `poll` has work.
+    pub fn backend_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.core.lock().poll.as_raw_fd()
+    }
+
+    /// Mark the context unusable after a caught panic.
+    pub fn mark_failed(&self) {
+        self.failed.store(true, Ordering::Release);
+    }
+
+    /// Whether a panic was caught in this context.
+    pub fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// Whether a host callback of this context is running now.
+    pub fn in_callback(&self) -> bool {
+        self.callback_depth.load(Ordering::Acquire) > 0
+    }
+
+    /// Refuse work when the context failed or was shut down.
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        if self.has_failed() {
+            return Err(Error::msg("netproc context is unusable after an internal error"));
+        }
+        Ok(())
+    }
+
+    /// Change tunables.
+    pub fn update_settings(&self, update: impl FnOnce(&mut Settings)) {
+        update(&mut self.core.lock().settings);
+    }
+
+    /// Current tunables.
+    pub fn settings(&self) -> Settings {
+        self.core.lock().settings.clone()
+    }
+
+    /// How long the host may sleep before calling `poll`: Some(0) when work is waiting,
+    /// None when only socket activity (seen on the backend fd) can create work.
+    pub fn next_timeout(&self) -> Option<Duration> {
+        let core = self.core.lock();
+        core.next_timeout()
+    }
+
+    /// `process-list`: every process not yet removed, newest first.
+    pub fn process_list(&self) -> Vec<ProcRef> {
+        self.core.lock().listed.values().rev().cloned().collect()
+    }
+
+    /// `get-process` by name.
+    pub fn get_process(&self, name: &[u8]) -> Option<ProcRef> {
+        let core = self.core.lock();
+        core.names.get(name).and_then(|serial| core.listed.get(serial)).cloned()
+    }
+
+    /// Dispatch gathered events to the host. Returns how many callbacks ran.
+    pub(crate) fn dispatch(&self, events: Vec<Event>, host: &mut dyn Host) -> usize {
+        let mut calls = 0;
+        for event in events {
+            calls += self.dispatch_one(event, host);
+        }
+        calls
+    }
+
+    fn dispatch_one(&self, event: Event, host: &mut dyn Host) -> usize {
+        match event {
+            Event::Output { process, data } => {
+                let filter = {
+                    let mut state = process.state.lock();
+                    if state.deleted {
+                        return 0;
+                    }
+                    if state.stopped || state.filter.is_symbol("t") {
+                        // Read before the stop took effect: keep it for `continue-process`.
+                        state.held_input.push(data);
+                        return 0;
+                    }
+                    state.filter.clone()
+                };
+                self.call_host(|| host.filter(&process, &filter, &data));
+                1
+            }
+            Event::Status { process, message } => {
+                let sentinel = {
+                    let state = process.state.lock();
+                    if state.deleted {
+                        return 0;
+                    }
+                    state.sentinel.clone()
+                };
+                self.call_host(|| host.sentinel(&process, &sentinel, &message));
+                1
+            }
+            Event::Accept { server, client, host: peer, client_id, wants_buffer } => {
+                self.dispatch_accept(&server, &client, &peer, &client_id, wants_buffer, host)
+            }
+            Event::AcceptFailed { server, errno } => {
+                let log = server.state.lock().log.clone();
+                if log.is_nil() {
+                    return 0;
+                }
+                let message = super::process::messages::accept_failed(errno);
+                self.call_host(|| host.log(&server, &log, None, &message));
+                1
+            }
+            Event::Release(process) => {
+                drop(process);
+                0
+            }
+        }
+    }
+
+    fn dispatch_accept(
+        &self,
+        server: &ProcRef,
+        client: &ProcRef,
+        peer: &str,
+        client_id: &str,
+        wants_buffer: bool,
+        host: &mut dyn Host,
+    ) -> usize {
+        use super::process::messages;
+        let (server_buffer, log) = {
+            let state = server.state.lock();
+            (state.buffer.clone(), state.log.clone())
+        };
+        if wants_buffer {
+            // Emacs names the buffer after the server's live buffer, else the server's name;
+            // a server whose buffer is dead gets no client buffers at all.
+            let base = if server_buffer.is_nil() {
+                Some(server.name().to_vec())
+            } else {
+                self.call_host(|| host.buffer_name(&server_buffer))
+            };
+            if let Some(mut name) = base {
+                name.push(b' ');
+                name.extend_from_slice(client_id.as_bytes());
+                let buffer = self.call_host(|| host.get_buffer_create(&name));
+                client.state.lock().buffer = buffer;
+            }
+        }
+        let mut calls = 0;
+        if log.is_non_nil() {
+            let message = messages::accept_from(peer);
+            self.call_host(|| host.log(server, &log, Some(client), &message));
+            calls += 1;
+        }
+        let sentinel = {
+            let state = client.state.lock();
+            if state.deleted {
+                return calls;
+            }
+            state.sentinel.clone()
+        };
+        let message = messages::open_from(peer);
+        self.call_host(|| host.sentinel(client, &sentinel, &message));
+        calls + 1
+    }
+
+    /// Run host code, tracking that a callback is active.
+    pub(crate) fn call_host<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Depth<'a>(&'a AtomicUsize);
+        impl Drop for Depth<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.callback_depth.fetch_add(1, Ordering::AcqRel);
+        let _depth = Depth(&self.callback_depth);
+        f()
+    }
+}
+
+impl Core {
+    /// A fresh process serial number.
+    pub(crate) fn next_serial(&mut self) -> u64 {
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        serial
+    }
+
+    /// NAME, or NAME<1>, NAME<2>, … : the first that no listed process has.
+    pub(crate) fn unique_name(&self, base: &[u8]) -> Vec<u8> {
+        if !self.names.contains_key(base) {
+            return base.to_vec();
+        }
+        (1u64..)
+            .map(|n| {
+                let mut name = base.to_vec();
+                name.extend_from_slice(format!("<{n}>").as_bytes());
+                name
+            })
+            .find(|name| !self.names.contains_key(name))
+            .unwrap_or_default()
+    }
+
+    /// Put a process into `process-list`.
+    pub(crate) fn list(&mut self, process: &ProcRef, state: &mut State) {
+        state.listed = true;
+        self.names.insert(process.name().to_vec(), process.serial);
+        self.listed.insert(process.serial, process.clone());
+    }
+
+    /// Take a process out of `process-list`; its name is free again.
+    pub(crate) fn unlist(&mut self, process: &ProcRef, state: &mut State) {
+        if !state.listed {
+            return;
+        }
+        state.listed = false;
+        self.names.remove(process.name());
+        if let Some(entry) = self.listed.remove(&process.serial) {
+            self.pending.push(Event::Release(entry));
+        }
+    }
+
+    /// Register the process's socket with the reactor, for reading and writing.
+    pub(crate) fn register(&mut self, process: &ProcRef, state: &mut State) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let Some(socket) = state.socket.as_ref() else { return Ok(()) };
+        let slot = match self.free_slots.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        let fd = socket.as_raw_fd();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(err) =
+            self.poll.registry().register(&mut mio::unix::SourceFd(&fd), Token(slot), interest)
+        {
+            self.free_slots.push(slot);
+            return Err(err);
+        }
+        self.slots[slot] = Some(process.clone());
+        state.slot = Some(slot);
+        Ok(())
+    }
+
+    /// Close the socket: deregister it and free its slot.
+    pub(crate) fn close_socket(&mut self, state: &mut State) {
+        use std::os::fd::AsRawFd;
+        if let Some(socket) = state.socket.take() {
+            let fd = socket.as_raw_fd();
+            let _ = self.poll.registry().deregister(&mut mio::unix::SourceFd(&fd));
+            if state.abortive_close {
+                let _ = socket.set_linger(Some(Duration::ZERO));
+            }
+            drop(socket);
+        }
+        if let Some(slot) = state.slot.take() {
+            if let Some(entry) = self.slots[slot].take() {
+                self.pending.push(Event::Release(entry));
+            }
+            self.free_slots.push(slot);
+        }
+        state.draining = false;
+        state.readable = false;
+        let lost = state.output.discard();
+        state.lost_output += lost as u64;
+    }
+
+    /// Queue a process for the next round of reads.
+    pub(crate) fn mark_ready(&mut self, process: &ProcRef, state: &mut State) {
+        if !state.in_ready_list {
+            state.in_ready_list = true;
+            self.ready.push_back(process.clone());
+        }
+    }
+
+    fn next_timeout(&self) -> Option<Duration> {
+        if !self.pending.is_empty() || !self.ready.is_empty() || self.resolver.has_answers() {
+            return Some(Duration::ZERO);
+        }
+        self.timer_bound(None)
+    }
+}

@@ -1,0 +1,446 @@
+//! `make-network-process`: the arguments checked in Emacs's order (so the first failing
+//! check decides the error), resolution, the process object, and its socket.
+
+use std::io;
+use std::os::fd::AsRawFd;
+
+use socket2::Socket;
+
+use super::address::{Address, UNIX_PATH_MAX};
+use super::context::{Host, Shared};
+use super::error::{Error, Result};
+use super::process::{ProcRef, Process, Role, State, Status};
+use super::resolve::{lookup, Lookup};
+use super::socket::{apply_options, new_socket, SocketKind};
+use super::value::{Plist, Value};
+
+/// The default listen backlog.
+const DEFAULT_BACKLOG: i32 = 5;
+
+/// Where a process will connect or bind, once the arguments are checked.
+enum Target {
+    /// Known addresses, to try in order.
+    Addresses(Vec<Address>),
+    /// A name to resolve in the background (`:nowait`).
+    Background(Lookup),
+}
+
+/// The checked arguments.
+struct Request {
+    kind: SocketKind,
+    backlog: Option<i32>,
+    nowait: bool,
+    name: Vec<u8>,
+    target: Target,
+    /// For messages: the host as looked up.
+    host_text: String,
+    local_family: bool,
+}
+
+impl Shared {
+    /// `make-network-process`. Returns None for an empty argument list, as Emacs does.
+    pub fn make_network_process(
+        &self,
+        args: Vec<(Value, Value)>,
+        host: &mut dyn Host,
+    ) -> Result<Option<ProcRef>> {
+        self.check_usable()?;
+        if args.is_empty() {
+            return Ok(None);
+        }
+        let mut contact = Plist::from_pairs(args);
+        let request = check_arguments(&mut contact)?;
+        for (key, _) in contact.pairs() {
+            if key.as_symbol().is_none() {
+                return Err(Error::wrong_type("symbolp", key));
+            }
+        }
+        let buffer = match contact.get_or_nil(":buffer") {
+            Value::Str(name) => self.call_host(|| host.get_buffer_create(&name)),
+            other @ (Value::Nil | Value::Host(_)) => other,
+            other => return Err(Error::wrong_type("stringp", &other)),
+        };
+        let plist = match contact.get_or_nil(":plist") {
+            value @ (Value::Nil | Value::List(_) | Value::Vector(_) | Value::Str(_)) => value,
+            other => return Err(Error::wrong_type("sequencep", &other)),
+        };
+        let role = if request.backlog.is_some() { Role::Server } else { Role::Client };
+        let mut state = State::new(role, request.kind, contact);
+        state.buffer = buffer;
+        state.plist = plist;
+        state.filter = state.contact.get_or_nil(":filter");
+        state.sentinel = state.contact.get_or_nil(":sentinel");
+        state.log = state.contact.get_or_nil(":log");
+        state.stopped = state.contact.get_or_nil(":stop").is_non_nil();
+        state.query_on_exit = state.contact.get_or_nil(":noquery").is_nil();
+        state.coding = coding_pair(&state.contact.get_or_nil(":coding"));
+        state.filter_multibyte = match state.contact.get(":filter-multibyte") {
+            Some(value) => value.is_non_nil(),
+            None => true,
+        };
+        state.abortive_close = super::socket::linger_is_abortive(state.contact.get(":linger"));
+        state.lookup_host = request.host_text.clone();
+
+        match (&request.target, role) {
+            (Target::Addresses(addresses), Role::Server) => open_server(&mut state, &request, addresses)?,
+            (Target::Addresses(addresses), _) if request.kind == SocketKind::Datagram => {
+                open_datagram_client(&mut state, addresses)?
+            }
+            (Target::Addresses(addresses), _) if !request.nowait => {
+                connect_blocking(&mut state, addresses)?
+            }
+            _ => state.status = Status::Connecting,
+        }
+
+        let mut core = self.core.lock();
+        let serial = core.next_serial();
+        let name = core.unique_name(&request.name);
+        let process = Process::new(serial, name, core.me.clone(), state);
+        let mut state = process.state.lock();
+        core.register(&process, &mut state)
+            .map_err(|err| Error::file("make client process failed", &err, vec![]))?;
+        core.list(&process, &mut state);
+        match request.target {
+            Target::Background(query) => {
+                let cancel = core.resolver.submit(serial, query)?;
+                state.lookup = Some(cancel);
+                core.lookups.insert(serial, process.clone());
+            }
+            Target::Addresses(addresses) if state.status == Status::Connecting => {
+                // :nowait to known addresses (unix sockets): connect now, report later.
+                state.connect_remaining = addresses;
+                core.try_next_address(&process, &mut state, libc::ECONNREFUSED);
+            }
+            Target::Addresses(_) => {
+                if state.status == Status::Run || state.status == Status::Listen {
+                    state.readable = true;
+                    core.mark_ready(&process, &mut state);
+                }
+            }
+        }
+        let _ = request.local_family;
+        drop(state);
+        Ok(Some(process))
+    }
+}
+
+/// Steps 1–8 of Emacs's checks, leaving resolution ready to run.
+fn check_arguments(contact: &mut Plist) -> Result<Request> {
+    let kind = SocketKind::from_value(&contact.get_or_nil(":type"))?;
+    let server = contact.get_or_nil(":server");
+    let nowait = contact.get_or_nil(":nowait").is_non_nil();
+    if server.is_non_nil() && nowait {
+        return Err(Error::msg("`:server' is incompatible with `:nowait'"));
+    }
+    let name = match contact.get_or_nil(":name") {
+        Value::Str(name) => name,
+        other => return Err(Error::wrong_type("stringp", &other)),
+    };
+    let is_server = server.is_non_nil();
+    // Clients use :remote; servers use :local (and datagram servers read :remote later).
+    let address_key = if is_server { ":local" } else { ":remote" };
+    let given_address = match contact.get_or_nil(address_key) {
+        Value::Nil => None,
+        value => Some(Address::from_value(&value)?),
+    };
+    let family = match contact.get_or_nil(":family") {
+        Value::Nil => libc::AF_UNSPEC,
+        Value::Symbol(name) if name == "ipv4" => libc::AF_INET,
+        Value::Symbol(name) if name == "ipv6" => libc::AF_INET6,
+        Value::Symbol(name) if name == "local" => libc::AF_UNIX,
+        Value::Int(raw) if i32::try_from(raw).is_ok() => raw as i32,
+        _ => return Err(Error::msg("Unknown address family")),
+    };
+    let host = match contact.get_or_nil(":host") {
+        Value::Nil => None,
+        Value::Symbol(name) if name == "local" => None,
+        Value::Str(text) => Some(text),
+        other => return Err(Error::wrong_type("stringp", &other)),
+    };
+    let backlog = match server {
+        Value::Nil => None,
+        Value::Int(n) if n < 0 => return Err(Error::wrong_type("natnump", &Value::Int(n))),
+        Value::Int(n) => Some(n.min(i32::MAX as i64) as i32),
+        _ => Some(DEFAULT_BACKLOG),
+    };
+    let local_family = family == libc::AF_UNIX;
+    if local_family {
+        let path = match contact.get_or_nil(":service") {
+            Value::Str(path) => path,
+            other if given_address.is_none() => return Err(Error::wrong_type("stringp", &other)),
+            _ => Vec::new(),
+        };
+        if path.len() >= UNIX_PATH_MAX {
+            return Err(Error::msg("Service name too long"));
+        }
+        if contact.contains(":host") {
+            contact.put(":host", Value::Nil);
+        }
+        let address = given_address.unwrap_or(Address::Local(path));
+        return Ok(Request {
+            kind,
+            backlog,
+            nowait,
+            name,
+            target: Target::Addresses(vec![address]),
+            host_text: String::new(),
+            local_family,
+        });
+    }
+    if let Some(address) = given_address {
+        return Ok(Request {
+            kind,
+            backlog,
+            nowait,
+            name,
+            target: Target::Addresses(vec![address]),
+            host_text: String::new(),
+            local_family: false,
+        });
+    }
+    let host = host.unwrap_or_else(|| {
+        let default = if family == libc::AF_INET6 { "::1" } else { "127.0.0.1" };
+        default.as_bytes().to_vec()
+    });
+    let host_text = String::from_utf8_lossy(&host).into_owned();
+    if !host.is_ascii() {
+        return Err(Error::msg(format!(
+            "Non-ASCII hostname {host_text} detected, please use puny-encode-domain"
+        )));
+    }
+    let service = service_text(&contact.get_or_nil(":service"), &host_text)?;
+    let query = Lookup { host, service, family, socktype: kind.socktype() };
+    let target = if nowait && !is_server {
+        Target::Background(query)
+    } else {
+        Target::Addresses(lookup(&query)?)
+    };
+    Ok(Request { kind, backlog, nowait, name, target, host_text, local_family })
+}
+
+/// The service as getaddrinfo gets it. Unlike Emacs (whose getaddrinfo wraps ports modulo
+/// 65536), a numeric port outside 0–65535 is an error.
+fn service_text(service: &Value, host: &str) -> Result<String> {
+    let text = match service {
+        Value::T => return Ok("0".into()),
+        Value::Int(port) => port.to_string(),
+        Value::Str(text) => String::from_utf8_lossy(text).into_owned(),
+        other => return Err(Error::wrong_type("stringp", other)),
+    };
+    let digits = text.trim_start();
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let in_range = digits.parse::<u32>().map(|port| port <= 65535).unwrap_or(false);
+        if !in_range {
+            return Err(Error::msg(format!("{host}/{text} Port number out of range")));
+        }
+    } else if let Value::Int(_) = service {
+        return Err(Error::msg(format!("{host}/{text} Port number out of range")));
+    }
+    Ok(text)
+}
+
+/// `:coding` as a (DECODING . ENCODING) pair of names.
+fn coding_pair(coding: &Value) -> (Value, Value) {
+    match coding {
+        Value::Cons(decoding, encoding) => ((**decoding).clone(), (**encoding).clone()),
+        Value::List(items) if items.len() == 2 => (items[0].clone(), items[1].clone()),
+        other => (other.clone(), other.clone()),
+    }
+}
+
+fn contact_data(contact: &Plist) -> Vec<Value> {
+    match contact.to_value() {
+        Value::List(items) => items,
+        _ => Vec::new(),
+    }
+}
+
+/// Bind (and listen on) the first address whose socket can be made.
+fn open_server(state: &mut State, request: &Request, addresses: &[Address]) -> Result<()> {
+    let mut socket_error = io::Error::from_raw_os_error(libc::EADDRNOTAVAIL);
+    let mut opened = None;
+    for address in addresses {
+        match new_socket(address.family(), request.kind) {
+            Ok(socket) => {
+                opened = Some((socket, address));
+                break;
+            }
+            Err(err) => socket_error = err,
+        }
+    }
+    let Some((socket, address)) = opened else {
+        return Err(Error::file("make server process failed", &socket_error, contact_data(&state.contact)));
+    };
+    apply_options(&socket, &state.contact)?;
+    let local_family = address.family() == libc::AF_UNIX;
+    if !local_family && !state.contact.contains(":reuseaddr") {
+        socket
+            .set_reuse_address(true)
+            .map_err(|err| Error::file("Cannot set reuse option on server socket", &err, vec![]))?;
+    }
+    socket
+        .bind(&address.to_sockaddr())
+        .map_err(|err| Error::file("Cannot bind server socket", &err, vec![]))?;
+    if request.kind != SocketKind::Datagram {
+        socket
+            .listen(request.backlog.unwrap_or(DEFAULT_BACKLOG))
+            .map_err(|err| Error::file("Cannot listen on server socket", &err, vec![]))?;
+        state.status = Status::Listen;
+    } else {
+        state.status = Status::Run;
+        let remote = state.contact.get_or_nil(":remote");
+        state.datagram_peer = Address::from_value(&remote)
+            .ok()
+            .filter(|peer| peer.family() == address.family());
+    }
+    socket
+        .set_nonblocking(true)
+        .map_err(|err| Error::file("make server process failed", &err, vec![]))?;
+    let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
+    if let Ok(local) = local {
+        if let Some(port) = local.port() {
+            state.contact.put(":service", Value::Int(port as i64));
+        }
+        state.contact.put(":local", local.to_value());
+    }
+    state.family = address.family();
+    state.socket = Some(socket);
+    Ok(())
+}
+
+/// A datagram client: a socket and a peer address; nothing to connect.
+fn open_datagram_client(state: &mut State, addresses: &[Address]) -> Result<()> {
+    let mut last_error = io::Error::from_raw_os_error(libc::EADDRNOTAVAIL);
+    for address in addresses {
+        match new_socket(address.family(), SocketKind::Datagram) {
+            Ok(socket) => {
+                socket
+                    .set_nonblocking(true)
+                    .map_err(|err| Error::file("make client process failed", &err, vec![]))?;
+                state.contact.put(":remote", address.to_value());
+                if let Ok(local) = socket.local_addr() {
+                    state.contact.put(":local", Address::from_sockaddr(&local).to_value());
+                }
+                state.family = address.family();
+                state.datagram_peer = Some(address.clone());
+                state.socket = Some(socket);
+                return Ok(());
+            }
+            Err(err) => last_error = err,
+        }
+    }
+    Err(Error::file("make client process failed", &last_error, contact_data(&state.contact)))
+}
+
+/// Connect to each address in turn until one works; the call waits for the connection,
+/// as Emacs's does without `:nowait`.
+fn connect_blocking(state: &mut State, addresses: &[Address]) -> Result<()> {
+    let mut last_error = io::Error::from_raw_os_error(libc::EADDRNOTAVAIL);
+    for address in addresses {
+        let socket = match new_socket(address.family(), state.kind) {
+            Ok(socket) => socket,
+            Err(err) => {
+                last_error = err;
+                continue;
+            }
+        };
+        apply_options(&socket, &state.contact)?;
+        match connect_and_wait(&socket, address) {
+            Ok(()) => {
+                state.contact.put(":remote", address.to_value());
+                if let Ok(local) = socket.local_addr() {
+                    state.contact.put(":local", Address::from_sockaddr(&local).to_value());
+                }
+                state.family = address.family();
+                state.socket = Some(socket);
+                return Ok(());
+            }
+            Err(err) => last_error = err,
+        }
+    }
+    Err(Error::file("make client process failed", &last_error, contact_data(&state.contact)))
+}
+
+/// connect(2) without being thrown off by signals: start it non-blocking and wait in
+/// poll(2) for the result. Leaves the socket non-blocking.
+fn connect_and_wait(socket: &Socket, address: &Address) -> io::Result<()> {
+    socket.set_nonblocking(true)?;
+    match socket.connect(&address.to_sockaddr()) {
+        Ok(()) => return Ok(()),
+        Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(err) => return Err(err),
+    }
+    let mut waiting = libc::pollfd { fd: socket.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
+    loop {
+        // SAFETY: one valid pollfd, for the length we pass.
+        let rc = unsafe { libc::poll(&mut waiting, 1, -1) };
+        if rc >= 0 {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    match socket.take_error()? {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(pairs: &[(&str, Value)]) -> Plist {
+        Plist::from_pairs(pairs.iter().map(|(k, v)| (Value::symbol(k), v.clone())).collect())
+    }
+
+    fn error_of(pairs: &[(&str, Value)]) -> String {
+        match check_arguments(&mut args(pairs)) {
+            Ok(_) => "ok".into(),
+            Err(err) => format!("{}: {}", err.symbol, err.message()),
+        }
+    }
+
+    #[test]
+    fn checks_run_in_emacs_order() {
+        assert_eq!(
+            error_of(&[(":type", Value::symbol("bogus")), (":name", Value::Int(1))]),
+            "error: Unsupported connection type"
+        );
+        assert_eq!(
+            error_of(&[(":server", Value::T), (":nowait", Value::T), (":name", Value::Int(1))]),
+            "error: `:server' is incompatible with `:nowait'"
+        );
+        assert_eq!(error_of(&[(":name", Value::Int(1))]), "wrong-type-argument: Wrong type argument: stringp, 1");
+        assert_eq!(
+            error_of(&[(":name", Value::string("x")), (":remote", Value::Int(1))]),
+            "error: Malformed :address"
+        );
+        assert_eq!(
+            error_of(&[(":name", Value::string("x")), (":family", Value::symbol("ipx"))]),
+            "error: Unknown address family"
+        );
+        assert_eq!(
+            error_of(&[(":name", Value::string("x")), (":host", Value::Int(3))]),
+            "wrong-type-argument: Wrong type argument: stringp, 3"
+        );
+        assert_eq!(
+            error_of(&[
+                (":name", Value::string("x")),
+                (":family", Value::symbol("local")),
+                (":service", Value::Str(vec![b'a'; 108]))
+            ]),
+            "error: Service name too long"
+        );
+        assert_eq!(
+            error_of(&[(":name", Value::string("x")), (":service", Value::Nil)]),
+            "wrong-type-argument: Wrong type argument: stringp, nil"
+        );
+        assert_eq!(
+            error_of(&[(":name", Value::string("x")), (":service", Value::Int(70000))]),
+            "error: 127.0.0.1/70000 Port number out of range"
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! The pure-Rust core: Emacs's network-process model with no C types in sight.
+//! The boundary layers (`ffi`, and the Emacs module) call it and implement [`Host`].
+
+pub mod address;
+pub mod error;
+pub mod process;
+pub mod resolve;
+pub mod socket;
+pub mod value;
+
+mod connect;
+mod context;
+mod make;
+mod ops;
+mod queue;
+mod reactor;
+mod server;
+
+pub use context::{Host, Settings, Shared};
+pub use error::{Error, Result};
+pub use ops::ContactQuery;
+pub use process::{ExitStatus, ProcRef, Process};
+pub use value::{HostObject, HostRef, Plist, Value};

@@ -1,0 +1,334 @@
+//! The process primitives: sending, `process-send-eof`, `delete-process`, stop and
+//! continue, the setters, `process-contact` and `set-network-process-option`.
+
+use std::io;
+
+use super::address::Address;
+use super::context::{Core, Host, Shared};
+use super::error::{Error, Result};
+use super::process::{messages, ProcRef, Role, State, Status};
+use super::socket::{is_option, set_option, SocketKind};
+use super::value::Value;
+
+/// Which part of the contact `process-contact` returns.
+#[derive(Clone, Debug)]
+pub enum ContactQuery {
+    /// KEY nil: `(HOST SERVICE)`.
+    HostService,
+    /// KEY t: the whole plist.
+    All,
+    /// Another KEY: its value.
+    Key(String),
+}
+
+impl Shared {
+    /// Lock the context and the process, in that order, and run `f`. Events it gathers
+    /// stay queued for the next `poll`, as Emacs reports them from its next pump.
+    fn with_process<R>(&self, process: &ProcRef, f: impl FnOnce(&mut Core, &mut State) -> Result<R>) -> Result<R> {
+        self.check_usable()?;
+        let mut core = self.core.lock();
+        let mut state = process.state.lock();
+        f(&mut core, &mut state)
+    }
+
+    /// `process-send-string` with bytes: written now if the socket takes them, otherwise
+    /// queued and flushed as it drains. Never blocks.
+    pub fn send(&self, process: &ProcRef, data: &[u8]) -> Result<()> {
+        self.with_process(process, |core, state| core.send(process, state, data))
+    }
+
+    /// `process-send-eof`: shut down the writing side once queued output is out.
+    pub fn send_eof(&self, process: &ProcRef) -> Result<()> {
+        self.with_process(process, |core, state| {
+            if state.kind == SocketKind::Datagram {
+                return Ok(());
+            }
+            if !state.accepts_output() || state.eof_requested {
+                return Err(not_running(process));
+            }
+            state.eof_requested = true;
+            if state.status == Status::Run {
+                core.flush_output(process, state);
+            }
+            Ok(())
+        })
+    }
+
+    /// `delete-process`: close, leave `process-list`, and run the `"deleted\n"` sentinel
+    /// before returning. Output still queued is written in the background first, unless
+    /// `:linger 0` asked for an abortive close. Deleting twice does nothing.
+    pub fn delete_process(&self, process: &ProcRef, host: &mut dyn Host) -> Result<()> {
+        let sentinel = self.with_process(process, |core, state| {
+            if !state.listed {
+                return Ok(None);
+            }
+            core.delete(process, state);
+            Ok(Some(state.sentinel.clone()))
+        })?;
+        if let Some(sentinel) = sentinel {
+            self.call_host(|| host.sentinel(process, &sentinel, messages::DELETED));
+        }
+        Ok(())
+    }
+
+    /// `stop-process`: stop reading (or accepting).
+    pub fn stop_process(&self, process: &ProcRef) -> Result<()> {
+        self.with_process(process, |_, state| {
+            state.stopped = true;
+            Ok(())
+        })
+    }
+
+    /// `continue-process`: resume reading (or accepting); held input comes first.
+    pub fn continue_process(&self, process: &ProcRef) -> Result<()> {
+        self.with_process(process, |core, state| {
+            state.stopped = false;
+            core.resume_input(process, state);
+            Ok(())
+        })
+    }
+
+    /// `set-process-filter`: nil for the default filter, t to stop reading, or a function.
+    pub fn set_filter(&self, process: &ProcRef, filter: Value) -> Result<()> {
+        self.with_process(process, |core, state| {
+            let recorded = if filter.is_nil() {
+                Value::symbol("internal-default-process-filter")
+            } else {
+                filter.clone()
+            };
+            state.contact.put(":filter", recorded);
+            state.filter = filter;
+            core.resume_input(process, state);
+            Ok(())
+        })
+    }
+
+    /// `set-process-sentinel`: nil for the default sentinel, or a function.
+    pub fn set_sentinel(&self, process: &ProcRef, sentinel: Value) -> Result<()> {
+        self.with_process(process, |_, state| {
+            let recorded = if sentinel.is_nil() {
+                Value::symbol("internal-default-process-sentinel")
+            } else {
+                sentinel.clone()
+            };
+            state.contact.put(":sentinel", recorded);
+            state.sentinel = sentinel;
+            Ok(())
+        })
+    }
+
+    /// `set-process-buffer`.
+    pub fn set_buffer(&self, process: &ProcRef, buffer: Value) -> Result<()> {
+        self.with_process(process, |_, state| {
+            state.contact.put(":buffer", buffer.clone());
+            state.buffer = buffer;
+            Ok(())
+        })
+    }
+
+    /// `set-process-plist`: the plist must be a list.
+    pub fn set_plist(&self, process: &ProcRef, plist: Value) -> Result<()> {
+        if !matches!(plist, Value::Nil | Value::List(_)) {
+            return Err(Error::wrong_type("listp", &plist));
+        }
+        self.with_process(process, |_, state| {
+            state.plist = plist;
+            Ok(())
+        })
+    }
+
+    /// `set-network-process-option`. With `no_error`, an unknown option gives Ok(false).
+    pub fn set_network_option(&self, process: &ProcRef, option: &str, value: &Value, no_error: bool) -> Result<bool> {
+        self.with_process(process, |_, state| {
+            let Some(socket) = state.socket.as_ref() else {
+                return Err(Error::msg("Process is not running"));
+            };
+            if !is_option(option) {
+                return if no_error { Ok(false) } else { Err(Error::msg("Unknown or unsupported option")) };
+            }
+            set_option(socket, option, value)?;
+            if option == ":linger" {
+                state.abortive_close = super::socket::linger_is_abortive(Some(value));
+            }
+            state.contact.put(option, value.clone());
+            Ok(true)
+        })
+    }
+
+    /// `process-contact`. With `no_block`, a process without a socket gives nil.
+    pub fn contact(&self, process: &ProcRef, query: &ContactQuery, no_block: bool) -> Value {
+        let mut state = process.state.lock();
+        if no_block && state.socket.is_none() {
+            return Value::Nil;
+        }
+        if state.kind == SocketKind::Datagram && state.socket.is_some() {
+            if matches!(query, ContactQuery::All) || matches!(query, ContactQuery::Key(k) if k == ":remote") {
+                let peer = datagram_address(&state);
+                state.contact.put(":remote", peer);
+            }
+        }
+        match query {
+            ContactQuery::HostService => Value::List(vec![
+                state.contact.get_or_nil(":host"),
+                state.contact.get_or_nil(":service"),
+            ]),
+            ContactQuery::All => state.contact.to_value(),
+            ContactQuery::Key(key) => state.contact.get_or_nil(key),
+        }
+    }
+
+    /// `process-datagram-address`: nil for non-datagram or closed processes.
+    pub fn datagram_address(&self, process: &ProcRef) -> Value {
+        let state = process.state.lock();
+        if state.kind != SocketKind::Datagram || state.socket.is_none() {
+            return Value::Nil;
+        }
+        datagram_address(&state)
+    }
+
+    /// `set-process-datagram-address`: Ok(false) when the process is not a datagram one or
+    /// the address does not fit its socket's family.
+    pub fn set_datagram_address(&self, process: &ProcRef, address: &Value) -> Result<bool> {
+        let mut state = process.state.lock();
+        if state.kind != SocketKind::Datagram || state.socket.is_none() {
+            return Ok(false);
+        }
+        let Ok(parsed) = Address::from_value(address) else { return Ok(false) };
+        if parsed.family() != state.family {
+            return Ok(false);
+        }
+        state.datagram_peer = Some(parsed);
+        Ok(true)
+    }
+
+    /// Delete every listed process (newest first, each with its `"deleted\n"` sentinel)
+    /// and close every socket, including those still draining. Used when the context is
+    /// freed.
+    pub fn shutdown(&self, host: &mut dyn Host) {
+        for process in self.process_list() {
+            let _ = self.delete_process(&process, host);
+        }
+        let mut core = self.core.lock();
+        core.closed = true;
+        let registered: Vec<ProcRef> = core.slots.iter().flatten().cloned().collect();
+        for process in registered {
+            let mut state = process.state.lock();
+            core.close_socket(&mut state);
+        }
+        core.lookups.clear();
+        let leftovers = std::mem::take(&mut core.pending);
+        drop(core);
+        drop(leftovers);
+    }
+
+    /// Bytes accepted by sends and not yet written to the socket.
+    pub fn output_pending(&self, process: &ProcRef) -> usize {
+        process.state.lock().output.len()
+    }
+
+    /// Bytes accepted by sends that will never be written (the connection died first).
+    pub fn output_lost(&self, process: &ProcRef) -> u64 {
+        process.state.lock().lost_output
+    }
+}
+
+fn datagram_address(state: &State) -> Value {
+    match &state.datagram_peer {
+        Some(peer) => peer.to_value(),
+        None => Address::zeroed_like(state.family).to_value(),
+    }
+}
+
+fn not_running(process: &ProcRef) -> Error {
+    Error::msg(format!("Process {} not running", process.name_text()))
+}
+
+impl Core {
+    fn send(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
+        if !state.accepts_output() {
+            return Err(not_running(process));
+        }
+        if state.eof_requested {
+            return Err(Error::msg(format!(
+                "Output file descriptor of {} is closed",
+                process.name_text()
+            )));
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        if state.kind == SocketKind::Datagram {
+            return self.send_datagram(process, state, data);
+        }
+        let was_idle = state.output.is_empty();
+        state.output.push(data);
+        if state.status != Status::Run || !was_idle {
+            // Connecting, or the socket is already full: the queue drains in order.
+            return Ok(());
+        }
+        let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
+        let outcome = state.output.flush(|bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(err) if err.raw_os_error() == Some(libc::EPIPE) => {
+                state.output.discard();
+                self.close_broken(process, state);
+                Err(Error::msg(format!(
+                    "process {} no longer connected to pipe; closed it",
+                    process.name_text()
+                )))
+            }
+            Err(err) => {
+                let lost = state.output.discard();
+                state.lost_output += lost as u64;
+                Err(Error::file("Writing to process", &err, vec![Value::string(process.name())]))
+            }
+        }
+    }
+
+    fn send_datagram(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
+        let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
+        let peer = match &state.datagram_peer {
+            Some(peer) => peer.to_sockaddr(),
+            None => Address::zeroed_like(state.family).to_sockaddr(),
+        };
+        match socket.send_to_with_flags(data, &peer, libc::MSG_NOSIGNAL) {
+            Ok(_) => Ok(()),
+            Err(err) if err.raw_os_error() == Some(libc::EMSGSIZE) => {
+                Err(Error::file("Sending datagram", &err, vec![Value::string(process.name())]))
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                Err(Error::file("Sending datagram", &err, vec![Value::string(process.name())]))
+            }
+            Err(err) => Err(Error::file("Writing to process", &err, vec![Value::string(process.name())])),
+        }
+    }
+
+    /// The network side of `delete-process`.
+    pub(crate) fn delete(&mut self, process: &ProcRef, state: &mut State) {
+        if let Some(cancel) = state.lookup.take() {
+            cancel.store(true, std::sync::atomic::Ordering::Release);
+            self.lookups.remove(&process.serial);
+        }
+        state.deleted = true;
+        state.status = Status::Exit(0);
+        state.held_input.clear();
+        self.unlist(process, state);
+        let drain = !state.output.is_empty() && !state.abortive_close && state.socket.is_some()
+            && state.role != Role::Server;
+        if drain {
+            // Emacs's sends complete before returning, so its delete never drops output;
+            // ours keeps the socket until the queue is written.
+            state.draining = true;
+        } else {
+            self.close_socket(state);
+        }
+    }
+
+    /// Reading may have become possible again: look at the socket on the next turn.
+    fn resume_input(&mut self, process: &ProcRef, state: &mut State) {
+        if state.wants_input() && (state.readable || !state.held_input.is_empty()) {
+            self.mark_ready(process, state);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! A network process: its status machine, the strings Emacs reports for it, and the state
+//! the reactor keeps for its socket.
+
+use std::any::Any;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+use socket2::Socket;
+
+use super::address::Address;
+use super::context::Shared;
+use super::queue::SendQueue;
+use super::socket::SocketKind;
+use super::value::{Plist, Value};
+
+/// A shared reference to a process object.
+pub type ProcRef = Arc<Process>;
+
+/// Why a process is `failed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Every address of a `:nowait` connect failed; the errno of the last attempt.
+    Errno(i32),
+    /// Asynchronous name lookup failed: `"Name lookup of HOST failed"`.
+    Lookup(String),
+}
+
+/// The internal status, as Emacs keeps it (`run`, `listen`, `(connect)`, `(failed …)`,
+/// `(exit N)`). The stopped flag is separate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Connected client, accepted connection, or datagram process.
+    Run,
+    /// Stream or seqpacket server.
+    Listen,
+    /// `:nowait` client: looking up the name, or connecting once a socket exists.
+    Connecting,
+    /// `:nowait` client that could not connect.
+    Failed(Failure),
+    /// Closed: 0 after `delete-process`, 256 when the peer went away.
+    Exit(i32),
+}
+
+/// What a process is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Made by `make-network-process` without `:server`.
+    Client,
+    /// Made with `:server`.
+    Server,
+    /// Made by a server accepting a connection.
+    Accepted,
+}
+
+/// `process-exit-status`: an integer, or the lookup-failure string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// The numeric code.
+    Code(i32),
+    /// The message of a failed name lookup.
+    Message(String),
+}
+
+/// A process object. The name never changes; everything else is behind the state lock.
+pub struct Process {
+    pub(crate) serial: u64,
+    name: Vec<u8>,
+    pub(crate) context: Weak<Shared>,
+    pub(crate) state: Mutex<State>,
+    attachment: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+impl std::fmt::Debug for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#<process {}>", String::from_utf8_lossy(&self.name))
+    }
+}
+
+impl Process {
+    pub(crate) fn new(serial: u64, name: Vec<u8>, context: Weak<Shared>, state: State) -> ProcRef {
+        Arc::new(Process {
+            serial,
+            name,
+            context,
+            state: Mutex::new(state),
+            attachment: Mutex::new(None),
+        })
+    }
+
+    /// The unique name given at creation.
+    pub fn name(&self) -> &[u8] {
+        &self.name
+    }
+
+    /// The name as text, for messages.
+    pub fn name_text(&self) -> String {
+        String::from_utf8_lossy(&self.name).into_owned()
+    }
+
+    /// The context the process belongs to, unless it was freed.
+    pub fn context(&self) -> Option<Arc<Shared>> {
+        self.context.upgrade()
+    }
+
+    /// Keep boundary-layer data (host userdata) with the process; the previous value is
+    /// returned so the caller can drop it outside any lock of ours.
+    pub fn set_attachment(&self, data: Option<Box<dyn Any + Send>>) -> Option<Box<dyn Any + Send>> {
+        std::mem::replace(&mut *self.attachment.lock(), data)
+    }
+
+    /// Run `f` on the boundary-layer data.
+    pub fn with_attachment<R>(&self, f: impl FnOnce(Option<&mut (dyn Any + Send)>) -> R) -> R {
+        let mut guard = self.attachment.lock();
+        f(guard.as_deref_mut())
+    }
+
+    /// `process-status` as a symbol name.
+    pub fn status_symbol(&self) -> &'static str {
+        self.state.lock().status_symbol()
+    }
+
+    /// `process-exit-status`.
+    pub fn exit_status(&self) -> ExitStatus {
+        match &self.state.lock().status {
+            Status::Exit(code) => ExitStatus::Code(*code),
+            Status::Failed(Failure::Errno(errno)) => ExitStatus::Code(*errno),
+            Status::Failed(Failure::Lookup(message)) => ExitStatus::Message(message.clone()),
+            // Emacs 28.2 crashes or returns an address while connecting; netproc says 0.
+            _ => ExitStatus::Code(0),
+        }
+    }
+}
+
+/// Everything about a process that changes.
+pub struct State {
+    pub(crate) status: Status,
+    pub(crate) stopped: bool,
+    pub(crate) role: Role,
+    pub(crate) kind: SocketKind,
+    /// True while the process is in `process-list`.
+    pub(crate) listed: bool,
+    /// Set by `delete-process`: events already gathered for it are dropped.
+    pub(crate) deleted: bool,
+    pub(crate) socket: Option<Socket>,
+    /// The reactor slot (and mio token) while the socket is registered.
+    pub(crate) slot: Option<usize>,
+    pub(crate) buffer: Value,
+    /// nil means the host's default filter; t means "do not read".
+    pub(crate) filter: Value,
+    /// nil means the host's default sentinel.
+    pub(crate) sentinel: Value,
+    pub(crate) log: Value,
+    pub(crate) plist: Value,
+    pub(crate) contact: Plist,
+    pub(crate) query_on_exit: bool,
+    pub(crate) coding: (Value, Value),
+    pub(crate) filter_multibyte: bool,
+    pub(crate) output: SendQueue,
+    /// Bytes accepted by sends that could never be written (peer gone, abortive close).
+    pub(crate) lost_output: u64,
+    /// `process-send-eof` was called; shutdown happens once the queue is empty.
+    pub(crate) eof_requested: bool,
+    pub(crate) eof_sent: bool,
+    /// The socket reported readiness that has not been drained yet.
+    pub(crate) readable: bool,
+    pub(crate) in_ready_list: bool,
+    /// Read but not delivered, because the process was stopped or its filter became t.
+    pub(crate) held_input: Vec<Vec<u8>>,
+    /// For datagram processes: where sends go.
+    pub(crate) datagram_peer: Option<Address>,
+    /// For `:nowait`: addresses still to try after the current attempt.
+    pub(crate) connect_remaining: Vec<Address>,
+    /// For `:nowait`: the pending lookup's cancel flag.
+    pub(crate) lookup: Option<Arc<AtomicBool>>,
+    /// The host part used in the lookup-failure message.
+    pub(crate) lookup_host: String,
+    /// `:linger 0`: close abortively, dropping unsent data.
+    pub(crate) abortive_close: bool,
+    /// Deleted with output still queued: the socket stays open until it drains.
+    pub(crate) draining: bool,
+    /// For servers after an accept failure: accepting resumes at this time.
+    pub(crate) accept_paused_until: Option<std::time::Instant>,
+    /// The socket family (AF_INET, AF_INET6, AF_UNIX).
+    pub(crate) family: i32,
+}
+
+impl State {
+    pub(crate) fn new(role: Role, kind: SocketKind, contact: Plist) -> State {
+        State {
+            status: Status::Run,
+            stopped: false,
+            role,
+            kind,
+            listed: false,
+            deleted: false,
+            socket: None,
+            slot: None,
+            buffer: Value::Nil,
+            filter: Value::Nil,
+            sentinel: Value::Nil,
+            log: Value::Nil,
+            plist: Value::Nil,
+            contact,
+            query_on_exit: true,
+            coding: (Value::Nil, Value::Nil),
+            filter_multibyte: true,
+            output: SendQueue::default(),
+            lost_output: 0,
+            eof_requested: false,
+            eof_sent: false,
+            readable: false,
+            in_ready_list: false,
+            held_input: Vec::new(),
+            datagram_peer: None,
+            connect_remaining: Vec::new(),
+            lookup: None,
+            lookup_host: String::new(),
+            abortive_close: false,
+            draining: false,
+            accept_paused_until: None,
+            family: libc::AF_UNSPEC,
+        }
+    }
+
+    /// `process-status`, following Emacs's order: closed beats stop, stop beats the rest.
+    pub fn status_symbol(&self) -> &'static str {
+        match &self.status {
+            Status::Exit(_) => "closed",
+            _ if self.stopped => "stop",
+            Status::Run => "open",
+            Status::Listen => "listen",
+            Status::Connecting => "connect",
+            Status::Failed(_) => "failed",
+        }
+    }
+
+    /// Whether the reactor should read (or accept) now.
+    pub(crate) fn wants_input(&self) -> bool {
+        let active = matches!(self.status, Status::Run | Status::Listen);
+        let reads = self.role == Role::Server || !self.filter.is_symbol("t");
+        active && !self.stopped && reads && self.socket.is_some()
+    }
+
+    /// Whether a send may go ahead: `run`, stopped or not.
+    pub(crate) fn accepts_output(&self) -> bool {
+        matches!(self.status, Status::Run | Status::Connecting) && self.role != Role::Server
+    }
+}
+
+/// `process-live-p`: the tail of `(open listen connect stop)` that starts at the status.
+pub fn live_tail(status: &str) -> &'static [&'static str] {
+    const LIVE: [&str; 4] = ["open", "listen", "connect", "stop"];
+    match LIVE.iter().position(|s| *s == status) {
+        Some(index) => &LIVE[index..],
+        None => &[],
+    }
+}
+
+/// Sentinel message texts.
+pub mod messages {
+    /// A `:nowait` connect finished.
+    pub const OPEN: &str = "open\n";
+    /// `delete-process`.
+    pub const DELETED: &str = "deleted\n";
+    /// EOF, a read error, EPIPE.
+    pub const BROKEN: &str = "connection broken by remote peer\n";
+
+    /// Every address of a `:nowait` connect failed.
+    pub fn failed(code: &str) -> String {
+        format!("failed with code {code}\n")
+    }
+
+    /// The message for an accepted connection's sentinel.
+    pub fn open_from(host: &str) -> String {
+        format!("open from {host}\n")
+    }
+
+    /// The log function's message on accept.
+    pub fn accept_from(host: &str) -> String {
+        format!("accept from {host}\n")
+    }
+
+    /// The log function's message when accept() fails (no space before the number).
+    pub fn accept_failed(errno: i32) -> String {
+        format!("accept failed with code{errno}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_tail_matches_emacs() {
+        assert_eq!(live_tail("open"), ["open", "listen", "connect", "stop"]);
+        assert_eq!(live_tail("stop"), ["stop"]);
+        assert!(live_tail("closed").is_empty());
+        assert!(live_tail("failed").is_empty());
+    }
+
+    #[test]
+    fn closed_beats_stopped() {
+        let mut state = State::new(Role::Client, SocketKind::Stream, Plist::default());
+        state.stopped = true;
+        assert_eq!(state.status_symbol(), "stop");
+        state.status = Status::Exit(0);
+        assert_eq!(state.status_symbol(), "closed");
+    }
+}

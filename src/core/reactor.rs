@@ -1,0 +1,323 @@
+//! One turn of the reactor: wait for readiness, then read, accept, finish connects and
+//! flush queued output, gathering the events the host will hear about.
+//!
+//! Readiness is edge-triggered (mio), so a socket that may still have input stays on the
+//! ready list until a read says WouldBlock. Each turn reads at most a few chunks per
+//! process, so one busy peer cannot starve the others, as Emacs's round-robin ensures.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::time::{Duration, Instant};
+
+use mio::Token;
+
+use super::address::Address;
+use super::context::{Core, Event, Host, Shared, WAKER_TOKEN};
+use super::error::Result;
+use super::process::{messages, Failure, ProcRef, Role, State, Status};
+use super::socket::SocketKind;
+
+/// Reads (or accepts) per process per turn before moving on to the next one.
+const TURNS_PER_PROCESS: usize = 4;
+/// How long a server waits after a failed accept before trying again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+impl Shared {
+    /// Wait up to `timeout` (None: until something happens) for activity, then run every
+    /// callback that is due. Returns how many callbacks ran.
+    pub fn poll(&self, timeout: Option<Duration>, host: &mut dyn Host) -> Result<usize> {
+        self.check_usable()?;
+        if self.in_callback() {
+            return Err(super::error::Error::msg("netproc_poll called from inside a callback"));
+        }
+        let events = {
+            let mut core = self.core.lock();
+            core.turn(timeout)?;
+            std::mem::take(&mut core.pending)
+        };
+        Ok(self.dispatch(events, host))
+    }
+}
+
+impl Core {
+    /// Wait for readiness and gather events into `self.pending`.
+    fn turn(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.take_lookup_answers();
+        let has_work = !self.pending.is_empty() || !self.ready.is_empty();
+        let timeout = if has_work { Some(Duration::ZERO) } else { self.timer_bound(timeout) };
+        if let Err(err) = self.poll.poll(&mut self.events, timeout) {
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(super::error::Error::file("Failed select", &err, vec![]));
+            }
+        }
+        let ready: Vec<(Token, bool, bool)> = self
+            .events
+            .iter()
+            .map(|e| {
+                let input = e.is_readable() || e.is_read_closed() || e.is_error();
+                let output = e.is_writable() || e.is_write_closed() || e.is_error();
+                (e.token(), input, output)
+            })
+            .collect();
+        for (token, input, output) in ready {
+            if token == WAKER_TOKEN {
+                continue;
+            }
+            let Some(process) = self.slots.get(token.0).and_then(|slot| slot.clone()) else {
+                continue;
+            };
+            let mut state = process.state.lock();
+            if output {
+                self.on_writable(&process, &mut state);
+            }
+            if input && state.socket.is_some() {
+                state.readable = true;
+                self.mark_ready(&process, &mut state);
+            }
+        }
+        self.take_lookup_answers();
+        self.resume_paused_servers();
+        self.serve_ready();
+        Ok(())
+    }
+
+    /// Shorten the wait so a paused server resumes on time.
+    pub(crate) fn timer_bound(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let now = Instant::now();
+        let soonest = self
+            .paused_servers
+            .iter()
+            .filter_map(|p| p.state.lock().accept_paused_until)
+            .map(|until| until.saturating_duration_since(now))
+            .min();
+        match (timeout, soonest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn resume_paused_servers(&mut self) {
+        let now = Instant::now();
+        let paused = std::mem::take(&mut self.paused_servers);
+        for server in paused {
+            let mut state = server.state.lock();
+            match state.accept_paused_until {
+                Some(until) if until > now => {
+                    drop(state);
+                    self.paused_servers.push(server);
+                }
+                _ => {
+                    state.accept_paused_until = None;
+                    state.readable = true;
+                    self.mark_ready(&server, &mut state);
+                }
+            }
+        }
+    }
+
+    /// Give every ready process one turn of reads (or accepts).
+    fn serve_ready(&mut self) {
+        let count = self.ready.len();
+        for _ in 0..count {
+            let Some(process) = self.ready.pop_front() else { break };
+            let mut state = process.state.lock();
+            state.in_ready_list = false;
+            let more = self.deliver_held(&process, &mut state) && self.serve(&process, &mut state);
+            if more {
+                self.mark_ready(&process, &mut state);
+            }
+        }
+    }
+
+    /// Move input held while stopped into events, once the process reads again.
+    /// Returns whether the process may read more now.
+    fn deliver_held(&mut self, process: &ProcRef, state: &mut State) -> bool {
+        if !state.wants_input() && state.role != Role::Server {
+            return false;
+        }
+        for data in state.held_input.drain(..) {
+            self.pending.push(Event::Output { process: process.clone(), data });
+        }
+        true
+    }
+
+    /// One turn for one process. Returns whether it may have more input.
+    fn serve(&mut self, process: &ProcRef, state: &mut State) -> bool {
+        if !state.readable || !state.wants_input() {
+            return false;
+        }
+        match (state.role, state.kind) {
+            (Role::Server, SocketKind::Stream | SocketKind::Seqpacket) => {
+                self.accept_some(process, state)
+            }
+            (_, SocketKind::Datagram) => self.read_datagrams(process, state),
+            _ => self.read_stream(process, state),
+        }
+    }
+
+    fn read_stream(&mut self, process: &ProcRef, state: &mut State) -> bool {
+        let read_max = self.settings.read_max.max(1);
+        for _ in 0..TURNS_PER_PROCESS {
+            let Some(socket) = state.socket.as_ref() else { return false };
+            self.read_buffer.resize(read_max, 0);
+            match socket.recv(as_uninit(&mut self.read_buffer)) {
+                Ok(0) => {
+                    self.close_broken(process, state);
+                    return false;
+                }
+                Ok(n) => {
+                    let data = self.read_buffer[..n].to_vec();
+                    self.pending.push(Event::Output { process: process.clone(), data });
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    state.readable = false;
+                    return false;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.close_broken(process, state);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn read_datagrams(&mut self, process: &ProcRef, state: &mut State) -> bool {
+        // Room for the largest UDP payload, so datagrams always arrive whole.
+        const DATAGRAM_MAX: usize = 65536;
+        for _ in 0..TURNS_PER_PROCESS {
+            let Some(socket) = state.socket.as_ref() else { return false };
+            self.read_buffer.resize(DATAGRAM_MAX.max(self.settings.read_max), 0);
+            match socket.recv_from(as_uninit(&mut self.read_buffer)) {
+                Ok((n, from)) => {
+                    let data = self.read_buffer[..n].to_vec();
+                    let from = Address::from_sockaddr(&from);
+                    // A datagram server answers whoever spoke last; unbound unix senders
+                    // have no address to answer.
+                    if state.role == Role::Server && from != Address::Local(Vec::new()) {
+                        state.datagram_peer = Some(from);
+                    }
+                    self.pending.push(Event::Output { process: process.clone(), data });
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    state.readable = false;
+                    return false;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                // ICMP errors on unconnected sockets are not the peer closing; keep going.
+                Err(_) => {}
+            }
+        }
+        true
+    }
+
+    fn accept_some(&mut self, server: &ProcRef, state: &mut State) -> bool {
+        for _ in 0..TURNS_PER_PROCESS * 16 {
+            let Some(listener) = state.socket.as_ref() else { return false };
+            match listener.accept() {
+                Ok((socket, peer)) => self.adopt_connection(server, state, socket, peer),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    state.readable = false;
+                    return false;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => {}
+                Err(err) => {
+                    // Out of descriptors, typically. Log once, then pause instead of spinning.
+                    let errno = err.raw_os_error().unwrap_or(0);
+                    self.pending.push(Event::AcceptFailed { server: server.clone(), errno });
+                    state.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                    self.paused_servers.push(server.clone());
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Called when the socket can take output: finish a connect, or flush the queue.
+    fn on_writable(&mut self, process: &ProcRef, state: &mut State) {
+        if state.status == Status::Connecting {
+            self.finish_connect(process, state);
+            return;
+        }
+        self.flush_output(process, state);
+    }
+
+    /// Write queued output. Closes the process if the peer is gone.
+    pub(crate) fn flush_output(&mut self, process: &ProcRef, state: &mut State) {
+        let Some(socket) = state.socket.as_ref() else { return };
+        let outcome = state.output.flush(|bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
+        match outcome {
+            Ok(()) if state.output.is_empty() => {
+                if state.draining {
+                    self.close_socket(state);
+                } else if state.eof_requested && !state.eof_sent {
+                    state.eof_sent = true;
+                    let _ = socket.shutdown(std::net::Shutdown::Write);
+                }
+            }
+            Ok(()) => {}
+            Err(_) if state.draining => self.close_socket(state),
+            Err(_) => self.close_broken(process, state),
+        }
+    }
+
+    /// The peer went away: status `(exit 256)`, out of the list, sentinel after any data.
+    pub(crate) fn close_broken(&mut self, process: &ProcRef, state: &mut State) {
+        state.status = Status::Exit(256);
+        self.unlist(process, state);
+        self.close_socket(state);
+        self.pending.push(Event::Status { process: process.clone(), message: messages::BROKEN.into() });
+    }
+
+    /// Record a `:nowait` failure: status `failed`, and (unlike Emacs 28.2) a sentinel.
+    pub(crate) fn fail_connect(&mut self, process: &ProcRef, state: &mut State, failure: Failure) {
+        let code = match &failure {
+            Failure::Errno(errno) => errno.to_string(),
+            Failure::Lookup(message) => message.clone(),
+        };
+        state.status = Status::Failed(failure);
+        self.close_socket(state);
+        self.pending.push(Event::Status { process: process.clone(), message: messages::failed(&code) });
+    }
+
+    /// Announce a completed connect and start reading.
+    pub(crate) fn connected(&mut self, process: &ProcRef, state: &mut State) {
+        state.status = Status::Run;
+        state.connect_remaining.clear();
+        self.pending.push(Event::Status { process: process.clone(), message: messages::OPEN.into() });
+        state.readable = true;
+        self.mark_ready(process, state);
+        self.flush_output(process, state);
+    }
+
+    fn finish_connect(&mut self, process: &ProcRef, state: &mut State) {
+        let Some(socket) = state.socket.as_ref() else { return };
+        let outcome = match socket.take_error() {
+            Ok(None) => match socket.peer_addr() {
+                Ok(_) => Ok(()),
+                // Not connected yet: a spurious wakeup; wait for the next one.
+                Err(err) if err.raw_os_error() == Some(libc::ENOTCONN) => return,
+                Err(err) => Err(err),
+            },
+            Ok(Some(err)) | Err(err) => Err(err),
+        };
+        match outcome {
+            Ok(()) => self.connected(process, state),
+            Err(err) => {
+                self.close_socket(state);
+                let errno = err.raw_os_error().unwrap_or(libc::ECONNREFUSED);
+                self.try_next_address(process, state, errno);
+            }
+        }
+    }
+}
+
+/// View an initialised byte buffer as the MaybeUninit slice socket2's recv wants.
+fn as_uninit(buffer: &mut [u8]) -> &mut [MaybeUninit<u8>] {
+    // SAFETY: u8 and MaybeUninit<u8> have the same layout, and recv only writes
+    // initialised bytes into it, so the buffer stays initialised.
+    unsafe { &mut *(buffer as *mut [u8] as *mut [MaybeUninit<u8>]) }
+}

@@ -1,0 +1,90 @@
+//! Accepting connections: the new process's name, contact, inheritance and events, as
+//! Emacs's `server_accept_connection` makes them.
+
+use socket2::{SockAddr, Socket};
+
+use super::address::Address;
+use super::context::{Core, Event};
+use super::process::{ProcRef, Process, Role, State};
+use super::value::Value;
+
+impl Core {
+    /// Turn an accepted socket into a process that inherits from `server`.
+    pub(crate) fn adopt_connection(
+        &mut self,
+        server: &ProcRef,
+        server_state: &mut State,
+        socket: Socket,
+        peer: SockAddr,
+    ) {
+        if let Err(err) = socket.set_nonblocking(true) {
+            let errno = err.raw_os_error().unwrap_or(0);
+            self.pending.push(Event::AcceptFailed { server: server.clone(), errno });
+            return;
+        }
+        self.accept_count += 1;
+        let peer = Address::from_sockaddr(&peer);
+        let local = socket
+            .local_addr()
+            .map(|addr| Address::from_sockaddr(&addr))
+            .unwrap_or(Address::Local(Vec::new()));
+
+        let mut contact = server_state.contact.clone();
+        contact.put(":server", Value::Nil);
+        let (host, client_id) = match (&peer, peer.host_text()) {
+            (Address::Inet4 { port, .. }, Some(text)) => {
+                contact.put(":host", Value::string(&text));
+                contact.put(":service", Value::Int(*port as i64));
+                (text.clone(), format!("<{text}:{port}>"))
+            }
+            (Address::Inet6 { port, .. }, Some(text)) => {
+                contact.put(":host", Value::string(&text));
+                contact.put(":service", Value::Int(*port as i64));
+                (text.clone(), format!("<[{text}]:{port}>"))
+            }
+            _ => {
+                contact.put(":host", Value::T);
+                ("-".to_string(), format!("<{}>", self.accept_count))
+            }
+        };
+        contact.put(":remote", peer.to_value());
+        contact.put(":local", local.to_value());
+
+        let mut name = server.name().to_vec();
+        name.push(b' ');
+        name.extend_from_slice(client_id.as_bytes());
+        let name = self.unique_name(&name);
+
+        let mut state = State::new(Role::Accepted, server_state.kind, contact);
+        state.filter = server_state.filter.clone();
+        state.sentinel = server_state.sentinel.clone();
+        state.plist = server_state.plist.clone();
+        state.coding = server_state.coding.clone();
+        state.filter_multibyte = server_state.filter_multibyte;
+        state.family = server_state.family;
+        state.socket = Some(socket);
+        // Only a server using the default filter (or t) gives its connections buffers.
+        let wants_buffer = server_state.filter.is_nil() || server_state.filter.is_symbol("t");
+
+        let serial = self.next_serial();
+        let client = Process::new(serial, name, self.me.clone(), state);
+        let mut client_state = client.state.lock();
+        if let Err(err) = self.register(&client, &mut client_state) {
+            let errno = err.raw_os_error().unwrap_or(0);
+            self.pending.push(Event::AcceptFailed { server: server.clone(), errno });
+            return;
+        }
+        self.list(&client, &mut client_state);
+        // Data may have arrived before registration; look once.
+        client_state.readable = true;
+        self.mark_ready(&client, &mut client_state);
+        drop(client_state);
+        self.pending.push(Event::Accept {
+            server: server.clone(),
+            client,
+            host,
+            client_id,
+            wants_buffer,
+        });
+    }
+}

@@ -1,0 +1,166 @@
+//! Socket creation and the network options of `make-network-process` and
+//! `set-network-process-option`, with Emacs's error forms.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use socket2::{Domain, Socket, Type};
+
+use super::error::{Error, Result};
+use super::value::{Plist, Value};
+
+/// The kind of socket a process uses (`:type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketKind {
+    /// `nil`: a byte stream.
+    Stream,
+    /// `datagram`.
+    Datagram,
+    /// `seqpacket`.
+    Seqpacket,
+}
+
+impl SocketKind {
+    /// Parse `:type`.
+    pub fn from_value(value: &Value) -> Result<SocketKind> {
+        match value.as_symbol() {
+            Some("nil") => Ok(SocketKind::Stream),
+            Some("datagram") => Ok(SocketKind::Datagram),
+            Some("seqpacket") => Ok(SocketKind::Seqpacket),
+            _ => Err(Error::msg("Unsupported connection type")),
+        }
+    }
+
+    /// The socket type constant, for socket() and getaddrinfo hints.
+    pub fn socktype(self) -> i32 {
+        match self {
+            SocketKind::Stream => libc::SOCK_STREAM,
+            SocketKind::Datagram => libc::SOCK_DGRAM,
+            SocketKind::Seqpacket => libc::SOCK_SEQPACKET,
+        }
+    }
+}
+
+/// A new close-on-exec socket (socket2 passes SOCK_CLOEXEC on Linux), still blocking.
+pub fn new_socket(family: i32, kind: SocketKind) -> io::Result<Socket> {
+    Socket::new(Domain::from(family), Type::from(kind.socktype()), None)
+}
+
+/// The option keywords, in the order `featurep` lists them.
+pub const OPTION_KEYWORDS: &[&str] = &[
+    ":bindtodevice",
+    ":broadcast",
+    ":dontroute",
+    ":keepalive",
+    ":linger",
+    ":oobinline",
+    ":priority",
+    ":reuseaddr",
+];
+
+/// Whether `key` names a network option.
+pub fn is_option(key: &str) -> bool {
+    OPTION_KEYWORDS.contains(&key)
+}
+
+/// Set one network option on a socket, with the errors Emacs signals.
+pub fn set_option(socket: &Socket, key: &str, value: &Value) -> Result<()> {
+    let on = value.is_non_nil();
+    let outcome = match key {
+        ":bindtodevice" => match value {
+            Value::Nil => socket.bind_device(None),
+            Value::Str(name) => {
+                // Emacs cuts the name to IFNAMSIZ bytes, terminator included.
+                let cut = &name[..name.len().min(libc::IFNAMSIZ - 1)];
+                socket.bind_device(Some(cut))
+            }
+            _ => return Err(Error::msg("Bad option value for :bindtodevice")),
+        },
+        ":broadcast" => socket.set_broadcast(on),
+        ":dontroute" => set_int_option(socket, libc::SOL_SOCKET, libc::SO_DONTROUTE, on as i32),
+        ":keepalive" => socket.set_keepalive(on),
+        ":linger" => match value {
+            Value::Nil => socket.set_linger(None),
+            Value::Int(seconds) if *seconds >= 0 && *seconds <= i32::MAX as i64 => {
+                socket.set_linger(Some(Duration::from_secs(*seconds as u64)))
+            }
+            Value::Int(_) => return Err(Error::msg("Bad option value for :linger")),
+            // t: netproc flushes its own queue before closing, then closes gracefully.
+            _ => socket.set_linger(None),
+        },
+        ":oobinline" => socket.set_out_of_band_inline(on),
+        ":priority" => match value {
+            Value::Int(n) if i32::try_from(*n).is_ok() => {
+                set_int_option(socket, libc::SOL_SOCKET, libc::SO_PRIORITY, *n as i32)
+            }
+            _ => return Err(Error::msg("Bad option value for :priority")),
+        },
+        ":reuseaddr" => socket.set_reuse_address(on),
+        _ => return Err(Error::msg("Unknown or unsupported option")),
+    };
+    outcome.map_err(|err| {
+        Error::file("Cannot set network option", &err, vec![Value::symbol(key), value.clone()])
+    })
+}
+
+/// Apply every option key of a contact plist, in argument order (a duplicate is set
+/// twice, so the last value wins at the socket, as in Emacs).
+pub fn apply_options(socket: &Socket, contact: &Plist) -> Result<()> {
+    for (key, value) in contact.pairs() {
+        if let Some(name) = key.as_symbol() {
+            if is_option(name) {
+                set_option(socket, name, value)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// setsockopt(2) for an int-valued option socket2 has no setter for.
+fn set_int_option(socket: &Socket, level: i32, name: i32, value: i32) -> io::Result<()> {
+    // SAFETY: the fd is open for the borrow of `socket`; the option value is a live c_int
+    // whose size we pass.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            (&value as *const i32).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if rc == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `:linger`'s value asks for an abortive close (SO_LINGER with 0 seconds), which
+/// drops unsent data; netproc then skips flushing its own queue too.
+pub fn linger_is_abortive(value: Option<&Value>) -> bool {
+    matches!(value, Some(Value::Int(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_apply_and_reject_bad_values() {
+        let socket = new_socket(libc::AF_INET, SocketKind::Stream).unwrap();
+        set_option(&socket, ":keepalive", &Value::T).unwrap();
+        assert!(socket.keepalive().unwrap());
+        set_option(&socket, ":linger", &Value::Int(3)).unwrap();
+        assert_eq!(socket.linger().unwrap(), Some(Duration::from_secs(3)));
+        set_option(&socket, ":priority", &Value::Int(1)).unwrap();
+        let err = set_option(&socket, ":priority", &Value::symbol("foo")).unwrap_err();
+        assert_eq!(err.message(), "Bad option value for :priority");
+        let err = set_option(&socket, ":bindtodevice", &Value::Int(1)).unwrap_err();
+        assert_eq!(err.message(), "Bad option value for :bindtodevice");
+        let err = set_option(&socket, ":bindtodevice", &Value::string("nosuchdev0")).unwrap_err();
+        assert!(err.is_file_error(), "{err}");
+        assert!(err.message().starts_with("Cannot set network option: "), "{err}");
+    }
+}

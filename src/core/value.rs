@@ -1,0 +1,245 @@
+//! Lisp-shaped values: what keyword arguments, contact plists, plists and error data hold.
+//!
+//! The core never interprets host objects (buffers, functions); it keeps them as opaque
+//! [`HostRef`]s that the boundary layer (C or Emacs) created and knows how to use.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+/// A value owned by the host: a buffer, a filter function, a pointer. Opaque to the core.
+pub trait HostObject: Send + Sync + fmt::Debug {
+    /// For the boundary layer to get its own type back.
+    fn as_any(&self) -> &dyn Any;
+    /// How the object prints inside a contact plist or an error message.
+    fn describe(&self) -> String;
+    /// Identity, as Lisp's `eq` sees it.
+    fn same(&self, other: &dyn HostObject) -> bool;
+}
+
+/// A shared reference to a host object.
+pub type HostRef = Arc<dyn HostObject>;
+
+/// A Lisp value, as far as network processes need one.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `nil`, also the empty list.
+    Nil,
+    /// `t`.
+    T,
+    /// A fixnum.
+    Int(i64),
+    /// A string, as bytes.
+    Str(Vec<u8>),
+    /// A symbol by name; keywords keep their colon (`:name`).
+    Symbol(String),
+    /// A vector, e.g. an address `[127 0 0 1 80]`.
+    Vector(Vec<Value>),
+    /// A proper list.
+    List(Vec<Value>),
+    /// A cons cell whose cdr is not a list, e.g. `(DECODING . ENCODING)`.
+    Cons(Box<Value>, Box<Value>),
+    /// Something only the host understands.
+    Host(HostRef),
+}
+
+impl Value {
+    /// A symbol value.
+    pub fn symbol(name: &str) -> Value {
+        Value::Symbol(name.to_owned())
+    }
+
+    /// A string value from text.
+    pub fn string(text: impl AsRef<[u8]>) -> Value {
+        Value::Str(text.as_ref().to_vec())
+    }
+
+    /// Lisp truth: everything but nil (and the empty list).
+    pub fn is_non_nil(&self) -> bool {
+        !self.is_nil()
+    }
+
+    /// Whether this is nil or an empty list.
+    pub fn is_nil(&self) -> bool {
+        match self {
+            Value::Nil => true,
+            Value::List(items) => items.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The symbol's name, if this is a symbol (nil and t count as symbols).
+    pub fn as_symbol(&self) -> Option<&str> {
+        match self {
+            Value::Symbol(name) => Some(name),
+            Value::Nil => Some("nil"),
+            Value::T => Some("t"),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the symbol `name`.
+    pub fn is_symbol(&self, name: &str) -> bool {
+        self.as_symbol() == Some(name)
+    }
+
+    /// Lisp `eq`-like identity, extended to compare strings and numbers by value, which is
+    /// what plist lookups on keywords need.
+    pub fn same(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Host(a), Value::Host(b)) => a.same(b.as_ref()),
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Str(a), Value::Str(b)) => a == b,
+            _ => match (self.as_symbol(), other.as_symbol()) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            },
+        }
+    }
+
+    /// The printed representation, as `prin1` writes it.
+    pub fn prin1(&self) -> String {
+        let mut out = String::new();
+        write_value(&mut out, self, true);
+        out
+    }
+
+    /// The printed representation, as `princ` writes it (strings without quotes).
+    pub fn princ(&self) -> String {
+        let mut out = String::new();
+        write_value(&mut out, self, false);
+        out
+    }
+}
+
+fn write_value(out: &mut String, value: &Value, escape: bool) {
+    match value {
+        Value::Nil => out.push_str("nil"),
+        Value::T => out.push('t'),
+        Value::Int(n) => out.push_str(&n.to_string()),
+        Value::Str(bytes) => {
+            let text = String::from_utf8_lossy(bytes);
+            if escape {
+                out.push('"');
+                for ch in text.chars() {
+                    if ch == '"' || ch == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(ch);
+                }
+                out.push('"');
+            } else {
+                out.push_str(&text);
+            }
+        }
+        Value::Symbol(name) => out.push_str(name),
+        Value::Vector(items) => write_sequence(out, '[', items, ']', escape),
+        Value::List(items) => write_sequence(out, '(', items, ')', escape),
+        Value::Cons(car, cdr) => {
+            out.push('(');
+            write_value(out, car, escape);
+            out.push_str(" . ");
+            write_value(out, cdr, escape);
+            out.push(')');
+        }
+        Value::Host(object) => out.push_str(&object.describe()),
+    }
+}
+
+fn write_sequence(out: &mut String, open: char, items: &[Value], close: char, escape: bool) {
+    out.push(open);
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            out.push(' ');
+        }
+        write_value(out, item, escape);
+    }
+    out.push(close);
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.prin1())
+    }
+}
+
+/// A property list kept in order, as Emacs keeps a contact plist: lookups take the first
+/// match, updates replace in place, new keys go at the end, and nothing is ever removed.
+#[derive(Clone, Debug, Default)]
+pub struct Plist {
+    entries: Vec<(Value, Value)>,
+}
+
+impl Plist {
+    /// A plist from key/value pairs, kept exactly as given (duplicates included).
+    pub fn from_pairs(entries: Vec<(Value, Value)>) -> Plist {
+        Plist { entries }
+    }
+
+    /// The first value stored under `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries.iter().find(|(k, _)| k.is_symbol(key)).map(|(_, v)| v)
+    }
+
+    /// The first value under `key`, or nil.
+    pub fn get_or_nil(&self, key: &str) -> Value {
+        self.get(key).cloned().unwrap_or(Value::Nil)
+    }
+
+    /// Whether `key` is present at all (even with a nil value).
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Replace the first value under `key`, or append the pair.
+    pub fn put(&mut self, key: &str, value: Value) {
+        match self.entries.iter_mut().find(|(k, _)| k.is_symbol(key)) {
+            Some(entry) => entry.1 = value,
+            None => self.entries.push((Value::symbol(key), value)),
+        }
+    }
+
+    /// The pairs in order.
+    pub fn pairs(&self) -> &[(Value, Value)] {
+        &self.entries
+    }
+
+    /// The plist as a flat Lisp list `(K1 V1 K2 V2 …)`.
+    pub fn to_value(&self) -> Value {
+        let mut items = Vec::with_capacity(self.entries.len() * 2);
+        for (key, value) in &self.entries {
+            items.push(key.clone());
+            items.push(value.clone());
+        }
+        Value::List(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_like_lisp() {
+        let value = Value::List(vec![
+            Value::symbol(":name"),
+            Value::string("a \"b\""),
+            Value::Vector(vec![Value::Int(127), Value::Int(0)]),
+            Value::Cons(Box::new(Value::Int(1)), Box::new(Value::Nil)),
+        ]);
+        assert_eq!(value.prin1(), "(:name \"a \\\"b\\\"\" [127 0] (1 . nil))");
+        assert_eq!(Value::string("x").princ(), "x");
+    }
+
+    #[test]
+    fn plist_first_match_wins_and_put_replaces_in_place() {
+        let mut plist = Plist::from_pairs(vec![
+            (Value::symbol(":a"), Value::Int(1)),
+            (Value::symbol(":a"), Value::Int(2)),
+        ]);
+        assert_eq!(plist.get(":a").map(Value::prin1), Some("1".into()));
+        plist.put(":a", Value::Int(3));
+        plist.put(":b", Value::T);
+        assert_eq!(plist.to_value().prin1(), "(:a 3 :a 2 :b t)");
+    }
+}

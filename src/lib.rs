@@ -1,0 +1,9 @@
+//! netproc: Emacs's network processes (`make-network-process` and friends) as a library
+//! with a C ABI, for editors written in C, C++, Rust or Zig, and for Emacs itself as a
+//! dynamic module.
+//!
+//! `core` holds the model in plain Rust; `ffi` is the thin C boundary over it.
+#![deny(missing_docs)]
+
+pub mod core;
+pub mod ffi;

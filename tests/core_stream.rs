@@ -1,0 +1,122 @@
+//! The core driven directly from Rust, through a host that records every callback.
+
+use std::time::{Duration, Instant};
+
+use netproc::core::{ContactQuery, Host, ProcRef, Shared, Value};
+
+#[derive(Default)]
+struct Recorder {
+    log: Vec<String>,
+}
+
+impl Host for Recorder {
+    fn filter(&mut self, process: &ProcRef, _filter: &Value, data: &[u8]) {
+        self.log.push(format!("filter {} {:?}", process.name_text(), String::from_utf8_lossy(data)));
+    }
+    fn sentinel(&mut self, process: &ProcRef, _sentinel: &Value, message: &str) {
+        self.log.push(format!("sentinel {} {:?}", process.name_text(), message));
+    }
+    fn log(&mut self, server: &ProcRef, _log: &Value, client: Option<&ProcRef>, message: &str) {
+        let client = client.map(|c| c.name_text()).unwrap_or_default();
+        self.log.push(format!("log {} {} {:?}", server.name_text(), client, message));
+    }
+    fn buffer_name(&mut self, _buffer: &Value) -> Option<Vec<u8>> {
+        None
+    }
+    fn get_buffer_create(&mut self, name: &[u8]) -> Value {
+        Value::Str(name.to_vec())
+    }
+}
+
+fn args(pairs: &[(&str, Value)]) -> Vec<(Value, Value)> {
+    pairs.iter().map(|(k, v)| (Value::symbol(k), v.clone())).collect()
+}
+
+fn pump_until(ctx: &Shared, host: &mut Recorder, done: impl Fn(&Recorder) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !done(host) {
+        assert!(Instant::now() < deadline, "timed out; log so far: {:#?}", host.log);
+        ctx.poll(Some(Duration::from_millis(50)), host).unwrap();
+    }
+}
+
+#[test]
+fn tcp_server_accepts_echoes_and_reports_close() {
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let marker = Value::symbol("some-function");
+    let server = ctx
+        .make_network_process(
+            args(&[
+                (":name", Value::string("srv")),
+                (":server", Value::T),
+                (":service", Value::T),
+                (":log", marker.clone()),
+                (":sentinel", marker.clone()),
+                (":filter", marker.clone()),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(server.status_symbol(), "listen");
+    let Value::Int(port) = ctx.contact(&server, &ContactQuery::Key(":service".into()), false) else {
+        panic!("server contact has no port");
+    };
+    assert!(port > 0);
+
+    let client = ctx
+        .make_network_process(
+            args(&[
+                (":name", Value::string("cli")),
+                (":service", Value::Int(port)),
+                (":filter", marker.clone()),
+                (":sentinel", marker.clone()),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(client.status_symbol(), "open");
+    ctx.send(&client, b"hello").unwrap();
+    pump_until(&ctx, &mut host, |h| h.log.iter().any(|l| l.starts_with("filter srv <")));
+    let accepted = host.log.iter().find(|l| l.starts_with("log srv")).unwrap().clone();
+    assert!(accepted.contains("\"accept from 127.0.0.1\\n\""), "{accepted}");
+    assert!(host.log.iter().any(|l| l.contains("\"open from 127.0.0.1\\n\"")), "{:?}", host.log);
+    let data_line = host.log.iter().find(|l| l.starts_with("filter srv <")).unwrap();
+    assert!(data_line.ends_with("\"hello\""), "{data_line}");
+
+    ctx.delete_process(&client, &mut host).unwrap();
+    assert_eq!(host.log.last().unwrap(), "sentinel cli \"deleted\\n\"");
+    assert_eq!(client.status_symbol(), "closed");
+    pump_until(&ctx, &mut host, |h| {
+        h.log.iter().any(|l| l.starts_with("sentinel srv <") && l.ends_with("\"connection broken by remote peer\\n\""))
+    });
+    assert_eq!(ctx.process_list().len(), 1, "only the server stays listed");
+}
+
+#[test]
+fn nowait_connect_to_closed_port_fails_with_sentinel() {
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    // Find a free port by binding and closing.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let client = ctx
+        .make_network_process(
+            args(&[
+                (":name", Value::string("nw")),
+                (":service", Value::Int(port as i64)),
+                (":nowait", Value::T),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(client.status_symbol(), "connect");
+    pump_until(&ctx, &mut host, |h| h.log.iter().any(|l| l.starts_with("sentinel nw")));
+    assert_eq!(host.log, vec!["sentinel nw \"failed with code 111\\n\"".to_string()]);
+    assert_eq!(client.status_symbol(), "failed");
+}
