@@ -5,5 +5,6 @@
 //! `core` holds the model in plain Rust; `ffi` is the thin C boundary over it.
 #![deny(missing_docs)]
 
+/// cbindgen:ignore
 pub mod core;
 pub mod ffi;

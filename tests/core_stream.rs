@@ -60,7 +60,7 @@ fn tcp_server_accepts_echoes_and_reports_close() {
         .unwrap()
         .unwrap();
     assert_eq!(server.status_symbol(), "listen");
-    let Value::Int(port) = ctx.contact(&server, &ContactQuery::Key(":service".into()), false) else {
+    let Value::Int(port) = server.contact(&ContactQuery::Key(":service".into()), false) else {
         panic!("server contact has no port");
     };
     assert!(port > 0);

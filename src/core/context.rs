@@ -68,6 +68,8 @@ impl Default for Settings {
 /// A netproc context, shared between the host's thread and the waker.
 pub struct Shared {
     pub(crate) core: Mutex<Core>,
+    /// Data of the boundary layer that owns this context (its callbacks, its last error).
+    extension: std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>,
     waker: Arc<Waker>,
     /// Set when a panic was caught: the state may be inconsistent, so refuse further work.
     failed: AtomicBool,
@@ -131,6 +133,7 @@ impl Shared {
                 me: me.clone(),
                 paused_servers: Vec::new(),
             }),
+            extension: std::sync::OnceLock::new(),
             waker,
             failed: AtomicBool::new(false),
             callback_depth: AtomicUsize::new(0),
@@ -146,6 +149,16 @@ impl Shared {
     pub fn backend_fd(&self) -> i32 {
         use std::os::fd::AsRawFd;
         self.core.lock().poll.as_raw_fd()
+    }
+
+    /// Attach the boundary layer's data; only the first call has an effect.
+    pub fn set_extension(&self, data: Box<dyn std::any::Any + Send + Sync>) {
+        let _ = self.extension.set(data);
+    }
+
+    /// The boundary layer's data, if it is of type `T`.
+    pub fn extension<T: 'static>(&self) -> Option<&T> {
+        self.extension.get().and_then(|data| data.downcast_ref::<T>())
     }
 
     /// Mark the context unusable after a caught panic.
@@ -166,7 +179,7 @@ impl Shared {
     /// Refuse work when the context failed or was shut down.
     pub(crate) fn check_usable(&self) -> Result<()> {
         if self.has_failed() {
-            return Err(Error::msg("netproc context is unusable after an internal error"));
+            return Err(Error::panic("netproc context is unusable after an internal error"));
         }
         Ok(())
     }
@@ -404,6 +417,14 @@ impl Core {
         state.readable = false;
         let lost = state.output.discard();
         state.lost_output += lost as u64;
+    }
+
+    /// Drop a process reference after dispatch rather than now: if it is the last one, the
+    /// drop may run host destructors, which must not run under our lock.
+    pub(crate) fn release_later(&mut self, process: ProcRef) {
+        if Arc::strong_count(&process) == 1 {
+            self.pending.push(Event::Release(process));
+        }
     }
 
     /// Queue a process for the next round of reads.

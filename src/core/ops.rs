@@ -6,7 +6,7 @@ use std::io;
 use super::address::Address;
 use super::context::{Core, Host, Shared};
 use super::error::{Error, Result};
-use super::process::{messages, ProcRef, Role, State, Status};
+use super::process::{messages, ProcRef, Process, Role, State, Status};
 use super::socket::{is_option, set_option, SocketKind};
 use super::value::Value;
 
@@ -155,28 +155,6 @@ impl Shared {
         })
     }
 
-    /// `process-contact`. With `no_block`, a process without a socket gives nil.
-    pub fn contact(&self, process: &ProcRef, query: &ContactQuery, no_block: bool) -> Value {
-        let mut state = process.state.lock();
-        if no_block && state.socket.is_none() {
-            return Value::Nil;
-        }
-        if state.kind == SocketKind::Datagram && state.socket.is_some() {
-            if matches!(query, ContactQuery::All) || matches!(query, ContactQuery::Key(k) if k == ":remote") {
-                let peer = datagram_address(&state);
-                state.contact.put(":remote", peer);
-            }
-        }
-        match query {
-            ContactQuery::HostService => Value::List(vec![
-                state.contact.get_or_nil(":host"),
-                state.contact.get_or_nil(":service"),
-            ]),
-            ContactQuery::All => state.contact.to_value(),
-            ContactQuery::Key(key) => state.contact.get_or_nil(key),
-        }
-    }
-
     /// `process-datagram-address`: nil for non-datagram or closed processes.
     pub fn datagram_address(&self, process: &ProcRef) -> Value {
         let state = process.state.lock();
@@ -230,6 +208,31 @@ impl Shared {
     pub fn output_lost(&self, process: &ProcRef) -> u64 {
         process.state.lock().lost_output
     }
+}
+
+impl Process {
+    /// `process-contact`. With `no_block`, a process without a socket gives nil.
+    pub fn contact(&self, query: &ContactQuery, no_block: bool) -> Value {
+        let mut state = self.state.lock();
+        if no_block && state.socket.is_none() {
+            return Value::Nil;
+        }
+        if state.kind == SocketKind::Datagram && state.socket.is_some() {
+            if matches!(query, ContactQuery::All) || matches!(query, ContactQuery::Key(k) if k == ":remote") {
+                let peer = datagram_address(&state);
+                state.contact.put(":remote", peer);
+            }
+        }
+        match query {
+            ContactQuery::HostService => Value::List(vec![
+                state.contact.get_or_nil(":host"),
+                state.contact.get_or_nil(":service"),
+            ]),
+            ContactQuery::All => state.contact.to_value(),
+            ContactQuery::Key(key) => state.contact.get_or_nil(key),
+        }
+    }
+
 }
 
 fn datagram_address(state: &State) -> Value {

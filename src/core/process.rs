@@ -64,8 +64,12 @@ pub enum ExitStatus {
 
 /// A process object. The name never changes; everything else is behind the state lock.
 pub struct Process {
+    /// [`HANDLE_CHECK`] while alive, zeroed on drop: lets a boundary layer catch some stale
+    /// handles (best effort; it is no substitute for correct reference counting).
+    handle_check: u64,
     pub(crate) serial: u64,
     name: Vec<u8>,
+    name_nul: Vec<u8>,
     pub(crate) context: Weak<Shared>,
     pub(crate) state: Mutex<State>,
     attachment: Mutex<Option<Box<dyn Any + Send>>>,
@@ -77,10 +81,28 @@ impl std::fmt::Debug for Process {
     }
 }
 
+/// The value of a live process's handle check.
+pub const HANDLE_CHECK: u64 = 0x6e65_7470_726f_6301;
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // SAFETY: a plain write to our own field; volatile so it is not optimised away.
+        unsafe { std::ptr::write_volatile(&mut self.handle_check, 0) };
+    }
+}
+
 impl Process {
+    /// Whether the handle check still holds (see [`HANDLE_CHECK`]).
+    pub fn handle_is_live(&self) -> bool {
+        // SAFETY: reading our own field; volatile to see a write made by drop.
+        unsafe { std::ptr::read_volatile(&self.handle_check) == HANDLE_CHECK }
+    }
+
     pub(crate) fn new(serial: u64, name: Vec<u8>, context: Weak<Shared>, state: State) -> ProcRef {
         Arc::new(Process {
+            handle_check: HANDLE_CHECK,
             serial,
+            name_nul: name.iter().copied().chain(std::iter::once(0)).collect(),
             name,
             context,
             state: Mutex::new(state),
@@ -118,6 +140,43 @@ impl Process {
     /// `process-status` as a symbol name.
     pub fn status_symbol(&self) -> &'static str {
         self.state.lock().status_symbol()
+    }
+
+    /// `process-filter`: the default filter shows as `internal-default-process-filter`.
+    pub fn filter(&self) -> Value {
+        let filter = self.state.lock().filter.clone();
+        if filter.is_nil() { Value::symbol("internal-default-process-filter") } else { filter }
+    }
+
+    /// `process-sentinel`: the default shows as `internal-default-process-sentinel`.
+    pub fn sentinel(&self) -> Value {
+        let sentinel = self.state.lock().sentinel.clone();
+        if sentinel.is_nil() { Value::symbol("internal-default-process-sentinel") } else { sentinel }
+    }
+
+    /// `process-buffer`.
+    pub fn buffer(&self) -> Value {
+        self.state.lock().buffer.clone()
+    }
+
+    /// `process-plist`.
+    pub fn plist(&self) -> Value {
+        self.state.lock().plist.clone()
+    }
+
+    /// `process-query-on-exit-flag`.
+    pub fn query_on_exit(&self) -> bool {
+        self.state.lock().query_on_exit
+    }
+
+    /// `set-process-query-on-exit-flag`.
+    pub fn set_query_on_exit(&self, flag: bool) {
+        self.state.lock().query_on_exit = flag;
+    }
+
+    /// The name followed by a NUL byte, for C.
+    pub fn name_with_nul(&self) -> &[u8] {
+        &self.name_nul
     }
 
     /// `process-exit-status`.

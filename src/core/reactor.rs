@@ -110,6 +110,8 @@ impl Core {
                     state.accept_paused_until = None;
                     state.readable = true;
                     self.mark_ready(&server, &mut state);
+                    drop(state);
+                    self.release_later(server);
                 }
             }
         }
@@ -126,6 +128,8 @@ impl Core {
             if more {
                 self.mark_ready(&process, &mut state);
             }
+            drop(state);
+            self.release_later(process);
         }
     }
 

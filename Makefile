@@ -1,0 +1,191 @@
+# netproc — each target is a thin wrapper around commands CI also runs (STYLE.md §7).
+# GNU make. `make help` lists the targets.
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+LISPDIR    ?= $(PREFIX)/share/emacs/site-lisp/netproc
+CARGO      ?= cargo
+CC         ?= cc
+# make predefines CXX=g++, so `?=` alone would never apply.
+ifeq ($(origin CXX),default)
+CXX := c++
+endif
+
+# X.Y.Z from the `version =` line of [package] in Cargo.toml.
+VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
+VERSION_WORDS := $(subst ., ,$(VERSION))
+MAJOR := $(word 1,$(VERSION_WORDS))
+MINOR := $(word 2,$(VERSION_WORDS))
+# Same soname policy as build.rs: below 1.0 each minor release may break the ABI.
+ifeq ($(MAJOR),0)
+SONAME := libnetproc.so.0.$(MINOR)
+else
+SONAME := libnetproc.so.$(MAJOR)
+endif
+REALNAME := libnetproc.so.$(VERSION)
+
+TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
+RELEASE_DIR := $(TARGET_DIR)/release
+GEN_HEADER  := $(TARGET_DIR)/netproc.h
+STAGE       := build
+
+# C tests and the demo: -D_GNU_SOURCE for fork/mkdtemp/nftw under -std=c11.
+STRICT_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -g -D_GNU_SOURCE -Iinclude
+C_TEST_CFLAGS := $(STRICT_CFLAGS) -Ic-tests -DNETPROC_CARGO_VERSION='"$(VERSION)"'
+C_TEST_LIBS   := -L$(STAGE)/lib -lnetproc -Wl,-rpath,$(abspath $(STAGE)/lib) -lpthread
+ASAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+C_TEST_DEPS   := $(wildcard c-tests/*.h) include/netproc.h $(STAGE)/lib/libnetproc.so
+
+C_TESTS     := $(patsubst c-tests/%.c,%,$(wildcard c-tests/test_*.c))
+C_TEST_BINS := $(addprefix c-tests/bin/,$(C_TESTS))
+ASAN_BINS   := $(addprefix c-tests/bin-asan/,$(C_TESTS))
+HEADER_BINS := c-tests/bin/header_c99 c-tests/bin/header_cxx
+
+# No --trace-children: valgrind follows fork() anyway (the cases run in forked
+# children and are checked); that flag only matters for exec, e.g. of emacs.
+VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect --track-fds=no
+
+# A failed recipe must not leave a half-written target that looks up to date.
+.DELETE_ON_ERROR:
+
+.PHONY: all stage cargo-build header check-header c-tests test test-asan \
+        test-valgrind demo install uninstall clean help
+
+all: stage
+
+stage: cargo-build $(STAGE)/native-static-libs
+	@test -n "$(VERSION)" || { echo "cannot read version from Cargo.toml" >&2; exit 1; }
+	@test -f include/netproc.h || { echo "include/netproc.h missing: run make header" >&2; exit 1; }
+	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/include
+	install -p -m 755 $(RELEASE_DIR)/libnetproc.so $(STAGE)/lib/$(REALNAME)
+	ln -sf $(REALNAME) $(STAGE)/lib/$(SONAME)
+	ln -sf $(SONAME) $(STAGE)/lib/libnetproc.so
+	install -p -m 644 $(RELEASE_DIR)/libnetproc.a $(STAGE)/lib/libnetproc.a
+	install -p -m 644 include/netproc.h $(STAGE)/include/netproc.h
+	@# The soname comes from build.rs; make sure the linker really took it.
+	@readelf -d $(STAGE)/lib/$(REALNAME) | grep -q 'SONAME.*\[$(SONAME)\]' || \
+	  { echo "$(REALNAME): soname is not $(SONAME)" >&2; exit 1; }
+	@# Relocatable: build/ works as an uninstalled prefix via PKG_CONFIG_PATH.
+	$(call gen_pc,$${pcfiledir}/../..,$${prefix}/lib,$${prefix}/include,$(STAGE)/lib/pkgconfig/netproc.pc)
+
+# Cargo decides what is stale, so always ask it.
+cargo-build:
+	$(CARGO) build --release
+
+# Libs.private: what a static link of libnetproc.a needs. Only Cargo.toml and
+# Cargo.lock can change it, so it is cached rather than recomputed every make.
+$(STAGE)/native-static-libs: Cargo.toml $(wildcard Cargo.lock)
+	mkdir -p $(STAGE)
+	$(CARGO) rustc --release --lib --crate-type staticlib -- --print native-static-libs \
+	  > $@.log 2>&1 || { cat $@.log >&2; exit 1; }
+	sed -n 's/.*native-static-libs: *//p' $@.log | tail -n 1 > $@.tmp
+	@test -s $@.tmp || { echo "no native-static-libs note from rustc, see $@.log" >&2; exit 1; }
+	mv $@.tmp $@
+
+# $(call gen_pc,prefix,libdir,includedir,output): fill in netproc.pc.in.
+gen_pc = sed -e 's|@PREFIX@|$(1)|' -e 's|@LIBDIR@|$(2)|' -e 's|@INCLUDEDIR@|$(3)|' \
+	-e 's|@VERSION@|$(VERSION)|' -e "s|@LIBS_PRIVATE@|$$(cat $(STAGE)/native-static-libs)|" \
+	netproc.pc.in > $(4)
+
+# Staged files are rewritten by `stage`, but `install -p` keeps their mtimes, so
+# the C tests relink only when cargo really relinked the library.
+$(STAGE)/lib/libnetproc.so: stage ; @:
+
+# ---- header ---------------------------------------------------------------
+# build.rs writes the header to $(GEN_HEADER); a cbindgen failure leaves none.
+define need_gen_header
+@test -f $(GEN_HEADER) || { echo "$(GEN_HEADER) missing: cbindgen failed, see the cargo warnings above" >&2; exit 1; }
+endef
+
+header: cargo-build
+	$(need_gen_header)
+	cp $(GEN_HEADER) include/netproc.h
+
+check-header: cargo-build
+	$(need_gen_header)
+	@cmp -s $(GEN_HEADER) include/netproc.h || \
+	  { echo "include/netproc.h is stale: run make header" >&2; exit 1; }
+	@echo "include/netproc.h is up to date"
+
+# ---- C tests ----------------------------------------------------------------
+c-tests: $(C_TEST_BINS) $(HEADER_BINS)
+
+c-tests/bin/%: c-tests/%.c $(C_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(C_TEST_CFLAGS) $(CFLAGS) -o $@ $< $(C_TEST_LIBS) $(LDFLAGS)
+
+c-tests/bin-asan/%: c-tests/%.c $(C_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(C_TEST_CFLAGS) $(ASAN_FLAGS) $(CFLAGS) -o $@ $< $(C_TEST_LIBS) $(LDFLAGS)
+
+# The header alone, as C99 and as C++11; linking proves the extern "C" guards.
+c-tests/bin/header_c99: c-tests/header_c99.c $(C_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(CC) -std=c99 -Wall -Wextra -Wpedantic -Werror -Iinclude -o $@ $< $(C_TEST_LIBS)
+
+c-tests/bin/header_cxx: c-tests/header_cxx.cpp $(C_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(CXX) -std=c++11 -Wall -Wextra -Wpedantic -Werror -Iinclude -o $@ $< $(C_TEST_LIBS)
+
+# ---- test targets -----------------------------------------------------------
+# Sequential on purpose; run.sh goes last because CI reads its closing line.
+test: all
+	$(CARGO) test --release
+	$(MAKE) --no-print-directory check-header
+	$(MAKE) --no-print-directory c-tests
+	c-tests/run.sh $(C_TEST_BINS) c-tests/install_test.sh
+
+test-asan: $(ASAN_BINS)
+	@# An uninstrumented binary would pass silently: prove ASan was linked in.
+	@for b in $(ASAN_BINS); do \
+	  nm $$b | grep -q '__asan_init' || { echo "$$b: __asan_init missing, not built with ASan" >&2; exit 1; }; \
+	done
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 c-tests/run.sh $(ASAN_BINS)
+
+test-valgrind: c-tests
+	RUNNER="$(VALGRIND)" CHECK_TIMEOUT_SCALE=10 c-tests/run.sh $(C_TEST_BINS)
+
+demo: all
+	@test -f examples/demo_host.c || { echo "examples/demo_host.c does not exist yet: no demo to run" >&2; exit 1; }
+	$(MAKE) --no-print-directory examples/demo_host
+	./examples/demo_host
+
+examples/demo_host: examples/demo_host.c $(C_TEST_DEPS)
+	$(CC) $(STRICT_CFLAGS) $(CFLAGS) -o $@ $< $(C_TEST_LIBS) $(LDFLAGS)
+
+# ---- install ------------------------------------------------------------------
+# The .pc gets the real paths; libdir/includedir stay relative to ${prefix}
+# when they lie under it, so `pkg-config --define-prefix` keeps working.
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 755 $(STAGE)/lib/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(REALNAME)
+	ln -sf $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libnetproc.so
+	install -m 644 $(STAGE)/lib/libnetproc.a $(DESTDIR)$(LIBDIR)/libnetproc.a
+	install -m 644 $(STAGE)/include/netproc.h $(DESTDIR)$(INCLUDEDIR)/netproc.h
+	$(call gen_pc,$(PREFIX),$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR)),$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR)),$(DESTDIR)$(LIBDIR)/pkgconfig/netproc.pc)
+	if [ -d lisp ]; then \
+	  install -d $(DESTDIR)$(LISPDIR) && install -m 644 lisp/*.el $(DESTDIR)$(LISPDIR)/; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	      $(DESTDIR)$(LIBDIR)/libnetproc.so $(DESTDIR)$(LIBDIR)/libnetproc.a \
+	      $(DESTDIR)$(LIBDIR)/pkgconfig/netproc.pc $(DESTDIR)$(INCLUDEDIR)/netproc.h
+	rm -rf $(DESTDIR)$(LISPDIR)
+
+clean:
+	$(CARGO) clean
+	rm -rf $(STAGE) c-tests/bin c-tests/bin-asan examples/demo_host
+
+help:
+	@echo "all (default)  cargo build --release; stage lib, header and netproc.pc in $(STAGE)/"
+	@echo "header         regenerate include/netproc.h;  check-header: fail if it is stale"
+	@echo "test           cargo test, check-header, C tests, install test"
+	@echo "test-asan      C tests with ASan+UBSan+LSan;  test-valgrind: C tests under valgrind"
+	@echo "demo           build and run examples/demo_host"
+	@echo "install        PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)"
+	@echo "uninstall, clean"

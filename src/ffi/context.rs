@@ -1,0 +1,385 @@
+//! The context: creation, freeing, pumping (netproc_poll, or the backend fd for hosts with
+//! their own loop), cross-thread wakeup, defaults, and the last error.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::boundary::{self, c_state, context_ref, fail, fail_argument, guard, ok_or_return, Guarded, LastError};
+use super::callbacks::{netproc_filter_fn, netproc_sentinel_fn, CHost};
+use super::netproc_context;
+use super::status::netproc_status::{self, *};
+use crate::core::Shared;
+
+/// Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
+/// gives them (§5.3 of the reference). Either hook may be NULL.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy)]
+pub struct netproc_buffer_hooks {
+    /// Passed first to both hooks.
+    pub userdata: *mut c_void,
+    /// `get-buffer-create`: return the buffer called `name` (`length` bytes, also
+    /// NUL-terminated), creating it if needed; NULL for none. `name` is borrowed for the
+    /// call. Without this hook, a buffer given by name stays a STRING value.
+    pub get_buffer_create: Option<unsafe extern "C" fn(userdata: *mut c_void, name: *const c_char, length: usize) -> *mut c_void>,
+    /// The name of a live buffer (store its byte count in *length), or NULL if the buffer
+    /// is dead. The bytes must stay valid until the hook returns to netproc.
+    pub buffer_name: Option<unsafe extern "C" fn(userdata: *mut c_void, buffer: *mut c_void, length: *mut usize) -> *const c_char>,
+}
+
+/// The hooks as netproc keeps them (pointers as integers so the state is Send).
+#[derive(Clone, Copy)]
+pub(crate) struct BufferHooks {
+    pub(crate) userdata: usize,
+    pub(crate) get_buffer_create: Option<unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> *mut c_void>,
+    pub(crate) buffer_name: Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut usize) -> *const c_char>,
+}
+
+type FilterFn = unsafe extern "C" fn(*mut c_void, *mut super::netproc_process, *const u8, usize);
+type SentinelFn = unsafe extern "C" fn(*mut c_void, *mut super::netproc_process, *const c_char, usize);
+
+/// What the C boundary keeps per context.
+#[derive(Default)]
+pub(crate) struct CState {
+    pub(crate) last_error: Guarded<LastError>,
+    pub(crate) default_filter: Guarded<Option<(FilterFn, usize)>>,
+    pub(crate) default_sentinel: Guarded<Option<(SentinelFn, usize)>>,
+    pub(crate) buffer_hooks: Guarded<Option<BufferHooks>>,
+}
+
+/// Run `f` with a host that calls this context's C callbacks.
+pub(crate) fn with_host<R>(context: &Shared, f: impl FnOnce(&mut CHost) -> R) -> R {
+    let fallback = CState::default();
+    let state = c_state(context).unwrap_or(&fallback);
+    f(&mut CHost { state })
+}
+
+/// Create a context: one event loop with its processes.
+///
+/// Ownership: caller owns *out; release it with netproc_context_free().
+/// Lifetime:  until netproc_context_free().
+/// Thread:    any; the thread that first uses the context owns it from then on.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_new(out: *mut *mut netproc_context) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        if out.is_null() {
+            return fail_argument(None, NETPROC_E_NULL, "netproc_context_new: out is NULL");
+        }
+        let context = match Shared::new() {
+            Ok(context) => context,
+            Err(err) => return fail(None, &crate::core::Error::file("Cannot create event loop", &err, vec![])),
+        };
+        context.set_extension(Box::new(CState::default()));
+        // SAFETY: out is not NULL and the host promises it is writable.
+        unsafe { out.write(Arc::into_raw(context).cast::<netproc_context>().cast_mut()) };
+        NETPROC_OK
+    })
+}
+
+/// Free a context. Every process still in the process list is deleted first, newest first,
+/// and its sentinel runs with "deleted\n"; sockets still flushing output are closed and their
+/// unsent bytes dropped (check netproc_process_output_pending() first to avoid that).
+/// Process handles the host still holds stay valid (status "closed") until freed.
+/// NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback.
+///
+/// Ownership: takes back the context.
+/// Lifetime:  ctx is invalid afterwards.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_free(ctx: *mut netproc_context) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        if ctx.is_null() {
+            return NETPROC_OK;
+        }
+        // SAFETY: the host passes a context it owns.
+        let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_free") });
+        if context.in_callback() {
+            return fail_argument(Some(&context), NETPROC_E_REENTRANT, "netproc_context_free: called from a callback");
+        }
+        with_host(&context, |host| context.shutdown(host));
+        drop(context);
+        // SAFETY: ctx came from Arc::into_raw in netproc_context_new; this releases the
+        // host's reference exactly once.
+        drop(unsafe { Arc::from_raw(ctx.cast::<Shared>()) });
+        NETPROC_OK
+    })
+}
+
+/// Wait up to `timeout_ms` milliseconds (negative: no limit; 0: do not wait) for network
+/// activity, then run every filter, sentinel and log callback that is due, on this thread.
+/// Returns how many callbacks ran (0 when the wait ended with nothing to report, which may
+/// happen before the timeout), or a negative netproc_status. Refused with
+/// NETPROC_E_REENTRANT inside a callback.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_poll(ctx: *mut netproc_context, timeout_ms: c_int) -> c_int {
+    guard(NETPROC_E_PANIC as c_int, || {
+        // SAFETY: the host passes a live context or NULL.
+        let context = match unsafe { context_ref(ctx, "netproc_poll") } {
+            Ok(context) => context,
+            Err(status) => return status as c_int,
+        };
+        if context.in_callback() {
+            return fail_argument(Some(&context), NETPROC_E_REENTRANT, "netproc_poll: called from a callback") as c_int;
+        }
+        let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
+        match with_host(&context, |host| context.poll(timeout, host)) {
+            Ok(ran) => c_int::try_from(ran).unwrap_or(c_int::MAX),
+            Err(error) => fail(Some(&context), &error) as c_int,
+        }
+    })
+}
+
+/// The event loop's descriptor, for hosts that wait in their own select/poll/epoll: when it
+/// is readable, or when netproc_next_timeout() expires, call netproc_poll(ctx, 0).
+/// Returns the descriptor, or a negative netproc_status. Do not read, close or modify it.
+///
+/// Ownership: netproc owns the descriptor.
+/// Lifetime:  until netproc_context_free().
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_backend_fd(ctx: *mut netproc_context) -> c_int {
+    guard(NETPROC_E_PANIC as c_int, || {
+        // SAFETY: the host passes a live context or NULL.
+        match unsafe { context_ref(ctx, "netproc_backend_fd") } {
+            Ok(context) => context.backend_fd(),
+            Err(status) => status as c_int,
+        }
+    })
+}
+
+/// How long a host with its own loop may wait before calling netproc_poll(ctx, 0), in
+/// milliseconds: 0 when callbacks are already due, -1 when only activity on the backend fd
+/// can make work.
+///
+/// Ownership: *timeout_ms is the caller's.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_next_timeout(ctx: *mut netproc_context, timeout_ms: *mut c_int) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_next_timeout") });
+        if timeout_ms.is_null() {
+            return fail_argument(Some(&context), NETPROC_E_NULL, "netproc_next_timeout: timeout_ms is NULL");
+        }
+        let timeout = match context.next_timeout() {
+            None => -1,
+            // Round up so a host never wakes just before the deadline and spins.
+            Some(wait) => c_int::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(c_int::MAX),
+        };
+        // SAFETY: checked not NULL; the host promises it is writable.
+        unsafe { timeout_ms.write(timeout) };
+        NETPROC_OK
+    })
+}
+
+/// Make a netproc_poll() that is waiting (now or next) return soon. Wakeups coalesce.
+///
+/// Ownership: n/a.
+/// Lifetime:  ctx must not be freed concurrently with this call.
+/// Thread:    any.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_wakeup(ctx: *mut netproc_context) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        if ctx.is_null() {
+            return fail_argument(None, NETPROC_E_NULL, "netproc_wakeup: ctx is NULL");
+        }
+        // SAFETY: the host keeps the context alive during the call; only the waker is
+        // touched, which is safe from any thread.
+        let context = unsafe { &*ctx.cast::<Shared>() };
+        match context.wakeup() {
+            Ok(()) => NETPROC_OK,
+            Err(err) => fail(None, &crate::core::Error::file("Cannot wake event loop", &err, vec![])),
+        }
+    })
+}
+
+/// The last error on this context (or, with ctx NULL, the last error of this thread,
+/// e.g. from a call that was given a NULL handle): the Emacs error symbol ("error",
+/// "file-error", "wrong-type-argument", …), the message Emacs would show, and the errno
+/// (0 if none). Any out-pointer may be NULL. Returns the failed call's status, or
+/// NETPROC_OK if there was no error.
+///
+/// Ownership: the strings belong to netproc; do not free them.
+/// Lifetime:  until the next failing call on the same context (or thread, for NULL).
+/// Thread:    context thread only (any thread with ctx NULL).
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_last_error(
+    ctx: *mut netproc_context,
+    symbol: *mut *const c_char,
+    message: *mut *const c_char,
+    errno_out: *mut c_int,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        let write = |last: &LastError| {
+            // SAFETY: each out-pointer is checked for NULL; the host promises it is writable.
+            // The strings live in the context (or thread) until the next failure.
+            unsafe {
+                if !symbol.is_null() {
+                    symbol.write(last.symbol.as_ptr());
+                }
+                if !message.is_null() {
+                    message.write(last.message.as_ptr());
+                }
+                if !errno_out.is_null() {
+                    errno_out.write(last.errno);
+                }
+            }
+            last.status
+        };
+        let status = if ctx.is_null() {
+            boundary::with_thread_last_error(write)
+        } else {
+            // SAFETY: the host passes a live context.
+            let context = unsafe { &*ctx.cast::<Shared>() };
+            boundary::with_context_last_error(context, write).unwrap_or(0)
+        };
+        if status == 0 {
+            NETPROC_OK
+        } else {
+            netproc_status_from_i32(status)
+        }
+    })
+}
+
+fn netproc_status_from_i32(code: i32) -> netproc_status {
+    [
+        NETPROC_E_NULL,
+        NETPROC_E_INVALID,
+        NETPROC_E_WRONG_TYPE,
+        NETPROC_E_ERROR,
+        NETPROC_E_FILE,
+        NETPROC_E_CODING,
+        NETPROC_E_REENTRANT,
+        NETPROC_E_CLOSED,
+        NETPROC_E_PANIC,
+        NETPROC_E_BAD_HANDLE,
+    ]
+    .into_iter()
+    .find(|status| *status as i32 == code)
+    .unwrap_or(NETPROC_E_ERROR)
+}
+
+/// Set the context's default filter: the one processes use when their filter is nil (the
+/// host's equivalent of Emacs's internal-default-process-filter, which inserts into the
+/// process buffer). NULL removes it, so such output is dropped, as with no buffer.
+///
+/// Ownership: netproc never frees `userdata`.
+/// Lifetime:  `userdata` must stay valid while the default filter may run.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_set_default_filter(
+    ctx: *mut netproc_context,
+    filter: netproc_filter_fn,
+    userdata: *mut c_void,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_default_filter") });
+        if let Some(state) = c_state(&context) {
+            *state.default_filter.lock() = filter.map(|f| (f, userdata as usize));
+        }
+        NETPROC_OK
+    })
+}
+
+/// Set the context's default sentinel, used by processes whose sentinel is nil (Emacs's
+/// internal-default-process-sentinel). NULL removes it.
+///
+/// Ownership: netproc never frees `userdata`.
+/// Lifetime:  `userdata` must stay valid while the default sentinel may run.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_set_default_sentinel(
+    ctx: *mut netproc_context,
+    sentinel: netproc_sentinel_fn,
+    userdata: *mut c_void,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_default_sentinel") });
+        if let Some(state) = c_state(&context) {
+            *state.default_sentinel.lock() = sentinel.map(|f| (f, userdata as usize));
+        }
+        NETPROC_OK
+    })
+}
+
+/// Install buffer hooks (copied), or remove them with NULL.
+///
+/// Ownership: *hooks is copied; netproc never frees hooks->userdata.
+/// Lifetime:  hooks->userdata must stay valid while the hooks may run.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_set_buffer_hooks(
+    ctx: *mut netproc_context,
+    hooks: *const netproc_buffer_hooks,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_buffer_hooks") });
+        let copied = if hooks.is_null() {
+            None
+        } else {
+            // SAFETY: not NULL; the host promises a readable struct.
+            let hooks = unsafe { *hooks };
+            Some(BufferHooks {
+                userdata: hooks.userdata as usize,
+                get_buffer_create: hooks.get_buffer_create,
+                buffer_name: hooks.buffer_name,
+            })
+        };
+        if let Some(state) = c_state(&context) {
+            *state.buffer_hooks.lock() = copied;
+        }
+        NETPROC_OK
+    })
+}
+
+/// The most bytes one read hands a filter (Emacs's read-process-output-max). The default
+/// is 65536; 0 is taken as 1.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_set_read_max(ctx: *mut netproc_context, bytes: usize) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_read_max") });
+        context.update_settings(|settings| settings.read_max = bytes.clamp(1, 16 << 20));
+        NETPROC_OK
+    })
+}
+
+/// Testing aid for the panic boundary: panics inside netproc, which must come back as
+/// NETPROC_E_PANIC with the context marked unusable (later calls fail the same way).
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_debug_panic(ctx: *mut netproc_context) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live context or NULL.
+        let _context = ok_or_return!(unsafe { context_ref(ctx, "netproc_debug_panic") });
+        panic!("netproc_debug_panic was called");
+    })
+}

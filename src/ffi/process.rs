@@ -1,0 +1,760 @@
+//! Process functions: `make-network-process` and every primitive that applies to a network
+//! process. Handles are reference counted: see netproc_process_ref/_free.
+
+use std::ffi::{c_char, c_void, CStr};
+use std::sync::Arc;
+
+use super::boundary::{context_ref, fail, fail_argument, guard, ok_or_return, process_into_handle, process_ref};
+use super::callbacks::{valid_filter, valid_log, valid_sentinel};
+use super::context::with_host;
+use super::status::netproc_status::{self, *};
+use super::value::{from_c, netproc_arg, netproc_value, write_out};
+use super::{netproc_context, netproc_process};
+use crate::core::{ContactQuery, Error, ExitStatus, ProcRef, Shared, Value};
+
+/// The process's context, or NETPROC_E_CLOSED once it was freed.
+fn context_of(process: &ProcRef, function: &str) -> Result<Arc<Shared>, netproc_status> {
+    process.context().ok_or_else(|| {
+        fail_argument(None, NETPROC_E_CLOSED, &format!("{function}: the process's context was freed"))
+    })
+}
+
+/// Read an input value, or fail with NETPROC_E_INVALID.
+unsafe fn input(context: Option<&Shared>, value: *const netproc_value, function: &str, what: &str) -> Result<Value, netproc_status> {
+    if value.is_null() {
+        return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: {what} is NULL")));
+    }
+    // SAFETY: not NULL; the host promises a valid value.
+    unsafe { from_c(&*value) }
+        .map_err(|bad| fail_argument(context, NETPROC_E_INVALID, &format!("{function}: {what}: {}", bad.0)))
+}
+
+/// Check an out-pointer.
+fn out_ptr<T>(context: Option<&Shared>, out: *mut T, function: &str) -> Result<(), netproc_status> {
+    if out.is_null() {
+        return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: out is NULL")));
+    }
+    Ok(())
+}
+
+fn status_of(context: &Shared, result: crate::core::Result<()>) -> netproc_status {
+    match result {
+        Ok(()) => NETPROC_OK,
+        Err(error) => fail(Some(context), &error),
+    }
+}
+
+/// `make-network-process`: create a network client or server from keyword arguments
+/// (":name", ":host", ":service", ":server", ":filter", …; see the README's table). Keys are
+/// NUL-terminated keyword names; when a key appears twice the first wins. With nargs 0,
+/// nothing is created and *out is set to NULL, as Emacs returns nil.
+///
+/// Ownership: caller owns *out (one reference); release it with netproc_process_free().
+///            args and everything they point to are only read during the call.
+/// Lifetime:  the handle stays valid, even after the process is deleted or closed, until
+///            freed.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_make_network_process(
+    ctx: *mut netproc_context,
+    args: *const netproc_arg,
+    nargs: usize,
+    out: *mut *mut netproc_process,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_make_network_process";
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
+        ok_or_return!(out_ptr(Some(&context), out, FUNCTION));
+        if args.is_null() && nargs > 0 {
+            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: args is NULL"));
+        }
+        let args: &[netproc_arg] = if nargs == 0 {
+            &[]
+        } else {
+            // SAFETY: not NULL; the host promises nargs readable entries.
+            unsafe { std::slice::from_raw_parts(args, nargs) }
+        };
+        let mut pairs = Vec::with_capacity(args.len());
+        for (index, arg) in args.iter().enumerate() {
+            if arg.key.is_null() {
+                return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: args[{index}].key is NULL"));
+            }
+            // SAFETY: not NULL; the host promises a NUL-terminated string.
+            let key = unsafe { CStr::from_ptr(arg.key) }.to_string_lossy().into_owned();
+            let value = ok_or_return!(unsafe { input(Some(&context), &arg.value, FUNCTION, &key) });
+            let valid = match key.as_str() {
+                ":filter" => valid_filter(&value),
+                ":sentinel" => valid_sentinel(&value),
+                ":log" => valid_log(&value),
+                _ => true,
+            };
+            if !valid {
+                return fail(Some(&context), &Error::wrong_type("functionp", &value));
+            }
+            pairs.push((Value::Symbol(key), value));
+        }
+        match with_host(&context, |host| context.make_network_process(pairs, host)) {
+            Ok(process) => {
+                // SAFETY: checked not NULL above.
+                unsafe { out.write(process.map_or(std::ptr::null_mut(), process_into_handle)) };
+                NETPROC_OK
+            }
+            Err(error) => fail(Some(&context), &error),
+        }
+    })
+}
+
+/// Take another reference to a process, e.g. to keep a handle a callback was given.
+/// Returns `process` (NULL for NULL).
+///
+/// Ownership: caller owns the new reference; release it with netproc_process_free().
+/// Lifetime:  until that release.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_ref(process: *mut netproc_process) -> *mut netproc_process {
+    guard(std::ptr::null_mut(), || {
+        // SAFETY: the host passes a live handle or NULL.
+        match unsafe { process_ref(process, "netproc_process_ref") } {
+            Ok(process) => process_into_handle(process),
+            Err(_) => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// Release one reference. This is not delete-process: a process that is still open keeps
+/// running (the context holds its own reference while it is in the process list). NULL is
+/// accepted. The per-process userdata destructor runs when the last reference goes.
+///
+/// Ownership: takes back one reference.
+/// Lifetime:  the handle must not be used afterwards unless another reference is held.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_free(process: *mut netproc_process) {
+    guard((), || {
+        if process.is_null() {
+            return;
+        }
+        // SAFETY: the host gives back a reference it owns.
+        let owned = match unsafe { process_ref(process, "netproc_process_free") } {
+            Ok(owned) => owned,
+            Err(_) => return,
+        };
+        drop(owned);
+        // SAFETY: balances the reference netproc handed out with this handle.
+        drop(unsafe { Arc::from_raw(process.cast::<crate::core::Process>()) });
+    })
+}
+
+/// `delete-process`: close the connection (output still queued is written in the
+/// background first, unless :linger 0), take the process out of the process list, and run
+/// its sentinel with "deleted\n" before returning. Deleting again does nothing. Safe from
+/// inside any callback, including the process's own.
+///
+/// Ownership: the handle stays the caller's.
+/// Lifetime:  the handle stays valid until freed.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_delete_process(process: *mut netproc_process) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_delete_process";
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let Some(context) = process.context() else { return NETPROC_OK };
+        let result = with_host(&context, |host| context.delete_process(&process, host));
+        status_of(&context, result)
+    })
+}
+
+/// `process-status`: "open", "listen", "connect", "stop", "failed" or "closed"; NULL for a
+/// NULL or stale handle.
+///
+/// Ownership: static storage.
+/// Lifetime:  the whole program.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_status(process: *mut netproc_process) -> *const c_char {
+    guard(std::ptr::null(), || {
+        // SAFETY: the host passes a live handle or NULL.
+        let Ok(process) = (unsafe { process_ref(process, "netproc_process_status") }) else {
+            return std::ptr::null();
+        };
+        let text: &'static str = match process.status_symbol() {
+            "open" => "open\0",
+            "listen" => "listen\0",
+            "connect" => "connect\0",
+            "stop" => "stop\0",
+            "failed" => "failed\0",
+            _ => "closed\0",
+        };
+        text.as_ptr().cast()
+    })
+}
+
+/// `process-live-p`: true when the status is open, listen, connect or stop.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_live_p(process: *mut netproc_process) -> bool {
+    guard(false, || {
+        // SAFETY: the host passes a live handle or NULL.
+        let Ok(process) = (unsafe { process_ref(process, "netproc_process_live_p") }) else { return false };
+        !crate::core::process::live_tail(process.status_symbol()).is_empty()
+    })
+}
+
+/// `process-exit-status`: an INTEGER (0 while running or after delete, 256 after the peer
+/// closed, the errno after a failed :nowait connect), or a STRING after a failed name lookup
+/// ("Name lookup of HOST failed").
+///
+/// Ownership: caller owns *out; release it with netproc_value_free().
+/// Lifetime:  until released.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_exit_status(process: *mut netproc_process, out: *mut netproc_value) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_process_exit_status";
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        ok_or_return!(out_ptr(None, out, FUNCTION));
+        let value = match process.exit_status() {
+            ExitStatus::Code(code) => Value::Int(code as i64),
+            ExitStatus::Message(message) => Value::string(message),
+        };
+        // SAFETY: checked not NULL.
+        unsafe { write_out(out, &value) }
+    })
+}
+
+/// `process-name`: the unique name. If `length` is not NULL it receives the byte count
+/// (names may contain NUL bytes; the string is NUL-terminated in any case).
+///
+/// Ownership: the string belongs to the process.
+/// Lifetime:  as long as the caller holds a reference to the process.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_name(process: *mut netproc_process, length: *mut usize) -> *const c_char {
+    guard(std::ptr::null(), || {
+        // SAFETY: the host passes a live handle or NULL.
+        let Ok(owned) = (unsafe { process_ref(process, "netproc_process_name") }) else {
+            return std::ptr::null();
+        };
+        if !length.is_null() {
+            // SAFETY: checked not NULL.
+            unsafe { length.write(owned.name().len()) };
+        }
+        // The bytes live in the process object, which the caller's reference keeps alive.
+        owned.name_with_nul().as_ptr().cast()
+    })
+}
+
+macro_rules! value_getter {
+    ($(#[$doc:meta])* $name:ident, $getter:expr) => {
+        $(#[$doc])*
+        ///
+        /// Ownership: caller owns *out; release it with netproc_value_free().
+        /// Lifetime:  until released.
+        /// Thread:    context thread only.
+        /// Since:     0.1
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $name(process: *mut netproc_process, out: *mut netproc_value) -> netproc_status {
+            guard(NETPROC_E_PANIC, || {
+                // SAFETY: the host passes a live handle or NULL.
+                let process = ok_or_return!(unsafe { process_ref(process, stringify!($name)) });
+                ok_or_return!(out_ptr(None, out, stringify!($name)));
+                let getter: fn(&ProcRef) -> Value = $getter;
+                // SAFETY: checked not NULL.
+                unsafe { write_out(out, &getter(&process)) }
+            })
+        }
+    };
+}
+
+value_getter!(
+    /// `process-buffer`: NIL, a POINTER (a host buffer), or a STRING (a buffer known only by
+    /// name, in a host without buffer hooks).
+    netproc_process_buffer,
+    |p| p.buffer()
+);
+value_getter!(
+    /// `process-filter`: a FILTER, T, or the SYMBOL internal-default-process-filter.
+    netproc_process_filter,
+    |p| p.filter()
+);
+value_getter!(
+    /// `process-sentinel`: a SENTINEL, or the SYMBOL internal-default-process-sentinel.
+    netproc_process_sentinel,
+    |p| p.sentinel()
+);
+value_getter!(
+    /// `process-plist`.
+    netproc_process_plist,
+    |p| p.plist()
+);
+
+/// Apply a setter that takes one value.
+unsafe fn set_value(
+    process: *mut netproc_process,
+    value: *const netproc_value,
+    function: &str,
+    check: fn(&Value) -> Option<Error>,
+    apply: fn(&Shared, &ProcRef, Value) -> crate::core::Result<()>,
+) -> netproc_status {
+    // SAFETY: the host passes a live handle or NULL.
+    let process = ok_or_return!(unsafe { process_ref(process, function) });
+    let context = ok_or_return!(context_of(&process, function));
+    let value = ok_or_return!(unsafe { input(Some(&context), value, function, "value") });
+    if let Some(error) = check(&value) {
+        return fail(Some(&context), &error);
+    }
+    status_of(&context, apply(&context, &process, value))
+}
+
+/// `set-process-buffer`: NIL, a POINTER, or a STRING.
+///
+/// Ownership: *buffer is copied.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_set_process_buffer(process: *mut netproc_process, buffer: *const netproc_value) -> netproc_status {
+    guard(NETPROC_E_PANIC, || unsafe {
+        set_value(
+            process,
+            buffer,
+            "netproc_set_process_buffer",
+            |v| (!matches!(v, Value::Nil | Value::Host(_) | Value::Str(_))).then(|| Error::wrong_type("bufferp", v)),
+            |c, p, v| c.set_buffer(p, v),
+        )
+    })
+}
+
+/// `set-process-filter`: NIL (the context's default filter), T (stop reading), or a FILTER.
+/// Input read while the filter was T is then delivered.
+///
+/// Ownership: *filter is copied.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_set_process_filter(process: *mut netproc_process, filter: *const netproc_value) -> netproc_status {
+    guard(NETPROC_E_PANIC, || unsafe {
+        set_value(
+            process,
+            filter,
+            "netproc_set_process_filter",
+            |v| (!valid_filter(v)).then(|| Error::wrong_type("functionp", v)),
+            |c, p, v| c.set_filter(p, v),
+        )
+    })
+}
+
+/// `set-process-sentinel`: NIL (the context's default sentinel) or a SENTINEL. Takes effect
+/// for the next status change, even when called from the running sentinel.
+///
+/// Ownership: *sentinel is copied.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_set_process_sentinel(process: *mut netproc_process, sentinel: *const netproc_value) -> netproc_status {
+    guard(NETPROC_E_PANIC, || unsafe {
+        set_value(
+            process,
+            sentinel,
+            "netproc_set_process_sentinel",
+            |v| (!valid_sentinel(v)).then(|| Error::wrong_type("functionp", v)),
+            |c, p, v| c.set_sentinel(p, v),
+        )
+    })
+}
+
+/// `set-process-plist`: a LIST or NIL.
+///
+/// Ownership: *plist is copied.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_set_process_plist(process: *mut netproc_process, plist: *const netproc_value) -> netproc_status {
+    guard(NETPROC_E_PANIC, || unsafe {
+        set_value(process, plist, "netproc_set_process_plist", |_| None, |c, p, v| c.set_plist(p, v))
+    })
+}
+
+/// `process-contact`. `key` NULL gives the list (HOST SERVICE); "t" gives the whole contact
+/// plist; a keyword such as ":service" or ":local" gives its value (NIL if absent). With
+/// `no_block`, a process without an open socket (still resolving, closed, failed) gives NIL.
+///
+/// Ownership: caller owns *out; release it with netproc_value_free(). key is only read.
+/// Lifetime:  until released.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_contact(
+    process: *mut netproc_process,
+    key: *const c_char,
+    no_block: bool,
+    out: *mut netproc_value,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_process_contact";
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        ok_or_return!(out_ptr(None, out, FUNCTION));
+        let query = if key.is_null() {
+            ContactQuery::HostService
+        } else {
+            // SAFETY: not NULL; the host promises a NUL-terminated string.
+            match unsafe { CStr::from_ptr(key) }.to_string_lossy().as_ref() {
+                "t" => ContactQuery::All,
+                other => ContactQuery::Key(other.to_string()),
+            }
+        };
+        let value = process.contact(&query, no_block);
+        // SAFETY: checked not NULL.
+        unsafe { write_out(out, &value) }
+    })
+}
+
+/// `process-send-string` with bytes: never blocks. Bytes the socket does not take at once
+/// are queued in order and written as it drains; netproc_process_output_pending() tells how
+/// many wait. A send while a :nowait connect is in progress is queued until it completes.
+/// Fails with "Process NAME not running" unless the process is open (stopped is fine), and
+/// after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing.
+///
+/// Ownership: data is copied before returning.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_send(process: *mut netproc_process, data: *const u8, length: usize) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_process_send";
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let context = ok_or_return!(context_of(&process, FUNCTION));
+        if data.is_null() && length > 0 {
+            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: data is NULL"));
+        }
+        let bytes: &[u8] = if length == 0 {
+            &[]
+        } else {
+            // SAFETY: not NULL; the host promises `length` readable bytes.
+            unsafe { std::slice::from_raw_parts(data, length) }
+        };
+        status_of(&context, context.send(&process, bytes))
+    })
+}
+
+/// `process-send-eof`: once queued output is written, shut down the sending side; reading
+/// goes on until the peer closes. No effect on datagram processes.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_send_eof(process: *mut netproc_process) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_process_send_eof";
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let context = ok_or_return!(context_of(&process, FUNCTION));
+        status_of(&context, context.send_eof(&process))
+    })
+}
+
+/// Bytes accepted by sends and not yet handed to the kernel (0 for NULL).
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_output_pending(process: *mut netproc_process) -> usize {
+    guard(0, || {
+        // SAFETY: the host passes a live handle or NULL.
+        let Ok(process) = (unsafe { process_ref(process, "netproc_process_output_pending") }) else { return 0 };
+        process.context().map_or(0, |context| context.output_pending(&process))
+    })
+}
+
+/// Bytes accepted by sends that were never written because the connection died (or was
+/// closed abortively) first: the "reported" part of "delivered or reported".
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_output_lost(process: *mut netproc_process) -> u64 {
+    guard(0, || {
+        // SAFETY: the host passes a live handle or NULL.
+        let Ok(process) = (unsafe { process_ref(process, "netproc_process_output_lost") }) else { return 0 };
+        process.context().map_or(0, |context| context.output_lost(&process))
+    })
+}
+
+/// `stop-process`: stop reading (clients) or accepting (servers). Sending still works.
+/// No sentinel runs.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_stop_process(process: *mut netproc_process) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, "netproc_stop_process") });
+        let context = ok_or_return!(context_of(&process, "netproc_stop_process"));
+        status_of(&context, context.stop_process(&process))
+    })
+}
+
+/// `continue-process`: resume reading or accepting; data and connections that waited are
+/// delivered by the next netproc_poll(). No sentinel runs.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_continue_process(process: *mut netproc_process) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, "netproc_continue_process") });
+        let context = ok_or_return!(context_of(&process, "netproc_continue_process"));
+        status_of(&context, context.continue_process(&process))
+    })
+}
+
+/// `process-query-on-exit-flag` (false for NULL).
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_query_on_exit_flag(process: *mut netproc_process) -> bool {
+    guard(false, || {
+        // SAFETY: the host passes a live handle or NULL.
+        let Ok(process) = (unsafe { process_ref(process, "netproc_process_query_on_exit_flag") }) else {
+            return false;
+        };
+        process.query_on_exit()
+    })
+}
+
+/// `set-process-query-on-exit-flag`.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_set_process_query_on_exit_flag(process: *mut netproc_process, flag: bool) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, "netproc_set_process_query_on_exit_flag") });
+        process.set_query_on_exit(flag);
+        NETPROC_OK
+    })
+}
+
+/// `set-network-process-option`: set `option` (":keepalive", ":linger", ":priority",
+/// ":reuseaddr", ":broadcast", ":dontroute", ":oobinline", ":bindtodevice") on the open
+/// socket and record it in the contact. An unknown option is an error unless `no_error`, in
+/// which case *applied (if not NULL) says false.
+///
+/// Ownership: option and *value are only read.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_set_network_process_option(
+    process: *mut netproc_process,
+    option: *const c_char,
+    value: *const netproc_value,
+    no_error: bool,
+    applied: *mut bool,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_set_network_process_option";
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let context = ok_or_return!(context_of(&process, FUNCTION));
+        if option.is_null() {
+            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: option is NULL"));
+        }
+        // SAFETY: not NULL; the host promises a NUL-terminated string.
+        let option = unsafe { CStr::from_ptr(option) }.to_string_lossy().into_owned();
+        let value = ok_or_return!(unsafe { input(Some(&context), value, FUNCTION, "value") });
+        match context.set_network_option(&process, &option, &value, no_error) {
+            Ok(done) => {
+                if !applied.is_null() {
+                    // SAFETY: checked not NULL.
+                    unsafe { applied.write(done) };
+                }
+                NETPROC_OK
+            }
+            Err(error) => fail(Some(&context), &error),
+        }
+    })
+}
+
+/// A host-owned pointer kept with the process, and its destructor.
+struct Userdata {
+    pointer: usize,
+    destructor: Option<unsafe extern "C" fn(*mut c_void)>,
+}
+
+impl Drop for Userdata {
+    fn drop(&mut self) {
+        if let Some(destructor) = self.destructor {
+            // SAFETY: the host registered this destructor for this pointer; it runs once.
+            unsafe { destructor(self.pointer as *mut c_void) };
+        }
+    }
+}
+
+/// Keep `userdata` with the process. `destructor` (may be NULL) runs exactly once: when the
+/// userdata is replaced by another call, or when the last reference to the process goes.
+/// It runs on the context's thread with no netproc lock held.
+///
+/// Ownership: netproc calls `destructor(userdata)`; it never frees userdata otherwise.
+/// Lifetime:  until replaced or the process object is released.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_set_userdata(
+    process: *mut netproc_process,
+    userdata: *mut c_void,
+    destructor: Option<unsafe extern "C" fn(userdata: *mut c_void)>,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live handle or NULL.
+        let process = ok_or_return!(unsafe { process_ref(process, "netproc_process_set_userdata") });
+        let data = Userdata { pointer: userdata as usize, destructor };
+        let previous = process.set_attachment(Some(Box::new(data)));
+        drop(previous);
+        NETPROC_OK
+    })
+}
+
+/// The userdata set with netproc_process_set_userdata(), or NULL.
+///
+/// Ownership: the host's.
+/// Lifetime:  as the host decides.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_userdata(process: *mut netproc_process) -> *mut c_void {
+    guard(std::ptr::null_mut(), || {
+        // SAFETY: the host passes a live handle or NULL.
+        let Ok(process) = (unsafe { process_ref(process, "netproc_process_userdata") }) else {
+            return std::ptr::null_mut();
+        };
+        process.with_attachment(|data| {
+            data.and_then(|d| d.downcast_ref::<Userdata>()).map_or(std::ptr::null_mut(), |u| u.pointer as *mut c_void)
+        })
+    })
+}
+
+/// `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
+/// NULL when capacity is 0) and the total number of processes into *count.
+///
+/// Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
+/// Lifetime:  a borrowed handle stays valid while its process is in the process list,
+///            i.e. until the next netproc_poll() or delete on this context.
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_list(
+    ctx: *mut netproc_context,
+    out: *mut *mut netproc_process,
+    capacity: usize,
+    count: *mut usize,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_process_list";
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
+        ok_or_return!(out_ptr(Some(&context), count, FUNCTION));
+        if out.is_null() && capacity > 0 {
+            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: out is NULL"));
+        }
+        let processes = context.process_list();
+        for (index, process) in processes.iter().take(capacity).enumerate() {
+            // SAFETY: index < capacity, and the host promises `capacity` writable slots.
+            unsafe { out.add(index).write(super::boundary::process_handle(process)) };
+        }
+        // SAFETY: checked not NULL.
+        unsafe { count.write(processes.len()) };
+        NETPROC_OK
+    })
+}
+
+/// `get-process`: the listed process called `name` (NUL-terminated), or *out = NULL.
+///
+/// Ownership: *out is borrowed, as for netproc_process_list().
+/// Lifetime:  as for netproc_process_list().
+/// Thread:    context thread only.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_get_process(
+    ctx: *mut netproc_context,
+    name: *const c_char,
+    out: *mut *mut netproc_process,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_get_process";
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
+        ok_or_return!(out_ptr(Some(&context), out, FUNCTION));
+        if name.is_null() {
+            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: name is NULL"));
+        }
+        // SAFETY: not NULL; the host promises a NUL-terminated string.
+        let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+        let found = context.get_process(name);
+        // SAFETY: checked not NULL.
+        unsafe { out.write(found.as_ref().map_or(std::ptr::null_mut(), super::boundary::process_handle)) };
+        NETPROC_OK
+    })
+}
+
+/// `format-network-address`: *out is a STRING, or NIL when `address` is not an address.
+///
+/// Ownership: caller owns *out; release it with netproc_value_free().
+/// Lifetime:  until released.
+/// Thread:    any.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_format_network_address(
+    address: *const netproc_value,
+    omit_port: bool,
+    out: *mut netproc_value,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_format_network_address";
+        let value = ok_or_return!(unsafe { input(None, address, FUNCTION, "address") });
+        ok_or_return!(out_ptr(None, out, FUNCTION));
+        match crate::core::address::format_network_address(&value, omit_port) {
+            // SAFETY: checked not NULL.
+            Ok(text) => unsafe { write_out(out, &text) },
+            Err(error) => fail(None, &error),
+        }
+    })
+}
