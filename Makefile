@@ -136,7 +136,7 @@ test: all
 	$(CARGO) test --release
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory c-tests
-	c-tests/run.sh $(C_TEST_BINS) c-tests/install_test.sh
+	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/install_test.sh
 
 test-asan: $(ASAN_BINS)
 	@# An uninstrumented binary would pass silently: prove ASan was linked in.
