@@ -195,4 +195,255 @@ static inline netproc_process *start_client(netproc_context *ctx, const char *na
     return client;
 }
 
+/* ---- raw peers, errors, descriptors, byte patterns ------------------------ */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <arpa/inet.h>
+
+/* The last error's message (ctx NULL: this thread's last error); "" if none. */
+static inline const char *last_error_message(netproc_context *ctx) {
+    const char *message = NULL;
+    netproc_last_error(ctx, NULL, &message, NULL);
+    return message ? message : "";
+}
+
+/* The last error's Emacs symbol ("error", "file-error", …); "" if none. */
+static inline const char *last_error_symbol(netproc_context *ctx) {
+    const char *symbol = NULL;
+    netproc_last_error(ctx, &symbol, NULL, NULL);
+    return symbol ? symbol : "";
+}
+
+/* The last error's errno. */
+static inline int last_error_errno(netproc_context *ctx) {
+    int err = 0;
+    netproc_last_error(ctx, NULL, NULL, &err);
+    return err;
+}
+
+/* How many descriptors this process has open (entries of /proc/self/fd, not counting the
+ * one used to list them), or -1 if /proc is unavailable. */
+static inline int count_open_fds(void) {
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL) return -1;
+    int n = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL)
+        if (entry->d_name[0] != '.') n++;
+    closedir(dir);
+    return n - 1;
+}
+
+/* A plain (non-netproc), non-blocking TCP listener on 127.0.0.1 with a kernel-chosen
+ * port, written to *port. rcvbuf > 0 sets SO_RCVBUF, which accepted sockets inherit (a
+ * small one makes a peer that does not read fill up sooner). */
+static inline int raw_tcp_listener(long long *port, int rcvbuf) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    CHECK(fd >= 0);
+    if (rcvbuf > 0) CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) == 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(listen(fd, 16) == 0);
+    socklen_t len = sizeof addr;
+    CHECK(getsockname(fd, (struct sockaddr *)&addr, &len) == 0);
+    *port = ntohs(addr.sin_port);
+    return fd;
+}
+
+/* Accept one connection on a raw listener, pumping ctx while waiting (bounded); the
+ * accepted socket is non-blocking. */
+static inline int raw_accept(netproc_context *ctx, int listener, unsigned max_ms) {
+    int peer = -1;
+    bool ok = PUMP_UNTIL(ctx, (peer = accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0, max_ms);
+    CHECK(ok);
+    return peer;
+}
+
+/* Close a raw socket abortively: SO_LINGER 0 makes close() send a reset. */
+static inline void raw_reset(int fd) {
+    struct linger lg = {1, 0};
+    CHECK(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+    CHECK(close(fd) == 0);
+}
+
+/* Byte `index` of a deterministic pseudo-random stream chosen by `seed`: compare what a
+ * peer received against what was sent, position by position. */
+static inline uint8_t pattern_byte(uint64_t seed, uint64_t index) {
+    uint64_t z = seed + (index / 8 + 1) * 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (uint8_t)(z >> (8 * (index % 8)));
+}
+
+/* Fill buf with bytes [offset, offset + n) of the stream for `seed`. */
+static inline void fill_pattern(uint8_t *buf, size_t n, uint64_t seed, uint64_t offset) {
+    for (size_t i = 0; i < n; i++) buf[i] = pattern_byte(seed, offset + i);
+}
+
+/* Read a raw non-blocking peer into sink[*got..cap) while pumping ctx (netproc_poll(ctx, 0)
+ * between reads, so netproc flushes its queue as the peer drains it), until `want` bytes
+ * are in or, with until_eof, the peer has also read EOF. Bounded by max_ms. Fails the
+ * case if more than cap bytes arrive or the read fails. Returns whether EOF was read. */
+static inline bool peer_read(netproc_context *ctx, int fd, uint8_t *sink, size_t cap, size_t *got,
+                             size_t want, bool until_eof, unsigned max_ms) {
+    uint64_t deadline = monotonic_ms() + max_ms;
+    bool eof = false;
+    while (monotonic_ms() < deadline) {
+        bool progress = false;
+        for (;;) {
+            uint8_t spill[1];
+            uint8_t *into = *got < cap ? sink + *got : spill;
+            size_t room = *got < cap ? cap - *got : sizeof spill;
+            ssize_t n = recv(fd, into, room, MSG_DONTWAIT);
+            if (n > 0) {
+                CHECK(*got < cap); /* more than cap bytes arrived */
+                *got += (size_t)n;
+                progress = true;
+                continue;
+            }
+            if (n == 0) eof = true;
+            else CHECK(errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+            break;
+        }
+        if (*got >= want && (!until_eof || eof)) return eof;
+        if (eof) return eof;
+        CHECK(netproc_poll(ctx, progress ? 0 : 1) >= 0);
+    }
+    return eof;
+}
+
+/* ---- values, contacts, plain sockets ------------------------------------ */
+
+#include <arpa/inet.h>
+
+/* Whether `v` is a STRING with exactly the bytes of `text`. */
+static inline bool value_is_string(const netproc_value *v, const char *text) {
+    return v->kind == NETPROC_VALUE_STRING && v->length == strlen(text)
+        && memcmp(v->bytes, text, v->length) == 0;
+}
+
+static inline bool value_is_symbol(const netproc_value *v, const char *name) {
+    return v->kind == NETPROC_VALUE_SYMBOL && v->length == strlen(name)
+        && memcmp(v->bytes, name, v->length) == 0;
+}
+
+/* Whether `v` is a VECTOR of `n` INTEGERs equal to `expected`, e.g. [127 0 0 1 PORT]. */
+static inline bool value_is_int_vector(const netproc_value *v, const long long *expected, size_t n) {
+    if (v->kind != NETPROC_VALUE_VECTOR || v->count != n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (v->items[i].kind != NETPROC_VALUE_INTEGER || v->items[i].integer != expected[i]) return false;
+    return true;
+}
+
+/* The port of an address vector held in a contact key (":local", ":remote"): its last
+ * element; -1 if the key is not an integer vector. */
+static inline long long contact_port(netproc_process *p, const char *key) {
+    netproc_value v;
+    CHECK_EQ(netproc_process_contact(p, key, false, &v), NETPROC_OK);
+    long long port = -1;
+    if (v.kind == NETPROC_VALUE_VECTOR && v.count > 0 && v.items[v.count - 1].kind == NETPROC_VALUE_INTEGER)
+        port = v.items[v.count - 1].integer;
+    netproc_value_free(&v);
+    return port;
+}
+
+/* Whether `p` is in the context's process list now. */
+static inline bool in_process_list(netproc_context *ctx, netproc_process *p) {
+    netproc_process *list[256];
+    size_t count = 0;
+    CHECK_EQ(netproc_process_list(ctx, list, 256, &count), NETPROC_OK);
+    for (size_t i = 0; i < count && i < 256; i++)
+        if (list[i] == p) return true;
+    return false;
+}
+
+/* A plain blocking TCP socket connected to the loopback address of `family` (AF_INET or
+ * AF_INET6) at `port`; fails the case if it cannot connect. */
+static inline int raw_connect(int family, long long port) {
+    int fd = socket(family, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    int rc;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 a;
+        memset(&a, 0, sizeof a);
+        a.sin6_family = AF_INET6;
+        a.sin6_addr = in6addr_loopback;
+        a.sin6_port = htons((uint16_t)port);
+        rc = connect(fd, (const struct sockaddr *)&a, sizeof a);
+    } else {
+        struct sockaddr_in a;
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons((uint16_t)port);
+        rc = connect(fd, (const struct sockaddr *)&a, sizeof a);
+    }
+    CHECK_EQ(rc, 0);
+    return fd;
+}
+
+/* A plain TCP listener on 127.0.0.1 with a random port, stored in *port. */
+static inline int raw_listen(long long *port) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fd >= 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_EQ(bind(fd, (const struct sockaddr *)&a, sizeof a), 0);
+    CHECK_EQ(listen(fd, 8), 0);
+    CHECK_EQ(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A 127.0.0.1 port that nothing listens on (bound, then closed, so it is free again). */
+static inline long long closed_port(void) {
+    long long port = 0;
+    close(raw_listen(&port));
+    return port;
+}
+
+/* send() all of `text` on a plain socket, or fail the case. */
+static inline void raw_send(int fd, const char *text) {
+    size_t len = strlen(text);
+    CHECK_EQ(send(fd, text, len, MSG_NOSIGNAL), (long long)len);
+}
+
+/* ---- expected errors ------------------------------------------------------ */
+
+/* CHECK_ERROR(ctx, rc, status, symbol, message): the call returned `status`, and
+ * netproc_last_error(ctx, …) (ctx NULL: this thread's last error) reports that same status,
+ * the Emacs error `symbol` and exactly `message` (NULL: any message). CHECK_ERROR_PREFIX
+ * compares only the start of the message, for texts that vary (strerror, gai_strerror). */
+#define CHECK_ERROR(ctx, rc, status, symbol, message) \
+    check_error_(__FILE__, __LINE__, #rc, (ctx), (long long)(rc), (status), (symbol), (message), false)
+#define CHECK_ERROR_PREFIX(ctx, rc, status, symbol, prefix) \
+    check_error_(__FILE__, __LINE__, #rc, (ctx), (long long)(rc), (status), (symbol), (prefix), true)
+
+static inline void check_error_(const char *file, int line, const char *expr, netproc_context *ctx,
+                                long long rc, int status, const char *symbol, const char *message,
+                                bool prefix) {
+    const char *got_symbol = NULL, *got_message = NULL;
+    int err = 0;
+    int last = (int)netproc_last_error(ctx, &got_symbol, &got_message, &err);
+    bool ok = rc == status && last == status && got_symbol != NULL && got_message != NULL
+        && (symbol == NULL || strcmp(got_symbol, symbol) == 0)
+        && (message == NULL
+            || (prefix ? strncmp(got_message, message, strlen(message)) == 0 : strcmp(got_message, message) == 0));
+    if (!ok)
+        check_fail_(file, line,
+                    "CHECK_ERROR(%s) failed\n  want: %s (%s) %s\"%s\"\n  got:  rc %s, last_error %s (%s) \"%s\" [errno %d]",
+                    expr, netproc_status_name(status), symbol ? symbol : "any", prefix ? "starting with " : "",
+                    message ? message : "any", netproc_status_name((int32_t)rc), netproc_status_name(last),
+                    got_symbol ? got_symbol : "NULL", got_message ? got_message : "NULL", err);
+}
+
 #endif /* NETPROC_PUMP_H */

@@ -428,6 +428,33 @@ enum netproc_status netproc_context_set_read_max(struct netproc_context *ctx, si
 enum netproc_status netproc_debug_panic(struct netproc_context *ctx);
 
 /**
+ * `process-datagram-address`: where sends of a datagram process go (for a server, the
+ * last sender), as an address value; before any datagram a server reports the zeroed
+ * `(0 . [0 … 0])` form. NIL for other processes and closed ones.
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_datagram_address(struct netproc_process *process,
+                                                     struct netproc_value *out);
+
+/**
+ * `set-process-datagram-address`: send to `address` from now on. *applied (if not NULL)
+ * is false when the process is not an open datagram process, or the address is malformed
+ * or of another family than the socket; Emacs returns nil then, so it is not an error.
+ *
+ * Ownership: *address is copied.
+ * Lifetime:  n/a.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_set_process_datagram_address(struct netproc_process *process,
+                                                         const struct netproc_value *address,
+                                                         bool *applied);
+
+/**
  * `make-network-process`: create a network client or server from keyword arguments
  * (":name", ":host", ":service", ":server", ":filter", …; see the README's table). Keys are
  * NUL-terminated keyword names; when a key appears twice the first wins. With nargs 0,
@@ -525,6 +552,51 @@ enum netproc_status netproc_process_exit_status(struct netproc_process *process,
  * Since:     0.1
  */
 const char *netproc_process_name(struct netproc_process *process, size_t *length);
+
+/**
+ * `process-buffer`: NIL, a POINTER (a host buffer), or a STRING (a buffer known only by
+ * name, in a host without buffer hooks).
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_buffer(struct netproc_process *process,
+                                           struct netproc_value *out);
+
+/**
+ * `process-filter`: a FILTER, T, or the SYMBOL internal-default-process-filter.
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_filter(struct netproc_process *process,
+                                           struct netproc_value *out);
+
+/**
+ * `process-sentinel`: a SENTINEL, or the SYMBOL internal-default-process-sentinel.
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_sentinel(struct netproc_process *process,
+                                             struct netproc_value *out);
+
+/**
+ * `process-plist`.
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_plist(struct netproc_process *process,
+                                          struct netproc_value *out);
 
 /**
  * `set-process-buffer`: NIL, a POINTER, or a STRING.
@@ -779,6 +851,74 @@ const char *netproc_status_str(int32_t code);
  * Since:     0.1
  */
 const char *netproc_status_name(int32_t code);
+
+/**
+ * `network-interface-list`: a LIST of (NAME . ADDRESS) CONSes, or with `full` of
+ * (NAME ADDRESS BROADCAST NETMASK) LISTs, for IPv4 and IPv6; addresses carry port 0.
+ * `family` is NULL or NIL (both), or the SYMBOL ipv4 or ipv6; anything else is
+ * (error "Unsupported address family").
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_interface_list(bool full,
+                                                   const struct netproc_value *family,
+                                                   struct netproc_value *out);
+
+/**
+ * `network-interface-info`: (ADDRESS BROADCAST NETMASK HWADDR FLAGS) of an IPv4 interface,
+ * each NIL when unknown, or NIL for an unknown interface. A name of 16 bytes or more is
+ * (error "interface name too long").
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free(). name is only read.
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_interface_info(const char *name, struct netproc_value *out);
+
+/**
+ * `network-lookup-address-info`: a LIST of address VECTORs (port 0) for `name`. `family` is
+ * NULL/NIL, ipv4 or ipv6, else (error "Unsupported lookup type"). A failed lookup is not an
+ * error: *out is NIL and, if `message` is not NULL, it receives the STRING Emacs would show
+ * ("NAME/0 Name or service not known"); otherwise *message is NIL. This may block while the
+ * system resolves the name.
+ *
+ * Ownership: caller owns *out and *message; release them with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_lookup_address_info(const char *name,
+                                                        const struct netproc_value *family,
+                                                        struct netproc_value *out,
+                                                        struct netproc_value *message);
+
+/**
+ * The subfeatures of make-network-process, as Emacs lists them: the option keywords and
+ * (:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) (:type seqpacket)
+ * (:type datagram) (:nowait t).
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_features(struct netproc_value *out);
+
+/**
+ * `(featurep 'make-network-process SUBFEATURE)`: `subfeature` NULL or NIL asks about the
+ * feature itself (true); a SYMBOL such as ":keepalive" about an option; a LIST such as
+ * (:family ipv6) about a capability.
+ *
+ * Ownership: *subfeature is only read; *result is the caller's.
+ * Lifetime:  n/a.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_featurep(const struct netproc_value *subfeature, bool *result);
 
 /**
  * Release a value that netproc wrote into an out-parameter, and reset it to NIL. NULL,

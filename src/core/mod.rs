@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod error;
+pub mod interfaces;
 pub mod process;
 pub mod resolve;
 pub mod socket;

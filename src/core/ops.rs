@@ -155,30 +155,6 @@ impl Shared {
         })
     }
 
-    /// `process-datagram-address`: nil for non-datagram or closed processes.
-    pub fn datagram_address(&self, process: &ProcRef) -> Value {
-        let state = process.state.lock();
-        if state.kind != SocketKind::Datagram || state.socket.is_none() {
-            return Value::Nil;
-        }
-        datagram_address(&state)
-    }
-
-    /// `set-process-datagram-address`: Ok(false) when the process is not a datagram one or
-    /// the address does not fit its socket's family.
-    pub fn set_datagram_address(&self, process: &ProcRef, address: &Value) -> Result<bool> {
-        let mut state = process.state.lock();
-        if state.kind != SocketKind::Datagram || state.socket.is_none() {
-            return Ok(false);
-        }
-        let Ok(parsed) = Address::from_value(address) else { return Ok(false) };
-        if parsed.family() != state.family {
-            return Ok(false);
-        }
-        state.datagram_peer = Some(parsed);
-        Ok(true)
-    }
-
     /// Delete every listed process (newest first, each with its `"deleted\n"` sentinel)
     /// and close every socket, including those still draining. Used when the context is
     /// freed.
@@ -211,6 +187,29 @@ impl Shared {
 }
 
 impl Process {
+    /// `process-datagram-address`: nil for non-datagram or closed processes.
+    pub fn datagram_address(&self) -> Value {
+        let state = self.state.lock();
+        if state.kind != SocketKind::Datagram || state.socket.is_none() {
+            return Value::Nil;
+        }
+        datagram_address(&state)
+    }
+
+    /// `set-process-datagram-address`: false when the process is not an open datagram
+    /// process or the address does not fit its socket's family.
+    pub fn set_datagram_address(&self, address: &Value) -> bool {
+        let mut state = self.state.lock();
+        if state.kind != SocketKind::Datagram || state.socket.is_none() {
+            return false;
+        }
+        let Ok(parsed) = Address::from_value(address) else { return false };
+        if parsed.family() != state.family {
+            return false;
+        }
+        state.datagram_peer = Some(parsed);
+        true
+    }
     /// `process-contact`. With `no_block`, a process without a socket gives nil.
     pub fn contact(&self, query: &ContactQuery, no_block: bool) -> Value {
         let mut state = self.state.lock();

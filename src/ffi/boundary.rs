@@ -8,8 +8,10 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
-use super::status::netproc_status;
+use super::status::netproc_status::{self, *};
+use super::value::{from_c, netproc_value};
 use super::{netproc_context, netproc_process};
+use crate::core::Value;
 use crate::core::{Error, ProcRef, Process, Shared};
 
 /// The last error, kept as C strings so the host can borrow them.
@@ -165,6 +167,31 @@ pub(crate) fn process_handle(process: &ProcRef) -> *mut netproc_process {
 /// Give the host its own reference to a process.
 pub(crate) fn process_into_handle(process: ProcRef) -> *mut netproc_process {
     Arc::into_raw(process).cast::<netproc_process>().cast_mut()
+}
+
+/// The process's context, or NETPROC_E_CLOSED once it was freed.
+pub(crate) fn context_of(process: &ProcRef, function: &str) -> Result<Arc<Shared>, netproc_status> {
+    process.context().ok_or_else(|| {
+        fail_argument(None, NETPROC_E_CLOSED, &format!("{function}: the process's context was freed"))
+    })
+}
+
+/// Read an input value, or fail with NETPROC_E_INVALID.
+pub(crate) unsafe fn input(context: Option<&Shared>, value: *const netproc_value, function: &str, what: &str) -> Result<Value, netproc_status> {
+    if value.is_null() {
+        return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: {what} is NULL")));
+    }
+    // SAFETY: not NULL; the host promises a valid value.
+    unsafe { from_c(&*value) }
+        .map_err(|bad| fail_argument(context, NETPROC_E_INVALID, &format!("{function}: {what}: {}", bad.0)))
+}
+
+/// Check an out-pointer.
+pub(crate) fn out_ptr<T>(context: Option<&Shared>, out: *mut T, function: &str) -> Result<(), netproc_status> {
+    if out.is_null() {
+        return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: out is NULL")));
+    }
+    Ok(())
 }
 
 /// A mutex-protected value the boundary keeps per context.

@@ -7,8 +7,10 @@
 mod boundary;
 pub mod callbacks;
 pub mod context;
+pub mod datagram;
 pub mod process;
 pub mod status;
+pub mod network;
 pub mod value;
 pub mod version;
 
