@@ -301,9 +301,11 @@ impl State {
         active && !self.stopped && reads && self.socket.is_some()
     }
 
-    /// Whether a send may go ahead: `run`, stopped or not.
+    /// Whether a send may go ahead: `run` (stopped or not), or still connecting, when the
+    /// bytes wait in the queue. Stream servers are `listen`, so they never qualify; datagram
+    /// servers are `run` and answer whoever spoke last.
     pub(crate) fn accepts_output(&self) -> bool {
-        matches!(self.status, Status::Run | Status::Connecting) && self.role != Role::Server
+        matches!(self.status, Status::Run | Status::Connecting)
     }
 }
 
