@@ -64,6 +64,12 @@ impl Shared {
             value @ (Value::Nil | Value::List(_) | Value::Vector(_) | Value::Str(_)) => value,
             other => return Err(Error::wrong_type("sequencep", &other)),
         };
+        // Step 11 too: TLS is out of scope and the value is never used, but Emacs rejects
+        // one that is not a list, so the same call fails the same way here.
+        match contact.get_or_nil(":tls-parameters") {
+            Value::Nil | Value::List(_) | Value::Cons(..) => {}
+            other => return Err(Error::wrong_type("listp", &other)),
+        }
         let role = if request.backlog.is_some() { Role::Server } else { Role::Client };
         let mut state = State::new(role, request.kind, contact);
         state.buffer = buffer;
@@ -130,7 +136,9 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     let server = contact.get_or_nil(":server");
     let nowait = contact.get_or_nil(":nowait").is_non_nil();
     if server.is_non_nil() && nowait {
-        return Err(Error::msg("`:server' is incompatible with `:nowait'"));
+        // Emacs runs this text through substitute-command-keys, which curves the quotes in a
+        // UTF-8 locale (the reference's setting).
+        return Err(Error::msg("‘:server’ is incompatible with ‘:nowait’"));
     }
     let name = match contact.get_or_nil(":name") {
         Value::Str(name) => name,
@@ -411,7 +419,7 @@ mod tests {
         );
         assert_eq!(
             error_of(&[(":server", Value::T), (":nowait", Value::T), (":name", Value::Int(1))]),
-            "error: `:server' is incompatible with `:nowait'"
+            "error: ‘:server’ is incompatible with ‘:nowait’"
         );
         assert_eq!(error_of(&[(":name", Value::Int(1))]), "wrong-type-argument: Wrong type argument: stringp, 1");
         assert_eq!(

@@ -43,8 +43,13 @@ impl Shared {
             if state.kind == SocketKind::Datagram {
                 return Ok(());
             }
-            if !state.accepts_output() || state.eof_requested {
+            if !state.accepts_output() {
                 return Err(not_running(process));
+            }
+            // Emacs allows a second EOF while the process runs (it shuts down again); the
+            // first one already covers everything queued, so there is nothing left to do.
+            if state.eof_requested {
+                return Ok(());
             }
             state.eof_requested = true;
             if state.status == Status::Run {

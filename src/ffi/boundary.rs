@@ -186,7 +186,8 @@ pub(crate) unsafe fn input(context: Option<&Shared>, value: *const netproc_value
         .map_err(|bad| fail_argument(context, NETPROC_E_INVALID, &format!("{function}: {what}: {}", bad.0)))
 }
 
-/// Check an out-pointer.
+/// Check an out-pointer. `context` is the one the call works on (a process's own, for
+/// process calls), so that netproc_last_error(ctx) reports the failure too.
 pub(crate) fn out_ptr<T>(context: Option<&Shared>, out: *mut T, function: &str) -> Result<(), netproc_status> {
     if out.is_null() {
         return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: out is NULL")));

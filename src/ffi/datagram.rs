@@ -20,7 +20,7 @@ pub unsafe extern "C" fn netproc_process_datagram_address(process: *mut netproc_
         const FUNCTION: &str = "netproc_process_datagram_address";
         // SAFETY: the host passes a live handle or NULL.
         let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
-        ok_or_return!(out_ptr(None, out, FUNCTION));
+        ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
         let address = process.datagram_address();
         // SAFETY: checked not NULL.
         unsafe { write_out(out, &address) }
@@ -45,7 +45,8 @@ pub unsafe extern "C" fn netproc_set_process_datagram_address(
         const FUNCTION: &str = "netproc_set_process_datagram_address";
         // SAFETY: the host passes a live handle or NULL.
         let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
-        let address: Value = ok_or_return!(unsafe { input(None, address, FUNCTION, "address") });
+        let address: Value =
+            ok_or_return!(unsafe { input(process.context().as_deref(), address, FUNCTION, "address") });
         let done = process.set_datagram_address(&address);
         if !applied.is_null() {
             // SAFETY: checked not NULL.

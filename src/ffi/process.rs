@@ -202,7 +202,7 @@ pub unsafe extern "C" fn netproc_process_exit_status(process: *mut netproc_proce
         const FUNCTION: &str = "netproc_process_exit_status";
         // SAFETY: the host passes a live handle or NULL.
         let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
-        ok_or_return!(out_ptr(None, out, FUNCTION));
+        ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
         let value = match process.exit_status() {
             ExitStatus::Code(code) => Value::Int(code as i64),
             ExitStatus::Message(message) => Value::string(message),
@@ -246,7 +246,7 @@ unsafe fn get_value(
 ) -> netproc_status {
     // SAFETY: the host passes a live handle or NULL.
     let process = ok_or_return!(unsafe { process_ref(process, function) });
-    ok_or_return!(out_ptr(None, out, function));
+    ok_or_return!(out_ptr(process.context().as_deref(), out, function));
     // SAFETY: checked not NULL.
     unsafe { write_out(out, &getter(&process)) }
 }
@@ -405,7 +405,7 @@ pub unsafe extern "C" fn netproc_process_contact(
         const FUNCTION: &str = "netproc_process_contact";
         // SAFETY: the host passes a live handle or NULL.
         let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
-        ok_or_return!(out_ptr(None, out, FUNCTION));
+        ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
         let query = if key.is_null() {
             ContactQuery::HostService
         } else {
