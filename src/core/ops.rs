@@ -221,11 +221,11 @@ impl Process {
         if no_block && state.socket.is_none() {
             return Value::Nil;
         }
-        if state.kind == SocketKind::Datagram && state.socket.is_some() {
-            if matches!(query, ContactQuery::All) || matches!(query, ContactQuery::Key(k) if k == ":remote") {
-                let peer = datagram_address(&state);
-                state.contact.put(":remote", peer);
-            }
+        // A datagram process's :remote is whoever it talks to now, as Emacs reports it.
+        let asks_remote = matches!(query, ContactQuery::All) || matches!(query, ContactQuery::Key(k) if k == ":remote");
+        if state.kind == SocketKind::Datagram && state.socket.is_some() && asks_remote {
+            let peer = datagram_address(&state);
+            state.contact.put(":remote", peer);
         }
         match query {
             ContactQuery::HostService => Value::List(vec![

@@ -158,7 +158,7 @@ impl Host for CHost<'_> {
             Value::Host(object) => {
                 let pointer = object.as_any().downcast_ref::<CPointer>()?.0;
                 let hooks: Option<BufferHooks> = *self.state.buffer_hooks.lock();
-                let Some(hooks) = hooks else { return None };
+                let hooks = hooks?;
                 let name_of = hooks.buffer_name?;
                 let mut length = 0usize;
                 // SAFETY: the host registered this hook; we pass back a buffer it gave us.

@@ -4,6 +4,11 @@
 //! pointer is checked before use, and every failure is a negative `netproc_status` with the
 //! Emacs error symbol and message kept for `netproc_last_error`.
 
+// The safety contract of each `extern "C"` function is its Ownership/Lifetime/Thread lines,
+// which cbindgen copies into the header where C callers read them; a Rust-only `# Safety`
+// section would repeat them.
+#![allow(clippy::missing_safety_doc)]
+
 mod boundary;
 pub mod callbacks;
 pub mod context;
