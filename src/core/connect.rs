@@ -60,6 +60,7 @@ impl Core {
             state.status = Status::Run;
             state.readable = true;
             self.mark_ready(process, state);
+            self.flush_datagrams(state);
             return Ok(());
         }
         apply_options(&socket, &state.contact).map_err(|err| io::Error::from_raw_os_error(err.errno.max(1)))?;

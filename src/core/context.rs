@@ -240,6 +240,17 @@ impl Shared {
                 1
             }
             Event::Status { process, message } => {
+                // A closed process leaves process-list right before its sentinel runs, as
+                // in Emacs's notify pass; the list's reference goes after the call.
+                let unlisted = {
+                    let mut core = self.core.lock();
+                    let mut state = process.state.lock();
+                    if std::mem::take(&mut state.unlist_when_announced) {
+                        core.take_listed(&process, &mut state)
+                    } else {
+                        None
+                    }
+                };
                 let sentinel = {
                     let state = process.state.lock();
                     if state.deleted {
@@ -248,6 +259,7 @@ impl Shared {
                     state.sentinel.clone()
                 };
                 self.call_host(|| host.sentinel(&process, &sentinel, &message));
+                drop(unlisted);
                 1
             }
             Event::Accept { server, client, host: peer, client_id, wants_buffer } => {
@@ -362,14 +374,19 @@ impl Core {
 
     /// Take a process out of `process-list`; its name is free again.
     pub(crate) fn unlist(&mut self, process: &ProcRef, state: &mut State) {
+        if let Some(entry) = self.take_listed(process, state) {
+            self.pending.push(Event::Release(entry));
+        }
+    }
+
+    /// Unlist, handing back the list's reference for the caller to drop outside the locks.
+    fn take_listed(&mut self, process: &ProcRef, state: &mut State) -> Option<ProcRef> {
         if !state.listed {
-            return;
+            return None;
         }
         state.listed = false;
         self.names.remove(process.name());
-        if let Some(entry) = self.listed.remove(&process.serial) {
-            self.pending.push(Event::Release(entry));
-        }
+        self.listed.remove(&process.serial)
     }
 
     /// Register the process's socket with the reactor, for reading and writing.

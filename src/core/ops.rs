@@ -286,14 +286,22 @@ impl Core {
                 )))
             }
             Err(err) => {
-                let lost = state.output.discard();
-                state.lost_output += lost as u64;
+                // The queue was idle, so it holds only this call's bytes, and the error
+                // tells the caller they were not accepted: they are not "lost".
+                state.output.discard();
                 Err(Error::file("Writing to process", &err, vec![Value::string(process.name())]))
             }
         }
     }
 
     fn send_datagram(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
+        if state.status == Status::Connecting {
+            // A :nowait client still resolving its name has no socket yet. Its sends wait,
+            // as a stream client's do; the queue keeps each one as a separate chunk, and
+            // `flush_datagrams` sends every chunk as one datagram.
+            state.output.push(data);
+            return Ok(());
+        }
         let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
         let peer = match &state.datagram_peer {
             Some(peer) => peer.to_sockaddr(),
@@ -309,6 +317,23 @@ impl Core {
             }
             Err(err) => Err(Error::file("Writing to process", &err, vec![Value::string(process.name())])),
         }
+    }
+
+    /// Send the datagrams queued while a `:nowait` client resolved its name, once it has
+    /// its socket: one sendto per queued send. Nobody is left to hear about a failure, so
+    /// a datagram that cannot go out counts as lost output; the queue always ends empty
+    /// (the reactor's stream flush must never see datagrams).
+    pub(crate) fn flush_datagrams(&mut self, state: &mut State) {
+        let Some(socket) = state.socket.as_ref() else { return };
+        let Some(peer) = state.datagram_peer.as_ref().map(Address::to_sockaddr) else { return };
+        let mut lost = 0u64;
+        let _ = state.output.flush(|datagram| {
+            if socket.send_to_with_flags(datagram, &peer, libc::MSG_NOSIGNAL).is_err() {
+                lost += datagram.len() as u64;
+            }
+            Ok(datagram.len())
+        });
+        state.lost_output += lost + state.output.discard() as u64;
     }
 
     /// The network side of `delete-process`.

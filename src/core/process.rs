@@ -201,6 +201,10 @@ pub struct State {
     pub(crate) listed: bool,
     /// Set by `delete-process`: events already gathered for it are dropped.
     pub(crate) deleted: bool,
+    /// The peer closed it, but its closing sentinel has not run yet. Until it does the
+    /// process stays in `process-list`, as in Emacs, so a delete meanwhile still gives
+    /// `"deleted\n"` (and only that) before returning.
+    pub(crate) unlist_when_announced: bool,
     pub(crate) socket: Option<Socket>,
     /// The reactor slot (and mio token) while the socket is registered.
     pub(crate) slot: Option<usize>,
@@ -253,6 +257,7 @@ impl State {
             kind,
             listed: false,
             deleted: false,
+            unlist_when_announced: false,
             socket: None,
             slot: None,
             buffer: Value::Nil,

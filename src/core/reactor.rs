@@ -196,11 +196,12 @@ impl Core {
             match socket.recv_from(as_uninit(&mut self.read_buffer)) {
                 Ok((n, from)) => {
                     let data = self.read_buffer[..n].to_vec();
-                    let from = Address::from_sockaddr(&from);
-                    // A datagram server answers whoever spoke last; unbound unix senders
-                    // have no address to answer.
-                    if state.role == Role::Server && from != Address::Local(Vec::new()) {
-                        state.datagram_peer = Some(from);
+                    // A datagram server answers whoever spoke last. Unbound unix senders
+                    // have no address to answer: the kernel reports none (length 0) or
+                    // just the family, so the peer stays as it was, as in Emacs.
+                    let has_address = from.len() as usize > std::mem::size_of::<libc::sa_family_t>();
+                    if state.role == Role::Server && has_address {
+                        state.datagram_peer = Some(Address::from_sockaddr(&from));
                     }
                     self.pending.push(Event::Output { process: process.clone(), data });
                 }
@@ -268,10 +269,12 @@ impl Core {
         }
     }
 
-    /// The peer went away: status `(exit 256)`, out of the list, sentinel after any data.
+    /// The peer went away: status `(exit 256)`, socket closed, sentinel after any data; the
+    /// process leaves the list when that sentinel is dispatched.
     pub(crate) fn close_broken(&mut self, process: &ProcRef, state: &mut State) {
         state.status = Status::Exit(256);
-        self.unlist(process, state);
+        // It leaves process-list when the sentinel is dispatched, not now (see State).
+        state.unlist_when_announced = true;
         self.close_socket(state);
         self.pending.push(Event::Status { process: process.clone(), message: messages::BROKEN.into() });
     }

@@ -95,8 +95,17 @@ pub struct Resolver {
     queue: Arc<Mutex<Receiver<Job>>>,
     answers: Arc<Mutex<Vec<Answer>>>,
     notify: Arc<dyn Fn() + Send + Sync>,
-    threads: usize,
+    threads: Vec<Worker>,
     idle: Arc<AtomicUsize>,
+    /// Set when the resolver goes: threads take no new lookups.
+    shutdown: Arc<AtomicBool>,
+}
+
+/// One resolver thread.
+struct Worker {
+    handle: std::thread::JoinHandle<()>,
+    /// Set while the thread holds a job, from taking it until its answer is out.
+    busy: Arc<AtomicBool>,
 }
 
 /// At most this many lookups run at once; more wait in the queue.
@@ -111,15 +120,16 @@ impl Resolver {
             queue: Arc::new(Mutex::new(queue)),
             answers: Arc::new(Mutex::new(Vec::new())),
             notify,
-            threads: 0,
+            threads: Vec::new(),
             idle: Arc::new(AtomicUsize::new(0)),
+            shutdown: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// Start a lookup. Setting the returned flag abandons it: no answer will be reported.
     pub fn submit(&mut self, ticket: u64, query: Lookup) -> Result<Arc<AtomicBool>> {
         let cancelled = Arc::new(AtomicBool::new(false));
-        if self.idle.load(Ordering::Acquire) == 0 && self.threads < MAX_THREADS {
+        if self.idle.load(Ordering::Acquire) == 0 && self.threads.len() < MAX_THREADS {
             self.spawn_thread()?;
         }
         let job = Job { ticket, query, cancelled: cancelled.clone() };
@@ -145,33 +155,47 @@ impl Resolver {
         let answers = self.answers.clone();
         let notify = self.notify.clone();
         let idle = self.idle.clone();
-        std::thread::Builder::new()
+        let shutdown = self.shutdown.clone();
+        let busy = Arc::new(AtomicBool::new(false));
+        let busy_flag = busy.clone();
+        let handle = std::thread::Builder::new()
             .name("netproc-resolver".into())
             .spawn(move || loop {
                 idle.fetch_add(1, Ordering::AcqRel);
                 let job = queue.lock().recv();
                 idle.fetch_sub(1, Ordering::AcqRel);
                 let Ok(job) = job else { return };
-                if job.cancelled.load(Ordering::Acquire) {
-                    continue;
+                // Busy before looking at `shutdown` (both SeqCst): Drop either sees this
+                // thread busy or this thread sees the shutdown and starts no lookup.
+                busy_flag.store(true, Ordering::SeqCst);
+                if !shutdown.load(Ordering::SeqCst) && !job.cancelled.load(Ordering::Acquire) {
+                    let result = lookup(&job.query);
+                    if !job.cancelled.load(Ordering::Acquire) {
+                        answers.lock().push(Answer { ticket: job.ticket, result });
+                        notify();
+                    }
                 }
-                let result = lookup(&job.query);
-                if !job.cancelled.load(Ordering::Acquire) {
-                    answers.lock().push(Answer { ticket: job.ticket, result });
-                    notify();
-                }
+                busy_flag.store(false, Ordering::SeqCst);
             })
             .map_err(|err| Error::file("Cannot start resolver thread", &err, vec![]))?;
-        self.threads += 1;
+        self.threads.push(Worker { handle, busy });
         Ok(())
     }
 }
 
 impl Drop for Resolver {
     fn drop(&mut self) {
-        // Closing the channel ends idle threads; a thread inside getaddrinfo finishes its
-        // lookup, finds the channel closed and exits. Nobody waits for it.
+        // Closing the channel ends idle threads at once: join them, so that no thread of a
+        // freed context is left (valgrind reports glibc's per-thread resolver state of a
+        // thread still running at exit). A thread inside getaddrinfo may take as long as
+        // the lookup: it is left to finish, find the channel closed and exit on its own.
+        self.shutdown.store(true, Ordering::SeqCst);
         self.jobs.take();
+        for worker in self.threads.drain(..) {
+            if !worker.busy.load(Ordering::SeqCst) {
+                let _ = worker.handle.join();
+            }
+        }
     }
 }
 
@@ -209,5 +233,20 @@ mod tests {
         assert_eq!(answers.len(), 1);
         assert_eq!(answers[0].ticket, 7);
         assert!(answers[0].result.is_ok());
+    }
+
+    #[test]
+    fn dropping_the_resolver_joins_its_idle_threads() {
+        let mut resolver = Resolver::new(Arc::new(|| {}));
+        resolver.submit(1, query("127.0.0.1", "82")).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !(resolver.has_answers() && resolver.idle.load(Ordering::Acquire) == 1) {
+            assert!(std::time::Instant::now() < deadline, "the lookup did not finish");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let answers = resolver.answers.clone();
+        drop(resolver);
+        // The thread's own reference went with it: it was joined, not left running.
+        assert_eq!(Arc::strong_count(&answers), 1);
     }
 }
