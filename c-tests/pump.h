@@ -446,4 +446,26 @@ static inline void check_error_(const char *file, int line, const char *expr, ne
                     got_symbol ? got_symbol : "NULL", got_message ? got_message : "NULL", err);
 }
 
+/* ---- time: bounds, sleeping, CPU ------------------------------------------------ */
+
+/* A wait bound in milliseconds, stretched by CHECK_TIMEOUT_SCALE like the case timeouts
+ * (valgrind is slow). For upper bounds only: never scale a "waited at least" check. */
+static inline uint64_t scaled_ms(unsigned ms) {
+    return (uint64_t)ms * check_timeout_scale_();
+}
+
+/* Sleep about `ms` milliseconds (resumed after signals). */
+static inline void sleep_ms(unsigned ms) {
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+/* CPU time used so far by the whole process (all threads, user + system), in µs: compare
+ * it with monotonic_ms() around an idle wait to catch busy loops. */
+static inline uint64_t process_cpu_us(void) {
+    struct timespec ts;
+    CHECK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 #endif /* NETPROC_PUMP_H */
