@@ -859,6 +859,37 @@ static void query_on_exit_flag(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
+/* :coding and :filter-multibyte are accepted and kept in the contact as given. */
+static void coding_and_filter_multibyte_kept_in_contact(void) {
+    netproc_context *ctx = new_context();
+    struct peer peer = peer_listen();
+    netproc_value pair[] = {SYM("utf-8"), SYM("binary")};
+    netproc_arg args[] = {
+        ARG(":name", STR("coded")),
+        ARG(":service", INT(peer.port)),
+        ARG(":coding", netproc_cons(pair)),
+        ARG(":filter-multibyte", netproc_nil()),
+    };
+    netproc_process *p = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &p));
+    netproc_value coding;
+    CHECK_OK(ctx, netproc_process_contact(p, ":coding", false, &coding));
+    CHECK_EQ(coding.kind, NETPROC_VALUE_CONS);
+    CHECK(value_is_symbol(&coding.items[0], "utf-8"));
+    CHECK(value_is_symbol(&coding.items[1], "binary"));
+    netproc_value_free(&coding);
+    netproc_value all;
+    CHECK_OK(ctx, netproc_process_contact(p, "t", false, &all));
+    bool found = false;
+    for (size_t i = 0; i + 1 < all.count; i += 2)
+        if (value_is_symbol(&all.items[i], ":filter-multibyte")) found = all.items[i + 1].kind == NETPROC_VALUE_NIL;
+    CHECK(found);
+    netproc_value_free(&all);
+    close(peer.listener);
+    netproc_process_free(p);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+}
+
 int main(void) {
     static const struct test_case cases[] = {
         {"blocking_client_open_without_sentinel", blocking_client_open_without_sentinel, 10},
@@ -882,6 +913,7 @@ int main(void) {
         {"options_at_creation_succeed_and_are_in_contact", options_at_creation_succeed_and_are_in_contact, 10},
         {"set_option_updates_contact_in_place", set_option_updates_contact_in_place, 10},
         {"query_on_exit_flag", query_on_exit_flag, 10},
+        {"coding_and_filter_multibyte_kept_in_contact", coding_and_filter_multibyte_kept_in_contact, 10},
     };
     return run_tests(cases, NARGS(cases));
 }
