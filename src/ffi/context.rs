@@ -81,7 +81,8 @@ pub unsafe extern "C" fn netproc_context_new(out: *mut *mut netproc_context) -> 
 /// Free a context. Every process still in the process list is deleted first, newest first,
 /// and its sentinel runs with "deleted\n"; sockets still flushing output are closed and their
 /// unsent bytes dropped (check netproc_process_output_pending() first to avoid that).
-/// Process handles the host still holds stay valid (status "closed") until freed.
+/// Process handles the host still holds stay valid (status "closed") until freed; calls on
+/// them that need the context (sends, setters, stop/continue) return NETPROC_E_CLOSED.
 /// NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback.
 ///
 /// Ownership: takes back the context.
