@@ -2,6 +2,7 @@
 //! The boundary layers (`ffi`, and the Emacs module) call it and implement [`Host`].
 
 pub mod address;
+pub mod coding;
 pub mod error;
 pub mod interfaces;
 pub mod process;

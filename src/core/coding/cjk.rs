@@ -1,0 +1,284 @@
+//! The multibyte CJK sets (Shift_JIS, EUC-JP, EUC-KR, Big5, GBK, GB18030).
+//!
+//! netproc frames characters itself, with the byte ranges of Emacs's charsets (which are
+//! narrower than the WHATWG encodings': no CP932 or UHC extensions, no HKSCS, no four-byte
+//! GBK), and asks `encoding_rs` only for the character of each complete code. This keeps
+//! streaming exact (a split character is held, never half-decoded) and makes a byte Emacs
+//! would not accept a raw byte. As in Emacs's decoders, an invalid code makes only its first
+//! byte raw, and decoding goes on from the next byte.
+
+use encoding_rs::Encoding;
+
+use super::jis;
+use super::single::decode_one;
+use super::text::push_raw_byte;
+use super::Cjk;
+
+/// How the bytes at the start of a slice (the first one 0x80 or above) make up a character.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// A complete code of this many bytes.
+    Char(usize),
+    /// The first byte cannot start a code, or the next byte cannot continue it.
+    Invalid,
+    /// A code that the slice ends in the middle of.
+    Incomplete,
+}
+
+fn encoding(set: Cjk) -> &'static Encoding {
+    match set {
+        Cjk::ShiftJis => encoding_rs::SHIFT_JIS,
+        Cjk::EucJp => encoding_rs::EUC_JP,
+        Cjk::EucKr => encoding_rs::EUC_KR,
+        Cjk::Big5 => encoding_rs::BIG5,
+        Cjk::Gbk => encoding_rs::GBK,
+        Cjk::Gb18030 => encoding_rs::GB18030,
+    }
+}
+
+/// Each byte of `bytes` is checked against the range for its position; the code is complete
+/// when all ranges are met, incomplete when `bytes` runs out first.
+fn frame_by_ranges(bytes: &[u8], ranges: &[&[(u8, u8)]]) -> Frame {
+    for (position, allowed) in ranges.iter().enumerate() {
+        let Some(&byte) = bytes.get(position) else { return Frame::Incomplete };
+        if !allowed.iter().any(|&(low, high)| (low..=high).contains(&byte)) {
+            return Frame::Invalid;
+        }
+    }
+    Frame::Char(ranges.len())
+}
+
+const EUC_BYTE: &[(u8, u8)] = &[(0xA1, 0xFE)];
+
+/// The framing of Emacs's charsets for `set`; `bytes[0]` is 0x80 or above. A JIS X 0208 code
+/// in a row Emacs has no characters in is invalid.
+pub(crate) fn frame(set: Cjk, bytes: &[u8]) -> Frame {
+    let lead = bytes[0];
+    let jis_row = |row: u8, frame: Frame| match frame {
+        Frame::Char(_) if !jis::row_in_emacs(row) => Frame::Invalid,
+        other => other,
+    };
+    match set {
+        Cjk::ShiftJis => match lead {
+            0xA1..=0xDF => Frame::Char(1),
+            0x81..=0x9F | 0xE0..=0xEF => {
+                let frame =
+                    frame_by_ranges(bytes, &[&[(lead, lead)], &[(0x40, 0x7E), (0x80, 0xFC)]]);
+                jis_row(jis::shift_jis_row(lead, bytes.get(1).copied().unwrap_or(0)), frame)
+            }
+            _ => Frame::Invalid,
+        },
+        Cjk::EucJp => match lead {
+            0x8E => frame_by_ranges(bytes, &[&[(0x8E, 0x8E)], &[(0xA1, 0xDF)]]),
+            0x8F => frame_by_ranges(bytes, &[&[(0x8F, 0x8F)], EUC_BYTE, EUC_BYTE]),
+            _ => jis_row(lead.wrapping_sub(0xA0), frame_by_ranges(bytes, &[EUC_BYTE, EUC_BYTE])),
+        },
+        Cjk::EucKr => frame_by_ranges(bytes, &[EUC_BYTE, EUC_BYTE]),
+        Cjk::Big5 => frame_by_ranges(bytes, &[&[(0xA1, 0xF9)], &[(0x40, 0x7E), (0xA1, 0xFE)]]),
+        Cjk::Gbk => frame_by_ranges(bytes, &[&[(0x81, 0xFE)], &[(0x40, 0x7E), (0x80, 0xFE)]]),
+        Cjk::Gb18030 => match bytes.get(1) {
+            Some(0x30..=0x39) => frame_by_ranges(
+                bytes,
+                &[&[(0x81, 0xFE)], &[(0x30, 0x39)], &[(0x81, 0xFE)], &[(0x30, 0x39)]],
+            ),
+            _ => frame_by_ranges(bytes, &[&[(0x81, 0xFE)], &[(0x40, 0x7E), (0x80, 0xFE)]]),
+        },
+    }
+}
+
+/// Streaming decoder for one CJK set.
+#[derive(Clone, Debug)]
+pub(crate) struct CjkDecoder {
+    set: Cjk,
+    /// The start of a code that the last read ended in the middle of (at most 3 bytes).
+    pending: Vec<u8>,
+}
+
+impl CjkDecoder {
+    pub(crate) fn new(set: Cjk) -> CjkDecoder {
+        CjkDecoder { set, pending: Vec::new() }
+    }
+
+    pub(crate) fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) {
+        if self.pending.is_empty() {
+            let held = decode_codes(self.set, input, out, false);
+            self.pending.extend_from_slice(&input[held..]);
+        } else {
+            let mut data = std::mem::take(&mut self.pending);
+            data.extend_from_slice(input);
+            let held = decode_codes(self.set, &data, out, false);
+            data.drain(..held);
+            self.pending = data;
+        }
+    }
+
+    /// At the end of the stream, an incomplete code becomes raw bytes (its ASCII bytes stay
+    /// characters).
+    pub(crate) fn finish(&mut self, out: &mut Vec<u8>) {
+        let data = std::mem::take(&mut self.pending);
+        decode_codes(self.set, &data, out, true);
+    }
+}
+
+/// Decode `bytes`; returns where an incomplete code at the end starts (unless `last`, when
+/// it is decoded as raw bytes like an invalid one).
+fn decode_codes(set: Cjk, bytes: &[u8], out: &mut Vec<u8>, last: bool) -> usize {
+    let mut at = 0;
+    while at < bytes.len() {
+        let ascii = bytes[at..].iter().position(|&b| b >= 0x80).unwrap_or(bytes.len() - at);
+        out.extend_from_slice(&bytes[at..at + ascii]);
+        at += ascii;
+        if at == bytes.len() {
+            break;
+        }
+        match frame(set, &bytes[at..]) {
+            Frame::Char(len) => match decode_code(set, &bytes[at..at + len]) {
+                Some(ch) => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    at += len;
+                }
+                None => {
+                    push_raw_byte(out, bytes[at]);
+                    at += 1;
+                }
+            },
+            Frame::Incomplete if !last => return at,
+            Frame::Invalid | Frame::Incomplete => {
+                push_raw_byte(out, bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    at
+}
+
+/// Encoder for one CJK set.
+#[derive(Clone, Debug)]
+pub(crate) struct CjkEncoder {
+    set: Cjk,
+}
+
+impl CjkEncoder {
+    pub(crate) fn new(set: Cjk) -> CjkEncoder {
+        CjkEncoder { set }
+    }
+
+    /// Encode text; a character the set lacks becomes a space, as Emacs's default.
+    pub(crate) fn encode_str(&self, text: &str, out: &mut Vec<u8>) {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let ascii = rest.bytes().position(|b| b >= 0x80).unwrap_or(rest.len());
+            out.extend_from_slice(&rest.as_bytes()[..ascii]);
+            rest = &rest[ascii..];
+            let Some(ch) = rest.chars().next() else { break };
+            let mut buf = [0u8; 8];
+            match encode_code(self.set, ch, &mut buf) {
+                Some(len) => out.extend_from_slice(&buf[..len]),
+                None => out.push(b' '),
+            }
+            rest = &rest[ch.len_utf8()..];
+        }
+    }
+}
+
+/// The character of one complete code (as framed by [`frame`]), as Emacs maps it.
+pub(crate) fn decode_code(set: Cjk, code: &[u8]) -> Option<char> {
+    let ch = decode_one(encoding(set), code)?;
+    let jis0208 = match set {
+        Cjk::ShiftJis => code.len() == 2,
+        Cjk::EucJp => code.len() == 2 && code[0] != 0x8E,
+        _ => false,
+    };
+    Some(if jis0208 { jis::to_emacs(ch) } else { ch })
+}
+
+/// The code of non-ASCII `ch` in `set`, written to `buf`; its length, or `None` if the set
+/// (as Emacs has it) lacks the character.
+pub(crate) fn encode_code(set: Cjk, ch: char, buf: &mut [u8; 8]) -> Option<usize> {
+    let lookup = match set {
+        Cjk::ShiftJis | Cjk::EucJp => jis::to_web(ch),
+        _ => Some(ch),
+    };
+    if let Some(len) = lookup.and_then(|web| encode_web(set, web, buf)) {
+        return Some(len);
+    }
+    // Emacs's euc-jp falls back on JIS X 0212, which WHATWG's encoder never writes.
+    let [high, low] = jis::jis0212_code(ch).filter(|_| set == Cjk::EucJp)?;
+    buf[..3].copy_from_slice(&[0x8F, high, low]);
+    Some(3)
+}
+
+/// The WHATWG encoder's code for `ch`. Those encoders also map some characters to codes that
+/// decode to a different one (U+2212 to the code of U+FF0D, U+00A5 to 0x5C); a code is used
+/// only if it frames as one character in Emacs's ranges and decodes back to `ch`.
+fn encode_web(set: Cjk, ch: char, buf: &mut [u8; 8]) -> Option<usize> {
+    let encoding = encoding(set);
+    let mut encoder = encoding.new_encoder();
+    let mut utf8 = [0u8; 4];
+    let (result, _, written) =
+        encoder.encode_from_utf8_without_replacement(ch.encode_utf8(&mut utf8), buf, true);
+    if result != encoding_rs::EncoderResult::InputEmpty || written == 0 || buf[0] < 0x80 {
+        return None;
+    }
+    let code = &buf[..written];
+    (frame(set, code) == Frame::Char(written) && decode_one(encoding, code) == Some(ch))
+        .then_some(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(set: Cjk, reads: &[&[u8]]) -> Vec<u8> {
+        let mut decoder = CjkDecoder::new(set);
+        let mut out = Vec::new();
+        for read in reads {
+            decoder.decode(read, &mut out);
+        }
+        decoder.finish(&mut out);
+        out
+    }
+
+    fn encode(set: Cjk, text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        CjkEncoder::new(set).encode_str(text, &mut out);
+        out
+    }
+
+    #[test]
+    fn emacs_decodes() {
+        // (decode-coding-string "\202\240\377\200" 'shift_jis) → あ, raw \377, raw \200
+        assert_eq!(decode(Cjk::ShiftJis, &[b"\x82\xA0\xFF\x80"]), b"\xE3\x81\x82\xC1\xBF\xC0\x80");
+        // (decode-coding-string "\244\242" 'euc-jp) → あ
+        assert_eq!(decode(Cjk::EucJp, &[b"\xA4", b"\xA2"]), "あ".as_bytes());
+        // (decode-coding-string "\260\241\377" 'euc-kr) → 가, raw \377
+        assert_eq!(decode(Cjk::EucKr, &[b"\xB0\xA1\xFF"]), b"\xEA\xB0\x80\xC1\xBF");
+        // (decode-coding-string "\244@\377" 'big5) → 一, raw \377
+        assert_eq!(decode(Cjk::Big5, &[b"\xA4@\xFF"]), b"\xE4\xB8\x80\xC1\xBF");
+        // (decode-coding-string "\201\60\201\60" 'gb18030) → U+0080
+        assert_eq!(decode(Cjk::Gb18030, &[b"\x81\x30", b"\x81", b"\x30"]), "\u{80}".as_bytes());
+        // (decode-coding-string "\200" 'gbk) and 'gb18030 → raw \200
+        assert_eq!(decode(Cjk::Gbk, &[b"\x80"]), b"\xC0\x80");
+        assert_eq!(decode(Cjk::Gb18030, &[b"\x80"]), b"\xC0\x80");
+        // A lead byte at the very end is delivered raw at close.
+        assert_eq!(decode(Cjk::ShiftJis, &[b"a\x82"]), b"a\xC0\x82");
+    }
+
+    #[test]
+    fn emacs_encodes() {
+        // (encode-coding-string "a가b" 'shift_jis) → "a b"
+        assert_eq!(encode(Cjk::ShiftJis, "a가b"), b"a b");
+        // (encode-coding-string "a‾¥b" 'shift_jis) → "a  b"
+        assert_eq!(encode(Cjk::ShiftJis, "a‾¥b"), b"a  b");
+        // (encode-coding-string "aｱb" 'shift_jis) → a \261 b; 'euc-jp → a \216\261 b
+        assert_eq!(encode(Cjk::ShiftJis, "aｱb"), b"a\xB1b");
+        assert_eq!(encode(Cjk::EucJp, "aｱb"), b"a\x8E\xB1b");
+        // (encode-coding-string "a😀b" 'gb18030) → a \224\071\374\066 b; 'gbk → "a b"
+        assert_eq!(encode(Cjk::Gb18030, "a😀b"), b"a\x94\x39\xFC\x36b");
+        assert_eq!(encode(Cjk::Gbk, "a😀b"), b"a b");
+        // (encode-coding-string "€" 'gbk) → " "; 'gb18030 → \242\343
+        assert_eq!(encode(Cjk::Gbk, "€"), b" ");
+        assert_eq!(encode(Cjk::Gb18030, "€"), b"\xA2\xE3");
+    }
+}
