@@ -51,7 +51,7 @@ VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full \
 # A failed recipe must not leave a half-written target that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: all stage cargo-build header check-header c-tests test test-asan \
+.PHONY: all stage cargo-build header check-header lint c-tests test test-asan \
         test-valgrind demo install uninstall clean help
 
 all: stage
@@ -104,6 +104,11 @@ header: cargo-build
 	$(need_gen_header)
 	cp $(GEN_HEADER) include/netproc.h
 
+# rustfmt and clippy with warnings as errors (STYLE.md §2).
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
 check-header: cargo-build
 	$(need_gen_header)
 	@cmp -s $(GEN_HEADER) include/netproc.h || \
@@ -133,6 +138,7 @@ c-tests/bin/header_cxx: c-tests/header_cxx.cpp $(C_TEST_DEPS)
 # ---- test targets -----------------------------------------------------------
 # Sequential on purpose; run.sh goes last because CI reads its closing line.
 test: all
+	$(MAKE) --no-print-directory lint
 	$(CARGO) test --release
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory c-tests

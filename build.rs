@@ -44,16 +44,10 @@ fn sync_version_constants(path: &Path, major: u32, minor: u32, patch: u32) {
         ("NETPROC_VERSION_MAJOR", major),
         ("NETPROC_VERSION_MINOR", minor),
         ("NETPROC_VERSION_PATCH", patch),
-        (
-            "NETPROC_VERSION_NUMBER",
-            major * 10000 + minor * 100 + patch,
-        ),
+        ("NETPROC_VERSION_NUMBER", major * 10000 + minor * 100 + patch),
     ];
     let Ok(text) = fs::read_to_string(path) else {
-        println!(
-            "cargo:warning={} not readable; version constants not checked",
-            path.display()
-        );
+        println!("cargo:warning={} not readable; version constants not checked", path.display());
         return;
     };
 
@@ -79,10 +73,7 @@ fn sync_version_constants(path: &Path, major: u32, minor: u32, patch: u32) {
         );
     }
     if changed {
-        println!(
-            "cargo:warning=updated version constants in {} to {major}.{minor}.{patch}",
-            path.display()
-        );
+        println!("cargo:warning=updated version constants in {} to {major}.{minor}.{patch}", path.display());
         if let Err(e) = fs::write(path, out) {
             println!("cargo:warning=cannot write {}: {e}", path.display());
         }
@@ -100,10 +91,7 @@ fn version_line(line: &str, wanted: &[(&str, u32)]) -> Option<(bool, String)> {
     let (_, current) = rest.split_once('=')?;
     let up_to_date = current.trim().trim_end_matches(';').trim().parse() == Ok(value);
     let eol = if line.ends_with('\n') { "\n" } else { "" };
-    Some((
-        up_to_date,
-        format!("{indent}pub const {name}: u32 = {value};{eol}"),
-    ))
+    Some((up_to_date, format!("{indent}pub const {name}: u32 = {value};{eol}")))
 }
 
 /// Generates the header; a failure is a warning, never a build error, so that a
@@ -117,11 +105,7 @@ fn generate_header(manifest_dir: &Path) {
         Ok(config) => config,
         Err(e) => return header_failed(&target_copy, &format!("cbindgen.toml: {e}")),
     };
-    let bindings = match cbindgen::Builder::new()
-        .with_crate(manifest_dir)
-        .with_config(config)
-        .generate()
-    {
+    let bindings = match cbindgen::Builder::new().with_crate(manifest_dir).with_config(config).generate() {
         Ok(bindings) => bindings,
         Err(e) => return header_failed(&target_copy, &e.to_string()),
     };
@@ -140,10 +124,7 @@ fn generate_header(manifest_dir: &Path) {
 
 fn header_failed(target_copy: &Path, why: &str) {
     // Flatten: cargo shows only the first line of a multi-line warning.
-    println!(
-        "cargo:warning=header not generated: {}",
-        why.replace('\n', " ")
-    );
+    println!("cargo:warning=header not generated: {}", why.replace('\n', " "));
     // A stale copy would let `make check-header` pass on an old header.
     let _ = fs::remove_file(target_copy);
 }
@@ -165,10 +146,7 @@ fn set_soname(major: u32, minor: u32) {
     if family != "unix" || os == "macos" || os == "ios" {
         return;
     }
-    let soname = if major == 0 {
-        format!("libnetproc.so.0.{minor}")
-    } else {
-        format!("libnetproc.so.{major}")
-    };
+    let soname =
+        if major == 0 { format!("libnetproc.so.0.{minor}") } else { format!("libnetproc.so.{major}") };
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
 }

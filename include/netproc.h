@@ -456,6 +456,74 @@ enum netproc_status netproc_set_process_datagram_address(struct netproc_process 
                                                          bool *applied);
 
 /**
+ * `network-interface-list`: a LIST of (NAME . ADDRESS) CONSes, or with `full` of
+ * (NAME ADDRESS BROADCAST NETMASK) LISTs, for IPv4 and IPv6; addresses carry port 0.
+ * `family` is NULL or NIL (both), or the SYMBOL ipv4 or ipv6; anything else is
+ * (error "Unsupported address family").
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_interface_list(bool full,
+                                                   const struct netproc_value *family,
+                                                   struct netproc_value *out);
+
+/**
+ * `network-interface-info`: (ADDRESS BROADCAST NETMASK HWADDR FLAGS) of an IPv4 interface,
+ * each NIL when unknown, or NIL for an unknown interface. A name of 16 bytes or more is
+ * (error "interface name too long").
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free(). name is only read.
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_interface_info(const char *name, struct netproc_value *out);
+
+/**
+ * `network-lookup-address-info`: a LIST of address VECTORs (port 0) for `name`. `family` is
+ * NULL/NIL, ipv4 or ipv6, else (error "Unsupported lookup type"). A failed lookup is not an
+ * error: *out is NIL and, if `message` is not NULL, it receives the STRING Emacs would show
+ * ("NAME/0 Name or service not known"); otherwise *message is NIL. This may block while the
+ * system resolves the name.
+ *
+ * Ownership: caller owns *out and *message; release them with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_lookup_address_info(const char *name,
+                                                        const struct netproc_value *family,
+                                                        struct netproc_value *out,
+                                                        struct netproc_value *message);
+
+/**
+ * The subfeatures of make-network-process, as Emacs lists them: the option keywords and
+ * (:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) (:type seqpacket)
+ * (:type datagram) (:nowait t).
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_features(struct netproc_value *out);
+
+/**
+ * `(featurep 'make-network-process SUBFEATURE)`: `subfeature` NULL or NIL asks about the
+ * feature itself (true); a SYMBOL such as ":keepalive" about an option; a LIST such as
+ * (:family ipv6) about a capability.
+ *
+ * Ownership: *subfeature is only read; *result is the caller's.
+ * Lifetime:  n/a.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_featurep(const struct netproc_value *subfeature, bool *result);
+
+/**
  * `make-network-process`: create a network client or server from keyword arguments
  * (":name", ":host", ":service", ":server", ":filter", …; see the README's table). Keys are
  * NUL-terminated keyword names; when a key appears twice the first wins. With nargs 0,
@@ -852,74 +920,6 @@ const char *netproc_status_str(int32_t code);
  * Since:     0.1
  */
 const char *netproc_status_name(int32_t code);
-
-/**
- * `network-interface-list`: a LIST of (NAME . ADDRESS) CONSes, or with `full` of
- * (NAME ADDRESS BROADCAST NETMASK) LISTs, for IPv4 and IPv6; addresses carry port 0.
- * `family` is NULL or NIL (both), or the SYMBOL ipv4 or ipv6; anything else is
- * (error "Unsupported address family").
- *
- * Ownership: caller owns *out; release it with netproc_value_free().
- * Lifetime:  until released.
- * Thread:    any.
- * Since:     0.1
- */
-enum netproc_status netproc_network_interface_list(bool full,
-                                                   const struct netproc_value *family,
-                                                   struct netproc_value *out);
-
-/**
- * `network-interface-info`: (ADDRESS BROADCAST NETMASK HWADDR FLAGS) of an IPv4 interface,
- * each NIL when unknown, or NIL for an unknown interface. A name of 16 bytes or more is
- * (error "interface name too long").
- *
- * Ownership: caller owns *out; release it with netproc_value_free(). name is only read.
- * Lifetime:  until released.
- * Thread:    any.
- * Since:     0.1
- */
-enum netproc_status netproc_network_interface_info(const char *name, struct netproc_value *out);
-
-/**
- * `network-lookup-address-info`: a LIST of address VECTORs (port 0) for `name`. `family` is
- * NULL/NIL, ipv4 or ipv6, else (error "Unsupported lookup type"). A failed lookup is not an
- * error: *out is NIL and, if `message` is not NULL, it receives the STRING Emacs would show
- * ("NAME/0 Name or service not known"); otherwise *message is NIL. This may block while the
- * system resolves the name.
- *
- * Ownership: caller owns *out and *message; release them with netproc_value_free().
- * Lifetime:  until released.
- * Thread:    any.
- * Since:     0.1
- */
-enum netproc_status netproc_network_lookup_address_info(const char *name,
-                                                        const struct netproc_value *family,
-                                                        struct netproc_value *out,
-                                                        struct netproc_value *message);
-
-/**
- * The subfeatures of make-network-process, as Emacs lists them: the option keywords and
- * (:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) (:type seqpacket)
- * (:type datagram) (:nowait t).
- *
- * Ownership: caller owns *out; release it with netproc_value_free().
- * Lifetime:  until released.
- * Thread:    any.
- * Since:     0.1
- */
-enum netproc_status netproc_network_features(struct netproc_value *out);
-
-/**
- * `(featurep 'make-network-process SUBFEATURE)`: `subfeature` NULL or NIL asks about the
- * feature itself (true); a SYMBOL such as ":keepalive" about an option; a LIST such as
- * (:family ipv6) about a capability.
- *
- * Ownership: *subfeature is only read; *result is the caller's.
- * Lifetime:  n/a.
- * Thread:    any.
- * Since:     0.1
- */
-enum netproc_status netproc_network_featurep(const struct netproc_value *subfeature, bool *result);
 
 /**
  * Release a value that netproc wrote into an out-parameter, and reset it to NIL. NULL,

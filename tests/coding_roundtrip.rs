@@ -197,11 +197,7 @@ fn every_split_position_decodes_exactly_once() {
             assert_eq!(decode_chunks(name, &wire, &[first]), whole, "{name} split at {first}");
             for second in first..=wire.len() {
                 let chunks = [first, second - first];
-                assert_eq!(
-                    decode_chunks(name, &wire, &chunks),
-                    whole,
-                    "{name} split at {first}, {second}"
-                );
+                assert_eq!(decode_chunks(name, &wire, &chunks), whole, "{name} split at {first}, {second}");
             }
         }
     }
@@ -314,11 +310,9 @@ fn random_texts_in_random_reads_decode_exactly() {
         ("koi8-r", &["a", "т", "р"]),
     ];
     for (name, letters) in alphabets {
-        for (suffix, eols) in [
-            ("-unix", &["\n", "\r", "\r\n"][..]),
-            ("-dos", &["\n", "\r", "\r\n"][..]),
-            ("-mac", &["\n"][..]),
-        ] {
+        for (suffix, eols) in
+            [("-unix", &["\n", "\r", "\r\n"][..]), ("-dos", &["\n", "\r", "\r\n"][..]), ("-mac", &["\n"][..])]
+        {
             let variant = format!("{name}{suffix}");
             for _ in 0..60 {
                 let mut text = String::new();

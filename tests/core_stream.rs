@@ -90,7 +90,9 @@ fn tcp_server_accepts_echoes_and_reports_close() {
     assert_eq!(host.log.last().unwrap(), "sentinel cli \"deleted\\n\"");
     assert_eq!(client.status_symbol(), "closed");
     pump_until(&ctx, &mut host, |h| {
-        h.log.iter().any(|l| l.starts_with("sentinel srv <") && l.ends_with("\"connection broken by remote peer\\n\""))
+        h.log.iter().any(|l| {
+            l.starts_with("sentinel srv <") && l.ends_with("\"connection broken by remote peer\\n\"")
+        })
     });
     assert_eq!(ctx.process_list().len(), 1, "only the server stays listed");
 }

@@ -143,8 +143,7 @@ impl Address {
             }
             Address::Inet6 { groups, port } => {
                 let ip = std::net::Ipv6Addr::new(
-                    groups[0], groups[1], groups[2], groups[3], groups[4], groups[5], groups[6],
-                    groups[7],
+                    groups[0], groups[1], groups[2], groups[3], groups[4], groups[5], groups[6], groups[7],
                 );
                 SockAddr::from(std::net::SocketAddrV6::new(ip, *port, 0, 0))
             }
@@ -157,9 +156,7 @@ impl Address {
     pub fn from_sockaddr(addr: &SockAddr) -> Address {
         if let Some(socket) = addr.as_socket() {
             return match socket {
-                std::net::SocketAddr::V4(v4) => {
-                    Address::Inet4 { octets: v4.ip().octets(), port: v4.port() }
-                }
+                std::net::SocketAddr::V4(v4) => Address::Inet4 { octets: v4.ip().octets(), port: v4.port() },
                 std::net::SocketAddr::V6(v6) => {
                     Address::Inet6 { groups: v6.ip().segments(), port: v6.port() }
                 }
@@ -185,9 +182,9 @@ impl Address {
             Address::Inet4 { octets, .. } => {
                 Some(format!("{}.{}.{}.{}", octets[0], octets[1], octets[2], octets[3]))
             }
-            Address::Inet6 { groups, .. } => Some(
-                groups.iter().map(|g| format!("{g:x}")).collect::<Vec<_>>().join(":"),
-            ),
+            Address::Inet6 { groups, .. } => {
+                Some(groups.iter().map(|g| format!("{g:x}")).collect::<Vec<_>>().join(":"))
+            }
             _ => None,
         }
     }

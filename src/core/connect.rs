@@ -63,7 +63,8 @@ impl Core {
             self.flush_datagrams(state);
             return Ok(());
         }
-        apply_options(&socket, &state.contact).map_err(|err| io::Error::from_raw_os_error(err.errno.max(1)))?;
+        apply_options(&socket, &state.contact)
+            .map_err(|err| io::Error::from_raw_os_error(err.errno.max(1)))?;
         let finished = match socket.connect(&address.to_sockaddr()) {
             Ok(()) => true,
             Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => false,

@@ -402,8 +402,7 @@ impl Core {
         };
         let fd = socket.as_raw_fd();
         let interest = Interest::READABLE | Interest::WRITABLE;
-        if let Err(err) =
-            self.poll.registry().register(&mut mio::unix::SourceFd(&fd), Token(slot), interest)
+        if let Err(err) = self.poll.registry().register(&mut mio::unix::SourceFd(&fd), Token(slot), interest)
         {
             self.free_slots.push(slot);
             return Err(err);

@@ -35,11 +35,7 @@ impl Error {
 
     /// `(wrong-type-argument PREDICATE VALUE)`.
     pub fn wrong_type(predicate: &str, value: &Value) -> Error {
-        Error {
-            symbol: "wrong-type-argument",
-            data: vec![Value::symbol(predicate), value.clone()],
-            errno: 0,
-        }
+        Error { symbol: "wrong-type-argument", data: vec![Value::symbol(predicate), value.clone()], errno: 0 }
     }
 
     /// `(file-error CONTEXT STRERROR . EXTRA)`, refined to `file-missing` for ENOENT and
@@ -119,10 +115,7 @@ mod tests {
     #[test]
     fn messages_match_error_message_string() {
         assert_eq!(Error::msg("Unsupported connection type").message(), "Unsupported connection type");
-        assert_eq!(
-            Error::wrong_type("stringp", &Value::Int(5)).message(),
-            "Wrong type argument: stringp, 5"
-        );
+        assert_eq!(Error::wrong_type("stringp", &Value::Int(5)).message(), "Wrong type argument: stringp, 5");
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         let err = Error::file(
             "make client process failed",

@@ -198,7 +198,10 @@ fn flag_list(mut flags: i32) -> Value {
 
 /// `network-lookup-address-info`: the addresses of `name` with port 0. A failed lookup is
 /// not an error: it gives Ok(Err(message)), the text Emacs shows with `message`.
-pub fn network_lookup_address_info(name: &[u8], family: &Value) -> Result<std::result::Result<Value, String>> {
+pub fn network_lookup_address_info(
+    name: &[u8],
+    family: &Value,
+) -> Result<std::result::Result<Value, String>> {
     let family = family_filter(family, "Unsupported lookup type")?.unwrap_or(libc::AF_UNSPEC);
     if !name.is_ascii() {
         return Err(Error::msg(format!(
@@ -209,7 +212,9 @@ pub fn network_lookup_address_info(name: &[u8], family: &Value) -> Result<std::r
     let query = Lookup { host: name.to_vec(), service: "0".into(), family, socktype: libc::SOCK_DGRAM };
     // Emacs passes no service; ours is "0", so the message reads NAME/0 just the same.
     Ok(match lookup(&query) {
-        Ok(addresses) => Ok(Value::List(addresses.into_iter().map(|a| with_port_zero(a).to_value()).collect())),
+        Ok(addresses) => {
+            Ok(Value::List(addresses.into_iter().map(|a| with_port_zero(a).to_value()).collect()))
+        }
         Err(error) => Err(error.message()),
     })
 }
@@ -267,9 +272,15 @@ mod tests {
     #[test]
     fn loopback_info_matches_emacs() {
         let info = network_interface_info(b"lo").unwrap().prin1();
-        assert_eq!(info, "([127 0 0 1 0] [0 0 0 0 0] [255 0 0 0 0] (772 . [0 0 0 0 0 0]) (running loopback up))");
+        assert_eq!(
+            info,
+            "([127 0 0 1 0] [0 0 0 0 0] [255 0 0 0 0] (772 . [0 0 0 0 0 0]) (running loopback up))"
+        );
         assert!(network_interface_info(b"nosuchif0").unwrap().is_nil());
-        assert_eq!(network_interface_info(b"0123456789abcdef").unwrap_err().message(), "interface name too long");
+        assert_eq!(
+            network_interface_info(b"0123456789abcdef").unwrap_err().message(),
+            "interface name too long"
+        );
     }
 
     #[test]

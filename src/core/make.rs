@@ -92,9 +92,7 @@ impl Shared {
             (Target::Addresses(addresses), _) if request.kind == SocketKind::Datagram => {
                 open_datagram_client(&mut state, addresses)?
             }
-            (Target::Addresses(addresses), _) if !request.nowait => {
-                connect_blocking(&mut state, addresses)?
-            }
+            (Target::Addresses(addresses), _) if !request.nowait => connect_blocking(&mut state, addresses)?,
             _ => state.status = Status::Connecting,
         }
 
@@ -218,11 +216,8 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     }
     let service = service_text(&contact.get_or_nil(":service"), &host_text)?;
     let query = Lookup { host, service, family, socktype: kind.socktype() };
-    let target = if nowait && !is_server {
-        Target::Background(query)
-    } else {
-        Target::Addresses(lookup(&query)?)
-    };
+    let target =
+        if nowait && !is_server { Target::Background(query) } else { Target::Addresses(lookup(&query)?) };
     Ok(Request { kind, backlog, nowait, name, target, host_text, local_family })
 }
 
@@ -297,13 +292,10 @@ fn open_server(state: &mut State, request: &Request, addresses: &[Address]) -> R
     } else {
         state.status = Status::Run;
         let remote = state.contact.get_or_nil(":remote");
-        state.datagram_peer = Address::from_value(&remote)
-            .ok()
-            .filter(|peer| peer.family() == address.family());
+        state.datagram_peer =
+            Address::from_value(&remote).ok().filter(|peer| peer.family() == address.family());
     }
-    socket
-        .set_nonblocking(true)
-        .map_err(|err| Error::file("make server process failed", &err, vec![]))?;
+    socket.set_nonblocking(true).map_err(|err| Error::file("make server process failed", &err, vec![]))?;
     let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
     if let Ok(local) = local {
         if let Some(port) = local.port() {
@@ -421,7 +413,10 @@ mod tests {
             error_of(&[(":server", Value::T), (":nowait", Value::T), (":name", Value::Int(1))]),
             "error: ‘:server’ is incompatible with ‘:nowait’"
         );
-        assert_eq!(error_of(&[(":name", Value::Int(1))]), "wrong-type-argument: Wrong type argument: stringp, 1");
+        assert_eq!(
+            error_of(&[(":name", Value::Int(1))]),
+            "wrong-type-argument: Wrong type argument: stringp, 1"
+        );
         assert_eq!(
             error_of(&[(":name", Value::string("x")), (":remote", Value::Int(1))]),
             "error: Malformed :address"

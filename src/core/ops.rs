@@ -24,7 +24,11 @@ pub enum ContactQuery {
 impl Shared {
     /// Lock the context and the process, in that order, and run `f`. Events it gathers
     /// stay queued for the next `poll`, as Emacs reports them from its next pump.
-    fn with_process<R>(&self, process: &ProcRef, f: impl FnOnce(&mut Core, &mut State) -> Result<R>) -> Result<R> {
+    fn with_process<R>(
+        &self,
+        process: &ProcRef,
+        f: impl FnOnce(&mut Core, &mut State) -> Result<R>,
+    ) -> Result<R> {
         self.check_usable()?;
         let mut core = self.core.lock();
         let mut state = process.state.lock();
@@ -143,7 +147,13 @@ impl Shared {
     }
 
     /// `set-network-process-option`. With `no_error`, an unknown option gives Ok(false).
-    pub fn set_network_option(&self, process: &ProcRef, option: &str, value: &Value, no_error: bool) -> Result<bool> {
+    pub fn set_network_option(
+        &self,
+        process: &ProcRef,
+        option: &str,
+        value: &Value,
+        no_error: bool,
+    ) -> Result<bool> {
         self.with_process(process, |_, state| {
             let Some(socket) = state.socket.as_ref() else {
                 return Err(Error::msg("Process is not running"));
@@ -222,21 +232,20 @@ impl Process {
             return Value::Nil;
         }
         // A datagram process's :remote is whoever it talks to now, as Emacs reports it.
-        let asks_remote = matches!(query, ContactQuery::All) || matches!(query, ContactQuery::Key(k) if k == ":remote");
+        let asks_remote =
+            matches!(query, ContactQuery::All) || matches!(query, ContactQuery::Key(k) if k == ":remote");
         if state.kind == SocketKind::Datagram && state.socket.is_some() && asks_remote {
             let peer = datagram_address(&state);
             state.contact.put(":remote", peer);
         }
         match query {
-            ContactQuery::HostService => Value::List(vec![
-                state.contact.get_or_nil(":host"),
-                state.contact.get_or_nil(":service"),
-            ]),
+            ContactQuery::HostService => {
+                Value::List(vec![state.contact.get_or_nil(":host"), state.contact.get_or_nil(":service")])
+            }
             ContactQuery::All => state.contact.to_value(),
             ContactQuery::Key(key) => state.contact.get_or_nil(key),
         }
     }
-
 }
 
 fn datagram_address(state: &State) -> Value {
@@ -256,10 +265,7 @@ impl Core {
             return Err(not_running(process));
         }
         if state.eof_requested {
-            return Err(Error::msg(format!(
-                "Output file descriptor of {} is closed",
-                process.name_text()
-            )));
+            return Err(Error::msg(format!("Output file descriptor of {} is closed", process.name_text())));
         }
         if data.is_empty() {
             return Ok(());
@@ -346,7 +352,9 @@ impl Core {
         state.status = Status::Exit(0);
         state.held_input.clear();
         self.unlist(process, state);
-        let drain = !state.output.is_empty() && !state.abortive_close && state.socket.is_some()
+        let drain = !state.output.is_empty()
+            && !state.abortive_close
+            && state.socket.is_some()
             && state.role != Role::Server;
         if drain {
             // Emacs's sends complete before returning, so its delete never drops output;

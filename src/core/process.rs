@@ -145,13 +145,21 @@ impl Process {
     /// `process-filter`: the default filter shows as `internal-default-process-filter`.
     pub fn filter(&self) -> Value {
         let filter = self.state.lock().filter.clone();
-        if filter.is_nil() { Value::symbol("internal-default-process-filter") } else { filter }
+        if filter.is_nil() {
+            Value::symbol("internal-default-process-filter")
+        } else {
+            filter
+        }
     }
 
     /// `process-sentinel`: the default shows as `internal-default-process-sentinel`.
     pub fn sentinel(&self) -> Value {
         let sentinel = self.state.lock().sentinel.clone();
-        if sentinel.is_nil() { Value::symbol("internal-default-process-sentinel") } else { sentinel }
+        if sentinel.is_nil() {
+            Value::symbol("internal-default-process-sentinel")
+        } else {
+            sentinel
+        }
     }
 
     /// `process-buffer`.

@@ -151,9 +151,7 @@ impl Core {
             return false;
         }
         match (state.role, state.kind) {
-            (Role::Server, SocketKind::Stream | SocketKind::Seqpacket) => {
-                self.accept_some(process, state)
-            }
+            (Role::Server, SocketKind::Stream | SocketKind::Seqpacket) => self.accept_some(process, state),
             (_, SocketKind::Datagram) => self.read_datagrams(process, state),
             _ => self.read_stream(process, state),
         }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use super::address::sockaddr_from_raw;
 use super::address::Address;
 use super::error::{Error, Result};
-use super::address::sockaddr_from_raw;
 
 /// One getaddrinfo question.
 #[derive(Clone, Debug)]
@@ -28,15 +28,9 @@ pub struct Lookup {
 /// Resolve at once, on the calling thread. Errors read `"HOST/SERVICE GAI-MESSAGE"`.
 pub fn lookup(query: &Lookup) -> Result<Vec<Address>> {
     let failure = |message: String| {
-        Error::msg(format!(
-            "{}/{} {}",
-            String::from_utf8_lossy(&query.host),
-            query.service,
-            message
-        ))
+        Error::msg(format!("{}/{} {}", String::from_utf8_lossy(&query.host), query.service, message))
     };
-    let host = CString::new(query.host.clone())
-        .map_err(|_| failure("Name or service not known".into()))?;
+    let host = CString::new(query.host.clone()).map_err(|_| failure("Name or service not known".into()))?;
     let service = CString::new(query.service.clone())
         .map_err(|_| failure("Servname not supported for ai_socktype".into()))?;
     // SAFETY: addrinfo is plain old data; all-zero is the documented empty hints value.

@@ -79,12 +79,6 @@ impl Core {
         client_state.readable = true;
         self.mark_ready(&client, &mut client_state);
         drop(client_state);
-        self.pending.push(Event::Accept {
-            server: server.clone(),
-            client,
-            host,
-            client_id,
-            wants_buffer,
-        });
+        self.pending.push(Event::Accept { server: server.clone(), client, host, client_id, wants_buffer });
     }
 }

@@ -97,7 +97,11 @@ pub(crate) fn fail(context: Option<&Shared>, error: &Error) -> netproc_status {
 }
 
 /// Record a C-level argument error (a NULL pointer, an unknown enum value, a bad handle).
-pub(crate) fn fail_argument(context: Option<&Shared>, status: netproc_status, message: &str) -> netproc_status {
+pub(crate) fn fail_argument(
+    context: Option<&Shared>,
+    status: netproc_status,
+    message: &str,
+) -> netproc_status {
     record(context, &Error::msg(message), status)
 }
 
@@ -115,7 +119,10 @@ pub(crate) fn with_context_last_error<R>(context: &Shared, f: impl FnOnce(&LastE
 ///
 /// # Safety
 /// `ctx` must be NULL or a pointer returned by `netproc_context_new` and not yet freed.
-pub(crate) unsafe fn context_ref(ctx: *const netproc_context, function: &str) -> Result<Arc<Shared>, netproc_status> {
+pub(crate) unsafe fn context_ref(
+    ctx: *const netproc_context,
+    function: &str,
+) -> Result<Arc<Shared>, netproc_status> {
     if ctx.is_null() {
         return Err(fail_argument(None, netproc_status::NETPROC_E_NULL, &format!("{function}: ctx is NULL")));
     }
@@ -134,9 +141,16 @@ pub(crate) unsafe fn context_ref(ctx: *const netproc_context, function: &str) ->
 ///
 /// # Safety
 /// `process` must be NULL or a handle netproc gave out that is still referenced.
-pub(crate) unsafe fn process_ref(process: *const netproc_process, function: &str) -> Result<ProcRef, netproc_status> {
+pub(crate) unsafe fn process_ref(
+    process: *const netproc_process,
+    function: &str,
+) -> Result<ProcRef, netproc_status> {
     if process.is_null() {
-        return Err(fail_argument(None, netproc_status::NETPROC_E_NULL, &format!("{function}: process is NULL")));
+        return Err(fail_argument(
+            None,
+            netproc_status::NETPROC_E_NULL,
+            &format!("{function}: process is NULL"),
+        ));
     }
     let raw = process.cast::<Process>();
     // SAFETY: the caller guarantees the handle is live; the check below only catches some
@@ -177,7 +191,12 @@ pub(crate) fn context_of(process: &ProcRef, function: &str) -> Result<Arc<Shared
 }
 
 /// Read an input value, or fail with NETPROC_E_INVALID.
-pub(crate) unsafe fn input(context: Option<&Shared>, value: *const netproc_value, function: &str, what: &str) -> Result<Value, netproc_status> {
+pub(crate) unsafe fn input(
+    context: Option<&Shared>,
+    value: *const netproc_value,
+    function: &str,
+    what: &str,
+) -> Result<Value, netproc_status> {
     if value.is_null() {
         return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: {what} is NULL")));
     }
@@ -188,7 +207,11 @@ pub(crate) unsafe fn input(context: Option<&Shared>, value: *const netproc_value
 
 /// Check an out-pointer. `context` is the one the call works on (a process's own, for
 /// process calls), so that netproc_last_error(ctx) reports the failure too.
-pub(crate) fn out_ptr<T>(context: Option<&Shared>, out: *mut T, function: &str) -> Result<(), netproc_status> {
+pub(crate) fn out_ptr<T>(
+    context: Option<&Shared>,
+    out: *mut T,
+    function: &str,
+) -> Result<(), netproc_status> {
     if out.is_null() {
         return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: out is NULL")));
     }

@@ -7,21 +7,33 @@ use std::ffi::{c_char, c_void};
 use super::boundary::{c_string, process_handle};
 use super::context::{BufferHooks, CState};
 use super::netproc_process;
-use super::value::{netproc_value, CPointer, NETPROC_VALUE_FILTER, NETPROC_VALUE_LOG, NETPROC_VALUE_SENTINEL};
+use super::value::{
+    netproc_value, CPointer, NETPROC_VALUE_FILTER, NETPROC_VALUE_LOG, NETPROC_VALUE_SENTINEL,
+};
 use crate::core::{Host, HostObject, ProcRef, Value};
 
 /// A filter: `data` holds `length` bytes that arrived for `process`.
 /// `process` and `data` are borrowed for the call only.
 #[allow(non_camel_case_types)]
 pub type netproc_filter_fn = Option<
-    unsafe extern "C" fn(userdata: *mut c_void, process: *mut netproc_process, data: *const u8, length: usize),
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        process: *mut netproc_process,
+        data: *const u8,
+        length: usize,
+    ),
 >;
 
 /// A sentinel: `message` (NUL-terminated, `length` bytes without the NUL) describes the
 /// status change, e.g. "open\n", "deleted\n". Borrowed for the call only.
 #[allow(non_camel_case_types)]
 pub type netproc_sentinel_fn = Option<
-    unsafe extern "C" fn(userdata: *mut c_void, process: *mut netproc_process, message: *const c_char, length: usize),
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        process: *mut netproc_process,
+        message: *const c_char,
+        length: usize,
+    ),
 >;
 
 /// A log function: `server` accepted `client` ("accept from HOST\n"), or accept failed and
@@ -42,7 +54,10 @@ pub type netproc_log_fn = Option<
 pub(crate) enum CFunction {
     Filter(unsafe extern "C" fn(*mut c_void, *mut netproc_process, *const u8, usize), usize),
     Sentinel(unsafe extern "C" fn(*mut c_void, *mut netproc_process, *const c_char, usize), usize),
-    Log(unsafe extern "C" fn(*mut c_void, *mut netproc_process, *mut netproc_process, *const c_char, usize), usize),
+    Log(
+        unsafe extern "C" fn(*mut c_void, *mut netproc_process, *mut netproc_process, *const c_char, usize),
+        usize,
+    ),
 }
 
 impl CFunction {
@@ -61,7 +76,9 @@ impl CFunction {
     pub(crate) fn to_value(self) -> netproc_value {
         match self {
             CFunction::Filter(f, userdata) => super::value::netproc_filter(Some(f), userdata as *mut c_void),
-            CFunction::Sentinel(f, userdata) => super::value::netproc_sentinel(Some(f), userdata as *mut c_void),
+            CFunction::Sentinel(f, userdata) => {
+                super::value::netproc_sentinel(Some(f), userdata as *mut c_void)
+            }
             CFunction::Log(f, userdata) => super::value::netproc_log(Some(f), userdata as *mut c_void),
         }
     }
@@ -148,7 +165,9 @@ impl Host for CHost<'_> {
             let text = c_string(message.as_bytes());
             let client = client.map_or(std::ptr::null_mut(), process_handle);
             // SAFETY: as for filters.
-            unsafe { f(userdata as *mut c_void, process_handle(server), client, text.as_ptr(), message.len()) };
+            unsafe {
+                f(userdata as *mut c_void, process_handle(server), client, text.as_ptr(), message.len())
+            };
         }
     }
 
@@ -162,7 +181,8 @@ impl Host for CHost<'_> {
                 let name_of = hooks.buffer_name?;
                 let mut length = 0usize;
                 // SAFETY: the host registered this hook; we pass back a buffer it gave us.
-                let name = unsafe { name_of(hooks.userdata as *mut c_void, pointer as *mut c_void, &mut length) };
+                let name =
+                    unsafe { name_of(hooks.userdata as *mut c_void, pointer as *mut c_void, &mut length) };
                 if name.is_null() {
                     return None;
                 }

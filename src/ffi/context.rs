@@ -5,7 +5,9 @@ use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::boundary::{self, c_state, context_ref, fail, fail_argument, guard, ok_or_return, Guarded, LastError};
+use super::boundary::{
+    self, c_state, context_ref, fail, fail_argument, guard, ok_or_return, Guarded, LastError,
+};
 use super::callbacks::{netproc_filter_fn, netproc_sentinel_fn, CHost};
 use super::netproc_context;
 use super::status::netproc_status::{self, *};
@@ -22,18 +24,24 @@ pub struct netproc_buffer_hooks {
     /// `get-buffer-create`: return the buffer called `name` (`length` bytes, also
     /// NUL-terminated), creating it if needed; NULL for none. `name` is borrowed for the
     /// call. Without this hook, a buffer given by name stays a STRING value.
-    pub get_buffer_create: Option<unsafe extern "C" fn(userdata: *mut c_void, name: *const c_char, length: usize) -> *mut c_void>,
+    pub get_buffer_create: Option<
+        unsafe extern "C" fn(userdata: *mut c_void, name: *const c_char, length: usize) -> *mut c_void,
+    >,
     /// The name of a live buffer (store its byte count in *length), or NULL if the buffer
     /// is dead. The bytes must stay valid until the hook returns to netproc.
-    pub buffer_name: Option<unsafe extern "C" fn(userdata: *mut c_void, buffer: *mut c_void, length: *mut usize) -> *const c_char>,
+    pub buffer_name: Option<
+        unsafe extern "C" fn(userdata: *mut c_void, buffer: *mut c_void, length: *mut usize) -> *const c_char,
+    >,
 }
 
 /// The hooks as netproc keeps them (pointers as integers so the state is Send).
 #[derive(Clone, Copy)]
 pub(crate) struct BufferHooks {
     pub(crate) userdata: usize,
-    pub(crate) get_buffer_create: Option<unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> *mut c_void>,
-    pub(crate) buffer_name: Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut usize) -> *const c_char>,
+    pub(crate) get_buffer_create:
+        Option<unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> *mut c_void>,
+    pub(crate) buffer_name:
+        Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut usize) -> *const c_char>,
 }
 
 type FilterFn = unsafe extern "C" fn(*mut c_void, *mut super::netproc_process, *const u8, usize);
@@ -69,7 +77,9 @@ pub unsafe extern "C" fn netproc_context_new(out: *mut *mut netproc_context) -> 
         }
         let context = match Shared::new() {
             Ok(context) => context,
-            Err(err) => return fail(None, &crate::core::Error::file("Cannot create event loop", &err, vec![])),
+            Err(err) => {
+                return fail(None, &crate::core::Error::file("Cannot create event loop", &err, vec![]))
+            }
         };
         context.set_extension(Box::new(CState::default()));
         // SAFETY: out is not NULL and the host promises it is writable.
@@ -98,7 +108,11 @@ pub unsafe extern "C" fn netproc_context_free(ctx: *mut netproc_context) -> netp
         // SAFETY: the host passes a context it owns.
         let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_free") });
         if context.in_callback() {
-            return fail_argument(Some(&context), NETPROC_E_REENTRANT, "netproc_context_free: called from a callback");
+            return fail_argument(
+                Some(&context),
+                NETPROC_E_REENTRANT,
+                "netproc_context_free: called from a callback",
+            );
         }
         with_host(&context, |host| context.shutdown(host));
         drop(context);
@@ -128,7 +142,8 @@ pub unsafe extern "C" fn netproc_poll(ctx: *mut netproc_context, timeout_ms: c_i
             Err(status) => return status as c_int,
         };
         if context.in_callback() {
-            return fail_argument(Some(&context), NETPROC_E_REENTRANT, "netproc_poll: called from a callback") as c_int;
+            return fail_argument(Some(&context), NETPROC_E_REENTRANT, "netproc_poll: called from a callback")
+                as c_int;
         }
         let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
         match with_host(&context, |host| context.poll(timeout, host)) {
@@ -166,7 +181,10 @@ pub unsafe extern "C" fn netproc_backend_fd(ctx: *mut netproc_context) -> c_int 
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_next_timeout(ctx: *mut netproc_context, timeout_ms: *mut c_int) -> netproc_status {
+pub unsafe extern "C" fn netproc_next_timeout(
+    ctx: *mut netproc_context,
+    timeout_ms: *mut c_int,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         // SAFETY: the host passes a live context or NULL.
         let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_next_timeout") });
@@ -360,7 +378,10 @@ pub unsafe extern "C" fn netproc_context_set_buffer_hooks(
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_context_set_read_max(ctx: *mut netproc_context, bytes: usize) -> netproc_status {
+pub unsafe extern "C" fn netproc_context_set_read_max(
+    ctx: *mut netproc_context,
+    bytes: usize,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         // SAFETY: the host passes a live context or NULL.
         let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_read_max") });

@@ -1,9 +1,9 @@
 //! Datagram addresses: `process-datagram-address` and `set-process-datagram-address`.
 
 use super::boundary::{guard, input, ok_or_return, out_ptr, process_ref};
+use super::netproc_process;
 use super::status::netproc_status::{self, *};
 use super::value::{netproc_value, write_out};
-use super::netproc_process;
 use crate::core::Value;
 
 /// `process-datagram-address`: where sends of a datagram process go (for a server, the
@@ -15,7 +15,10 @@ use crate::core::Value;
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_datagram_address(process: *mut netproc_process, out: *mut netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_process_datagram_address(
+    process: *mut netproc_process,
+    out: *mut netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_datagram_address";
         // SAFETY: the host passes a live handle or NULL.

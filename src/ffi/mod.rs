@@ -13,9 +13,9 @@ mod boundary;
 pub mod callbacks;
 pub mod context;
 pub mod datagram;
+pub mod network;
 pub mod process;
 pub mod status;
-pub mod network;
 pub mod value;
 pub mod version;
 

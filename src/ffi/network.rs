@@ -55,7 +55,10 @@ pub unsafe extern "C" fn netproc_network_interface_list(
 /// Thread:    any.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_network_interface_info(name: *const c_char, out: *mut netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_network_interface_info(
+    name: *const c_char,
+    out: *mut netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_network_interface_info";
         if name.is_null() {
@@ -140,7 +143,10 @@ pub unsafe extern "C" fn netproc_network_features(out: *mut netproc_value) -> ne
 /// Thread:    any.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_network_featurep(subfeature: *const netproc_value, result: *mut bool) -> netproc_status {
+pub unsafe extern "C" fn netproc_network_featurep(
+    subfeature: *const netproc_value,
+    result: *mut bool,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_network_featurep";
         let subfeature = ok_or_return!(unsafe { optional(subfeature, FUNCTION, "subfeature") });

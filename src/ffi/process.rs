@@ -5,7 +5,8 @@ use std::ffi::{c_char, c_void, CStr};
 use std::sync::Arc;
 
 use super::boundary::{
-    context_of, context_ref, fail, fail_argument, guard, input, ok_or_return, out_ptr, process_into_handle, process_ref,
+    context_of, context_ref, fail, fail_argument, guard, input, ok_or_return, out_ptr, process_into_handle,
+    process_ref,
 };
 use super::callbacks::{valid_filter, valid_log, valid_sentinel};
 use super::context::with_host;
@@ -56,7 +57,11 @@ pub unsafe extern "C" fn netproc_make_network_process(
         let mut pairs = Vec::with_capacity(args.len());
         for (index, arg) in args.iter().enumerate() {
             if arg.key.is_null() {
-                return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: args[{index}].key is NULL"));
+                return fail_argument(
+                    Some(&context),
+                    NETPROC_E_NULL,
+                    &format!("{FUNCTION}: args[{index}].key is NULL"),
+                );
             }
             // SAFETY: not NULL; the host promises a NUL-terminated string.
             let key = unsafe { CStr::from_ptr(arg.key) }.to_string_lossy().into_owned();
@@ -197,7 +202,10 @@ pub unsafe extern "C" fn netproc_process_live_p(process: *mut netproc_process) -
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_exit_status(process: *mut netproc_process, out: *mut netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_process_exit_status(
+    process: *mut netproc_process,
+    out: *mut netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_exit_status";
         // SAFETY: the host passes a live handle or NULL.
@@ -220,7 +228,10 @@ pub unsafe extern "C" fn netproc_process_exit_status(process: *mut netproc_proce
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_name(process: *mut netproc_process, length: *mut usize) -> *const c_char {
+pub unsafe extern "C" fn netproc_process_name(
+    process: *mut netproc_process,
+    length: *mut usize,
+) -> *const c_char {
     guard(std::ptr::null(), || {
         // SAFETY: the host passes a live handle or NULL.
         let Ok(owned) = (unsafe { process_ref(process, "netproc_process_name") }) else {
@@ -259,7 +270,10 @@ unsafe fn get_value(
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_buffer(process: *mut netproc_process, out: *mut netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_process_buffer(
+    process: *mut netproc_process,
+    out: *mut netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe { get_value(process, out, "netproc_process_buffer", |p| p.buffer()) })
 }
 
@@ -270,7 +284,10 @@ pub unsafe extern "C" fn netproc_process_buffer(process: *mut netproc_process, o
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_filter(process: *mut netproc_process, out: *mut netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_process_filter(
+    process: *mut netproc_process,
+    out: *mut netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe { get_value(process, out, "netproc_process_filter", |p| p.filter()) })
 }
 
@@ -281,8 +298,13 @@ pub unsafe extern "C" fn netproc_process_filter(process: *mut netproc_process, o
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_sentinel(process: *mut netproc_process, out: *mut netproc_value) -> netproc_status {
-    guard(NETPROC_E_PANIC, || unsafe { get_value(process, out, "netproc_process_sentinel", |p| p.sentinel()) })
+pub unsafe extern "C" fn netproc_process_sentinel(
+    process: *mut netproc_process,
+    out: *mut netproc_value,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || unsafe {
+        get_value(process, out, "netproc_process_sentinel", |p| p.sentinel())
+    })
 }
 
 /// `process-plist`.
@@ -292,7 +314,10 @@ pub unsafe extern "C" fn netproc_process_sentinel(process: *mut netproc_process,
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_plist(process: *mut netproc_process, out: *mut netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_process_plist(
+    process: *mut netproc_process,
+    out: *mut netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe { get_value(process, out, "netproc_process_plist", |p| p.plist()) })
 }
 
@@ -321,13 +346,19 @@ unsafe fn set_value(
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_buffer(process: *mut netproc_process, buffer: *const netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_set_process_buffer(
+    process: *mut netproc_process,
+    buffer: *const netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe {
         set_value(
             process,
             buffer,
             "netproc_set_process_buffer",
-            |v| (!matches!(v, Value::Nil | Value::Host(_) | Value::Str(_))).then(|| Error::wrong_type("bufferp", v)),
+            |v| {
+                (!matches!(v, Value::Nil | Value::Host(_) | Value::Str(_)))
+                    .then(|| Error::wrong_type("bufferp", v))
+            },
             |c, p, v| c.set_buffer(p, v),
         )
     })
@@ -341,7 +372,10 @@ pub unsafe extern "C" fn netproc_set_process_buffer(process: *mut netproc_proces
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_filter(process: *mut netproc_process, filter: *const netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_set_process_filter(
+    process: *mut netproc_process,
+    filter: *const netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe {
         set_value(
             process,
@@ -361,7 +395,10 @@ pub unsafe extern "C" fn netproc_set_process_filter(process: *mut netproc_proces
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_sentinel(process: *mut netproc_process, sentinel: *const netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_set_process_sentinel(
+    process: *mut netproc_process,
+    sentinel: *const netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe {
         set_value(
             process,
@@ -380,7 +417,10 @@ pub unsafe extern "C" fn netproc_set_process_sentinel(process: *mut netproc_proc
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_plist(process: *mut netproc_process, plist: *const netproc_value) -> netproc_status {
+pub unsafe extern "C" fn netproc_set_process_plist(
+    process: *mut netproc_process,
+    plist: *const netproc_value,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe {
         set_value(process, plist, "netproc_set_process_plist", |_| None, |c, p, v| c.set_plist(p, v))
     })
@@ -432,7 +472,11 @@ pub unsafe extern "C" fn netproc_process_contact(
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_send(process: *mut netproc_process, data: *const u8, length: usize) -> netproc_status {
+pub unsafe extern "C" fn netproc_process_send(
+    process: *mut netproc_process,
+    data: *const u8,
+    length: usize,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_send";
         // SAFETY: the host passes a live handle or NULL.
@@ -479,7 +523,9 @@ pub unsafe extern "C" fn netproc_process_send_eof(process: *mut netproc_process)
 pub unsafe extern "C" fn netproc_process_output_pending(process: *mut netproc_process) -> usize {
     guard(0, || {
         // SAFETY: the host passes a live handle or NULL.
-        let Ok(process) = (unsafe { process_ref(process, "netproc_process_output_pending") }) else { return 0 };
+        let Ok(process) = (unsafe { process_ref(process, "netproc_process_output_pending") }) else {
+            return 0;
+        };
         process.context().map_or(0, |context| context.output_pending(&process))
     })
 }
@@ -558,10 +604,14 @@ pub unsafe extern "C" fn netproc_process_query_on_exit_flag(process: *mut netpro
 /// Thread:    context thread only.
 /// Since:     0.1
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_query_on_exit_flag(process: *mut netproc_process, flag: bool) -> netproc_status {
+pub unsafe extern "C" fn netproc_set_process_query_on_exit_flag(
+    process: *mut netproc_process,
+    flag: bool,
+) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, "netproc_set_process_query_on_exit_flag") });
+        let process =
+            ok_or_return!(unsafe { process_ref(process, "netproc_set_process_query_on_exit_flag") });
         process.set_query_on_exit(flag);
         NETPROC_OK
     })
@@ -661,7 +711,8 @@ pub unsafe extern "C" fn netproc_process_userdata(process: *mut netproc_process)
             return std::ptr::null_mut();
         };
         process.with_attachment(|data| {
-            data.and_then(|d| d.downcast_ref::<Userdata>()).map_or(std::ptr::null_mut(), |u| u.pointer as *mut c_void)
+            data.and_then(|d| d.downcast_ref::<Userdata>())
+                .map_or(std::ptr::null_mut(), |u| u.pointer as *mut c_void)
         })
     })
 }

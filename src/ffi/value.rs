@@ -161,7 +161,8 @@ unsafe fn from_c_at(value: &netproc_value, depth: usize) -> Result<Value, BadVal
         NETPROC_VALUE_INTEGER => Value::Int(value.integer),
         NETPROC_VALUE_STRING => Value::Str(bytes()?),
         NETPROC_VALUE_SYMBOL => {
-            let name = String::from_utf8(bytes()?).map_err(|_| BadValue("symbol name is not UTF-8".into()))?;
+            let name =
+                String::from_utf8(bytes()?).map_err(|_| BadValue("symbol name is not UTF-8".into()))?;
             match name.as_str() {
                 "nil" => Value::Nil,
                 "t" => Value::T,
@@ -215,7 +216,10 @@ pub(crate) fn to_c(value: &Value) -> netproc_value {
 
 fn host_to_c(object: &dyn HostObject) -> netproc_value {
     if let Some(pointer) = object.as_any().downcast_ref::<CPointer>() {
-        return netproc_value { pointer: pointer.0 as *mut c_void, ..netproc_value::empty(NETPROC_VALUE_POINTER) };
+        return netproc_value {
+            pointer: pointer.0 as *mut c_void,
+            ..netproc_value::empty(NETPROC_VALUE_POINTER)
+        };
     }
     if let Some(function) = object.as_any().downcast_ref::<CFunction>() {
         return function.to_value();

@@ -62,8 +62,7 @@ pub(crate) fn frame(set: Cjk, bytes: &[u8]) -> Frame {
         Cjk::ShiftJis => match lead {
             0xA1..=0xDF => Frame::Char(1),
             0x81..=0x9F | 0xE0..=0xEF => {
-                let frame =
-                    frame_by_ranges(bytes, &[&[(lead, lead)], &[(0x40, 0x7E), (0x80, 0xFC)]]);
+                let frame = frame_by_ranges(bytes, &[&[(lead, lead)], &[(0x40, 0x7E), (0x80, 0xFC)]]);
                 jis_row(jis::shift_jis_row(lead, bytes.get(1).copied().unwrap_or(0)), frame)
             }
             _ => Frame::Invalid,
@@ -77,10 +76,9 @@ pub(crate) fn frame(set: Cjk, bytes: &[u8]) -> Frame {
         Cjk::Big5 => frame_by_ranges(bytes, &[&[(0xA1, 0xF9)], &[(0x40, 0x7E), (0xA1, 0xFE)]]),
         Cjk::Gbk => frame_by_ranges(bytes, &[&[(0x81, 0xFE)], &[(0x40, 0x7E), (0x80, 0xFE)]]),
         Cjk::Gb18030 => match bytes.get(1) {
-            Some(0x30..=0x39) => frame_by_ranges(
-                bytes,
-                &[&[(0x81, 0xFE)], &[(0x30, 0x39)], &[(0x81, 0xFE)], &[(0x30, 0x39)]],
-            ),
+            Some(0x30..=0x39) => {
+                frame_by_ranges(bytes, &[&[(0x81, 0xFE)], &[(0x30, 0x39)], &[(0x81, 0xFE)], &[(0x30, 0x39)]])
+            }
             _ => frame_by_ranges(bytes, &[&[(0x81, 0xFE)], &[(0x40, 0x7E), (0x80, 0xFE)]]),
         },
     }
@@ -222,8 +220,7 @@ fn encode_web(set: Cjk, ch: char, buf: &mut [u8; 8]) -> Option<usize> {
         return None;
     }
     let code = &buf[..written];
-    (frame(set, code) == Frame::Char(written) && decode_one(encoding, code) == Some(ch))
-        .then_some(written)
+    (frame(set, code) == Frame::Char(written) && decode_one(encoding, code) == Some(ch)).then_some(written)
 }
 
 #[cfg(test)]

@@ -161,9 +161,7 @@ impl Decoder {
             Detected::Utf16(Utf16Form::LeWithSignature) => {
                 ("utf-16le-with-signature", Base::Utf16(Utf16Form::LeWithSignature))
             }
-            Detected::Utf16(_) => {
-                ("utf-16be-with-signature", Base::Utf16(Utf16Form::BeWithSignature))
-            }
+            Detected::Utf16(_) => ("utf-16be-with-signature", Base::Utf16(Utf16Form::BeWithSignature)),
             Detected::Iso2022SevenBit => ("iso-2022-7bit", Base::Iso2022(Iso2022::SevenBit)),
         };
         if base == Base::NoConversion {

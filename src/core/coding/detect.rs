@@ -54,11 +54,7 @@ impl Undecided {
 
     /// Pass on a read that decides nothing, or return the decision and the bytes (the held
     /// ones included) to decode with it.
-    pub(crate) fn decode(
-        &mut self,
-        input: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Option<(Detected, Vec<u8>)> {
+    pub(crate) fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) -> Option<(Detected, Vec<u8>)> {
         let data: Cow<'_, [u8]> = if self.pending.is_empty() {
             Cow::Borrowed(input)
         } else {
@@ -93,8 +89,7 @@ fn classify(data: &[u8], at_start: bool) -> Option<Detected> {
     }
     if data.is_ascii() {
         let designates = data.iter().enumerate().any(|(at, &byte)| {
-            byte == 0x1B
-                && matches!(designation(Iso2022::SevenBit, &data[at..]), Designation::Complete(_))
+            byte == 0x1B && matches!(designation(Iso2022::SevenBit, &data[at..]), Designation::Complete(_))
         });
         return designates.then_some(Detected::Iso2022SevenBit);
     }
@@ -144,10 +139,7 @@ mod tests {
         assert_eq!(classify(b"\x1B(Jx", true), Some(Detected::Iso2022SevenBit));
         assert_eq!(classify(b"\x1Bx", true), None);
         assert_eq!(classify(b"a\0b", true), Some(Detected::NoConversion));
-        assert_eq!(
-            classify(b"\xFE\xFF\0a", true),
-            Some(Detected::Utf16(Utf16Form::BeWithSignature))
-        );
+        assert_eq!(classify(b"\xFE\xFF\0a", true), Some(Detected::Utf16(Utf16Form::BeWithSignature)));
         assert_eq!(classify(b"\xFF\xFEab", true), Some(Detected::Latin1));
         assert_eq!(classify(b"a\xC3", true), Some(Detected::Utf8));
         assert_eq!(classify(b"\xC3\xA9\x80", true), Some(Detected::Utf8));

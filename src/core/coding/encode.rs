@@ -98,9 +98,7 @@ impl Encoder {
                         encoder.encode_raw(byte, out);
                     }
                 }
-                (Chars::Utf8 | Chars::Single(_) | Chars::Cjk(_), Run::Raw(raw)) => {
-                    out.extend(raw.bytes())
-                }
+                (Chars::Utf8 | Chars::Single(_) | Chars::Cjk(_), Run::Raw(raw)) => out.extend(raw.bytes()),
             }
         }
         if let Chars::Iso2022(encoder) = &mut self.chars {

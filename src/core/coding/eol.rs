@@ -220,10 +220,7 @@ mod tests {
     #[test]
     fn detection_follows_emacs_detect_eol() {
         // (decode-coding-string "abc\r\ndef" 'undecided) → last-coding-system-used undecided-dos
-        assert_eq!(
-            decode_reads(Eol::Undecided, &[b"abc\r\ndef"]),
-            (b"abc\ndef".to_vec(), Eol::Dos)
-        );
+        assert_eq!(decode_reads(Eol::Undecided, &[b"abc\r\ndef"]), (b"abc\ndef".to_vec(), Eol::Dos));
         // "abc\rdef" → undecided-mac
         assert_eq!(decode_reads(Eol::Undecided, &[b"abc\rdef"]), (b"abc\ndef".to_vec(), Eol::Mac));
         // "abc\ndef\r\n" → undecided-unix, the CR is kept
@@ -232,10 +229,7 @@ mod tests {
         assert_eq!(decode_reads(Eol::Undecided, &[b"a\r\nb\nc"]).1, Eol::Unix);
         assert_eq!(decode_reads(Eol::Undecided, &[b"a\rb\r\nc"]), (b"a\rb\nc".to_vec(), Eol::Dos));
         // A CR at the end of a read waits for the next one.
-        assert_eq!(
-            decode_reads(Eol::Undecided, &[b"abc\r", b"\ndef"]),
-            (b"abc\ndef".to_vec(), Eol::Dos)
-        );
+        assert_eq!(decode_reads(Eol::Undecided, &[b"abc\r", b"\ndef"]), (b"abc\ndef".to_vec(), Eol::Dos));
         assert_eq!(decode_reads(Eol::Undecided, &[b"abc\r"]), (b"abc\r".to_vec(), Eol::Undecided));
     }
 

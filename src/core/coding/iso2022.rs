@@ -192,9 +192,7 @@ impl Iso2022Decoder {
 
 /// The character of an EUC code, if it is one in Emacs's ranges.
 fn euc_char(set: Cjk, code: &[u8]) -> Option<char> {
-    (cjk::frame(set, code) == cjk::Frame::Char(code.len()))
-        .then(|| decode_code(set, code))
-        .flatten()
+    (cjk::frame(set, code) == cjk::Frame::Char(code.len())).then(|| decode_code(set, code)).flatten()
 }
 
 fn push_char(out: &mut Vec<u8>, ch: char) {

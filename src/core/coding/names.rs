@@ -125,10 +125,7 @@ pub(super) fn all_names() -> impl Iterator<Item = &'static str> {
 
 /// The base name and base of a name without suffix.
 fn find(name: &str) -> Option<(&'static str, Base)> {
-    NAMES
-        .iter()
-        .find(|(alias, _, _)| *alias == name)
-        .map(|(_, base_name, base)| (*base_name, *base))
+    NAMES.iter().find(|(alias, _, _)| *alias == name).map(|(_, base_name, base)| (*base_name, *base))
 }
 
 pub(super) fn lookup(name: &str) -> Result<CodingSystem> {
@@ -142,8 +139,7 @@ pub(super) fn lookup(name: &str) -> Result<CodingSystem> {
     for eol in [Eol::Unix, Eol::Dos, Eol::Mac] {
         let Some(stem) = name.strip_suffix(eol.suffix()) else { continue };
         // `binary` and `no-conversion` have no end-of-line variants in Emacs.
-        if let Some((base_name, base)) = find(stem).filter(|(_, base)| *base != Base::NoConversion)
-        {
+        if let Some((base_name, base)) = find(stem).filter(|(_, base)| *base != Base::NoConversion) {
             return Ok(CodingSystem { name: name.to_string(), base_name, base, eol });
         }
     }

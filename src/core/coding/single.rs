@@ -104,8 +104,7 @@ fn web_upper_char(set: SingleByte, byte: u8) -> Option<char> {
     }
     let encoding = web_encoding(set)?;
     let ch = decode_one(encoding, &[byte])?;
-    let undefined_c1 =
-        matches!(set, SingleByte::Windows(_)) && byte <= 0x9F && ch as u32 == u32::from(byte);
+    let undefined_c1 = matches!(set, SingleByte::Windows(_)) && byte <= 0x9F && ch as u32 == u32::from(byte);
     (!undefined_c1).then_some(ch)
 }
 

@@ -227,16 +227,10 @@ fn undecided_as_emacs_network_processes_detect() {
     assert_eq!(detected.as_deref(), Some("utf-8"));
     // "\e$B$\"\e(B" → "あ", (iso-2022-7bit . undecided)
     let (texts, _, detected, _) = reads("undecided", &[b"\x1B$B$\"\x1B(B"]);
-    assert_eq!(
-        (texts[0].as_slice(), detected.as_deref()),
-        ("あ".as_bytes(), Some("iso-2022-7bit"))
-    );
+    assert_eq!((texts[0].as_slice(), detected.as_deref()), ("あ".as_bytes(), Some("iso-2022-7bit")));
     // "\351a\r\n" → "éa\n", iso-latin-1-dos
     let (texts, _, detected, _) = reads("undecided", &[b"\xE9a\r\n"]);
-    assert_eq!(
-        (texts[0].as_slice(), detected.as_deref()),
-        ("éa\n".as_bytes(), Some("iso-latin-1-dos"))
-    );
+    assert_eq!((texts[0].as_slice(), detected.as_deref()), ("éa\n".as_bytes(), Some("iso-latin-1-dos")));
     // "a\0b" → unibyte, no-conversion
     let (texts, _, detected, multibyte) = reads("undecided", &[b"a\0b"]);
     assert_eq!(
@@ -245,20 +239,14 @@ fn undecided_as_emacs_network_processes_detect() {
     );
     // "\377\376a\0" → "a", utf-16le-with-signature; "\376\377\0a" → utf-16be-with-signature
     let (texts, _, detected, _) = reads("undecided", &[b"\xFF\xFEa\0"]);
-    assert_eq!(
-        (texts[0].as_slice(), detected.as_deref()),
-        (&b"a"[..], Some("utf-16le-with-signature"))
-    );
+    assert_eq!((texts[0].as_slice(), detected.as_deref()), (&b"a"[..], Some("utf-16le-with-signature")));
     let (_, _, detected, _) = reads("undecided", &[b"\xFE\xFF\0a"]);
     assert_eq!(detected.as_deref(), Some("utf-16be-with-signature"));
     // undecided-dos with "\303\251" → utf-8-dos
     assert_eq!(reads("undecided-dos", &[b"\xC3\xA9"]).2.as_deref(), Some("utf-8-dos"));
     // "a\r\nb\nc" → undecided-unix, CR kept; "a\rb\r\nc" → undecided-dos
     let (texts, _, detected, _) = reads("undecided", &[b"a\r\nb\nc"]);
-    assert_eq!(
-        (texts[0].as_slice(), detected.as_deref()),
-        (&b"a\r\nb\nc"[..], Some("undecided-unix"))
-    );
+    assert_eq!((texts[0].as_slice(), detected.as_deref()), (&b"a\r\nb\nc"[..], Some("undecided-unix")));
     assert_eq!(reads("undecided", &[b"a\rb\r\nc"]).2.as_deref(), Some("undecided-dos"));
     // Emacs made "abc\r", "\ndef" undecided-mac; netproc holds the CR and sees a CR LF.
     let (texts, _, detected, _) = reads("undecided", &[b"abc\r", b"\ndef"]);
@@ -276,10 +264,7 @@ fn end_of_line_and_signature_detection_names() {
     assert_eq!(reads("utf-8-dos", &[b"a\r\n"]).2, None);
     // utf-8-auto: with a BOM → utf-8-with-signature, without → utf-8
     let (texts, _, detected, _) = reads("utf-8-auto", &[b"\xEF\xBB\xBFab"]);
-    assert_eq!(
-        (texts[0].as_slice(), detected.as_deref()),
-        (&b"ab"[..], Some("utf-8-with-signature"))
-    );
+    assert_eq!((texts[0].as_slice(), detected.as_deref()), (&b"ab"[..], Some("utf-8-with-signature")));
     assert_eq!(reads("utf-8-auto", &[b"ab"]).2.as_deref(), Some("utf-8"));
     // utf-16, reads "\377\376", "a\0b\0" → "ab", utf-16le-with-signature
     let (texts, _, detected, _) = reads("utf-16", &[b"\xFF\xFE", b"a\0b\0"]);

@@ -22,12 +22,7 @@ pub(crate) struct Utf8Decoder {
 
 impl Utf8Decoder {
     pub(crate) fn new(form: Utf8Form) -> Utf8Decoder {
-        Utf8Decoder {
-            pending: [0; 3],
-            pending_len: 0,
-            bom_checked: form == Utf8Form::Plain,
-            had_bom: false,
-        }
+        Utf8Decoder { pending: [0; 3], pending_len: 0, bom_checked: form == Utf8Form::Plain, had_bom: false }
     }
 
     /// For `utf-8-auto`: whether the stream began with a BOM, once that is known.
@@ -138,8 +133,7 @@ pub(crate) struct Utf16Decoder {
 
 impl Utf16Decoder {
     pub(crate) fn new(form: Utf16Form) -> Utf16Decoder {
-        let big_endian =
-            matches!(form, Utf16Form::Be | Utf16Form::Auto | Utf16Form::BeWithSignature);
+        let big_endian = matches!(form, Utf16Form::Be | Utf16Form::Auto | Utf16Form::BeWithSignature);
         let bom_checked = matches!(form, Utf16Form::Le | Utf16Form::Be);
         Utf16Decoder { form, big_endian, bom_checked, detected: None, pending: Vec::new() }
     }
@@ -169,8 +163,7 @@ impl Utf16Decoder {
                     }
                     let low = self.unit(data[at + 2], data[at + 3]);
                     if (0xDC00..=0xDFFF).contains(&low) {
-                        let code =
-                            0x10000 + (((unit - 0xD800) as u32) << 10) + (low - 0xDC00) as u32;
+                        let code = 0x10000 + (((unit - 0xD800) as u32) << 10) + (low - 0xDC00) as u32;
                         push_char(out, code);
                         at += 4;
                     } else {
@@ -210,9 +203,7 @@ impl Utf16Decoder {
                 self.detected = Some(Utf16Form::LeWithSignature);
                 2
             }
-            (Utf16Form::BeWithSignature, 0xFE, 0xFF) | (Utf16Form::LeWithSignature, 0xFF, 0xFE) => {
-                2
-            }
+            (Utf16Form::BeWithSignature, 0xFE, 0xFF) | (Utf16Form::LeWithSignature, 0xFF, 0xFE) => 2,
             _ => 0,
         }
     }
