@@ -94,6 +94,12 @@ typedef struct netproc_context netproc_context;
 typedef struct netproc_process netproc_process;
 
 /**
+ * The kind of a netproc_value, one of the NETPROC_VALUE_* constants. An integer, not a C
+ * enum, so that any number a host passes is checked rather than trusted.
+ */
+typedef uint32_t netproc_value_type;
+
+/**
  * A filter: `data` holds `length` bytes that arrived for `process`.
  * `process` and `data` are borrowed for the call only.
  */
@@ -110,34 +116,6 @@ typedef void (*netproc_sentinel_fn)(void *userdata,
                                     struct netproc_process *process,
                                     const char *message,
                                     size_t length);
-
-/**
- * Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
- * gives them (§5.3 of the reference). Either hook may be NULL.
- */
-typedef struct netproc_buffer_hooks {
-  /**
-   * Passed first to both hooks.
-   */
-  void *userdata;
-  /**
-   * `get-buffer-create`: return the buffer called `name` (`length` bytes, also
-   * NUL-terminated), creating it if needed; NULL for none. `name` is borrowed for the
-   * call. Without this hook, a buffer given by name stays a STRING value.
-   */
-  void *(*get_buffer_create)(void *userdata, const char *name, size_t length);
-  /**
-   * The name of a live buffer (store its byte count in *length), or NULL if the buffer
-   * is dead. The bytes must stay valid until the hook returns to netproc.
-   */
-  const char *(*buffer_name)(void *userdata, void *buffer, size_t *length);
-} netproc_buffer_hooks;
-
-/**
- * The kind of a netproc_value, one of the NETPROC_VALUE_* constants. An integer, not a C
- * enum, so that any number a host passes is checked rather than trusted.
- */
-typedef uint32_t netproc_value_type;
 
 /**
  * A log function: `server` accepted `client` ("accept from HOST\n"), or accept failed and
@@ -199,6 +177,28 @@ typedef struct netproc_value {
    */
   netproc_log_fn log;
 } netproc_value;
+
+/**
+ * Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
+ * gives them (§5.3 of the reference). Either hook may be NULL.
+ */
+typedef struct netproc_buffer_hooks {
+  /**
+   * Passed first to both hooks.
+   */
+  void *userdata;
+  /**
+   * `get-buffer-create`: return the buffer called `name` (`length` bytes, also
+   * NUL-terminated), creating it if needed; NULL for none. `name` is borrowed for the
+   * call. Without this hook, a buffer given by name stays a STRING value.
+   */
+  void *(*get_buffer_create)(void *userdata, const char *name, size_t length);
+  /**
+   * The name of a live buffer (store its byte count in *length), or NULL if the buffer
+   * is dead. The bytes must stay valid until the hook returns to netproc.
+   */
+  const char *(*buffer_name)(void *userdata, void *buffer, size_t *length);
+} netproc_buffer_hooks;
 
 /**
  * One keyword argument of netproc_make_network_process().
@@ -277,6 +277,97 @@ typedef struct netproc_arg {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * `process-send-string` with multibyte text: `text` (UTF-8, raw bytes in the two-byte form
+ * above) is encoded through the process's encoding coding system, end-of-line conversion
+ * included, then sent like netproc_process_send(), which instead sends unibyte bytes
+ * (end-of-line conversion only).
+ *
+ * Ownership: text is copied (encoded) before returning.
+ * Lifetime:  n/a.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_send_text(struct netproc_process *process,
+                                              const uint8_t *text,
+                                              size_t length);
+
+/**
+ * `process-coding-system`: a CONS (DECODING . ENCODING) of SYMBOLs (NIL for none). After
+ * `undecided` has detected something, DECODING names what it found (e.g. utf-8-dos).
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_coding_system(struct netproc_process *process,
+                                                  struct netproc_value *out);
+
+/**
+ * `set-process-coding-system`: SYMBOL values naming coding systems, or NIL/NULL. As in
+ * Emacs, ENCODING gets an end-of-line type (utf-8 becomes utf-8-unix, nil raw-text-unix).
+ * An unknown name is NETPROC_E_CODING, (coding-system-error NAME), and changes nothing.
+ *
+ * Ownership: the values are only read.
+ * Lifetime:  n/a.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_set_process_coding_system(struct netproc_process *process,
+                                                      const struct netproc_value *decoding,
+                                                      const struct netproc_value *encoding);
+
+/**
+ * `process-filter-multibyte-p`. Inside a filter: whether the data of that call is
+ * multibyte text (UTF-8 with raw-byte pairs) rather than unibyte bytes. Elsewhere: whether
+ * the filter would get multibyte text now (false while the process has no socket).
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+bool netproc_process_filter_multibyte_p(struct netproc_process *process);
+
+/**
+ * `set-process-filter-multibyte`: false makes the filter get unibyte bytes (decoding
+ * becomes the raw-text form, end-of-line conversion kept); true restores the decoding that
+ * false replaced (which Emacs 28.2 cannot do).
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_set_process_filter_multibyte(struct netproc_process *process,
+                                                         bool multibyte);
+
+/**
+ * The coding systems of processes made later without `:coding` (Emacs's
+ * default-process-coding-system). The default is binary both ways: bytes pass unchanged.
+ *
+ * Ownership: the values are only read.
+ * Lifetime:  n/a.
+ * Thread:    context thread only.
+ * Since:     0.1
+ */
+enum netproc_status netproc_context_set_default_coding_system(struct netproc_context *ctx,
+                                                              const struct netproc_value *decoding,
+                                                              const struct netproc_value *encoding);
+
+/**
+ * `check-coding-system`: NETPROC_OK if `name` (NUL-terminated) names a coding system
+ * netproc knows (aliases and -unix/-dos/-mac variants included), else NETPROC_E_CODING
+ * with (coding-system-error NAME).
+ *
+ * Ownership: name is only read.
+ * Lifetime:  n/a.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_check_coding_system(const char *name);
 
 /**
  * Create a context: one event loop with its processes.

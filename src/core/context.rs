@@ -14,6 +14,7 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 
+use super::coding::CodingSystem;
 use super::error::{Error, Result};
 use super::process::{ProcRef, State};
 use super::resolve::Resolver;
@@ -40,7 +41,7 @@ pub trait Host {
 /// Something the host must hear about, gathered under the lock and dispatched after.
 pub(crate) enum Event {
     /// Bytes for the filter.
-    Output { process: ProcRef, data: Vec<u8> },
+    Output { process: ProcRef, data: Vec<u8>, multibyte: bool },
     /// A sentinel message.
     Status { process: ProcRef, message: String },
     /// A server accepted a connection: make its buffer, log, then "open from".
@@ -57,11 +58,15 @@ pub(crate) enum Event {
 pub struct Settings {
     /// The most bytes one read takes (Emacs's `read-process-output-max`).
     pub read_max: usize,
+    /// The (DECODING . ENCODING) a process gets without `:coding`: binary unless the host
+    /// chooses otherwise.
+    pub default_coding: (CodingSystem, CodingSystem),
 }
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { read_max: 65536 }
+        let binary = CodingSystem::from_name("binary").expect("binary is in the name table");
+        Settings { read_max: 65536, default_coding: (binary.clone(), binary) }
     }
 }
 
@@ -223,7 +228,7 @@ impl Shared {
 
     fn dispatch_one(&self, event: Event, host: &mut dyn Host) -> usize {
         match event {
-            Event::Output { process, data } => {
+            Event::Output { process, data, multibyte } => {
                 let filter = {
                     let mut state = process.state.lock();
                     if state.deleted {
@@ -231,12 +236,14 @@ impl Shared {
                     }
                     if state.stopped || state.filter.is_symbol("t") {
                         // Read before the stop took effect: keep it for `continue-process`.
-                        state.held_input.push(data);
+                        state.held_input.push((data, multibyte));
                         return 0;
                     }
+                    state.delivering_multibyte = Some(multibyte);
                     state.filter.clone()
                 };
                 self.call_host(|| host.filter(&process, &filter, &data));
+                process.state.lock().delivering_multibyte = None;
                 1
             }
             Event::Status { process, message } => {

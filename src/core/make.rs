@@ -10,6 +10,7 @@ use super::address::{Address, UNIX_PATH_MAX};
 use super::context::{Host, Shared};
 use super::error::{Error, Result};
 use super::process::{ProcRef, Process, Role, State, Status};
+use super::process_coding::from_coding_argument;
 use super::resolve::{lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
 use super::value::{Plist, Value};
@@ -70,8 +71,16 @@ impl Shared {
             Value::Nil | Value::List(_) | Value::Cons(..) => {}
             other => return Err(Error::wrong_type("listp", &other)),
         }
+        // Step 12: coding systems; an unknown one is (coding-system-error NAME).
+        let mut coding =
+            from_coding_argument(&contact.get_or_nil(":coding"), &self.settings().default_coding)?;
+        // :filter-multibyte nil means unibyte strings, as the docstring says (§17 item 1).
+        if contact.get(":filter-multibyte").is_some_and(Value::is_nil) {
+            coding.set_filter_multibyte(false);
+        }
         let role = if request.backlog.is_some() { Role::Server } else { Role::Client };
         let mut state = State::new(role, request.kind, contact);
+        state.coding = coding;
         state.buffer = buffer;
         state.plist = plist;
         state.filter = state.contact.get_or_nil(":filter");
@@ -79,11 +88,6 @@ impl Shared {
         state.log = state.contact.get_or_nil(":log");
         state.stopped = state.contact.get_or_nil(":stop").is_non_nil();
         state.query_on_exit = state.contact.get_or_nil(":noquery").is_nil();
-        state.coding = coding_pair(&state.contact.get_or_nil(":coding"));
-        state.filter_multibyte = match state.contact.get(":filter-multibyte") {
-            Some(value) => value.is_non_nil(),
-            None => true,
-        };
         state.abortive_close = super::socket::linger_is_abortive(state.contact.get(":linger"));
         state.lookup_host = request.host_text.clone();
 
@@ -240,15 +244,6 @@ fn service_text(service: &Value, host: &str) -> Result<String> {
         return Err(Error::msg(format!("{host}/{text} Port number out of range")));
     }
     Ok(text)
-}
-
-/// `:coding` as a (DECODING . ENCODING) pair of names.
-fn coding_pair(coding: &Value) -> (Value, Value) {
-    match coding {
-        Value::Cons(decoding, encoding) => ((**decoding).clone(), (**encoding).clone()),
-        Value::List(items) if items.len() == 2 => (items[0].clone(), items[1].clone()),
-        other => (other.clone(), other.clone()),
-    }
 }
 
 fn contact_data(contact: &Plist) -> Vec<Value> {

@@ -10,10 +10,12 @@ pub mod resolve;
 pub mod socket;
 pub mod value;
 
+mod coding_ops;
 mod connect;
 mod context;
 mod make;
 mod ops;
+mod process_coding;
 mod queue;
 mod reactor;
 mod server;

@@ -24,7 +24,7 @@ pub enum ContactQuery {
 impl Shared {
     /// Lock the context and the process, in that order, and run `f`. Events it gathers
     /// stay queued for the next `poll`, as Emacs reports them from its next pump.
-    fn with_process<R>(
+    pub(crate) fn with_process<R>(
         &self,
         process: &ProcRef,
         f: impl FnOnce(&mut Core, &mut State) -> Result<R>,
@@ -35,10 +35,25 @@ impl Shared {
         f(&mut core, &mut state)
     }
 
-    /// `process-send-string` with bytes: written now if the socket takes them, otherwise
-    /// queued and flushed as it drains. Never blocks.
+    /// `process-send-string` with a unibyte string: no character conversion, but the
+    /// encoding's end-of-line conversion applies (§8.2). Written now if the socket takes it,
+    /// otherwise queued and flushed as it drains. Never blocks.
     pub fn send(&self, process: &ProcRef, data: &[u8]) -> Result<()> {
-        self.with_process(process, |core, state| core.send(process, state, data))
+        self.with_process(process, |core, state| {
+            core.check_can_send(process, state)?;
+            let encoded = state.coding.encode_bytes(data);
+            core.send(process, state, &encoded)
+        })
+    }
+
+    /// `process-send-string` with a multibyte string (UTF-8, raw bytes in Emacs's two-byte
+    /// form), encoded through the process's encoding coding system.
+    pub fn send_text(&self, process: &ProcRef, text: &[u8]) -> Result<()> {
+        self.with_process(process, |core, state| {
+            core.check_can_send(process, state)?;
+            let encoded = state.coding.encode_text(text);
+            core.send(process, state, &encoded)
+        })
     }
 
     /// `process-send-eof`: shut down the writing side once queued output is out.
@@ -55,6 +70,9 @@ impl Shared {
             if state.eof_requested {
                 return Ok(());
             }
+            // A stateful encoder (ISO-2022) returns to its initial state before the EOF.
+            let closing = state.coding.finish_encoding();
+            state.output.push(&closing);
             state.eof_requested = true;
             if state.status == Status::Run {
                 core.flush_output(process, state);
@@ -260,13 +278,19 @@ fn not_running(process: &ProcRef) -> Error {
 }
 
 impl Core {
-    fn send(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
+    /// The checks every send makes before encoding anything.
+    fn check_can_send(&self, process: &ProcRef, state: &State) -> Result<()> {
         if !state.accepts_output() {
             return Err(not_running(process));
         }
         if state.eof_requested {
             return Err(Error::msg(format!("Output file descriptor of {} is closed", process.name_text())));
         }
+        Ok(())
+    }
+
+    /// Send bytes already encoded.
+    fn send(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
         if data.is_empty() {
             return Ok(());
         }

@@ -10,6 +10,7 @@ use socket2::Socket;
 
 use super::address::Address;
 use super::context::Shared;
+use super::process_coding::ProcessCoding;
 use super::queue::SendQueue;
 use super::socket::SocketKind;
 use super::value::{Plist, Value};
@@ -225,8 +226,9 @@ pub struct State {
     pub(crate) plist: Value,
     pub(crate) contact: Plist,
     pub(crate) query_on_exit: bool,
-    pub(crate) coding: (Value, Value),
-    pub(crate) filter_multibyte: bool,
+    pub(crate) coding: ProcessCoding,
+    /// While a filter runs: whether the data it was given is multibyte text.
+    pub(crate) delivering_multibyte: Option<bool>,
     pub(crate) output: SendQueue,
     /// Bytes accepted by sends that could never be written (peer gone, abortive close).
     pub(crate) lost_output: u64,
@@ -237,7 +239,7 @@ pub struct State {
     pub(crate) readable: bool,
     pub(crate) in_ready_list: bool,
     /// Read but not delivered, because the process was stopped or its filter became t.
-    pub(crate) held_input: Vec<Vec<u8>>,
+    pub(crate) held_input: Vec<(Vec<u8>, bool)>,
     /// For datagram processes: where sends go.
     pub(crate) datagram_peer: Option<Address>,
     /// For `:nowait`: addresses still to try after the current attempt.
@@ -275,8 +277,8 @@ impl State {
             plist: Value::Nil,
             contact,
             query_on_exit: true,
-            coding: (Value::Nil, Value::Nil),
-            filter_multibyte: true,
+            coding: ProcessCoding::binary(),
+            delivering_multibyte: None,
             output: SendQueue::default(),
             lost_output: 0,
             eof_requested: false,

@@ -139,8 +139,8 @@ impl Core {
         if !state.wants_input() && state.role != Role::Server {
             return false;
         }
-        for data in state.held_input.drain(..) {
-            self.pending.push(Event::Output { process: process.clone(), data });
+        for (data, multibyte) in state.held_input.drain(..) {
+            self.pending.push(Event::Output { process: process.clone(), data, multibyte });
         }
         true
     }
@@ -168,8 +168,10 @@ impl Core {
                     return false;
                 }
                 Ok(n) => {
-                    let data = self.read_buffer[..n].to_vec();
-                    self.pending.push(Event::Output { process: process.clone(), data });
+                    if let Some(decoded) = state.coding.decode(&self.read_buffer[..n]) {
+                        let (data, multibyte) = (decoded.data, decoded.multibyte);
+                        self.pending.push(Event::Output { process: process.clone(), data, multibyte });
+                    }
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     state.readable = false;
@@ -193,7 +195,17 @@ impl Core {
             self.read_buffer.resize(DATAGRAM_MAX.max(self.settings.read_max), 0);
             match socket.recv_from(as_uninit(&mut self.read_buffer)) {
                 Ok((n, from)) => {
-                    let data = self.read_buffer[..n].to_vec();
+                    // Each datagram is decoded on its own: a partial character cannot
+                    // continue in the next one. An empty datagram is still one call.
+                    let mut data = Vec::new();
+                    let mut multibyte = state.coding.multibyte();
+                    for decoded in [state.coding.decode(&self.read_buffer[..n]), state.coding.finish()]
+                        .into_iter()
+                        .flatten()
+                    {
+                        data.extend_from_slice(&decoded.data);
+                        multibyte = decoded.multibyte;
+                    }
                     // A datagram server answers whoever spoke last. Unbound unix senders
                     // have no address to answer: the kernel reports none (length 0) or
                     // just the family, so the peer stays as it was, as in Emacs.
@@ -201,7 +213,7 @@ impl Core {
                     if state.role == Role::Server && has_address {
                         state.datagram_peer = Some(Address::from_sockaddr(&from));
                     }
-                    self.pending.push(Event::Output { process: process.clone(), data });
+                    self.pending.push(Event::Output { process: process.clone(), data, multibyte });
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     state.readable = false;
@@ -274,6 +286,11 @@ impl Core {
         // It leaves process-list when the sentinel is dispatched, not now (see State).
         state.unlist_when_announced = true;
         self.close_socket(state);
+        // A character cut short by the close still reaches the filter, as raw bytes, first.
+        if let Some(held) = state.coding.finish() {
+            let (data, multibyte) = (held.data, held.multibyte);
+            self.pending.push(Event::Output { process: process.clone(), data, multibyte });
+        }
         self.pending.push(Event::Status { process: process.clone(), message: messages::BROKEN.into() });
     }
 

@@ -59,8 +59,7 @@ impl Core {
         state.filter = server_state.filter.clone();
         state.sentinel = server_state.sentinel.clone();
         state.plist = server_state.plist.clone();
-        state.coding = server_state.coding.clone();
-        state.filter_multibyte = server_state.filter_multibyte;
+        state.coding = server_state.coding.inherit();
         state.family = server_state.family;
         state.socket = Some(socket);
         // Only a server using the default filter (or t) gives its connections buffers.

@@ -11,6 +11,7 @@
 
 mod boundary;
 pub mod callbacks;
+pub mod coding;
 pub mod context;
 pub mod datagram;
 pub mod network;
