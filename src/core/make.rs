@@ -35,7 +35,6 @@ struct Request {
     target: Target,
     /// For messages: the host as looked up.
     host_text: String,
-    local_family: bool,
 }
 
 impl Shared {
@@ -126,7 +125,6 @@ impl Shared {
                 }
             }
         }
-        let _ = request.local_family;
         drop(state);
         Ok(Some(process))
     }
@@ -173,8 +171,16 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
         Value::Int(n) => Some(n.min(i32::MAX as i64) as i32),
         _ => Some(DEFAULT_BACKLOG),
     };
-    let local_family = family == libc::AF_UNIX;
-    if local_family {
+    // A unix path, or an address given as :remote / :local, needs no resolution.
+    let known = |address| Request {
+        kind,
+        backlog,
+        nowait,
+        name: name.clone(),
+        target: Target::Addresses(vec![address]),
+        host_text: String::new(),
+    };
+    if family == libc::AF_UNIX {
         let path = match contact.get_or_nil(":service") {
             Value::Str(path) => path,
             other if given_address.is_none() => return Err(Error::wrong_type("stringp", &other)),
@@ -186,27 +192,10 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
         if contact.contains(":host") {
             contact.put(":host", Value::Nil);
         }
-        let address = given_address.unwrap_or(Address::Local(path));
-        return Ok(Request {
-            kind,
-            backlog,
-            nowait,
-            name,
-            target: Target::Addresses(vec![address]),
-            host_text: String::new(),
-            local_family,
-        });
+        return Ok(known(given_address.unwrap_or(Address::Local(path))));
     }
     if let Some(address) = given_address {
-        return Ok(Request {
-            kind,
-            backlog,
-            nowait,
-            name,
-            target: Target::Addresses(vec![address]),
-            host_text: String::new(),
-            local_family: false,
-        });
+        return Ok(known(address));
     }
     let host = host.unwrap_or_else(|| {
         let default = if family == libc::AF_INET6 { "::1" } else { "127.0.0.1" };
@@ -222,7 +211,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     let query = Lookup { host, service, family, socktype: kind.socktype() };
     let target =
         if nowait && !is_server { Target::Background(query) } else { Target::Addresses(lookup(&query)?) };
-    Ok(Request { kind, backlog, nowait, name, target, host_text, local_family })
+    Ok(Request { kind, backlog, nowait, name, target, host_text })
 }
 
 /// The service as getaddrinfo gets it. Unlike Emacs (whose getaddrinfo wraps ports modulo

@@ -218,6 +218,27 @@ pub(crate) fn out_ptr<T>(
     Ok(())
 }
 
+/// A byte buffer from C: `length` bytes at `data`, which may be NULL only when `length` is 0.
+///
+/// # Safety
+/// A non-NULL `data` must point at `length` readable bytes that outlive `'a`.
+pub(crate) unsafe fn byte_slice<'a>(
+    context: Option<&Shared>,
+    data: *const u8,
+    length: usize,
+    function: &str,
+    what: &str,
+) -> Result<&'a [u8], netproc_status> {
+    if length == 0 {
+        return Ok(&[]);
+    }
+    if data.is_null() {
+        return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: {what} is NULL")));
+    }
+    // SAFETY: not NULL; the caller guarantees `length` readable bytes.
+    Ok(unsafe { std::slice::from_raw_parts(data, length) })
+}
+
 /// A mutex-protected value the boundary keeps per context.
 pub(crate) type Guarded<T> = Mutex<T>;
 

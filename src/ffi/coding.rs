@@ -10,7 +10,8 @@
 use std::ffi::{c_char, CStr};
 
 use super::boundary::{
-    context_of, context_ref, fail, fail_argument, guard, input, ok_or_return, out_ptr, process_ref,
+    byte_slice, context_of, context_ref, fail, fail_argument, guard, input, ok_or_return, out_ptr,
+    process_ref,
 };
 use super::netproc_context;
 use super::netproc_process;
@@ -52,15 +53,7 @@ pub unsafe extern "C" fn netproc_process_send_text(
         // SAFETY: the host passes a live handle or NULL.
         let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
         let context = ok_or_return!(context_of(&process, FUNCTION));
-        if text.is_null() && length > 0 {
-            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: text is NULL"));
-        }
-        let bytes: &[u8] = if length == 0 {
-            &[]
-        } else {
-            // SAFETY: not NULL; the host promises `length` readable bytes.
-            unsafe { std::slice::from_raw_parts(text, length) }
-        };
+        let bytes = ok_or_return!(unsafe { byte_slice(Some(&context), text, length, FUNCTION, "text") });
         match context.send_text(&process, bytes) {
             Ok(()) => NETPROC_OK,
             Err(error) => fail(Some(&context), &error),

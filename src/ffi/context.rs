@@ -268,27 +268,9 @@ pub unsafe extern "C" fn netproc_last_error(
         if status == 0 {
             NETPROC_OK
         } else {
-            netproc_status_from_i32(status)
+            netproc_status::from_code(status).unwrap_or(NETPROC_E_ERROR)
         }
     })
-}
-
-fn netproc_status_from_i32(code: i32) -> netproc_status {
-    [
-        NETPROC_E_NULL,
-        NETPROC_E_INVALID,
-        NETPROC_E_WRONG_TYPE,
-        NETPROC_E_ERROR,
-        NETPROC_E_FILE,
-        NETPROC_E_CODING,
-        NETPROC_E_REENTRANT,
-        NETPROC_E_CLOSED,
-        NETPROC_E_PANIC,
-        NETPROC_E_BAD_HANDLE,
-    ]
-    .into_iter()
-    .find(|status| *status as i32 == code)
-    .unwrap_or(NETPROC_E_ERROR)
 }
 
 /// Set the context's default filter: the one processes use when their filter is nil (the

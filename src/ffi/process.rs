@@ -5,8 +5,8 @@ use std::ffi::{c_char, c_void, CStr};
 use std::sync::Arc;
 
 use super::boundary::{
-    context_of, context_ref, fail, fail_argument, guard, input, ok_or_return, out_ptr, process_into_handle,
-    process_ref,
+    byte_slice, context_of, context_ref, fail, fail_argument, guard, input, ok_or_return, out_ptr,
+    process_into_handle, process_ref,
 };
 use super::callbacks::{valid_filter, valid_log, valid_sentinel};
 use super::context::with_host;
@@ -482,15 +482,7 @@ pub unsafe extern "C" fn netproc_process_send(
         // SAFETY: the host passes a live handle or NULL.
         let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
         let context = ok_or_return!(context_of(&process, FUNCTION));
-        if data.is_null() && length > 0 {
-            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: data is NULL"));
-        }
-        let bytes: &[u8] = if length == 0 {
-            &[]
-        } else {
-            // SAFETY: not NULL; the host promises `length` readable bytes.
-            unsafe { std::slice::from_raw_parts(data, length) }
-        };
+        let bytes = ok_or_return!(unsafe { byte_slice(Some(&context), data, length, FUNCTION, "data") });
         status_of(&context, context.send(&process, bytes))
     })
 }

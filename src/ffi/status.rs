@@ -46,7 +46,8 @@ impl netproc_status {
         }
     }
 
-    fn from_code(code: i32) -> Option<netproc_status> {
+    /// The status with this number, if there is one.
+    pub(crate) fn from_code(code: i32) -> Option<netproc_status> {
         use netproc_status::*;
         [
             NETPROC_OK,
