@@ -51,10 +51,15 @@ VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full \
 # A failed recipe must not leave a half-written target that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: all stage cargo-build header check-header lint c-tests test test-asan \
-        test-valgrind demo install uninstall clean help
+.PHONY: all stage emacs-module cargo-build header check-header lint c-tests test test-asan \
+        test-valgrind bench bench-coding demo demo-emacs install uninstall clean help
 
-all: stage
+all: stage emacs-module
+
+# The Emacs module is the same library: link it beside netproc.el so that
+# `emacs -Q -L lisp --eval "(require 'netproc)"` finds it (gitignored, as *.so).
+emacs-module: stage
+	ln -sf ../$(STAGE)/lib/$(REALNAME) lisp/netproc-module.so
 
 stage: cargo-build $(STAGE)/native-static-libs
 	@test -n "$(VERSION)" || { echo "cannot read version from Cargo.toml" >&2; exit 1; }
@@ -142,7 +147,7 @@ test: all
 	$(CARGO) test --release
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory c-tests
-	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/install_test.sh
+	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/ert.sh c-tests/install_test.sh
 
 test-asan: $(ASAN_BINS)
 	@# An uninstrumented binary would pass silently: prove ASan was linked in.
@@ -154,10 +159,26 @@ test-asan: $(ASAN_BINS)
 test-valgrind: c-tests
 	RUNNER="$(VALGRIND)" CHECK_TIMEOUT_SCALE=10 c-tests/run.sh $(C_TEST_BINS)
 
+# ---- benchmarks: timings live here, never in test asserts (STYLE.md §5) ------
+bench: bench-coding
+
+# Filter throughput, :coding utf-8 against binary, 1 GiB per run;
+# BENCH_CODING_ARGS="64 3" for a quick one (MiB per run, runs).
+bench-coding: bench/bin/coding
+	bench/bin/coding $(BENCH_CODING_ARGS)
+
+bench/bin/%: bench/%.c include/netproc.h $(STAGE)/lib/libnetproc.so
+	@mkdir -p $(@D)
+	$(CC) $(STRICT_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(C_TEST_LIBS) $(LDFLAGS)
+
 demo: all
 	@test -f examples/demo_host.c || { echo "examples/demo_host.c does not exist yet: no demo to run" >&2; exit 1; }
 	$(MAKE) --no-print-directory examples/demo_host
 	./examples/demo_host
+
+# An echo server and three clients in emacs --batch, through the module.
+demo-emacs: all
+	emacs -Q --batch -L lisp -l tests/emacs/netproc-demo.el
 
 examples/demo_host: examples/demo_host.c $(C_TEST_DEPS)
 	$(CC) $(STRICT_CFLAGS) $(CFLAGS) -o $@ $< $(C_TEST_LIBS) $(LDFLAGS)
@@ -185,13 +206,16 @@ uninstall:
 
 clean:
 	$(CARGO) clean
-	rm -rf $(STAGE) c-tests/bin c-tests/bin-asan examples/demo_host
+	rm -rf $(STAGE) c-tests/bin c-tests/bin-asan bench/bin examples/demo_host
+	rm -f lisp/netproc-module.so
 
 help:
 	@echo "all (default)  cargo build --release; stage lib, header and netproc.pc in $(STAGE)/"
 	@echo "header         regenerate include/netproc.h;  check-header: fail if it is stale"
-	@echo "test           cargo test, check-header, C tests, install test"
+	@echo "test           cargo test, check-header, C tests, ERT suite, install test"
+	@echo "demo-emacs     an echo server and clients in emacs --batch, through the module"
 	@echo "test-asan      C tests with ASan+UBSan+LSan;  test-valgrind: C tests under valgrind"
+	@echo "bench          benchmarks (bench-coding: utf-8 vs binary filter throughput, BENCH_CODING_ARGS)"
 	@echo "demo           build and run examples/demo_host"
 	@echo "install        PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)"
 	@echo "uninstall, clean"

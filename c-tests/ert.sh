@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the Emacs module's ERT suite (tests/emacs/netproc-test.el) and prints one TAP
+# line per ERT test, for c-tests/run.sh:  ok N - name  /  not ok N - name.
+# Exits 77 (skip) when emacs or the module is missing, non-zero when a test fails.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+EMACS=${EMACS:-emacs}
+if ! command -v "$EMACS" >/dev/null 2>&1; then
+    echo "# $EMACS not found: skipping the ERT suite"
+    exit 77
+fi
+if [ ! -e lisp/netproc-module.so ]; then
+    echo "# lisp/netproc-module.so missing (run make): skipping the ERT suite"
+    exit 77
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+timeout "${ERT_TIMEOUT:-600}" "$EMACS" -Q --batch --module-assertions -L lisp -l ert \
+    -l tests/emacs/netproc-test.el -f ert-run-tests-batch-and-exit >"$log" 2>&1
+rc=$?
+
+# ERT prints "   passed  3/11  name (0.1 sec)", "   FAILED  4/11  name (…)",
+# "  skipped  5/11  name (…)" once per test.
+awk '
+    $1 == "passed"  && $2 ~ /^[0-9]+\/[0-9]+$/ { n++; print "ok " n " - " $3 }
+    $1 == "skipped" && $2 ~ /^[0-9]+\/[0-9]+$/ { n++; print "ok " n " - " $3 " # SKIP" }
+    $1 == "FAILED"  && $2 ~ /^[0-9]+\/[0-9]+$/ { n++; print "not ok " n " - " $3 }
+' "$log"
+if [ "$rc" -ne 0 ]; then
+    echo "# emacs exited with $rc; its output:"
+    sed 's/^/# /' "$log" | tail -n 200
+fi
+exit "$rc"

@@ -1,0 +1,207 @@
+;;; netproc-api.el --- The netproc-F twins of Emacs's process primitives  -*- lexical-binding: t -*-
+
+;; Copyright (C) the netproc authors
+;; SPDX-License-Identifier: GPL-3.0-or-later
+
+;;; Commentary:
+
+;; Thin wrappers over the module's `netproc--' functions, loaded by netproc.el.  Each
+;; takes the arguments of the Emacs primitive it is named after and returns what that
+;; primitive returns, for netproc's process objects.  Designators (names, buffers, nil)
+;; are resolved here as Emacs's get_process resolves them.
+
+;;; Code:
+
+(require 'cl-lib)
+
+(declare-function netproc--designated "netproc")
+(declare-function netproc--check "netproc")
+(declare-function netproc--update-mark "netproc")
+(declare-function netproc--run-dispatch "netproc")
+(defvar netproc--channel)
+(defvar netproc--callbacks-run)
+
+(defun netproc-make-network-process (&rest args)
+  "Create and return a netproc network process, as `make-network-process'.
+ARGS are the keyword/value pairs `make-network-process' takes (see its
+documentation): :name :buffer :host :service :type :family :local :remote
+:coding :nowait :noquery :stop :filter :filter-multibyte :sentinel :log
+:plist :server and the socket options.  Filters, sentinels and log functions
+are called with the same arguments as Emacs's, on netproc process objects.
+
+\(fn &rest ARGS)"
+  ;; Without :coding, Emacs uses `default-process-coding-system' as it is now.
+  (unless (plist-member args :coding)
+    (netproc--set-default-coding-system (or (car default-process-coding-system) 'binary)
+                                        (or (cdr default-process-coding-system) 'binary)))
+  (let ((process (apply #'netproc--make-network-process args)))
+    (when process (netproc--update-mark process))
+    process))
+
+(defun netproc-delete-process (&optional process)
+  "Delete PROCESS: close it and run its sentinel with \"deleted\\n\".
+PROCESS may be a process, a buffer, the name of a process or buffer, or nil
+for the current buffer's process.  Return nil."
+  (netproc--delete-process (netproc--designated process)))
+
+(defun netproc-process-status (process)
+  "Return the status of PROCESS: open, listen, connect, stop, failed or closed.
+PROCESS may be a process, a buffer or a name; a name with no process gives nil."
+  (let ((process (if (stringp process) (netproc--get-process process)
+                   (netproc--designated process))))
+    (and process (netproc--process-status process))))
+
+(defun netproc-process-live-p (process)
+  "Return non-nil if PROCESS is alive: the tail of (open listen connect stop)."
+  (netproc--process-live-p process))
+
+(defmacro netproc--define-accessor (name args doc &optional call)
+  "Define `netproc-NAME' with ARGS and DOC, calling `netproc--NAME' (or CALL)."
+  (declare (indent 2) (doc-string 3))
+  (let ((public (intern (format "netproc-%s" name)))
+        (private (or call (intern (format "netproc--%s" name))))
+        (plain (cl-remove '&optional args)))
+    `(defun ,public ,args ,doc (,private ,@plain))))
+
+(netproc--define-accessor process-exit-status (process)
+  "Return the exit status of PROCESS: 0, 256 after the peer closed, the errno of a
+failed connect, or the message of a failed name lookup.")
+(netproc--define-accessor process-name (process) "Return the name of PROCESS.")
+(netproc--define-accessor process-buffer (process) "Return the buffer PROCESS is associated with.")
+(netproc--define-accessor process-filter (process)
+  "Return the filter of PROCESS (`internal-default-process-filter' for the default).")
+(netproc--define-accessor process-sentinel (process)
+  "Return the sentinel of PROCESS (`internal-default-process-sentinel' for the default).")
+(netproc--define-accessor process-plist (process) "Return the plist of PROCESS.")
+(netproc--define-accessor process-coding-system (process)
+  "Return (DECODING . ENCODING), the coding systems of PROCESS.")
+(netproc--define-accessor process-filter-multibyte-p (process)
+  "Return non-nil if PROCESS's filter gets multibyte strings.")
+(netproc--define-accessor process-datagram-address (process)
+  "Return the current peer address of datagram PROCESS, or nil.")
+(netproc--define-accessor process-query-on-exit-flag (process)
+  "Return the query-on-exit flag of PROCESS.")
+(netproc--define-accessor set-process-query-on-exit-flag (process flag)
+  "Set the query-on-exit flag of PROCESS to FLAG; return FLAG.")
+(netproc--define-accessor set-process-filter (process filter)
+  "Give PROCESS the filter FILTER (nil: the default filter; t: stop reading).
+Return FILTER.")
+(netproc--define-accessor set-process-sentinel (process sentinel)
+  "Give PROCESS the sentinel SENTINEL (nil: the default sentinel); return SENTINEL.")
+(netproc--define-accessor set-process-coding-system (process &optional decoding encoding)
+  "Set the coding systems of PROCESS to DECODING and ENCODING; return nil.")
+(netproc--define-accessor set-process-filter-multibyte (process flag)
+  "Make PROCESS's filter get multibyte strings if FLAG is non-nil; return FLAG.")
+(netproc--define-accessor set-process-datagram-address (process address)
+  "Make datagram PROCESS send to ADDRESS; return ADDRESS, or nil if it does not fit.")
+(netproc--define-accessor set-network-process-option (process option value &optional no-error)
+  "Set socket OPTION of PROCESS to VALUE; with NO-ERROR, nil for an unknown option.")
+(netproc--define-accessor format-network-address (address &optional omit-port)
+  "Return ADDRESS (a vector or cons) as a string, without port if OMIT-PORT.")
+(netproc--define-accessor network-interface-list (&optional full family)
+  "Return the network interfaces: (NAME . ADDRESS), or with FULL all addresses.")
+(netproc--define-accessor network-interface-info (ifname)
+  "Return information about interface IFNAME.")
+(netproc--define-accessor network-lookup-address-info (name &optional family)
+  "Look NAME up; return its addresses with port 0, or nil after a message.")
+(netproc--define-accessor process-list ()
+  "Return the netproc processes not yet removed, newest first.")
+
+(defun netproc-set-process-buffer (process buffer)
+  "Set the buffer of PROCESS to BUFFER (a buffer or nil); return BUFFER."
+  (netproc--check process)
+  (unless (or (null buffer) (bufferp buffer))
+    (signal 'wrong-type-argument (list 'bufferp buffer)))
+  (netproc--set-process-buffer process buffer)
+  (netproc--update-mark process)
+  buffer)
+
+(defun netproc-set-process-plist (process plist)
+  "Replace the plist of PROCESS with PLIST; return PLIST."
+  (netproc--check process)
+  (unless (listp plist) (signal 'wrong-type-argument (list 'listp plist)))
+  (netproc--set-process-plist process plist))
+
+(defun netproc-process-get (process propname)
+  "Return the value of PROCESS's PROPNAME property."
+  (plist-get (netproc-process-plist process) propname))
+
+(defun netproc-process-put (process propname value)
+  "Set PROCESS's PROPNAME property to VALUE."
+  (netproc-set-process-plist process (plist-put (netproc-process-plist process) propname value)))
+
+(defun netproc-process-mark (process)
+  "Return the marker of PROCESS's output position."
+  (netproc-process--mark (netproc--check process)))
+
+(defun netproc-process-contact (process &optional key no-block)
+  "Return the contact of PROCESS: (HOST SERVICE) for KEY nil, the whole plist for
+KEY t, or the value of keyword KEY.  With NO-BLOCK, nil if PROCESS has no socket."
+  (netproc--process-contact process key no-block))
+
+(defun netproc-process-type (process)
+  "Return `network' for a netproc PROCESS (or a name or buffer designating one)."
+  (netproc--designated process)
+  'network)
+
+(defun netproc-get-process (name)
+  "Return the netproc process named NAME, or nil; a process is returned as is."
+  (if (netproc-processp name) name
+    (unless (stringp name) (signal 'wrong-type-argument (list 'stringp name)))
+    (netproc--get-process name)))
+
+(defun netproc-process-send-string (process string)
+  "Send STRING to PROCESS; it is queued, so this never blocks.  Return nil."
+  (unless (stringp string) (signal 'wrong-type-argument (list 'stringp string)))
+  (netproc--process-send-string (netproc--designated process) string))
+
+(defun netproc-process-send-region (process start end)
+  "Send the text from START to END of the current buffer to PROCESS."
+  (netproc-process-send-string process (buffer-substring-no-properties start end)))
+
+(defun netproc-process-send-eof (&optional process)
+  "Close the sending side of PROCESS once queued output is written; return PROCESS."
+  (netproc--process-send-eof (netproc--designated process)))
+
+(defun netproc--signal-only-subprocess (process)
+  "Signal as Emacs does when PROCESS designates no netproc process to stop or continue."
+  (let ((designated (netproc--designated process)))
+    (error "Process %s is not a subprocess" (netproc--process-name designated))))
+
+(defun netproc-stop-process (&optional process _current-group)
+  "Stop reading from (or accepting on) PROCESS; return PROCESS."
+  (if (netproc-processp process) (netproc--stop-process process)
+    (netproc--signal-only-subprocess process)))
+
+(defun netproc-continue-process (&optional process _current-group)
+  "Resume reading from (or accepting on) PROCESS; return PROCESS."
+  (if (netproc-processp process) (netproc--continue-process process)
+    (netproc--signal-only-subprocess process)))
+
+(defun netproc-accept-process-output (&optional process seconds millisec just-this-one)
+  "Run netproc's due callbacks, waiting up to SECONDS (and MILLISEC) for some.
+With PROCESS, wait for output from PROCESS.  Return non-nil if output arrived
+\(from PROCESS, or from any netproc process).  The waiting is done by Emacs's own
+`accept-process-output' on netproc's wake-up channel, so other processes and
+timers run meanwhile unless JUST-THIS-ONE says otherwise."
+  (when process (netproc--check process))
+  (let* ((timeout (and (or seconds millisec)
+                       (+ (if (numberp seconds) seconds 0)
+                          (/ (if (numberp millisec) millisec 0) 1000.0))))
+         (deadline (and timeout (+ (float-time) timeout)))
+         (outputs (and process (netproc--output-count process)))
+         (callbacks netproc--callbacks-run)
+         (got (lambda ()
+                (if process (> (netproc--output-count process) outputs)
+                  (> netproc--callbacks-run callbacks)))))
+    (netproc--run-dispatch)
+    (while (not (or (funcall got)
+                    (and deadline (<= deadline (float-time)))
+                    (and process (not (netproc--process-live-p process)))))
+      (let ((left (and deadline (max 0.001 (- deadline (float-time))))))
+        (accept-process-output netproc--channel left nil
+                               (and just-this-one netproc--channel t))))
+    (and (funcall got) t)))
+
+(provide 'netproc-api)
+;;; netproc-api.el ends here

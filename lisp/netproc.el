@@ -1,0 +1,204 @@
+;;; netproc.el --- Emacs network processes from the netproc library  -*- lexical-binding: t -*-
+
+;; Copyright (C) the netproc authors
+;; SPDX-License-Identifier: GPL-3.0-or-later
+;; Package-Requires: ((emacs "28.1"))
+
+;;; Commentary:
+
+;; netproc's network processes with the API Emacs users know: for each primitive F of
+;; Emacs's network processes there is `netproc-F', taking the same arguments and giving the
+;; same results on netproc's own process objects.  The work is done by the dynamic module
+;; `netproc-module' (the netproc shared library), loaded from beside this file.
+;;
+;; Emacs keeps its own loop: the module wakes Emacs through a pipe process (Emacs 28's
+;; `open_channel'), whose filter runs netproc's callbacks on the main thread.  Callbacks
+;; therefore run whenever Emacs reads process output: in `sit-for', `sleep-for',
+;; `accept-process-output', `read-event' or the command loop.
+
+;;; Code:
+
+(when (< emacs-major-version 28)
+  (error "netproc needs Emacs 28 or later (this is Emacs %s)" emacs-version))
+
+(require 'cl-lib)
+
+(cl-defstruct (netproc-process
+               (:constructor netproc--make-process-object
+                             (name pointer &aux (mark (make-marker))))
+               (:conc-name netproc-process--)
+               (:copier nil)
+               (:predicate netproc--process-record-p))
+  "A netproc network process, as the module hands it out (always the same object)."
+  (name nil :read-only t)
+  (pointer nil :read-only t)
+  (mark nil :read-only t))
+
+(cl-defmethod cl-print-object ((process netproc-process) stream)
+  (princ (format "#<netproc-process %s>" (netproc-process--name process)) stream))
+
+(defconst netproc--directory
+  (file-name-directory (or load-file-name buffer-file-name default-directory))
+  "Where netproc.el, and so netproc-module, were loaded from.")
+
+(unless (featurep 'netproc-module)
+  (let ((load-path (cons netproc--directory load-path)))
+    (require 'netproc-module)))
+
+(defvar netproc--channel nil
+  "The pipe process through which the module wakes Emacs.")
+
+(defvar netproc--callbacks-run 0
+  "How many netproc callbacks have run so far.")
+
+;;;; Dispatch
+
+(defun netproc--dispatch-filter (_channel _bytes)
+  "Run netproc's due callbacks: the module wrote to the channel."
+  (netproc--run-dispatch))
+
+(defun netproc--run-dispatch ()
+  "Run due callbacks and count them; return how many ran."
+  (let ((count (netproc--dispatch)))
+    (setq netproc--callbacks-run (+ netproc--callbacks-run count))
+    count))
+
+(defun netproc--ensure-channel ()
+  "Make the wake-up pipe process unless it is alive."
+  (unless (process-live-p netproc--channel)
+    (setq netproc--channel
+          (make-pipe-process :name " netproc-channel" :buffer nil :noquery t
+                             :coding 'binary
+                             :filter #'netproc--dispatch-filter
+                             :sentinel #'ignore))
+    (netproc--init-channel netproc--channel)))
+
+(defun netproc--call (kind function &rest args)
+  "Run FUNCTION on ARGS as Emacs runs a process callback of KIND.
+KIND is `filter', `sentinel' or `log'.  Filters and sentinels run with
+`inhibit-quit' bound, the current buffer and match data kept, and an error
+reported through `command-error-function' (then a 2-second pause), unless
+`debug-on-error' is set; log functions are called directly, as Emacs does."
+  (if (eq kind 'log)
+      (apply function args)
+    (let ((inhibit-quit t))
+      (save-current-buffer
+        (save-match-data
+          (if debug-on-error
+              (apply function args)
+            (condition-case err
+                (apply function args)
+              (error
+               (when command-error-function
+                 (funcall command-error-function err
+                          (if (eq kind 'filter)
+                              "error in process filter: "
+                            "error in process sentinel: ")
+                          nil))
+               (sleep-for 2)))))))))
+
+;;;; Default filter and sentinel
+
+(defun netproc--default-filter (process string)
+  "Insert STRING at PROCESS's mark in its buffer, as `internal-default-process-filter'."
+  (let ((buffer (netproc-process-buffer process)))
+    (when (buffer-live-p buffer)
+      (with-current-buffer buffer
+        (let* ((inhibit-read-only t)
+               (mark (netproc-process-mark process))
+               (opoint (point))
+               (before (if (marker-buffer mark) (marker-position mark) (point-max))))
+          (goto-char before)
+          (setq before (point))
+          (insert-before-markers
+           (cond ((eq (multibyte-string-p string) enable-multibyte-characters) string)
+                 ((multibyte-string-p string) (string-as-unibyte string))
+                 (t (string-to-multibyte string))))
+          (set-marker mark (point) buffer)
+          (goto-char (if (>= opoint before) (+ opoint (- (point) before)) opoint)))))))
+
+(defun netproc--default-sentinel (process message)
+  "Insert \"\\nProcess NAME MESSAGE\", as `internal-default-process-sentinel'."
+  (let ((buffer (netproc-process-buffer process)))
+    (when (and (buffer-live-p buffer)
+               (not (memq (netproc-process-status process) '(open stop))))
+      (with-current-buffer buffer
+        (let* ((inhibit-read-only t)
+               (mark (netproc-process-mark process))
+               (opoint (point))
+               (before (if (marker-buffer mark) (marker-position mark) (point-max))))
+          (unless enable-multibyte-characters
+            (setq message (encode-coding-string message locale-coding-system)))
+          (goto-char before)
+          (setq before (point))
+          (insert "\nProcess " (netproc-process-name process) " " message)
+          (set-marker mark (point) buffer)
+          (goto-char (if (>= opoint before) (+ opoint (- (point) before)) opoint)))))))
+
+;;;; Designators and buffers
+
+(defun netproc-processp (object)
+  "Return t if OBJECT is a netproc process."
+  (netproc--process-p object))
+
+(defun netproc--check (process)
+  "Signal unless PROCESS is a netproc process, as CHECK_PROCESS does."
+  (unless (netproc-processp process)
+    (signal 'wrong-type-argument (list 'processp process)))
+  process)
+
+(defun netproc-get-buffer-process (buffer)
+  "Return the first netproc process in `netproc-process-list' whose buffer is BUFFER."
+  (let ((buffer (get-buffer buffer)))
+    (and buffer
+         (cl-find buffer (netproc--process-list) :key #'netproc--process-buffer :test #'eq))))
+
+(defun netproc--designated (name)
+  "The process NAME designates: a process, a process or buffer name, a buffer, or nil."
+  (let ((object (cond ((stringp name)
+                       (or (netproc--get-process name) (get-buffer name)
+                           (error "Process %s does not exist" name)))
+                      ((null name) (current-buffer))
+                      (t name))))
+    (if (bufferp object)
+        (progn
+          (unless (buffer-live-p object)
+            (error "Attempt to get process for a dead buffer"))
+          (or (netproc-get-buffer-process object)
+              (error "Buffer %s has no process" (buffer-name object))))
+      (netproc--check object))))
+
+(defun netproc--update-mark (process)
+  "Point PROCESS's mark at the end of its buffer, as Emacs's update_process_mark."
+  (let ((buffer (netproc--process-buffer process)))
+    (if (buffer-live-p buffer)
+        (set-marker (netproc-process-mark process)
+                    (with-current-buffer buffer (point-max)) buffer)
+      (set-marker (netproc-process-mark process) nil))))
+
+(defun netproc--kill-buffer-hook ()
+  "Delete the netproc processes of the buffer being killed, as Emacs does."
+  (let ((buffer (current-buffer)))
+    (dolist (process (netproc--process-list))
+      (when (eq (netproc--process-buffer process) buffer)
+        (netproc--delete-process process)))))
+
+(add-hook 'kill-buffer-hook #'netproc--kill-buffer-hook)
+
+(defun netproc--kill-buffer-query ()
+  "Ask before killing a buffer with a live netproc process, as Emacs does."
+  (let ((process (netproc-get-buffer-process (current-buffer))))
+    (or (not process)
+        (not (netproc--process-query-on-exit-flag process))
+        (not (memq (netproc--process-status process) '(open listen connect stop)))
+        (yes-or-no-p (format "Buffer %S has a running process; kill it? "
+                             (buffer-name (current-buffer)))))))
+
+(add-hook 'kill-buffer-query-functions #'netproc--kill-buffer-query)
+
+(require 'netproc-api (expand-file-name "netproc-api" netproc--directory))
+
+(netproc--ensure-channel)
+
+(provide 'netproc)
+;;; netproc.el ends here

@@ -1,0 +1,243 @@
+//! Module functions for talking to processes and describing them: sending, contact,
+//! coding systems, datagram addresses, socket options and the address utilities.
+
+use super::boundary::{arg, Function};
+use super::convert::{from_lisp, to_lisp};
+use super::env::Env;
+use super::error::LispResult;
+use super::init::Module;
+use super::object::process_arg;
+use super::sys::emacs_value;
+use crate::core::{address, interfaces, ContactQuery, Value};
+
+macro_rules! function {
+    ($name:literal, $min:expr, $max:expr, $body:expr, $doc:literal) => {
+        Function { name: $name, min: $min, max: $max, body: $body, doc: $doc }
+    };
+}
+
+/// The functions of this file.
+pub(crate) static FUNCTIONS: &[Function] = &[
+    function!("netproc--process-contact", 1, Some(3), process_contact, c"Module side of process-contact."),
+    function!(
+        "netproc--process-send-string",
+        2,
+        Some(2),
+        send_string,
+        c"Module side of process-send-string."
+    ),
+    function!("netproc--process-send-eof", 1, Some(1), send_eof, c"Module side of process-send-eof."),
+    function!(
+        "netproc--process-coding-system",
+        1,
+        Some(1),
+        coding_system,
+        c"Module side of process-coding-system."
+    ),
+    function!(
+        "netproc--set-process-coding-system",
+        3,
+        Some(3),
+        set_coding_system,
+        c"Module side of set-process-coding-system."
+    ),
+    function!(
+        "netproc--process-filter-multibyte-p",
+        1,
+        Some(1),
+        filter_multibyte_p,
+        c"Module side of process-filter-multibyte-p."
+    ),
+    function!(
+        "netproc--set-process-filter-multibyte",
+        2,
+        Some(2),
+        set_filter_multibyte,
+        c"Module side of set-process-filter-multibyte."
+    ),
+    function!(
+        "netproc--process-datagram-address",
+        1,
+        Some(1),
+        datagram_address,
+        c"Module side of process-datagram-address."
+    ),
+    function!(
+        "netproc--set-process-datagram-address",
+        2,
+        Some(2),
+        set_datagram_address,
+        c"Module side of set-process-datagram-address."
+    ),
+    function!(
+        "netproc--set-network-process-option",
+        3,
+        Some(4),
+        set_option,
+        c"Module side of set-network-process-option."
+    ),
+    function!(
+        "netproc--format-network-address",
+        1,
+        Some(2),
+        format_address,
+        c"Module side of format-network-address."
+    ),
+    function!(
+        "netproc--network-interface-list",
+        0,
+        Some(2),
+        interface_list,
+        c"Module side of network-interface-list."
+    ),
+    function!(
+        "netproc--network-interface-info",
+        1,
+        Some(1),
+        interface_info,
+        c"Module side of network-interface-info."
+    ),
+    function!(
+        "netproc--network-lookup-address-info",
+        1,
+        Some(2),
+        lookup_address_info,
+        c"Module side of network-lookup-address-info."
+    ),
+    function!(
+        "netproc--output-pending",
+        1,
+        Some(1),
+        output_pending,
+        c"Bytes sent to PROCESS and not yet written."
+    ),
+    function!(
+        "netproc--set-default-coding-system",
+        2,
+        Some(2),
+        set_default_coding,
+        c"Coding systems for processes made without :coding."
+    ),
+];
+
+fn process_contact(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let key = arg(env, args, 1)?;
+    let query = match from_lisp(env, key)? {
+        Value::Nil => ContactQuery::HostService,
+        Value::T => ContactQuery::All,
+        Value::Symbol(name) => ContactQuery::Key(name),
+        // plist-get compares keys with eq: only a symbol can be found.
+        _ => return env.nil(),
+    };
+    let no_block = env.is_not_nil(arg(env, args, 2)?);
+    to_lisp(env, &process.contact(&query, no_block))
+}
+
+fn send_string(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let string = arg(env, args, 1)?;
+    let bytes = env.string_bytes(string)?;
+    if env.is_not_nil(env.call("multibyte-string-p", &[string])?) {
+        module.shared.send_text(&process, &bytes)?;
+    } else {
+        module.shared.send(&process, &bytes)?;
+    }
+    env.nil()
+}
+
+fn send_eof(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let value = arg(env, args, 0)?;
+    module.shared.send_eof(&process_arg(env, value)?)?;
+    Ok(value)
+}
+
+fn coding_system(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.coding_system())
+}
+
+fn set_coding_system(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let decoding = from_lisp(env, arg(env, args, 1)?)?;
+    let encoding = from_lisp(env, arg(env, args, 2)?)?;
+    module.shared.set_coding_system(&process, &decoding, &encoding)?;
+    env.nil()
+}
+
+fn filter_multibyte_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    env.boolean(process_arg(env, arg(env, args, 0)?)?.filter_multibyte_p())
+}
+
+fn set_filter_multibyte(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let flag = arg(env, args, 1)?;
+    module.shared.set_filter_multibyte(&process, env.is_not_nil(flag))?;
+    Ok(flag)
+}
+
+fn datagram_address(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.datagram_address())
+}
+
+fn set_datagram_address(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let address = arg(env, args, 1)?;
+    if process.set_datagram_address(&from_lisp(env, address)?) {
+        Ok(address)
+    } else {
+        env.nil()
+    }
+}
+
+fn set_option(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let option = from_lisp(env, arg(env, args, 1)?)?;
+    let value = from_lisp(env, arg(env, args, 2)?)?;
+    let no_error = env.is_not_nil(arg(env, args, 3)?);
+    let name = option.as_symbol().unwrap_or_default().to_string();
+    let applied = module.shared.set_network_option(&process, &name, &value, no_error)?;
+    env.boolean(applied)
+}
+
+fn format_address(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let address = from_lisp(env, arg(env, args, 0)?)?;
+    let omit_port = env.is_not_nil(arg(env, args, 1)?);
+    to_lisp(env, &address::format_network_address(&address, omit_port)?)
+}
+
+fn interface_list(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let full = env.is_not_nil(arg(env, args, 0)?);
+    let family = from_lisp(env, arg(env, args, 1)?)?;
+    to_lisp(env, &interfaces::network_interface_list(full, &family)?)
+}
+
+fn interface_info(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let name = env.string_bytes(arg(env, args, 0)?)?;
+    to_lisp(env, &interfaces::network_interface_info(&name)?)
+}
+
+fn lookup_address_info(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let name = env.string_bytes(arg(env, args, 0)?)?;
+    let family = from_lisp(env, arg(env, args, 1)?)?;
+    match interfaces::network_lookup_address_info(&name, &family)? {
+        Ok(addresses) => to_lisp(env, &addresses),
+        Err(message) => {
+            // Emacs shows a failed lookup with `message' and returns nil.
+            let format = env.string(b"%s")?;
+            env.call("message", &[format, env.string(message.as_bytes())?])?;
+            env.nil()
+        }
+    }
+}
+
+fn output_pending(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    env.int(module.shared.output_pending(&process) as i64)
+}
+
+fn set_default_coding(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let decoding = from_lisp(env, arg(env, args, 0)?)?;
+    let encoding = from_lisp(env, arg(env, args, 1)?)?;
+    module.shared.set_default_coding_system(&decoding, &encoding)?;
+    env.nil()
+}

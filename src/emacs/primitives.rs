@@ -1,0 +1,312 @@
+//! Module functions for the process lifecycle and its simple accessors. Each takes process
+//! objects only; netproc.el resolves Emacs's process designators (names, buffers, nil).
+
+use std::time::Duration;
+
+use super::boundary::{arg, Function};
+use super::channel::Channel;
+use super::convert::{from_lisp, object, to_lisp};
+use super::env::Env;
+use super::error::{Failure, LispResult};
+use super::host::EmacsHost;
+use super::init::Module;
+use super::object::{lisp_process, output_count, process_arg, release_unlisted};
+use super::sys::emacs_value;
+use crate::core::process::live_tail;
+use crate::core::{ExitStatus, Value};
+
+macro_rules! function {
+    ($name:literal, $min:expr, $max:expr, $body:expr, $doc:literal) => {
+        Function { name: $name, min: $min, max: $max, body: $body, doc: $doc }
+    };
+}
+
+/// The functions of this file.
+pub(crate) static FUNCTIONS: &[Function] = &[
+    function!("netproc--init-channel", 1, Some(1), init_channel, c"Wake Emacs through PIPE-PROCESS."),
+    function!("netproc--dispatch", 0, Some(0), dispatch, c"Run due netproc callbacks; return how many ran."),
+    function!(
+        "netproc--make-network-process",
+        0,
+        None,
+        make_network_process,
+        c"Module side of make-network-process."
+    ),
+    function!("netproc--delete-process", 1, Some(1), delete_process, c"Module side of delete-process."),
+    function!("netproc--process-status", 1, Some(1), process_status, c"Module side of process-status."),
+    function!("netproc--process-live-p", 1, Some(1), process_live_p, c"Module side of process-live-p."),
+    function!(
+        "netproc--process-exit-status",
+        1,
+        Some(1),
+        exit_status,
+        c"Module side of process-exit-status."
+    ),
+    function!("netproc--process-name", 1, Some(1), process_name, c"Module side of process-name."),
+    function!("netproc--process-buffer", 1, Some(1), process_buffer, c"Module side of process-buffer."),
+    function!(
+        "netproc--set-process-buffer",
+        2,
+        Some(2),
+        set_process_buffer,
+        c"Module side of set-process-buffer."
+    ),
+    function!("netproc--process-filter", 1, Some(1), process_filter, c"Module side of process-filter."),
+    function!(
+        "netproc--set-process-filter",
+        2,
+        Some(2),
+        set_process_filter,
+        c"Module side of set-process-filter."
+    ),
+    function!("netproc--process-sentinel", 1, Some(1), process_sentinel, c"Module side of process-sentinel."),
+    function!(
+        "netproc--set-process-sentinel",
+        2,
+        Some(2),
+        set_process_sentinel,
+        c"Module side of set-process-sentinel."
+    ),
+    function!("netproc--process-plist", 1, Some(1), process_plist, c"Module side of process-plist."),
+    function!(
+        "netproc--set-process-plist",
+        2,
+        Some(2),
+        set_process_plist,
+        c"Module side of set-process-plist."
+    ),
+    function!("netproc--stop-process", 1, Some(1), stop_process, c"Module side of stop-process."),
+    function!("netproc--continue-process", 1, Some(1), continue_process, c"Module side of continue-process."),
+    function!("netproc--process-list", 0, Some(0), process_list, c"Module side of process-list."),
+    function!(
+        "netproc--get-process",
+        1,
+        Some(1),
+        get_process,
+        c"Module side of get-process (a string NAME)."
+    ),
+    function!(
+        "netproc--process-query-on-exit-flag",
+        1,
+        Some(1),
+        query_flag,
+        c"Module side of process-query-on-exit-flag."
+    ),
+    function!(
+        "netproc--set-process-query-on-exit-flag",
+        2,
+        Some(2),
+        set_query_flag,
+        c"Module side of set-process-query-on-exit-flag."
+    ),
+    function!(
+        "netproc--output-count",
+        1,
+        Some(1),
+        output_count_of,
+        c"How many filter calls PROCESS has had."
+    ),
+    function!(
+        "netproc--process-p",
+        1,
+        Some(1),
+        process_p,
+        c"Whether OBJECT is a live netproc process object."
+    ),
+];
+
+fn init_channel(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let fd = env.open_channel(arg(env, args, 0)?)?;
+    match module.channel.get() {
+        Some(channel) => channel.replace_fd(fd),
+        None => {
+            let channel = Channel::start(module.shared.clone(), fd)
+                .map_err(|err| Failure::internal(&format!("cannot start the watcher thread: {err}")))?;
+            let _ = module.channel.set(channel);
+        }
+    }
+    env.t()
+}
+
+fn dispatch(env: &Env, module: &Module, _args: &[emacs_value]) -> LispResult<emacs_value> {
+    // A callback that waits for output cannot pump netproc again (the core's rule); the
+    // outer dispatch delivers the rest when the callback returns.
+    if module.shared.in_callback() {
+        return env.int(0);
+    }
+    // C-g: deliver nothing more until Emacs has handled the quit (it does so as soon as
+    // the channel's filter returns); the watcher wakes us again afterwards.
+    if env.should_quit() {
+        if let Some(channel) = module.channel.get() {
+            channel.rearm();
+        }
+        return env.int(0);
+    }
+    let mut host = EmacsHost::new(env, module);
+    let polled = module.shared.poll(Some(Duration::ZERO), &mut host);
+    release_unlisted(module);
+    if let Some(channel) = module.channel.get() {
+        channel.rearm();
+    }
+    host.finish()?;
+    env.int(polled? as i64)
+}
+
+/// A filter or sentinel argument: nil, t, and the default's own symbol mean the default.
+fn callback_arg(env: &Env, value: emacs_value, default: &str) -> LispResult<Value> {
+    if env.eq(value, env.intern(default)?) {
+        return Ok(Value::Nil);
+    }
+    object(env, value)
+}
+
+fn make_network_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let mut pairs = Vec::with_capacity(args.len() / 2 + 1);
+    for pair in args.chunks(2) {
+        let key = from_lisp(env, pair[0])?;
+        let value = match pair.get(1) {
+            None => Value::Nil,
+            Some(&value) => match key.as_symbol() {
+                Some(":filter") => callback_arg(env, value, "internal-default-process-filter")?,
+                Some(":sentinel") => callback_arg(env, value, "internal-default-process-sentinel")?,
+                Some(":log") => object(env, value)?,
+                _ => from_lisp(env, value)?,
+            },
+        };
+        pairs.push((key, value));
+    }
+    let mut host = EmacsHost::new(env, module);
+    let made = module.shared.make_network_process(pairs, &mut host);
+    host.finish()?;
+    match made? {
+        Some(process) => lisp_process(env, &process),
+        None => env.nil(),
+    }
+}
+
+fn delete_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let mut host = EmacsHost::new(env, module);
+    let deleted = module.shared.delete_process(&process, &mut host);
+    module.note_status_change(&process);
+    host.finish()?;
+    deleted?;
+    release_unlisted(module);
+    env.nil()
+}
+
+fn process_status(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    env.intern(process_arg(env, arg(env, args, 0)?)?.status_symbol())
+}
+
+fn process_live_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let value = arg(env, args, 0)?;
+    if !env.type_is(value, "netproc-process")? {
+        return env.nil();
+    }
+    let tail = live_tail(process_arg(env, value)?.status_symbol());
+    let items = tail.iter().map(|name| env.intern(name)).collect::<LispResult<Vec<_>>>()?;
+    env.list(&items)
+}
+
+fn exit_status(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    match process_arg(env, arg(env, args, 0)?)?.exit_status() {
+        ExitStatus::Code(code) => env.int(i64::from(code)),
+        ExitStatus::Message(message) => env.string(message.as_bytes()),
+    }
+}
+
+fn process_name(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    env.string(process_arg(env, arg(env, args, 0)?)?.name())
+}
+
+fn process_buffer(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.buffer())
+}
+
+fn set_process_buffer(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let buffer = arg(env, args, 1)?;
+    module.shared.set_buffer(&process, object(env, buffer)?)?;
+    Ok(buffer)
+}
+
+fn process_filter(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.filter())
+}
+
+fn set_process_filter(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let filter = arg(env, args, 1)?;
+    module.shared.set_filter(&process, callback_arg(env, filter, "internal-default-process-filter")?)?;
+    Ok(filter)
+}
+
+fn process_sentinel(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.sentinel())
+}
+
+fn set_process_sentinel(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let sentinel = arg(env, args, 1)?;
+    module
+        .shared
+        .set_sentinel(&process, callback_arg(env, sentinel, "internal-default-process-sentinel")?)?;
+    Ok(sentinel)
+}
+
+fn process_plist(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.plist())
+}
+
+fn set_process_plist(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let plist = arg(env, args, 1)?;
+    module.shared.set_plist(&process, from_lisp(env, plist)?)?;
+    Ok(plist)
+}
+
+fn stop_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let value = arg(env, args, 0)?;
+    module.shared.stop_process(&process_arg(env, value)?)?;
+    Ok(value)
+}
+
+fn continue_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let value = arg(env, args, 0)?;
+    module.shared.continue_process(&process_arg(env, value)?)?;
+    Ok(value)
+}
+
+fn process_list(env: &Env, module: &Module, _args: &[emacs_value]) -> LispResult<emacs_value> {
+    let items =
+        module.shared.process_list().iter().map(|p| lisp_process(env, p)).collect::<LispResult<Vec<_>>>()?;
+    env.list(&items)
+}
+
+fn get_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let name = env.string_bytes(arg(env, args, 0)?)?;
+    match module.shared.get_process(&name) {
+        Some(process) => lisp_process(env, &process),
+        None => env.nil(),
+    }
+}
+
+fn query_flag(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    env.boolean(process_arg(env, arg(env, args, 0)?)?.query_on_exit())
+}
+
+fn set_query_flag(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let flag = arg(env, args, 1)?;
+    process_arg(env, arg(env, args, 0)?)?.set_query_on_exit(env.is_not_nil(flag));
+    Ok(flag)
+}
+
+fn output_count_of(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    env.int(output_count(&process_arg(env, arg(env, args, 0)?)?) as i64)
+}
+
+fn process_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let value = arg(env, args, 0)?;
+    env.boolean(env.type_is(value, "netproc-process")? && process_arg(env, value).is_ok())
+}
