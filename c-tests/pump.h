@@ -468,4 +468,31 @@ static inline uint64_t process_cpu_us(void) {
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* ---- coding systems ---------------------------------------------------------- */
+
+/* send() all of `len` bytes (NULs allowed) on a plain socket, or fail the case. */
+static inline void raw_send_bytes(int fd, const void *data, size_t len) {
+    CHECK_EQ(send(fd, data, len, MSG_NOSIGNAL), (long long)len);
+}
+
+/* process-coding-system as Lisp prints it, "(utf-8 . utf-8-unix)", "(nil . raw-text-unix)",
+ * into buf; returns buf. Anything else than a CONS of SYMBOLs/NILs prints as "?". */
+static inline const char *coding_system_text(netproc_process *p, char *buf, size_t n) {
+    netproc_value v;
+    CHECK_EQ(netproc_process_coding_system(p, &v), NETPROC_OK);
+    char half[2][128] = {"", ""};
+    bool ok = v.kind == NETPROC_VALUE_CONS && v.count == 2;
+    for (size_t i = 0; ok && i < 2; i++) {
+        const netproc_value *item = &v.items[i];
+        if (item->kind == NETPROC_VALUE_NIL) snprintf(half[i], sizeof half[i], "nil");
+        else if (item->kind == NETPROC_VALUE_SYMBOL)
+            snprintf(half[i], sizeof half[i], "%.*s", (int)item->length, (const char *)item->bytes);
+        else ok = false;
+    }
+    if (ok) snprintf(buf, n, "(%s . %s)", half[0], half[1]);
+    else snprintf(buf, n, "?");
+    netproc_value_free(&v);
+    return buf;
+}
+
 #endif /* NETPROC_PUMP_H */

@@ -67,8 +67,9 @@ impl Encoder {
     /// Encode multibyte text (UTF-8 with raw-byte pairs, see the module docs), appending the
     /// bytes to `out`. Raw bytes go out as themselves (in UTF-16, which cannot carry them,
     /// as a space, like Emacs); characters the coding system lacks become a space (`?` in
-    /// `us-ascii`). Each call ends in the initial state (ISO-2022 back to ASCII), as each
-    /// string Emacs sends does.
+    /// `us-ascii`). The ISO-2022 state carries over from one call to the next, as it does
+    /// between the strings Emacs sends to a process (`"a日本"` then `"本b"` go out as
+    /// `a ESC$B F|K\K\ ESC(B b`); [`Encoder::finish`] returns to ASCII.
     pub fn encode_text(&mut self, text: &[u8], out: &mut Vec<u8>) {
         if text.is_empty() {
             return;
@@ -101,9 +102,6 @@ impl Encoder {
                 (Chars::Utf8 | Chars::Single(_) | Chars::Cjk(_), Run::Raw(raw)) => out.extend(raw.bytes()),
             }
         }
-        if let Chars::Iso2022(encoder) = &mut self.chars {
-            encoder.end(out);
-        }
     }
 
     /// Encode unibyte data: no character conversion, but the end-of-line conversion still
@@ -112,9 +110,8 @@ impl Encoder {
         out.extend_from_slice(&encode_eol(bytes, self.eol));
     }
 
-    /// At the end of the stream. Every [`Encoder::encode_text`] already ends in the initial
-    /// state, so nothing is left to write today; call it anyway, so that a coding system that
-    /// needs a closing sequence can add one.
+    /// At the end of the stream: return to the initial state (ISO-2022 back to ASCII, if the
+    /// last text left another set designated).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         if let Chars::Iso2022(encoder) = &mut self.chars {
             encoder.end(out);

@@ -200,9 +200,9 @@ fn push_char(out: &mut Vec<u8>, ch: char) {
     out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
 }
 
-/// ISO-2022 encoder. Every call to [`Iso2022Encoder::end`] returns to ASCII, as Emacs does
-/// at the end of each string it encodes (and before end-of-lines and control characters,
-/// which are ASCII).
+/// ISO-2022 encoder. [`Iso2022Encoder::end`] returns to ASCII, as Emacs does at the end of
+/// what `encode-coding-string` encodes; text also returns to ASCII before end-of-lines and
+/// control characters, which are ASCII.
 #[derive(Clone, Debug)]
 pub(crate) struct Iso2022Encoder {
     kind: Iso2022,

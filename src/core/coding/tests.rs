@@ -387,6 +387,22 @@ fn bom_is_written_once_per_encoder() {
 }
 
 #[test]
+fn iso_2022_state_carries_over_between_texts() {
+    // Emacs: (process-send-string P "a日本") then "本b" through iso-2022-jp puts
+    // a ESC$B F|K\ K\ ESC(B b on the wire: no return to ASCII between the two strings.
+    let mut encoder = cs("iso-2022-jp").encoder();
+    let mut out = Vec::new();
+    encoder.encode_text("a日本".as_bytes(), &mut out);
+    assert_eq!(out, b"a\x1B$BF|K\\");
+    encoder.encode_text("本b".as_bytes(), &mut out);
+    assert_eq!(out, b"a\x1B$BF|K\\K\\\x1B(Bb");
+    out.clear();
+    encoder.encode_text("日".as_bytes(), &mut out);
+    encoder.finish(&mut out);
+    assert_eq!(out, b"\x1B$BF|\x1B(B");
+}
+
+#[test]
 fn decoders_and_encoders_can_live_in_shared_process_state() {
     fn shareable<T: Send + Sync + Clone>() {}
     shareable::<CodingSystem>();
