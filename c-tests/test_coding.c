@@ -822,6 +822,30 @@ static void undecided_crlf_split_across_reads_is_dos(void) {
 /* Without :coding, a process gets the context default, binary both ways: (binary . binary),
  * bytes unchanged and unibyte; text goes out in its internal form, a raw-byte pair as its
  * byte (Emacs: (encode-coding-string "a\377é" 'binary) is 61 FF C3 A9). */
+/* A nil decoding system decodes like undecided, as Emacs's setup_coding_system makes it
+ * (checked with a real Emacs 28.2 process: multibyte strings, and the detected system shown
+ * afterwards); the reference's §9.5 calls it "no conversion", which Emacs does not do. */
+static void nil_decoding_decodes_like_undecided(void) {
+    netproc_context *ctx = new_context();
+    long long port = 0;
+    int listener = raw_listen(&port);
+    struct sink s = {0};
+    struct link link = open_link(ctx, listener, port, NULL, &s);
+    netproc_value nil = netproc_nil();
+    CHECK_OK(ctx, netproc_set_process_coding_system(link.client, &nil, &nil));
+    CHECK_CODING(link.client, "(nil . raw-text-unix)");
+    raw_send(link.peer, "\xc3\xa9\n");
+    CHECK(PUMP_UNTIL(ctx, s.rec.filter_bytes >= 3, WAIT_MS));
+    CHECK_OUTPUT(&s, link.client, "\xc3\xa9\n", 3);
+    CHECK(s.multibyte_calls > 0);
+    char pair[64];
+    coding_system_text(link.client, pair, sizeof pair);
+    CHECK(strncmp(pair, "(utf-8", 6) == 0);
+    sink_free(&s);
+    close(listener);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+}
+
 static void default_is_binary(void) {
     netproc_context *ctx = new_context();
     long long port = 0;
@@ -1184,6 +1208,7 @@ int main(void) {
         {"unknown_coding_system_is_coding_system_error", unknown_coding_system_is_coding_system_error, 10},
         {"undecided_detection_reported", undecided_detection_reported, 10},
         {"undecided_crlf_split_across_reads_is_dos", undecided_crlf_split_across_reads_is_dos, 10},
+        {"nil_decoding_decodes_like_undecided", nil_decoding_decodes_like_undecided, 10},
         {"default_is_binary", default_is_binary, 10},
         {"context_default_applies_to_new_processes", context_default_applies_to_new_processes, 10},
         {"server_coding_inherited_by_connections", server_coding_inherited_by_connections, 10},

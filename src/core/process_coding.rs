@@ -29,7 +29,7 @@ impl ProcessCoding {
     /// Decode with `decoding`, encode with `encoding`.
     pub(crate) fn new(decoding: CodingSystem, encoding: CodingSystem) -> ProcessCoding {
         ProcessCoding {
-            decoder: decoding.decoder(),
+            decoder: decoder_for(&decoding),
             encoder: encoding.encoder(),
             decoding,
             encoding,
@@ -50,9 +50,10 @@ impl ProcessCoding {
         coding
     }
 
-    /// Whether bytes pass through untouched both ways, so the fast paths apply.
+    /// Whether bytes pass through untouched, so the fast paths apply. A nil *decoding* is
+    /// not one of these: Emacs decodes with nil as `undecided` (see `decoder_for`).
     fn passes_bytes(system: &CodingSystem) -> bool {
-        matches!(system.name(), "binary" | "no-conversion" | "nil") || system.is_nil()
+        matches!(system.name(), "binary" | "no-conversion")
     }
 
     /// Decode one read. Returns None when everything was held back.
@@ -142,9 +143,20 @@ impl ProcessCoding {
         let held = self.finish();
         let original = if flag { None } else { Some(self.decoding.clone()) };
         self.decoding = target;
-        self.decoder = self.decoding.decoder();
+        self.decoder = decoder_for(&self.decoding);
         self.multibyte_decoding = original;
         held
+    }
+}
+
+/// Emacs's setup_coding_system turns a nil coding system into `undecided`, so a process
+/// whose decoding is nil detects and decodes like undecided (multibyte), although
+/// `process-coding-system` still shows nil until something is detected.
+fn decoder_for(system: &CodingSystem) -> Decoder {
+    if system.is_nil() {
+        CodingSystem::from_name("undecided").expect("undecided is in the name table").decoder()
+    } else {
+        system.decoder()
     }
 }
 

@@ -6,7 +6,7 @@ use super::{Utf16Form, Utf8Form};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Streaming UTF-8 decoder. Valid runs are validated in bulk by `std::str::from_utf8` and
+/// Streaming UTF-8 decoder. Valid runs are validated in bulk (SIMD, via simdutf8) and
 /// copied whole; only invalid bytes and a character split at the end of a read are handled
 /// one at a time.
 #[derive(Clone, Debug)]
@@ -95,9 +95,15 @@ impl Utf8Decoder {
 /// Decode the UTF-8 in `bytes` into `out`, invalid bytes as raw bytes, and return where an
 /// incomplete character at the end begins (`bytes.len()` if there is none).
 fn decode_bulk(bytes: &[u8], out: &mut Vec<u8>) -> usize {
+    // Most reads are valid through and through: check the whole of it at SIMD speed first
+    // (std's validator was half the profile of a 1 GiB utf-8 transfer).
+    if simdutf8::basic::from_utf8(bytes).is_ok() {
+        out.extend_from_slice(bytes);
+        return bytes.len();
+    }
     let mut at = 0;
     loop {
-        match std::str::from_utf8(&bytes[at..]) {
+        match simdutf8::compat::from_utf8(&bytes[at..]) {
             Ok(_) => {
                 out.extend_from_slice(&bytes[at..]);
                 return bytes.len();
