@@ -841,6 +841,7 @@ static void nil_decoding_decodes_like_undecided(void) {
     char pair[64];
     coding_system_text(link.client, pair, sizeof pair);
     CHECK(strncmp(pair, "(utf-8", 6) == 0);
+    close_link(&link);
     sink_free(&s);
     close(listener);
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
