@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the Emacs module's ERT suite (tests/emacs/netproc-test.el) and prints one TAP
+# Runs the Emacs module's ERT suite (tests/emacs/netproc-test*.el: netproc-test.el holds
+# the differential harness, the others require it) and prints one TAP
 # line per ERT test, for c-tests/run.sh:  ok N - name  /  not ok N - name.
 # Exits 77 (skip) when emacs or the module is missing, non-zero when a test fails.
 set -u
@@ -15,10 +16,16 @@ if [ ! -e lisp/netproc-module.so ]; then
     exit 77
 fi
 
+# ERT_FILES (space-separated) narrows the run, e.g. to the scale test alone.
+files=()
+for file in ${ERT_FILES:-tests/emacs/netproc-test*.el}; do
+    files+=(-l "$file")
+done
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-timeout "${ERT_TIMEOUT:-600}" "$EMACS" -Q --batch --module-assertions -L lisp -l ert \
-    -l tests/emacs/netproc-test.el -f ert-run-tests-batch-and-exit >"$log" 2>&1
+timeout "${ERT_TIMEOUT:-600}" "$EMACS" -Q --batch --module-assertions -L lisp -L tests/emacs -l ert \
+    "${files[@]}" -f ert-run-tests-batch-and-exit >"$log" 2>&1
 rc=$?
 
 # ERT prints "   passed  3/11  name (0.1 sec)", "   FAILED  4/11  name (…)",

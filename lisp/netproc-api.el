@@ -20,6 +20,8 @@
 (declare-function netproc--run-dispatch "netproc")
 (defvar netproc--channel)
 (defvar netproc--callbacks-run)
+(defvar netproc--waiting)
+(defvar netproc--pending-error)
 
 (defun netproc-make-network-process (&rest args)
   "Create and return a netproc network process, as `make-network-process'.
@@ -91,7 +93,7 @@ Return FILTER.")
 (netproc--define-accessor set-process-coding-system (process &optional decoding encoding)
   "Set the coding systems of PROCESS to DECODING and ENCODING; return nil.")
 (netproc--define-accessor set-process-filter-multibyte (process flag)
-  "Make PROCESS's filter get multibyte strings if FLAG is non-nil; return FLAG.")
+  "Make PROCESS's filter get multibyte strings if FLAG is non-nil; return nil.")
 (netproc--define-accessor set-process-datagram-address (process address)
   "Make datagram PROCESS send to ADDRESS; return ADDRESS, or nil if it does not fit.")
 (netproc--define-accessor set-network-process-option (process option value &optional no-error)
@@ -178,6 +180,14 @@ KEY t, or the value of keyword KEY.  With NO-BLOCK, nil if PROCESS has no socket
   (if (netproc-processp process) (netproc--continue-process process)
     (netproc--signal-only-subprocess process)))
 
+(defun netproc-raise-open-file-limit (&optional limit)
+  "Raise this Emacs's soft limit of open files to LIMIT (nil: the hard limit).
+Emacs lowers the limit to 1024 (FD_SETSIZE) at startup, for its own `select'; netproc's
+sockets never reach that `select', so a netproc server can hold more connections once
+the limit is raised.  Emacs's own processes still stop at descriptor 1024.  Return the
+new soft limit (never lower than before)."
+  (netproc--raise-open-file-limit limit))
+
 (defun netproc-accept-process-output (&optional process seconds millisec just-this-one)
   "Run netproc's due callbacks, waiting up to SECONDS (and MILLISEC) for some.
 With PROCESS, wait for output from PROCESS.  Return non-nil if output arrived
@@ -199,8 +209,19 @@ timers run meanwhile unless JUST-THIS-ONE says otherwise."
                     (and deadline (<= deadline (float-time)))
                     (and process (not (netproc--process-live-p process)))))
       (let ((left (and deadline (max 0.001 (- deadline (float-time))))))
-        (accept-process-output netproc--channel left nil
-                               (and just-this-one netproc--channel t))))
+        (let ((netproc--waiting t))
+          (accept-process-output netproc--channel left nil
+                                 (and just-this-one netproc--channel t)))
+        (when netproc--pending-error
+          (let ((err netproc--pending-error))
+            (setq netproc--pending-error nil)
+            (signal (car err) (cdr err))))))
+    ;; Without PROCESS, Emacs goes on reading what is ready at once before it returns
+    ;; (a reply to what a filter just sent, say); do the same, within reason.
+    (when (and (not process) (funcall got))
+      (let ((rounds 0))
+        (while (and (< rounds 100) (> (netproc--run-dispatch) 0))
+          (setq rounds (1+ rounds)))))
     (and (funcall got) t)))
 
 (provide 'netproc-api)

@@ -53,9 +53,24 @@
 
 ;;;; Dispatch
 
+(defvar netproc--waiting nil
+  "Non-nil while `netproc-accept-process-output' waits in Emacs's own pump.")
+
+(defvar netproc--pending-error nil
+  "An error that escaped a callback (a log function's, or any with `debug-on-error')
+while `netproc-accept-process-output' waited; it signals it once the wait returns.")
+
 (defun netproc--dispatch-filter (_channel _bytes)
-  "Run netproc's due callbacks: the module wrote to the channel."
-  (netproc--run-dispatch))
+  "Run netproc's due callbacks: the module wrote to the channel.
+Emacs would report an error escaping from here as a filter error of the channel;
+while `netproc-accept-process-output' waits, it is kept and signalled from there
+instead, as Emacs's errors from log functions propagate out of its pump."
+  (if (not netproc--waiting)
+      (netproc--run-dispatch)
+    (condition-case err
+        (netproc--run-dispatch)
+      (error (unless netproc--pending-error
+               (setq netproc--pending-error err))))))
 
 (defun netproc--run-dispatch ()
   "Run due callbacks and count them; return how many ran."
@@ -169,12 +184,13 @@ reported through `command-error-function' (then a 2-second pause), unless
       (netproc--check object))))
 
 (defun netproc--update-mark (process)
-  "Point PROCESS's mark at the end of its buffer, as Emacs's update_process_mark."
+  "Point PROCESS's mark at the end of its buffer, as Emacs's update_process_mark.
+Without a buffer the mark is left where it was, as in Emacs."
   (let ((buffer (netproc--process-buffer process)))
-    (if (buffer-live-p buffer)
-        (set-marker (netproc-process-mark process)
-                    (with-current-buffer buffer (point-max)) buffer)
-      (set-marker (netproc-process-mark process) nil))))
+    (cond ((buffer-live-p buffer)
+           (set-marker (netproc-process-mark process)
+                       (with-current-buffer buffer (point-max)) buffer))
+          ((bufferp buffer) (set-marker (netproc-process-mark process) nil)))))
 
 (defun netproc--kill-buffer-hook ()
   "Delete the netproc processes of the buffer being killed, as Emacs does."

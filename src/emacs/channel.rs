@@ -59,9 +59,19 @@ impl Channel {
         }
     }
 
+    /// Write a wake-up byte from the main thread, whatever the watcher is doing: for events
+    /// the module holds itself (deferred by a quit), which the reactor does not know about.
+    pub(crate) fn wake(&self) {
+        self.write_byte();
+    }
+
     /// Write the wake-up byte. False when Emacs closed the pipe for good.
     fn ring(&self) -> bool {
         *self.armed.lock() = false;
+        self.write_byte()
+    }
+
+    fn write_byte(&self) -> bool {
         let guard = self.fd.lock();
         let Some(fd) = guard.as_ref() else { return false };
         loop {

@@ -1,6 +1,7 @@
 //! Loading: `plugin_is_GPL_compatible`, `emacs_module_init` (runtime and environment size
 //! checks, error symbols, function registration) and the module's one netproc context.
 
+use std::collections::VecDeque;
 use std::ffi::c_int;
 use std::sync::{Arc, OnceLock};
 
@@ -9,6 +10,7 @@ use parking_lot::Mutex;
 use super::channel::Channel;
 use super::env::Env;
 use super::error::{Failure, LispResult};
+use super::host::Deferred;
 use super::sys::{emacs_env_28, emacs_runtime};
 use crate::core::{ProcRef, Shared};
 
@@ -25,6 +27,8 @@ pub(crate) struct Module {
     pub(crate) channel: OnceLock<Arc<Channel>>,
     /// Processes that had a status change since the last check (see object.rs).
     status_changed: Mutex<Vec<ProcRef>>,
+    /// Events held back while Emacs handled a quit (see host.rs), oldest first.
+    pub(crate) deferred: Mutex<VecDeque<Deferred>>,
 }
 
 impl Module {
@@ -46,7 +50,12 @@ pub(crate) fn module() -> LispResult<&'static Module> {
 
 fn make_module() -> std::io::Result<Module> {
     let shared = Shared::new()?;
-    Ok(Module { shared, channel: OnceLock::new(), status_changed: Mutex::new(Vec::new()) })
+    Ok(Module {
+        shared,
+        channel: OnceLock::new(),
+        status_changed: Mutex::new(Vec::new()),
+        deferred: Mutex::new(VecDeque::new()),
+    })
 }
 
 /// The entry point Emacs calls when loading the module.

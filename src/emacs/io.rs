@@ -4,7 +4,7 @@
 use super::boundary::{arg, Function};
 use super::convert::{from_lisp, to_lisp};
 use super::env::Env;
-use super::error::LispResult;
+use super::error::{Failure, LispResult};
 use super::init::Module;
 use super::object::process_arg;
 use super::sys::emacs_value;
@@ -112,6 +112,13 @@ pub(crate) static FUNCTIONS: &[Function] = &[
         c"Bytes sent to PROCESS and not yet written."
     ),
     function!(
+        "netproc--raise-open-file-limit",
+        1,
+        Some(1),
+        raise_open_file_limit,
+        c"Raise the soft open-file limit to LIMIT (nil: the hard limit); return the new limit."
+    ),
+    function!(
         "netproc--set-default-coding-system",
         2,
         Some(2),
@@ -172,7 +179,8 @@ fn set_filter_multibyte(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
     let process = process_arg(env, arg(env, args, 0)?)?;
     let flag = arg(env, args, 1)?;
     module.shared.set_filter_multibyte(&process, env.is_not_nil(flag))?;
-    Ok(flag)
+    // Emacs's set-process-filter-multibyte returns nil whatever FLAG is.
+    env.nil()
 }
 
 fn datagram_address(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
@@ -191,10 +199,14 @@ fn set_datagram_address(env: &Env, _: &Module, args: &[emacs_value]) -> LispResu
 
 fn set_option(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let process = process_arg(env, arg(env, args, 0)?)?;
-    let option = from_lisp(env, arg(env, args, 1)?)?;
+    let option_value = arg(env, args, 1)?;
+    let option = from_lisp(env, option_value)?;
     let value = from_lisp(env, arg(env, args, 2)?)?;
     let no_error = env.is_not_nil(arg(env, args, 3)?);
-    let name = option.as_symbol().unwrap_or_default().to_string();
+    // Emacs checks OPTION with CHECK_SYMBOL before anything else about it.
+    let Some(name) = option.as_symbol().map(str::to_string) else {
+        return Err(Failure::wrong_type(env, "symbolp", option_value));
+    };
     let applied = module.shared.set_network_option(&process, &name, &value, no_error)?;
     env.boolean(applied)
 }
@@ -240,4 +252,29 @@ fn set_default_coding(env: &Env, module: &Module, args: &[emacs_value]) -> LispR
     let encoding = from_lisp(env, arg(env, args, 1)?)?;
     module.shared.set_default_coding_system(&decoding, &encoding)?;
     env.nil()
+}
+
+/// Emacs lowers its soft RLIMIT_NOFILE to FD_SETSIZE (1024) at startup, for its select();
+/// netproc's descriptors never reach that select, so the module may raise it again. Emacs
+/// itself still refuses descriptors of 1024 or more for its own processes.
+fn raise_open_file_limit(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let wanted = arg(env, args, 0)?;
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes one rlimit struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(Failure::internal(&format!("getrlimit: {}", std::io::Error::last_os_error())));
+    }
+    let target = match from_lisp(env, wanted)? {
+        Value::Nil => limit.rlim_max,
+        Value::Int(n) if n > 0 => (n as libc::rlim_t).min(limit.rlim_max),
+        _ => return Err(Failure::wrong_type(env, "natnump", wanted)),
+    };
+    if target > limit.rlim_cur {
+        limit.rlim_cur = target;
+        // SAFETY: setrlimit reads one rlimit struct we own.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+            return Err(Failure::internal(&format!("setrlimit: {}", std::io::Error::last_os_error())));
+        }
+    }
+    env.int(limit.rlim_cur.min(i64::MAX as libc::rlim_t) as i64)
 }

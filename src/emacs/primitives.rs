@@ -139,17 +139,30 @@ fn dispatch(env: &Env, module: &Module, _args: &[emacs_value]) -> LispResult<ema
     if env.should_quit() {
         if let Some(channel) = module.channel.get() {
             channel.rearm();
+            // Events deferred by the quit must not wait for new network activity.
+            if !module.deferred.lock().is_empty() {
+                channel.wake();
+            }
         }
         return env.int(0);
     }
     let mut host = EmacsHost::new(env, module);
-    let polled = module.shared.poll(Some(Duration::ZERO), &mut host);
+    // Events a quit held back come first; a new quit while they run holds the rest again.
+    let flushed = host.flush_deferred();
+    let polled = if module.deferred.lock().is_empty() {
+        module.shared.poll(Some(Duration::ZERO), &mut host)
+    } else {
+        Ok(0)
+    };
     release_unlisted(module);
     if let Some(channel) = module.channel.get() {
         channel.rearm();
+        if !module.deferred.lock().is_empty() {
+            channel.wake();
+        }
     }
     host.finish()?;
-    env.int(polled? as i64)
+    env.int((flushed + polled?) as i64)
 }
 
 /// A filter or sentinel argument: nil, t, and the default's own symbol mean the default.

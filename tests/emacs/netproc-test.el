@@ -54,7 +54,10 @@
   (cond ((np-process-p object) (list 'process (np--normalise (np 'process-name object))))
         ((bufferp object) (list 'buffer (buffer-name object)))
         ((markerp object) (list 'marker (marker-position object)))
-        ((stringp object) (replace-regexp-in-string ":[0-9]+>" ":PORT>" object))
+        ;; Ports in client ids, and the session-wide counter of Unix client ids.
+        ((stringp object) (replace-regexp-in-string
+                           " <[0-9]+>" " <N>"
+                           (replace-regexp-in-string ":[0-9]+>" ":PORT>" object)))
         ((and (integerp object) (> object 1023)) 'PORT)
         ((and (vectorp object) (= (length object) 5))
          (vconcat (seq-take object 4) '(PORT)))
@@ -84,32 +87,66 @@
            (should builtin)
            (should (equal builtin twin)))))))
 
+(defun np-map-strings (function tree)
+  "TREE with FUNCTION applied to each string in it (conses and vectors are walked)."
+  (cond ((stringp tree) (funcall function tree))
+        ((consp tree) (cons (np-map-strings function (car tree))
+                            (np-map-strings function (cdr tree))))
+        ((vectorp tree) (vconcat (mapcar (lambda (x) (np-map-strings function x)) tree)))
+        (t tree)))
+
+(defun np-replacing (regexp replacement)
+  "A transcript transform replacing REGEXP by REPLACEMENT in every string."
+  (lambda (transcript)
+    (np-map-strings (lambda (s) (replace-regexp-in-string regexp replacement s t t))
+                    transcript)))
+
+(defmacro np-deftest-difference (name doc transform &rest body)
+  "Define test NAME: BODY as a scenario whose transcripts differ as documented.
+TRANSFORM is a function from the built-in's (normalised) transcript to the one
+netproc must give; the test asserts that the two differ and that the transform
+accounts for the whole difference."
+  (declare (indent 2) (doc-string 2))
+  (let ((scenario (intern (format "np-scenario-%s" name))))
+    `(progn
+       (defun ,scenario () ,@body)
+       (ert-deftest ,(intern (format "netproc-difference-%s" name)) ()
+         ,doc
+         (let ((builtin (np-run #',scenario nil))
+               (twin (np-run #',scenario t)))
+           (should builtin)
+           (should-not (equal builtin twin))
+           (should (equal (funcall ,transform builtin) twin)))))))
+
 (defun np-error (thunk)
   "Call THUNK; the error it signals as (error SYMBOL DATA…), or (returned VALUE)."
   (condition-case err (list 'returned (funcall thunk))
     (error (cons 'error err))))
 
 (defun np-echo-server (name &rest args)
-  "An echo server NAME on loopback recording its log, sentinel and filter calls."
+  "An echo server NAME on loopback recording its log, sentinel and filter calls.
+ARGS come first, so they override the defaults (the first of duplicate keys wins)."
   (apply #'np 'make-network-process
-         :name name :server t :host "127.0.0.1" :service t :family 'ipv4
-         :log (lambda (server client message) (np-note 'log server client message))
-         :sentinel (lambda (process message) (np-note 'server-sentinel process message))
-         :filter (lambda (process string)
-                   (np-note 'server-filter process string)
-                   (np 'process-send-string process (upcase string)))
-         args))
+         (append args
+                 (list :name name :server t :host "127.0.0.1" :service t :family 'ipv4
+                       :log (lambda (server client message) (np-note 'log server client message))
+                       :sentinel (lambda (process message)
+                                   (np-note 'server-sentinel process message))
+                       :filter (lambda (process string)
+                                 (np-note 'server-filter process string)
+                                 (np 'process-send-string process (upcase string)))))))
 
 (defun np-port (server)
   "The port SERVER listens on."
   (cadr (np 'process-contact server)))
 
 (defun np-client (name port &rest args)
-  "A client NAME of PORT recording its filter and sentinel calls."
-  (apply #'np 'make-network-process :name name :host "127.0.0.1" :service port
-         :filter (lambda (process string) (np-note 'filter process string))
-         :sentinel (lambda (process message) (np-note 'sentinel process message))
-         args))
+  "A client NAME of PORT recording its filter and sentinel calls; ARGS come first."
+  (apply #'np 'make-network-process
+         (append args
+                 (list :name name :host "127.0.0.1" :service port
+                       :filter (lambda (process string) (np-note 'filter process string))
+                       :sentinel (lambda (process message) (np-note 'sentinel process message))))))
 
 (defun np-count-broken ()
   "How many \"connection broken\" server sentinels the transcript holds."
