@@ -1187,6 +1187,74 @@ static void random_splits_decode_exactly(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
+/* ---- differences from Emacs 28.2 that the README lists ------------------------------ */
+
+/* An unknown :coding with :nowait: Emacs 28.2 creates the process and signals
+ * (coding-system-error NAME) later, from a pump; netproc signals it from the call itself,
+ * and makes no process. */
+static void unknown_coding_with_nowait_fails_at_once(void) {
+    netproc_context *ctx = new_context();
+    long long port = 0;
+    int listener = raw_listen(&port);
+    netproc_arg args[] = {
+        ARG(":name", STR("later")), ARG(":service", INT(port)), ARG(":nowait", netproc_t()),
+        ARG(":coding", SYM("no-such-coding")),
+    };
+    netproc_process *p = NULL;
+    CHECK_EQ(netproc_make_network_process(ctx, args, NARGS(args), &p), NETPROC_E_CODING);
+    CHECK_NULL(p);
+    CHECK_STR_EQ(last_error_symbol(ctx), "coding-system-error");
+    size_t count = 1;
+    CHECK_OK(ctx, netproc_process_list(ctx, NULL, 0, &count));
+    CHECK_EQ(count, 0);
+    close(listener);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+}
+
+/* process-send-eof through iso-2022-jp: netproc returns the encoder to ASCII (ESC ( B)
+ * before the EOF, so the stream ends valid; Emacs 28.2 writes nothing there. */
+static void send_eof_returns_iso_2022_to_ascii(void) {
+    netproc_context *ctx = new_context();
+    long long port = 0;
+    int listener = raw_listen(&port);
+    struct sink s = {0};
+    struct link link = open_link(ctx, listener, port, "iso-2022-jp", &s);
+    CHECK_OK(ctx, netproc_process_send_text(link.client, (const uint8_t *)"a\xe3\x81\x82", 4));
+    CHECK_OK(ctx, netproc_process_send_eof(link.client));
+    uint8_t wire[32];
+    size_t got = 0;
+    CHECK(peer_read(ctx, link.peer, wire, sizeof wire, &got, 0, true, WAIT_MS));
+    CHECK_MEM_EQ(wire, got, "a\x1b$B$\"\x1b(B", 9);
+    close_link(&link);
+    sink_free(&s);
+    close(listener);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+}
+
+/* An empty multibyte string through utf-16: Emacs 28.2 writes a lone byte-order mark;
+ * netproc sends nothing for empty data whatever the coding system (§8.2), so the mark
+ * comes with the first real text. */
+static void empty_text_sends_nothing_even_through_utf_16(void) {
+    netproc_context *ctx = new_context();
+    long long port = 0;
+    int listener = raw_listen(&port);
+    struct sink s = {0};
+    struct link link = open_link(ctx, listener, port, "utf-16", &s);
+    CHECK_OK(ctx, netproc_process_send_text(link.client, (const uint8_t *)"", 0));
+    CHECK_EQ(netproc_process_output_pending(link.client), 0);
+    pump_for(ctx, 50);
+    uint8_t probe[4];
+    CHECK_EQ(recv(link.peer, probe, sizeof probe, MSG_DONTWAIT), -1);
+    CHECK(errno == EAGAIN || errno == EWOULDBLOCK);
+    CHECK_OK(ctx, netproc_process_send_text(link.client, (const uint8_t *)"a", 1));
+    uint8_t wire[16];
+    size_t got = drain_to_peer(ctx, &link, wire, sizeof wire);
+    CHECK_MEM_EQ(wire, got, "\xfe\xff\x00" "a", 4);
+    sink_free(&s);
+    close(listener);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+}
+
 int main(void) {
     static const struct test_case cases[] = {
         {"every_coding_system_matches_emacs_both_ways", every_coding_system_matches_emacs_both_ways, 20},
@@ -1209,6 +1277,9 @@ int main(void) {
         {"unknown_coding_system_is_coding_system_error", unknown_coding_system_is_coding_system_error, 10},
         {"undecided_detection_reported", undecided_detection_reported, 10},
         {"undecided_crlf_split_across_reads_is_dos", undecided_crlf_split_across_reads_is_dos, 10},
+        {"unknown_coding_with_nowait_fails_at_once", unknown_coding_with_nowait_fails_at_once, 10},
+        {"send_eof_returns_iso_2022_to_ascii", send_eof_returns_iso_2022_to_ascii, 10},
+        {"empty_text_sends_nothing_even_through_utf_16", empty_text_sends_nothing_even_through_utf_16, 10},
         {"nil_decoding_decodes_like_undecided", nil_decoding_decodes_like_undecided, 10},
         {"default_is_binary", default_is_binary, 10},
         {"context_default_applies_to_new_processes", context_default_applies_to_new_processes, 10},
