@@ -218,6 +218,22 @@ pub(crate) fn out_ptr<T>(
     Ok(())
 }
 
+/// An optional value argument: NULL reads as NIL.
+///
+/// # Safety
+/// As for [`input`].
+pub(crate) unsafe fn optional_input(
+    value: *const netproc_value,
+    function: &str,
+    what: &str,
+) -> Result<Value, netproc_status> {
+    if value.is_null() {
+        Ok(Value::Nil)
+    } else {
+        unsafe { input(None, value, function, what) }
+    }
+}
+
 /// A byte buffer from C: `length` bytes at `data`, which may be NULL only when `length` is 0.
 ///
 /// # Safety

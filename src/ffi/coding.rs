@@ -10,7 +10,7 @@
 use std::ffi::{c_char, CStr};
 
 use super::boundary::{
-    byte_slice, context_of, context_ref, fail, fail_argument, guard, input, ok_or_return, out_ptr,
+    byte_slice, context_of, context_ref, fail, fail_argument, guard, ok_or_return, optional_input, out_ptr,
     process_ref,
 };
 use super::netproc_context;
@@ -18,20 +18,6 @@ use super::netproc_process;
 use super::status::netproc_status::{self, *};
 use super::value::{netproc_value, write_out};
 use crate::core::coding::CodingSystem;
-use crate::core::Value;
-
-/// A coding-system argument: NULL reads as NIL.
-unsafe fn system_argument(
-    value: *const netproc_value,
-    function: &str,
-    what: &str,
-) -> Result<Value, netproc_status> {
-    if value.is_null() {
-        Ok(Value::Nil)
-    } else {
-        unsafe { input(None, value, function, what) }
-    }
-}
 
 /// `process-send-string` with multibyte text: `text` (UTF-8, raw bytes in the two-byte form
 /// above) is encoded through the process's encoding coding system, end-of-line conversion
@@ -102,8 +88,8 @@ pub unsafe extern "C" fn netproc_set_process_coding_system(
         // SAFETY: the host passes a live handle or NULL.
         let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
         let context = ok_or_return!(context_of(&process, FUNCTION));
-        let decoding = ok_or_return!(unsafe { system_argument(decoding, FUNCTION, "decoding") });
-        let encoding = ok_or_return!(unsafe { system_argument(encoding, FUNCTION, "encoding") });
+        let decoding = ok_or_return!(unsafe { optional_input(decoding, FUNCTION, "decoding") });
+        let encoding = ok_or_return!(unsafe { optional_input(encoding, FUNCTION, "encoding") });
         match context.set_coding_system(&process, &decoding, &encoding) {
             Ok(()) => NETPROC_OK,
             Err(error) => fail(Some(&context), &error),
@@ -172,8 +158,8 @@ pub unsafe extern "C" fn netproc_context_set_default_coding_system(
         const FUNCTION: &str = "netproc_context_set_default_coding_system";
         // SAFETY: the host passes a live context or NULL.
         let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
-        let decoding = ok_or_return!(unsafe { system_argument(decoding, FUNCTION, "decoding") });
-        let encoding = ok_or_return!(unsafe { system_argument(encoding, FUNCTION, "encoding") });
+        let decoding = ok_or_return!(unsafe { optional_input(decoding, FUNCTION, "decoding") });
+        let encoding = ok_or_return!(unsafe { optional_input(encoding, FUNCTION, "encoding") });
         match context.set_default_coding_system(&decoding, &encoding) {
             Ok(()) => NETPROC_OK,
             Err(error) => fail(Some(&context), &error),

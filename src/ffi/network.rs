@@ -4,20 +4,11 @@
 
 use std::ffi::{c_char, CStr};
 
-use super::boundary::{fail, fail_argument, guard, input, ok_or_return, out_ptr};
+use super::boundary::{fail, fail_argument, guard, ok_or_return, optional_input, out_ptr};
 use super::status::netproc_status::{self, *};
 use super::value::{netproc_value, write_out};
 use crate::core::interfaces;
 use crate::core::Value;
-
-/// An optional value argument: NULL reads as NIL.
-unsafe fn optional(value: *const netproc_value, function: &str, what: &str) -> Result<Value, netproc_status> {
-    if value.is_null() {
-        Ok(Value::Nil)
-    } else {
-        unsafe { input(None, value, function, what) }
-    }
-}
 
 /// `network-interface-list`: a LIST of (NAME . ADDRESS) CONSes, or with `full` of
 /// (NAME ADDRESS BROADCAST NETMASK) LISTs, for IPv4 and IPv6; addresses carry port 0.
@@ -36,7 +27,7 @@ pub unsafe extern "C" fn netproc_network_interface_list(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_network_interface_list";
-        let family = ok_or_return!(unsafe { optional(family, FUNCTION, "family") });
+        let family = ok_or_return!(unsafe { optional_input(family, FUNCTION, "family") });
         ok_or_return!(out_ptr(None, out, FUNCTION));
         match interfaces::network_interface_list(full, &family) {
             // SAFETY: checked not NULL.
@@ -97,7 +88,7 @@ pub unsafe extern "C" fn netproc_network_lookup_address_info(
         if name.is_null() {
             return fail_argument(None, NETPROC_E_NULL, &format!("{FUNCTION}: name is NULL"));
         }
-        let family = ok_or_return!(unsafe { optional(family, FUNCTION, "family") });
+        let family = ok_or_return!(unsafe { optional_input(family, FUNCTION, "family") });
         ok_or_return!(out_ptr(None, out, FUNCTION));
         // SAFETY: not NULL; the host promises a NUL-terminated string.
         let name = unsafe { CStr::from_ptr(name) }.to_bytes();
@@ -149,7 +140,7 @@ pub unsafe extern "C" fn netproc_network_featurep(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_network_featurep";
-        let subfeature = ok_or_return!(unsafe { optional(subfeature, FUNCTION, "subfeature") });
+        let subfeature = ok_or_return!(unsafe { optional_input(subfeature, FUNCTION, "subfeature") });
         ok_or_return!(out_ptr(None, result, FUNCTION));
         // SAFETY: checked not NULL.
         unsafe { result.write(interfaces::network_featurep(&subfeature)) };
