@@ -52,7 +52,7 @@ VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full \
 .DELETE_ON_ERROR:
 
 .PHONY: all stage emacs-module cargo-build header check-header lint c-tests test test-asan \
-        test-valgrind bench bench-coding demo demo-emacs install uninstall clean help
+        test-valgrind bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
 all: stage emacs-module
 
@@ -160,14 +160,40 @@ test-valgrind: c-tests
 	RUNNER="$(VALGRIND)" CHECK_TIMEOUT_SCALE=10 c-tests/run.sh $(C_TEST_BINS)
 
 # ---- benchmarks: timings live here, never in test asserts (STYLE.md §5) ------
-bench: bench-coding
+# Issue 6's suite: plain-C peers (bench/peer_*.c) against each system under test
+# (bench/sut_netproc.c, bench/sut_epoll.c, bench/sut_libuv.c, bench/sut_emacs.el in
+# emacs --batch with the built-ins or the netproc twins); bench/run.py runs them, prints one
+# table and writes bench/RESULTS.md. BENCH_ARGS passes options, e.g. BENCH_ARGS="--workloads W1,W2".
+BENCH_PEERS := $(addprefix bench/bin/peer_,sender echo connector scale udp)
+BENCH_SUTS  := $(addprefix bench/bin/sut_,netproc epoll libuv)
+BENCH_BINS  := $(BENCH_PEERS) $(BENCH_SUTS)
 
-# Filter throughput, :coding utf-8 against binary, 1 GiB per run;
+bench: emacs-module $(BENCH_BINS)
+	python3 bench/run.py $(BENCH_ARGS)
+
+# Scaled-down sizes, one run per cell, under two minutes; writes bench/RESULTS-quick.md.
+bench-quick: emacs-module $(BENCH_BINS)
+	python3 bench/run.py --quick $(BENCH_ARGS)
+
+# Filter throughput, :coding utf-8 against binary, 1 GiB per run (W6 of the suite, alone);
 # BENCH_CODING_ARGS="64 3" for a quick one (MiB per run, runs).
 bench-coding: bench/bin/coding
 	bench/bin/coding $(BENCH_CODING_ARGS)
 
-bench/bin/%: bench/%.c include/netproc.h $(STAGE)/lib/libnetproc.so
+# The peers are plain C, linked with nothing but libc.
+bench/bin/peer_%: bench/peer_%.c bench/common.h
+	@mkdir -p $(@D)
+	$(CC) $(STRICT_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+bench/bin/sut_libuv: bench/sut_libuv.c bench/common.h
+	@mkdir -p $(@D)
+	$(CC) $(STRICT_CFLAGS) -O2 $(CFLAGS) $$(pkg-config --cflags libuv) -o $@ $< $$(pkg-config --libs libuv) $(LDFLAGS)
+
+bench/bin/sut_epoll: bench/sut_epoll.c bench/common.h
+	@mkdir -p $(@D)
+	$(CC) $(STRICT_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+bench/bin/%: bench/%.c bench/common.h include/netproc.h $(STAGE)/lib/libnetproc.so
 	@mkdir -p $(@D)
 	$(CC) $(STRICT_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(C_TEST_LIBS) $(LDFLAGS)
 
@@ -215,7 +241,8 @@ help:
 	@echo "test           cargo test, check-header, C tests, ERT suite, install test"
 	@echo "demo-emacs     an echo server and clients in emacs --batch, through the module"
 	@echo "test-asan      C tests with ASan+UBSan+LSan;  test-valgrind: C tests under valgrind"
-	@echo "bench          benchmarks (bench-coding: utf-8 vs binary filter throughput, BENCH_CODING_ARGS)"
+	@echo "bench          issue 6's suite: netproc, epoll, libuv, Emacs built-in and twins; writes bench/RESULTS.md"
+	@echo "bench-quick    the same, scaled down (< 2 min); bench-coding: utf-8 vs binary throughput alone"
 	@echo "demo           build and run examples/demo_host"
 	@echo "install        PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)"
 	@echo "uninstall, clean"

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "netproc.h"
 
 #define MIB (1024u * 1024u)
@@ -64,51 +65,13 @@ static double cpu_s(void) {
         + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* Characters in UTF-8 data: the bytes that do not continue a sequence (0x80–0xBF). Eight
- * bytes at a time, so the filter's own work stays small next to netproc's. */
-static uint64_t count_chars(const uint8_t *data, size_t len) {
-    const uint64_t high = 0x8080808080808080ull;
-    uint64_t continuations = 0;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t word;
-        memcpy(&word, data + i, 8);
-        /* Bit 7 of each byte that is 10xxxxxx, then one per byte summed into the top byte. */
-        uint64_t marks = (word & ~(word << 1) & high) >> 7;
-        continuations += (marks * 0x0101010101010101ull) >> 56;
-    }
-    for (; i < len; i++) continuations += (data[i] & 0xC0) == 0x80;
-    return len - continuations;
-}
+/* The text block and the character count are the suite's (bench/common.h), so that this
+ * benchmark and W6 of `make bench` send the same data. */
+static uint64_t count_chars(const uint8_t *data, size_t len) { return bench_count_chars(data, len); }
 
-/* One MiB of text: words of ASCII and non-ASCII characters, a newline every ~70 bytes,
- * padded with spaces to the exact size (so it is whole characters, and so is any repeat). */
 static uint8_t *make_block(uint64_t *chars, uint64_t *non_ascii_bytes) {
-    static const char *const pieces[] = {
-        "the ", "quick ", "brown ", "fox ", "caf\xc3\xa9 ", "gr\xc3\xb6\xc3\x9f" "e ",
-        "\xce\xa9\xce\xbc\xce\xb5\xce\xb3\xce\xb1 ",             /* Ωμεγα */
-        "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 ",     /* Привет */
-        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e ",                 /* 日本語 */
-        "\xe3\x81\x82\xe3\x82\x8a\xe3\x81\x8c\xe3\x81\xa8\xe3\x81\x86 ", /* ありがとう */
-        "\xe2\x82\xac" "42 ",                                    /* €42 */
-        "\xf0\x9f\x98\x80 ",                                     /* 😀 */
-        "\xf0\x9f\x8c\x8d\xf0\x9f\x8c\x8f ",                     /* 🌍🌏 */
-    };
-    uint8_t *block = malloc(BLOCK_SIZE);
+    uint8_t *block = bench_make_block(chars);
     if (block == NULL) die("out of memory");
-    size_t len = 0, line = 0;
-    uint64_t seed = 0x9e3779b97f4a7c15ull;
-    for (;;) {
-        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
-        const char *piece = pieces[seed % (sizeof pieces / sizeof pieces[0])];
-        size_t n = strlen(piece);
-        if (len + n + 1 > BLOCK_SIZE) break;
-        memcpy(block + len, piece, n);
-        len += n, line += n;
-        if (line >= 70) block[len++] = '\n', line = 0;
-    }
-    memset(block + len, ' ', BLOCK_SIZE - len);
-    *chars = count_chars(block, BLOCK_SIZE);
     *non_ascii_bytes = 0;
     for (size_t i = 0; i < BLOCK_SIZE; i++) *non_ascii_bytes += block[i] >= 0x80;
     return block;
