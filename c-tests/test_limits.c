@@ -172,12 +172,34 @@ static void linger_zero_is_abortive_and_reported(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
+/* Options that need privileges give a clear file-error when refused: run as an
+ * unprivileged user (this case is a forked child, so dropping root affects nothing else),
+ * where SO_PRIORITY above 6 needs CAP_NET_ADMIN. */
+static void privileged_option_refused_is_file_error(void) {
+    if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) SKIP_TEST("cannot drop root");
+    netproc_context *ctx = new_context();
+    long long port = 0;
+    int listener = raw_tcp_listener(&port, 0);
+    netproc_arg args[] = {ARG(":name", STR("prio")), ARG(":service", INT(port)), ARG(":priority", INT(7))};
+    netproc_process *p = NULL;
+    int rc = netproc_make_network_process(ctx, args, NARGS(args), &p);
+    if (rc == NETPROC_OK) SKIP_TEST("this kernel lets unprivileged users set SO_PRIORITY 7");
+    CHECK_EQ(rc, NETPROC_E_FILE);
+    CHECK_NULL(p);
+    CHECK_STR_EQ(last_error_symbol(ctx), "file-error");
+    CHECK_EQ(last_error_errno(ctx), EPERM);
+    CHECK_STR_EQ(last_error_message(ctx), "Cannot set network option: Operation not permitted, :priority, 7");
+    close(listener);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+}
+
 int main(void) {
     static const struct test_case cases[] = {
         {"no_fd_setsize_ceiling", no_fd_setsize_ceiling, 60},
         {"accept_failure_pauses_instead_of_spinning", accept_failure_pauses_instead_of_spinning, 20},
         {"linger_t_sends_queued_data_before_closing", linger_t_sends_queued_data_before_closing, 30},
         {"linger_zero_is_abortive_and_reported", linger_zero_is_abortive_and_reported, 20},
+        {"privileged_option_refused_is_file_error", privileged_option_refused_is_file_error, 10},
     };
     return run_tests(cases, NARGS(cases));
 }
