@@ -490,6 +490,19 @@ static netproc_process *buffer_server(netproc_context *ctx, const char *name, co
     return server;
 }
 
+/* The buffer of `p` must be the POINTER `want`, or NIL when `want` is NULL. */
+static void check_buffer(netproc_context *ctx, netproc_process *p, const void *want) {
+    netproc_value v;
+    CHECK_OK(ctx, netproc_process_buffer(p, &v));
+    if (want) {
+        CHECK_EQ(v.kind, NETPROC_VALUE_POINTER);
+        CHECK(v.pointer == want);
+    } else {
+        CHECK_EQ(v.kind, NETPROC_VALUE_NIL);
+    }
+    netproc_value_free(&v);
+}
+
 /* Default filter and a live buffer: the connection gets get_buffer_create("BUFNAME <ID>"),
  * made before the log function runs. */
 static void buffer_for_default_filter_server_named_after_buffer(void) {
@@ -515,15 +528,8 @@ static void buffer_for_default_filter_server_named_after_buffer(void) {
     CHECK(logged >= 0);
     CHECK((size_t)logged >= b.events_at_create); /* buffer first, then the log call */
 
-    netproc_value v;
-    CHECK_OK(ctx, netproc_process_buffer(acc, &v));
-    CHECK_EQ(v.kind, NETPROC_VALUE_POINTER);
-    CHECK(v.pointer == (void *)&b.bufs[1]);
-    netproc_value_free(&v);
-    CHECK_OK(ctx, netproc_process_buffer(server, &v));
-    CHECK_EQ(v.kind, NETPROC_VALUE_POINTER);
-    CHECK(v.pointer == (void *)&b.bufs[0]);
-    netproc_value_free(&v);
+    check_buffer(ctx, acc, &b.bufs[1]);
+    check_buffer(ctx, server, &b.bufs[0]);
 
     netproc_process_free(client);
     netproc_process_free(server);
@@ -548,10 +554,7 @@ static void buffer_nil_when_server_has_filter(void) {
     netproc_process *acc = wait_accepts(ctx, &k, 1);
 
     CHECK_EQ(b.creates, 0);
-    netproc_value v;
-    CHECK_OK(ctx, netproc_process_buffer(acc, &v));
-    CHECK_EQ(v.kind, NETPROC_VALUE_NIL);
-    netproc_value_free(&v);
+    check_buffer(ctx, acc, NULL);
 
     netproc_process_free(client);
     netproc_process_free(server);
@@ -576,11 +579,7 @@ static void buffer_named_after_server_without_buffer(void) {
     snprintf(expected, sizeof expected, "SRVNAME <127.0.0.1:%lld>", contact_port(client, ":local"));
     CHECK_EQ(b.creates, 1);
     CHECK_STR_EQ(b.last_created, expected);
-    netproc_value v;
-    CHECK_OK(ctx, netproc_process_buffer(acc, &v));
-    CHECK_EQ(v.kind, NETPROC_VALUE_POINTER);
-    CHECK(v.pointer == (void *)&b.bufs[0]);
-    netproc_value_free(&v);
+    check_buffer(ctx, acc, &b.bufs[0]);
 
     netproc_process_free(client);
     netproc_process_free(server);
@@ -606,10 +605,7 @@ static void buffer_none_when_server_buffer_dead(void) {
     netproc_process *acc = wait_accepts(ctx, &k, 1);
 
     CHECK_EQ(b.creates, 0);
-    netproc_value v;
-    CHECK_OK(ctx, netproc_process_buffer(acc, &v));
-    CHECK_EQ(v.kind, NETPROC_VALUE_NIL);
-    netproc_value_free(&v);
+    check_buffer(ctx, acc, NULL);
     /* The accept itself went through as usual. */
     CHECK(rec_find(&rec, 0, REC_SENTINEL, acc, "open from 127.0.0.1\n") >= 0);
 
@@ -650,10 +646,7 @@ static void buffer_name_stays_string_without_hooks(void) {
     netproc_process *hooked = buffer_server(ctx, "srv2", &name, false, &rec, &k2);
     CHECK_EQ(b.creates, 1);
     CHECK_STR_EQ(b.last_created, "name");
-    CHECK_OK(ctx, netproc_process_buffer(hooked, &v));
-    CHECK_EQ(v.kind, NETPROC_VALUE_POINTER);
-    CHECK(v.pointer == (void *)&b.bufs[0]);
-    netproc_value_free(&v);
+    check_buffer(ctx, hooked, &b.bufs[0]);
     check_contact_string(hooked, ":buffer", "name"); /* the contact keeps the argument */
 
     netproc_process_free(hooked);

@@ -100,8 +100,17 @@ typedef struct netproc_process netproc_process;
 typedef uint32_t netproc_value_type;
 
 /**
- * A filter: `data` holds `length` bytes that arrived for `process`.
- * `process` and `data` are borrowed for the call only.
+ * A filter: `data` holds `length` bytes that arrived for `process`: unibyte bytes, or
+ * multibyte text, as netproc_process_filter_multibyte_p() called during the call says.
+ * `process` and `data` are borrowed for the call only (take netproc_process_ref() to keep
+ * the handle).
+ *
+ * When and where (filters, sentinels and log functions alike): on the context's thread,
+ * from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
+ * netproc_context_free() also run, before returning, with "deleted\n". No netproc lock is
+ * held during the call, so the callback may call any netproc function except
+ * netproc_poll() and netproc_context_free() (those return NETPROC_E_REENTRANT), including
+ * deleting `process` itself. It must not unwind, throw or longjmp through netproc.
  */
 typedef void (*netproc_filter_fn)(void *userdata,
                                   struct netproc_process *process,
@@ -111,6 +120,13 @@ typedef void (*netproc_filter_fn)(void *userdata,
 /**
  * A sentinel: `message` (NUL-terminated, `length` bytes without the NUL) describes the
  * status change, e.g. "open\n", "deleted\n". Borrowed for the call only.
+ *
+ * When and where (filters, sentinels and log functions alike): on the context's thread,
+ * from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
+ * netproc_context_free() also run, before returning, with "deleted\n". No netproc lock is
+ * held during the call, so the callback may call any netproc function except
+ * netproc_poll() and netproc_context_free() (those return NETPROC_E_REENTRANT), including
+ * deleting `process` itself. It must not unwind, throw or longjmp through netproc.
  */
 typedef void (*netproc_sentinel_fn)(void *userdata,
                                     struct netproc_process *process,
@@ -120,6 +136,13 @@ typedef void (*netproc_sentinel_fn)(void *userdata,
 /**
  * A log function: `server` accepted `client` ("accept from HOST\n"), or accept failed and
  * `client` is NULL ("accept failed with codeN\n"). All borrowed for the call only.
+ *
+ * When and where (filters, sentinels and log functions alike): on the context's thread,
+ * from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
+ * netproc_context_free() also run, before returning, with "deleted\n". No netproc lock is
+ * held during the call, so the callback may call any netproc function except
+ * netproc_poll() and netproc_context_free() (those return NETPROC_E_REENTRANT), including
+ * deleting `process` itself. It must not unwind, throw or longjmp through netproc.
  */
 typedef void (*netproc_log_fn)(void *userdata,
                                struct netproc_process *server,
@@ -181,6 +204,12 @@ typedef struct netproc_value {
 /**
  * Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
  * gives them (§5.3 of the reference). Either hook may be NULL.
+ *
+ * When and where: on the context's thread, with no netproc lock held — get_buffer_create
+ * from netproc_make_network_process() (for a `:buffer` given by name) and from
+ * netproc_poll() (before the log call of an accepted connection that gets a buffer),
+ * buffer_name from netproc_poll() only. A hook may call netproc functions under the same
+ * rules as a callback (not netproc_poll() or netproc_context_free()).
  */
 typedef struct netproc_buffer_hooks {
   /**

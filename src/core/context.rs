@@ -103,6 +103,8 @@ pub(crate) struct Core {
     pub(crate) accept_count: u64,
     pub(crate) settings: Settings,
     pub(crate) read_buffer: Vec<u8>,
+    /// (token, input, output) of one poll's events; reused from poll to poll.
+    pub(crate) ready_events: Vec<(Token, bool, bool)>,
     pub(crate) closed: bool,
     pub(crate) me: Weak<Shared>,
     /// Servers whose accepting is paused after a failure.
@@ -134,6 +136,7 @@ impl Shared {
                 accept_count: 0,
                 settings: Settings::default(),
                 read_buffer: Vec::new(),
+                ready_events: Vec::new(),
                 closed: false,
                 me: me.clone(),
                 paused_servers: Vec::new(),

@@ -9,8 +9,6 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
-use mio::Token;
-
 use super::address::Address;
 use super::context::{Core, Event, Host, Shared, WAKER_TOKEN};
 use super::error::Result;
@@ -50,16 +48,16 @@ impl Core {
                 return Err(super::error::Error::file("Failed select", &err, vec![]));
             }
         }
-        let ready: Vec<(Token, bool, bool)> = self
-            .events
-            .iter()
-            .map(|e| {
-                let input = e.is_readable() || e.is_read_closed() || e.is_error();
-                let output = e.is_writable() || e.is_write_closed() || e.is_error();
-                (e.token(), input, output)
-            })
-            .collect();
-        for (token, input, output) in ready {
+        // Copied out of `events` (handling needs `&mut self`) into a buffer kept across polls,
+        // so a turn allocates nothing here.
+        let mut ready = std::mem::take(&mut self.ready_events);
+        ready.clear();
+        ready.extend(self.events.iter().map(|e| {
+            let input = e.is_readable() || e.is_read_closed() || e.is_error();
+            let output = e.is_writable() || e.is_write_closed() || e.is_error();
+            (e.token(), input, output)
+        }));
+        for &(token, input, output) in &ready {
             if token == WAKER_TOKEN {
                 continue;
             }
@@ -75,6 +73,7 @@ impl Core {
                 self.mark_ready(&process, &mut state);
             }
         }
+        self.ready_events = ready;
         self.take_lookup_answers();
         self.resume_paused_servers();
         self.serve_ready();

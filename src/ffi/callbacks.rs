@@ -12,8 +12,17 @@ use super::value::{
 };
 use crate::core::{Host, HostObject, ProcRef, Value};
 
-/// A filter: `data` holds `length` bytes that arrived for `process`.
-/// `process` and `data` are borrowed for the call only.
+/// A filter: `data` holds `length` bytes that arrived for `process`: unibyte bytes, or
+/// multibyte text, as netproc_process_filter_multibyte_p() called during the call says.
+/// `process` and `data` are borrowed for the call only (take netproc_process_ref() to keep
+/// the handle).
+///
+/// When and where (filters, sentinels and log functions alike): on the context's thread,
+/// from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
+/// netproc_context_free() also run, before returning, with "deleted\n". No netproc lock is
+/// held during the call, so the callback may call any netproc function except
+/// netproc_poll() and netproc_context_free() (those return NETPROC_E_REENTRANT), including
+/// deleting `process` itself. It must not unwind, throw or longjmp through netproc.
 #[allow(non_camel_case_types)]
 pub type netproc_filter_fn = Option<
     unsafe extern "C" fn(
@@ -26,6 +35,13 @@ pub type netproc_filter_fn = Option<
 
 /// A sentinel: `message` (NUL-terminated, `length` bytes without the NUL) describes the
 /// status change, e.g. "open\n", "deleted\n". Borrowed for the call only.
+///
+/// When and where (filters, sentinels and log functions alike): on the context's thread,
+/// from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
+/// netproc_context_free() also run, before returning, with "deleted\n". No netproc lock is
+/// held during the call, so the callback may call any netproc function except
+/// netproc_poll() and netproc_context_free() (those return NETPROC_E_REENTRANT), including
+/// deleting `process` itself. It must not unwind, throw or longjmp through netproc.
 #[allow(non_camel_case_types)]
 pub type netproc_sentinel_fn = Option<
     unsafe extern "C" fn(
@@ -38,6 +54,13 @@ pub type netproc_sentinel_fn = Option<
 
 /// A log function: `server` accepted `client` ("accept from HOST\n"), or accept failed and
 /// `client` is NULL ("accept failed with codeN\n"). All borrowed for the call only.
+///
+/// When and where (filters, sentinels and log functions alike): on the context's thread,
+/// from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
+/// netproc_context_free() also run, before returning, with "deleted\n". No netproc lock is
+/// held during the call, so the callback may call any netproc function except
+/// netproc_poll() and netproc_context_free() (those return NETPROC_E_REENTRANT), including
+/// deleting `process` itself. It must not unwind, throw or longjmp through netproc.
 #[allow(non_camel_case_types)]
 pub type netproc_log_fn = Option<
     unsafe extern "C" fn(

@@ -15,6 +15,12 @@ use crate::core::Shared;
 
 /// Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
 /// gives them (§5.3 of the reference). Either hook may be NULL.
+///
+/// When and where: on the context's thread, with no netproc lock held — get_buffer_create
+/// from netproc_make_network_process() (for a `:buffer` given by name) and from
+/// netproc_poll() (before the log call of an accepted connection that gets a buffer),
+/// buffer_name from netproc_poll() only. A hook may call netproc functions under the same
+/// rules as a callback (not netproc_poll() or netproc_context_free()).
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy)]
