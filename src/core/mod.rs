@@ -19,6 +19,7 @@ mod process_coding;
 mod queue;
 mod reactor;
 mod server;
+pub(crate) mod sync;
 
 pub use context::{Host, Settings, Shared};
 pub use error::{Error, Result};

@@ -2,7 +2,6 @@
 //! the reactor keeps for its socket.
 
 use std::any::Any;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
@@ -245,7 +244,7 @@ pub struct State {
     /// For `:nowait`: addresses still to try after the current attempt.
     pub(crate) connect_remaining: Vec<Address>,
     /// For `:nowait`: the pending lookup's cancel flag.
-    pub(crate) lookup: Option<Arc<AtomicBool>>,
+    pub(crate) lookup: Option<super::resolve::Cancel>,
     /// The host part used in the lookup-failure message.
     pub(crate) lookup_host: String,
     /// `:linger 0`: close abortively, dropping unsent data.

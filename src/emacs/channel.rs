@@ -6,13 +6,14 @@
 //! One byte per batch: after writing, the watcher sleeps on a condition variable until the
 //! dispatch re-arms it, so a readable reactor cannot make it spin while Emacs is busy, and
 //! an idle netproc costs Emacs nothing (the watcher blocks in poll(2) with no timeout).
+//! A dispatch woken this way lingers briefly for further events (see `primitives.rs`), so
+//! a stream of small events does not pay the round trip for each one.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
-
+use crate::core::sync::{Condvar, Mutex};
 use crate::core::Shared;
 
 /// The channel to Emacs and the watcher's arming state.
@@ -133,3 +134,7 @@ fn watch(channel: &Channel, shared: &Shared) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "channel_tests.rs"]
+mod tests;
