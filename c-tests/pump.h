@@ -495,4 +495,36 @@ static inline const char *coding_system_text(netproc_process *p, char *buf, size
     return buf;
 }
 
+/* ---- leak checks: nothing listed, no descriptor left ------------------------------ */
+
+/* How many processes `ctx` lists. */
+static inline size_t listed_processes(netproc_context *ctx) {
+    size_t count = 0;
+    CHECK_EQ(netproc_process_list(ctx, NULL, 0, &count), NETPROC_OK);
+    return count;
+}
+
+/* The descriptor count a case starts from (skips the case without /proc/self/fd). */
+static inline int fd_baseline(void) {
+    int fds = count_open_fds();
+    if (fds < 0) SKIP_TEST("/proc/self/fd is not available");
+    return fds;
+}
+
+/* CHECK_NO_LEAK(ctx, baseline): `ctx` (NULL: none) lists no process and frees cleanly, and
+ * exactly `baseline` descriptors are open afterwards. Memory is LeakSanitizer's and
+ * valgrind's part (make test-asan, make test-valgrind). */
+#define CHECK_NO_LEAK(ctx, baseline) check_no_leak_(__FILE__, __LINE__, (ctx), (baseline))
+
+static inline void check_no_leak_(const char *file, int line, netproc_context *ctx, int baseline) {
+    if (ctx != NULL) {
+        size_t listed = listed_processes(ctx);
+        if (listed != 0) check_fail_(file, line, "CHECK_NO_LEAK: %zu processes still listed", listed);
+        int rc = netproc_context_free(ctx);
+        if (rc != NETPROC_OK) check_fail_(file, line, "CHECK_NO_LEAK: netproc_context_free gave %d", rc);
+    }
+    int fds = count_open_fds();
+    if (fds != baseline) check_fail_(file, line, "CHECK_NO_LEAK: %d descriptors open, %d at the start", fds, baseline);
+}
+
 #endif /* NETPROC_PUMP_H */

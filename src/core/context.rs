@@ -42,6 +42,10 @@ pub trait Host {
 pub(crate) enum Event {
     /// Bytes for the filter.
     Output { process: ProcRef, data: Vec<u8>, multibyte: bool },
+    /// A datagram a server read, and its sender. Several may be read in one turn, so the
+    /// datagram address is set to this sender right before the filter runs (as Emacs's
+    /// read does): a reply from the filter goes to whoever sent this datagram.
+    Datagram { process: ProcRef, data: Vec<u8>, multibyte: bool, sender: super::address::Address },
     /// A sentinel message.
     Status { process: ProcRef, message: String },
     /// A server accepted a connection: make its buffer, log, then "open from".
@@ -229,6 +233,14 @@ impl Shared {
         calls
     }
 
+    /// Emacs's notify pass outside a pump (`delete-process` runs one): deliver the events
+    /// that operations made since the last poll (a send that found the peer gone, a
+    /// `:nowait` failure), without reading any socket. Returns how many callbacks ran.
+    pub fn notify_pending(&self, host: &mut dyn Host) -> usize {
+        let events = std::mem::take(&mut self.core.lock().pending);
+        self.dispatch(events, host)
+    }
+
     fn dispatch_one(&self, event: Event, host: &mut dyn Host) -> usize {
         match event {
             Event::Output { process, data, multibyte } => {
@@ -248,6 +260,15 @@ impl Shared {
                 self.call_host(|| host.filter(&process, &filter, &data));
                 process.state.lock().delivering_multibyte = None;
                 1
+            }
+            Event::Datagram { process, data, multibyte, sender } => {
+                {
+                    let mut state = process.state.lock();
+                    if !state.deleted && state.socket.is_some() {
+                        state.datagram_peer = Some(sender);
+                    }
+                }
+                self.dispatch_one(Event::Output { process, data, multibyte }, host)
             }
             Event::Status { process, message } => {
                 // A closed process leaves process-list right before its sentinel runs, as

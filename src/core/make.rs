@@ -62,6 +62,8 @@ impl Shared {
         };
         let plist = match contact.get_or_nil(":plist") {
             value @ (Value::Nil | Value::List(_) | Value::Vector(_) | Value::Str(_)) => value,
+            // copy-sequence of a dotted pair: (wrong-type-argument listp CDR).
+            Value::Cons(_, cdr) => return Err(Error::wrong_type("listp", &cdr)),
             other => return Err(Error::wrong_type("sequencep", &other)),
         };
         // Step 11 too: TLS is out of scope and the value is never used, but Emacs rejects

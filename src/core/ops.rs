@@ -153,9 +153,9 @@ impl Shared {
         })
     }
 
-    /// `set-process-plist`: the plist must be a list.
+    /// `set-process-plist`: the plist must be a list (a cons is one, as LISTP says).
     pub fn set_plist(&self, process: &ProcRef, plist: Value) -> Result<()> {
-        if !matches!(plist, Value::Nil | Value::List(_)) {
+        if !matches!(plist, Value::Nil | Value::List(_) | Value::Cons(..)) {
             return Err(Error::wrong_type("listp", &plist));
         }
         self.with_process(process, |_, state| {
@@ -220,6 +220,12 @@ impl Shared {
 }
 
 impl Process {
+    /// Bytes accepted by sends that were never written; still readable after the context
+    /// is freed (which drops whatever was queued).
+    pub fn output_lost(&self) -> u64 {
+        self.state.lock().lost_output
+    }
+
     /// `process-datagram-address`: nil for non-datagram or closed processes.
     pub fn datagram_address(&self) -> Value {
         let state = self.state.lock();

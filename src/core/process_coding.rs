@@ -173,7 +173,9 @@ pub(crate) fn system_from_value(value: &Value) -> Result<CodingSystem> {
     match value {
         Value::Nil => Ok(CodingSystem::nil()),
         Value::Symbol(name) => CodingSystem::from_name(name),
-        other => Err(Error { symbol: "coding-system-error", data: vec![other.clone()], errno: 0 }),
+        // t is a symbol in Lisp, but no coding system; anything else fails CHECK_SYMBOL.
+        Value::T => Err(Error { symbol: "coding-system-error", data: vec![Value::T], errno: 0 }),
+        other => Err(Error::wrong_type("symbolp", other)),
     }
 }
 

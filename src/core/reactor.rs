@@ -210,9 +210,17 @@ impl Core {
                     // just the family, so the peer stays as it was, as in Emacs.
                     let has_address = from.len() as usize > std::mem::size_of::<libc::sa_family_t>();
                     if state.role == Role::Server && has_address {
-                        state.datagram_peer = Some(Address::from_sockaddr(&from));
+                        let sender = Address::from_sockaddr(&from);
+                        state.datagram_peer = Some(sender.clone());
+                        self.pending.push(Event::Datagram {
+                            process: process.clone(),
+                            data,
+                            multibyte,
+                            sender,
+                        });
+                    } else {
+                        self.pending.push(Event::Output { process: process.clone(), data, multibyte });
                     }
-                    self.pending.push(Event::Output { process: process.clone(), data, multibyte });
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     state.readable = false;

@@ -114,7 +114,9 @@ impl Value {
 
 fn write_value(out: &mut String, value: &Value, escape: bool) {
     match value {
+        // An empty list is nil, and Lisp prints it so.
         Value::Nil => out.push_str("nil"),
+        Value::List(items) if items.is_empty() => out.push_str("nil"),
         Value::T => out.push('t'),
         Value::Int(n) => out.push_str(&n.to_string()),
         Value::Str(bytes) => {
@@ -229,6 +231,7 @@ mod tests {
         ]);
         assert_eq!(value.prin1(), "(:name \"a \\\"b\\\"\" [127 0] (1 . nil))");
         assert_eq!(Value::string("x").princ(), "x");
+        assert_eq!(Value::List(Vec::new()).prin1(), "nil");
     }
 
     #[test]

@@ -136,6 +136,11 @@ fn c_function(value: &Value) -> Option<CFunction> {
     }
 }
 
+/// Whether `value` is a FILTER, SENTINEL or LOG: a function, so never a buffer.
+pub(crate) fn is_function(value: &Value) -> bool {
+    c_function(value).is_some()
+}
+
 /// Whether `value` may be stored as a filter: nil (default), t (no reading), or a FILTER.
 pub(crate) fn valid_filter(value: &Value) -> bool {
     value.is_nil() || value.is_symbol("t") || matches!(c_function(value), Some(CFunction::Filter(..)))

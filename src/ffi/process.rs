@@ -8,7 +8,7 @@ use super::boundary::{
     byte_slice, context_of, context_ref, fail, fail_argument, guard, input, ok_or_return, out_ptr,
     process_into_handle, process_ref,
 };
-use super::callbacks::{valid_filter, valid_log, valid_sentinel};
+use super::callbacks::{is_function, valid_filter, valid_log, valid_sentinel};
 use super::context::with_host;
 use super::status::netproc_status::{self, *};
 use super::value::{netproc_arg, netproc_value, write_out};
@@ -74,6 +74,10 @@ pub unsafe extern "C" fn netproc_make_network_process(
             };
             if !valid {
                 return fail(Some(&context), &Error::wrong_type("functionp", &value));
+            }
+            // A function is a host object too, but never a buffer (Emacs: stringp).
+            if key == ":buffer" && is_function(&value) {
+                return fail(Some(&context), &Error::wrong_type("stringp", &value));
             }
             pairs.push((Value::Symbol(key), value));
         }
@@ -356,7 +360,7 @@ pub unsafe extern "C" fn netproc_set_process_buffer(
             buffer,
             "netproc_set_process_buffer",
             |v| {
-                (!matches!(v, Value::Nil | Value::Host(_) | Value::Str(_)))
+                (!matches!(v, Value::Nil | Value::Host(_) | Value::Str(_)) || is_function(v))
                     .then(|| Error::wrong_type("bufferp", v))
             },
             |c, p, v| c.set_buffer(p, v),
@@ -534,7 +538,9 @@ pub unsafe extern "C" fn netproc_process_output_lost(process: *mut netproc_proce
     guard(0, || {
         // SAFETY: the host passes a live handle or NULL.
         let Ok(process) = (unsafe { process_ref(process, "netproc_process_output_lost") }) else { return 0 };
-        process.context().map_or(0, |context| context.output_lost(&process))
+        // Read from the process itself: after netproc_context_free it still tells what the
+        // free dropped.
+        process.output_lost()
     })
 }
 
