@@ -47,12 +47,31 @@ HEADER_BINS := c-tests/bin/header_c99 c-tests/bin/header_cxx
 # children and are checked); that flag only matters for exec, e.g. of emacs.
 VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --track-fds=no
+# What `make test` runs under valgrind (about a minute; `make test-valgrind` runs them all):
+# the C boundary (NULLs, bad handles), lifecycle and teardown, threads and wake-ups,
+# resolver threads, errors, both ends of TCP, the host-driven loop.
+VALGRIND_SUBSET := $(addprefix c-tests/bin/,test_api test_lifecycle test_wakeup test_resolve \
+                   test_errors test_tcp_client test_tcp_server test_embed)
+VALGRIND_BINS ?= $(C_TEST_BINS)
+# Canaries: one bad thing each, which the checkers must report (c-tests/sanitizer_canary.sh).
+CANARY_BINS := c-tests/bin-asan/sanitizer_canary c-tests/bin/sanitizer_canary
+
+# Loom (stable Rust): every interleaving of the resolver pool and the Emacs watcher's
+# handshake (the loom_tests modules), in a target dir of its own so that the --cfg does
+# not rebuild the main one; the preemption bound keeps it to seconds.
+LOOM_MAX_PREEMPTIONS ?= 3
+# ThreadSanitizer (nightly only, not in `make test`): the real threads of the resolver,
+# the Emacs watcher and the waker. std is not rebuilt (no rust-src), hence tests/tsan.supp.
+TSAN_CARGO  = CARGO_TARGET_DIR=$(TARGET_DIR)/tsan \
+              RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer" \
+              $(CARGO) +nightly test --release --target $(shell rustc -vV | sed -n 's/^host: //p')
+TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(abspath tests/tsan.supp)"
 
 # A failed recipe must not leave a half-written target that looks up to date.
 .DELETE_ON_ERROR:
 
 .PHONY: all stage emacs-module cargo-build header check-header lint c-tests test test-asan \
-        test-valgrind bench bench-quick bench-coding demo demo-emacs install uninstall clean help
+        test-valgrind test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
 all: stage emacs-module
 
@@ -60,6 +79,14 @@ all: stage emacs-module
 # `emacs -Q -L lisp --eval "(require 'netproc)"` finds it (gitignored, as *.so).
 emacs-module: stage
 	ln -sf ../$(STAGE)/lib/$(REALNAME) lisp/netproc-module.so
+	@if command -v $(EMACS) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(LISP_ELC); fi
+
+# netproc.el and netproc-api.el byte-compiled (gitignored): the dispatch runs them for every
+# wake-up, where interpreted Lisp costs microseconds.
+EMACS    ?= emacs
+LISP_ELC := lisp/netproc.elc lisp/netproc-api.elc
+$(LISP_ELC): lisp/netproc.el lisp/netproc-api.el
+	$(EMACS) -Q --batch -L lisp -f batch-byte-compile lisp/netproc.el lisp/netproc-api.el
 
 stage: cargo-build $(STAGE)/native-static-libs
 	@test -n "$(VERSION)" || { echo "cannot read version from Cargo.toml" >&2; exit 1; }
@@ -141,23 +168,78 @@ c-tests/bin/header_cxx: c-tests/header_cxx.cpp $(C_TEST_DEPS)
 	$(CXX) -std=c++11 -Wall -Wextra -Wpedantic -Werror -Iinclude -o $@ $< $(C_TEST_LIBS)
 
 # ---- test targets -----------------------------------------------------------
-# Sequential on purpose; run.sh goes last because CI reads its closing line.
+# Sequential on purpose; run.sh goes last because CI reads its closing line. The
+# sanitizer and valgrind runs each end with their own run.sh summary and stop `make test`
+# on a failure, so the last line counts the plain run and means every run passed.
 test: all
 	$(MAKE) --no-print-directory lint
 	$(CARGO) test --release
+	$(MAKE) --no-print-directory test-loom
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory c-tests
+	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory test-valgrind VALGRIND_BINS="$(VALGRIND_SUBSET)"
 	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/ert.sh c-tests/install_test.sh
 
-test-asan: $(ASAN_BINS)
+# The canaries go first: a checker that misses them makes its silence meaningless.
+test-asan: $(ASAN_BINS) $(CANARY_BINS)
 	@# An uninstrumented binary would pass silently: prove ASan was linked in.
 	@for b in $(ASAN_BINS); do \
 	  nm $$b | grep -q '__asan_init' || { echo "$$b: __asan_init missing, not built with ASan" >&2; exit 1; }; \
 	done
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 c-tests/run.sh $(ASAN_BINS)
+	VALGRIND="$(VALGRIND)" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  c-tests/run.sh c-tests/sanitizer_canary.sh $(ASAN_BINS)
 
 test-valgrind: c-tests
-	RUNNER="$(VALGRIND)" CHECK_TIMEOUT_SCALE=10 c-tests/run.sh $(C_TEST_BINS)
+	RUNNER="$(VALGRIND)" CHECK_TIMEOUT_SCALE=10 c-tests/run.sh $(VALGRIND_BINS)
+
+test-loom:
+	CARGO_TARGET_DIR=$(TARGET_DIR)/loom RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=$(LOOM_MAX_PREEMPTIONS) \
+	  $(CARGO) test --release --lib loom_tests
+
+# Needs the nightly toolchain (its TSan runtime; no rust-src needed). The canary, a
+# deliberate race, must be reported before the real tests' silence counts.
+test-tsan:
+	@$(CARGO) +nightly --version >/dev/null 2>&1 || { echo "test-tsan needs the nightly toolchain" >&2; exit 1; }
+	@$(TSAN_CARGO) --test cross_thread --no-run
+	@echo "# TSan canary: a deliberate data race must be reported"
+	@if $(TSAN_ENV) $(TSAN_CARGO) --test cross_thread -- --ignored --exact tsan_canary \
+	    >$(TARGET_DIR)/tsan/canary.log 2>&1; then \
+	  echo "test-tsan: the canary race was not reported: TSan is not working" >&2; exit 1; \
+	elif ! grep -q 'ThreadSanitizer: data race' $(TARGET_DIR)/tsan/canary.log; then \
+	  cat $(TARGET_DIR)/tsan/canary.log >&2; echo "test-tsan: the canary failed without a TSan report" >&2; exit 1; \
+	fi
+	$(TSAN_ENV) $(TSAN_CARGO) --lib --test cross_thread --test core_stream -- resolve channel wakeup nowait tcp
+
+# ---- load with integrity (issue 7): c-tests/stress_*.c, not part of `make test` ---------
+# 1,000 clients x 1 MiB through a netproc echo server over TCP and unix sockets, 100,000
+# connect/accept/close cycles, 100,000 datagrams: every byte checked on both sides, digests
+# per client, descriptors and the process list back to where they started. Each program
+# prints its figures and has its own alarm(); then the same programs run again with
+# ASan+UBSan+LSan in the C code (the leak checker sees the library's allocations too).
+# Optimised: the checking itself must not be the bottleneck.
+STRESS_PROGS := $(patsubst c-tests/%.c,%,$(wildcard c-tests/stress_*.c))
+STRESS_RUNS  := "stress_echo tcp" "stress_echo unix" "stress_cycles" "stress_datagram"
+
+c-tests/bin/stress_%: c-tests/stress_%.c $(C_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(C_TEST_CFLAGS) -O2 $(CFLAGS) -o $@ $< $(C_TEST_LIBS) $(LDFLAGS)
+
+c-tests/bin-asan/stress_%: c-tests/stress_%.c $(C_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(C_TEST_CFLAGS) -O1 $(ASAN_FLAGS) $(CFLAGS) -o $@ $< $(C_TEST_LIBS) $(LDFLAGS)
+
+test-stress: all $(addprefix c-tests/bin/,$(STRESS_PROGS)) $(addprefix c-tests/bin-asan/,$(STRESS_PROGS))
+	@for p in $(STRESS_PROGS); do \
+	  nm c-tests/bin-asan/$$p | grep -q '__asan_init' || { echo "c-tests/bin-asan/$$p: not built with ASan" >&2; exit 1; }; \
+	done
+	@set -e; start=$$(date +%s); \
+	for run in $(STRESS_RUNS); do nice -n 10 c-tests/bin/$$run; done; \
+	for run in $(STRESS_RUNS); do \
+	  echo "# with ASan+UBSan+LSan: $$run"; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 nice -n 10 c-tests/bin-asan/$$run; \
+	done; \
+	echo "test-stress: every run passed, plain and under ASan, in $$(( $$(date +%s) - start )) s"
 
 # ---- benchmarks: timings live here, never in test asserts (STYLE.md §5) ------
 # Issue 6's suite: plain-C peers (bench/peer_*.c) against each system under test
@@ -209,6 +291,23 @@ demo-emacs: all
 examples/demo_host: examples/demo_host.c $(C_TEST_DEPS)
 	$(CC) $(STRICT_CFLAGS) $(CFLAGS) -o $@ $< $(C_TEST_LIBS) $(LDFLAGS)
 
+# ---- fuzzing (issue 7): cargo-fuzz targets in fuzz/, nightly + `cargo install cargo-fuzz` ----
+# Each target runs FUZZ_SECONDS, one after another, on one core at the lowest priority;
+# new inputs land in fuzz/corpus/<target>/, crashes in fuzz/artifacts/<target>/ (gitignored).
+# `make fuzz-cmin` shrinks the corpus before it is committed. `make test` replays every
+# corpus file on stable (tests/fuzz_corpus.rs), so no nightly is needed for that.
+FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs)))
+FUZZ_SECONDS ?= 30
+
+.PHONY: fuzz fuzz-cmin
+fuzz:
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  nice -n 19 $(CARGO) +nightly fuzz run -O $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+fuzz-cmin:
+	cd fuzz && for t in $(FUZZ_TARGETS); do nice -n 19 $(CARGO) +nightly fuzz cmin -O $$t || exit 1; done
+
 # ---- install ------------------------------------------------------------------
 # The .pc gets the real paths; libdir/includedir stay relative to ${prefix}
 # when they lie under it, so `pkg-config --define-prefix` keeps working.
@@ -233,16 +332,20 @@ uninstall:
 clean:
 	$(CARGO) clean
 	rm -rf $(STAGE) c-tests/bin c-tests/bin-asan bench/bin examples/demo_host
-	rm -f lisp/netproc-module.so
+	rm -f lisp/netproc-module.so lisp/*.elc
 
 help:
 	@echo "all (default)  cargo build --release; stage lib, header and netproc.pc in $(STAGE)/"
 	@echo "header         regenerate include/netproc.h;  check-header: fail if it is stale"
-	@echo "test           cargo test, check-header, C tests, ERT suite, install test"
+	@echo "test           cargo test, loom, check-header, C tests (plain, ASan+UBSan, valgrind subset), ERT, install test"
 	@echo "demo-emacs     an echo server and clients in emacs --batch, through the module"
 	@echo "test-asan      C tests with ASan+UBSan+LSan;  test-valgrind: C tests under valgrind"
+	@echo "test-loom      loom models of the resolver pool and the Emacs watcher (in make test)"
+	@echo "test-tsan      ThreadSanitizer on the cross-thread tests (nightly; not in make test)"
+	@echo "test-stress    load with integrity: 1,000 x 1 MiB echo (TCP, unix), 100,000 cycles, datagrams; then under ASan"
 	@echo "bench          issue 6's suite: netproc, epoll, libuv, Emacs built-in and twins; writes bench/RESULTS.md"
 	@echo "bench-quick    the same, scaled down (< 2 min); bench-coding: utf-8 vs binary throughput alone"
 	@echo "demo           build and run examples/demo_host"
+	@echo "fuzz           each cargo-fuzz target for FUZZ_SECONDS (nightly); fuzz-cmin: shrink the corpus"
 	@echo "install        PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)"
 	@echo "uninstall, clean"

@@ -136,9 +136,25 @@ Return FILTER.")
   "Return the marker of PROCESS's output position."
   (netproc-process--mark (netproc--check process)))
 
+(defconst netproc--socket-wait-limit 60
+  "Seconds `netproc-process-contact' waits at most for a `:nowait' name lookup.")
+
 (defun netproc-process-contact (process &optional key no-block)
   "Return the contact of PROCESS: (HOST SERVICE) for KEY nil, the whole plist for
-KEY t, or the value of keyword KEY.  With NO-BLOCK, nil if PROCESS has no socket."
+KEY t, or the value of keyword KEY.  With NO-BLOCK, nil if PROCESS has no socket.
+Without NO-BLOCK, a `:nowait' PROCESS still looking its host up is waited for
+first, running callbacks meanwhile, as Emacs's `process-contact' does."
+  (netproc--check process)
+  (unless no-block
+    ;; Emacs's wait_for_socket_fds: pump 20 ms at a time while the process is
+    ;; connecting and has no socket.  Bounded here; from inside a netproc callback
+    ;; netproc cannot pump, so there is nothing to wait for.
+    (let ((deadline (+ (float-time) netproc--socket-wait-limit)))
+      (while (and (eq (netproc--process-status process) 'connect)
+                  (null (netproc--process-contact process t t))
+                  (not (netproc--in-callback-p))
+                  (< (float-time) deadline))
+        (netproc-accept-process-output nil 0.02))))
   (netproc--process-contact process key no-block))
 
 (defun netproc-process-type (process)
@@ -185,7 +201,11 @@ KEY t, or the value of keyword KEY.  With NO-BLOCK, nil if PROCESS has no socket
 Emacs lowers the limit to 1024 (FD_SETSIZE) at startup, for its own `select'; netproc's
 sockets never reach that `select', so a netproc server can hold more connections once
 the limit is raised.  Emacs's own processes still stop at descriptor 1024.  Return the
-new soft limit (never lower than before)."
+new soft limit (never lower than before).
+
+The module does not do this by itself: Emacs 28 does not guard everything it watches
+against descriptors of 1024 or more.  With many netproc sockets open, the inotify
+descriptor of a first `file-notify-add-watch' lands above 1024 and Emacs aborts."
   (netproc--raise-open-file-limit limit))
 
 (defun netproc-accept-process-output (&optional process seconds millisec just-this-one)

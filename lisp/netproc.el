@@ -37,13 +37,18 @@
 (cl-defmethod cl-print-object ((process netproc-process) stream)
   (princ (format "#<netproc-process %s>" (netproc-process--name process)) stream))
 
-(defconst netproc--directory
-  (file-name-directory (or load-file-name buffer-file-name default-directory))
-  "Where netproc.el, and so netproc-module, were loaded from.")
+(eval-and-compile
+  (defconst netproc--directory
+    (file-name-directory (or load-file-name buffer-file-name
+                             (bound-and-true-p byte-compile-current-file)
+                             default-directory))
+    "Where netproc.el, and so netproc-module, were loaded from."))
 
-(unless (featurep 'netproc-module)
-  (let ((load-path (cons netproc--directory load-path)))
-    (require 'netproc-module)))
+(eval-and-compile
+  ;; At compile time too, so that the byte compiler knows the module's functions.
+  (unless (featurep 'netproc-module)
+    (let ((load-path (cons netproc--directory load-path)))
+      (require 'netproc-module))))
 
 (defvar netproc--channel nil
   "The pipe process through which the module wakes Emacs.")
@@ -66,15 +71,19 @@ Emacs would report an error escaping from here as a filter error of the channel;
 while `netproc-accept-process-output' waits, it is kept and signalled from there
 instead, as Emacs's errors from log functions propagate out of its pump."
   (if (not netproc--waiting)
-      (netproc--run-dispatch)
+      (netproc--run-dispatch t)
     (condition-case err
-        (netproc--run-dispatch)
+        (netproc--run-dispatch t)
       (error (unless netproc--pending-error
                (setq netproc--pending-error err))))))
 
-(defun netproc--run-dispatch ()
-  "Run due callbacks and count them; return how many ran."
-  (let ((count (netproc--dispatch)))
+(defun netproc--run-dispatch (&optional linger)
+  "Run due callbacks and count them; return how many ran.
+Callbacks run with `inhibit-quit' bound, as Emacs runs filters and sentinels; the
+module checks `quit-flag' between them and leaves the rest for after the quit.
+With LINGER (the wake-up channel's filter), wait briefly for further events while
+they keep coming (10 ms at most)."
+  (let ((count (let ((inhibit-quit t)) (netproc--dispatch linger))))
     (setq netproc--callbacks-run (+ netproc--callbacks-run count))
     count))
 
@@ -111,6 +120,36 @@ reported through `command-error-function' (then a 2-second pause), unless
                             "error in process sentinel: ")
                           nil))
                (sleep-for 2)))))))))
+
+(defun netproc--callback-error (kind symbol data)
+  "Report the signal (SYMBOL . DATA) that escaped a callback of KIND, as Emacs does.
+KIND is `filter' or `sentinel'.  Like Emacs's handler for filters and sentinels,
+this catches errors only: it returns nil for any other signal, which goes on up.
+An error is passed to `command-error-function', then Emacs pauses 2 seconds; in
+batch mode with `backtrace-on-error-noninteractive', Emacs calls `debug' first,
+as it does for an error caught by an `error' handler there."
+  (when (memq 'error (get symbol 'error-conditions))
+    (let ((err (cons symbol data))
+          (inhibit-quit t))
+      (when (and noninteractive
+                 (bound-and-true-p backtrace-on-error-noninteractive)
+                 (not inhibit-debugger)
+                 (fboundp 'debug))
+        (let ((debugger #'debug))
+          (funcall debugger 'error err)))
+      (when command-error-function
+        (funcall command-error-function err
+                 (if (eq kind 'filter)
+                     "error in process filter: "
+                   "error in process sentinel: ")
+                 nil))
+      (sleep-for 2)
+      t)))
+
+(defun netproc--restore-buffer (buffer)
+  "Make BUFFER current again after a callback, if it is still live."
+  (when (buffer-live-p buffer)
+    (set-buffer buffer)))
 
 ;;;; Default filter and sentinel
 

@@ -65,8 +65,9 @@ unsafe extern "C" fn trampoline(
         };
         let result = body(&env, module, args);
         // Calls such as set-process-filter may leave events for the next poll: make sure
-        // the watcher sees the reactor ready.
-        if module.shared.next_timeout() == Some(Duration::ZERO) {
+        // the watcher sees the reactor ready. Not from inside a callback: the dispatch
+        // running it looks again when it ends.
+        if !module.shared.in_callback() && module.shared.next_timeout() == Some(Duration::ZERO) {
             let _ = module.shared.wakeup();
         }
         result

@@ -101,8 +101,8 @@ impl Env {
 
     /// `(funcall FUNCTION ARGS…)` for a function value.
     pub(crate) fn funcall(&self, function: emacs_value, args: &[emacs_value]) -> LispResult<emacs_value> {
-        let mut args = args.to_vec();
-        let value = raw_call!(self, funcall, function, args.len() as isize, args.as_mut_ptr());
+        // Emacs only reads the arguments (the C prototype is not const).
+        let value = raw_call!(self, funcall, function, args.len() as isize, args.as_ptr().cast_mut());
         self.take_exit()?;
         Ok(value)
     }

@@ -10,11 +10,21 @@
 //! are deferred, in order, to the module's queue instead of being run, the module call
 //! returns so that Emacs can handle the quit, and the next dispatch delivers the deferred
 //! events before anything new.
+//!
+//! How a callback is run. Emacs runs a filter or sentinel with `inhibit-quit` bound, its
+//! match data and (for sentinels) current buffer restored afterwards, and an error caught
+//! by an `error` handler that reports it (or, with `debug-on-error`, no handler). In a
+//! dispatch (`netproc--run-dispatch` binds `inhibit-quit` around the whole batch) the
+//! module does the rest itself, per event, with a few cheap calls: the callback directly,
+//! then the buffer and match data put back, and an error handed to
+//! `netproc--callback-error`, which reports it as Emacs does. Outside a dispatch (the
+//! "deleted" sentinel of `delete-process`), and whenever `debug-on-error` is set, each
+//! callback goes through `netproc--call` in Lisp instead.
 
 use super::convert::{object, to_lisp};
 use super::env::Env;
-use super::error::{Failure, LispResult};
-use super::init::Module;
+use super::error::{Exit, Failure, LispResult};
+use super::init::{Module, Sym};
 use super::object::{count_output, lisp_process};
 use super::sys::emacs_value;
 use crate::core::{Host, ProcRef, Value};
@@ -26,17 +36,63 @@ pub(crate) enum Deferred {
     Log { server: ProcRef, log: Value, client: Option<ProcRef>, message: String },
 }
 
+/// The kind of a callback.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Filter,
+    Sentinel,
+    Log,
+}
+
+/// How this host runs callbacks (see the module docs).
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Not decided yet: decided at the first callback.
+    Undecided,
+    /// Through `netproc--call` in Lisp.
+    Lisp,
+    /// Directly, restoring this buffer and match data after each callback.
+    Direct { buffer: emacs_value, match_data: emacs_value },
+}
+
 /// Dispatches core events to Lisp during one module call.
 pub(crate) struct EmacsHost<'a> {
     env: &'a Env,
     module: &'a Module,
     /// The first non-local exit or error met in a callback.
     failure: Option<Failure>,
+    mode: Mode,
 }
 
 impl<'a> EmacsHost<'a> {
+    /// A host whose callbacks go through `netproc--call`.
     pub(crate) fn new(env: &'a Env, module: &'a Module) -> EmacsHost<'a> {
-        EmacsHost { env, module, failure: None }
+        EmacsHost { env, module, failure: None, mode: Mode::Lisp }
+    }
+
+    /// A host for `netproc--dispatch`, which runs inside `inhibit-quit`: callbacks are
+    /// called directly unless `debug-on-error` is set.
+    pub(crate) fn for_dispatch(env: &'a Env, module: &'a Module) -> EmacsHost<'a> {
+        EmacsHost { env, module, failure: None, mode: Mode::Undecided }
+    }
+
+    /// Whether a quit is pending: `quit-flag` itself, since a dispatch runs with
+    /// `inhibit-quit` bound (where `should_quit` always says no).
+    pub(crate) fn quit_pending(&self) -> bool {
+        let env = self.env;
+        let flag = self
+            .module
+            .symbols()
+            .and_then(|symbols| env.funcall(symbols.get(Sym::SymbolValue), &[symbols.get(Sym::QuitFlag)]));
+        match flag {
+            Ok(value) => env.is_not_nil(value),
+            Err(_) => env.should_quit(),
+        }
+    }
+
+    /// Whether a callback exited non-locally.
+    pub(crate) fn has_failure(&self) -> bool {
+        self.failure.is_some()
     }
 
     /// The failure to raise, if a callback exited non-locally.
@@ -48,7 +104,7 @@ impl<'a> EmacsHost<'a> {
     /// again; return how many were delivered.
     pub(crate) fn flush_deferred(&mut self) -> usize {
         let mut delivered = 0;
-        while !self.env.should_quit() {
+        while !self.quit_pending() {
             let Some(event) = self.module.deferred.lock().pop_front() else { break };
             match event {
                 Deferred::Filter { process, filter, data, multibyte } => {
@@ -68,7 +124,7 @@ impl<'a> EmacsHost<'a> {
 
     /// Whether an event must wait: Emacs wants to quit, or earlier events already wait.
     fn deferring(&self) -> bool {
-        !self.module.deferred.lock().is_empty() || self.env.should_quit()
+        !self.module.deferred.lock().is_empty() || self.quit_pending()
     }
 
     fn defer(&self, event: Deferred) {
@@ -81,7 +137,7 @@ impl<'a> EmacsHost<'a> {
             let lisp = lisp_process(env, process)?;
             let text = if multibyte { env.string(data)? } else { env.unibyte_string(data)? };
             count_output(process);
-            self.call("filter", filter, "netproc--default-filter", &[lisp, text])
+            self.call(Kind::Filter, filter, &[lisp, text])
         })();
         self.keep(result);
     }
@@ -92,7 +148,7 @@ impl<'a> EmacsHost<'a> {
         let result = (|| {
             let lisp = lisp_process(env, process)?;
             let message = env.string(message.as_bytes())?;
-            self.call("sentinel", sentinel, "netproc--default-sentinel", &[lisp, message])
+            self.call(Kind::Sentinel, sentinel, &[lisp, message])
         })();
         self.keep(result);
     }
@@ -106,7 +162,7 @@ impl<'a> EmacsHost<'a> {
                 None => env.nil()?,
             };
             let message = env.string(message.as_bytes())?;
-            self.call("log", log, "ignore", &[server, client, message])
+            self.call(Kind::Log, log, &[server, client, message])
         })();
         self.keep(result);
     }
@@ -121,16 +177,76 @@ impl<'a> EmacsHost<'a> {
         }
     }
 
-    /// `(netproc--call KIND FUNCTION ARGS…)`: netproc.el runs the function the way Emacs
-    /// runs filters and sentinels (inhibit-quit, saved buffer and match data, errors
-    /// reported through `command-error-function`).
-    fn call(&self, kind: &str, function: &Value, default: &str, args: &[emacs_value]) -> LispResult<()> {
+    /// Run a callback as Emacs runs one of its KIND (see the module docs).
+    fn call(&mut self, kind: Kind, function: &Value, args: &[emacs_value]) -> LispResult<()> {
         let env = self.env;
-        let function = if function.is_nil() { env.intern(default)? } else { to_lisp(env, function)? };
-        let mut call_args = vec![env.intern(kind)?, function];
-        call_args.extend_from_slice(args);
-        env.call("netproc--call", &call_args)?;
-        Ok(())
+        let symbols = self.module.symbols()?;
+        let function = if function.is_nil() {
+            symbols.get(match kind {
+                Kind::Filter => Sym::DefaultFilter,
+                Kind::Sentinel => Sym::DefaultSentinel,
+                Kind::Log => Sym::Ignore,
+            })
+        } else {
+            to_lisp(env, function)?
+        };
+        let kind_symbol = symbols.get(match kind {
+            Kind::Filter => Sym::Filter,
+            Kind::Sentinel => Sym::Sentinel,
+            Kind::Log => Sym::Log,
+        });
+        if let Mode::Undecided = self.mode {
+            self.mode = self.decide_mode()?;
+        }
+        let Mode::Direct { buffer, match_data } = self.mode else {
+            // `(netproc--call KIND FUNCTION ARGS…)`.
+            let mut call_args = Vec::with_capacity(args.len() + 2);
+            call_args.push(kind_symbol);
+            call_args.push(function);
+            call_args.extend_from_slice(args);
+            env.funcall(symbols.get(Sym::Call), &call_args)?;
+            return Ok(());
+        };
+        // Emacs calls log functions as they are, errors and all.
+        if kind == Kind::Log {
+            env.funcall(function, args)?;
+            return Ok(());
+        }
+        let outcome = env.funcall(function, args);
+        // What Emacs restores after a callback: the buffer (save-current-buffer) and the
+        // match data (restore_search_regs).
+        let current = env.funcall(symbols.get(Sym::CurrentBuffer), &[])?;
+        if !env.eq(current, buffer) {
+            env.funcall(symbols.get(Sym::RestoreBuffer), &[buffer])?;
+        }
+        env.funcall(symbols.get(Sym::SetMatchData), &[match_data, symbols.get(Sym::T)])?;
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(Failure::Exit(Exit::Signal(symbol, data))) => {
+                // Reported (an error) or not (another signal, which goes on up).
+                let reported = env.funcall(symbols.get(Sym::CallbackError), &[kind_symbol, symbol, data])?;
+                if env.is_not_nil(reported) {
+                    Ok(())
+                } else {
+                    Err(Failure::Exit(Exit::Signal(symbol, data)))
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Direct calls, unless `debug-on-error` asks for Emacs's handler-less calls (the
+    /// debugger must see the error where it happens).
+    fn decide_mode(&self) -> LispResult<Mode> {
+        let env = self.env;
+        let symbols = self.module.symbols()?;
+        let debug = env.funcall(symbols.get(Sym::SymbolValue), &[symbols.get(Sym::DebugOnError)])?;
+        if env.is_not_nil(debug) {
+            return Ok(Mode::Lisp);
+        }
+        let buffer = env.funcall(symbols.get(Sym::CurrentBuffer), &[])?;
+        let match_data = env.funcall(symbols.get(Sym::MatchData), &[symbols.get(Sym::T)])?;
+        Ok(Mode::Direct { buffer, match_data })
     }
 }
 

@@ -10,8 +10,9 @@ use parking_lot::Mutex;
 use super::channel::Channel;
 use super::env::Env;
 use super::error::{Failure, LispResult};
+use super::global::GlobalRef;
 use super::host::Deferred;
-use super::sys::{emacs_env_28, emacs_runtime};
+use super::sys::{emacs_env_28, emacs_runtime, emacs_value};
 use crate::core::{ProcRef, Shared};
 
 /// Emacs refuses to load a module without this symbol. netproc is GPL-3.0-or-later.
@@ -29,6 +30,70 @@ pub(crate) struct Module {
     status_changed: Mutex<Vec<ProcRef>>,
     /// Events held back while Emacs handled a quit (see host.rs), oldest first.
     pub(crate) deferred: Mutex<VecDeque<Deferred>>,
+    /// Symbols the dispatch uses for every event, interned once (see [`Symbols`]).
+    symbols: OnceLock<Symbols>,
+}
+
+/// Symbols used on every event, as global references made once at load: interning a
+/// name for each callback costs an obarray lookup and an allocation.
+pub(crate) struct Symbols {
+    refs: Vec<Arc<GlobalRef>>,
+}
+
+/// The symbols of [`Symbols`], in order.
+const SYMBOL_NAMES: &[&str] = &[
+    "t",
+    "symbol-value",
+    "quit-flag",
+    "debug-on-error",
+    "current-buffer",
+    "match-data",
+    "set-match-data",
+    "netproc--restore-buffer",
+    "netproc--callback-error",
+    "netproc--call",
+    "filter",
+    "sentinel",
+    "log",
+    "netproc--default-filter",
+    "netproc--default-sentinel",
+    "ignore",
+];
+
+/// Indices into [`SYMBOL_NAMES`].
+#[derive(Clone, Copy)]
+pub(crate) enum Sym {
+    T,
+    SymbolValue,
+    QuitFlag,
+    DebugOnError,
+    CurrentBuffer,
+    MatchData,
+    SetMatchData,
+    RestoreBuffer,
+    CallbackError,
+    Call,
+    Filter,
+    Sentinel,
+    Log,
+    DefaultFilter,
+    DefaultSentinel,
+    Ignore,
+}
+
+impl Symbols {
+    fn new(env: &Env) -> LispResult<Symbols> {
+        let refs = SYMBOL_NAMES
+            .iter()
+            .map(|name| GlobalRef::new(env, env.intern(name)?))
+            .collect::<LispResult<Vec<_>>>()?;
+        Ok(Symbols { refs })
+    }
+
+    /// The symbol, usable in any module call.
+    pub(crate) fn get(&self, sym: Sym) -> emacs_value {
+        self.refs[sym as usize].value()
+    }
 }
 
 impl Module {
@@ -38,6 +103,11 @@ impl Module {
 
     pub(crate) fn take_status_changed(&self) -> Vec<ProcRef> {
         std::mem::take(&mut *self.status_changed.lock())
+    }
+
+    /// The symbols interned at load.
+    pub(crate) fn symbols(&self) -> LispResult<&Symbols> {
+        self.symbols.get().ok_or_else(|| Failure::internal("netproc-module symbols are not initialised"))
     }
 }
 
@@ -55,6 +125,7 @@ fn make_module() -> std::io::Result<Module> {
         channel: OnceLock::new(),
         status_changed: Mutex::new(Vec::new()),
         deferred: Mutex::new(VecDeque::new()),
+        symbols: OnceLock::new(),
     })
 }
 
@@ -111,6 +182,11 @@ fn initialise(env: &Env) -> LispResult<()> {
         let module =
             make_module().map_err(|err| Failure::internal(&format!("cannot create the reactor: {err}")))?;
         let _ = MODULE.set(module);
+    }
+    if let Some(module) = MODULE.get() {
+        if module.symbols.get().is_none() {
+            let _ = module.symbols.set(Symbols::new(env)?);
+        }
     }
     define_errors(env)?;
     super::boundary::register_all(env)?;

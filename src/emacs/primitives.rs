@@ -1,7 +1,7 @@
 //! Module functions for the process lifecycle and its simple accessors. Each takes process
 //! objects only; netproc.el resolves Emacs's process designators (names, buffers, nil).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::boundary::{arg, Function};
 use super::channel::Channel;
@@ -24,7 +24,13 @@ macro_rules! function {
 /// The functions of this file.
 pub(crate) static FUNCTIONS: &[Function] = &[
     function!("netproc--init-channel", 1, Some(1), init_channel, c"Wake Emacs through PIPE-PROCESS."),
-    function!("netproc--dispatch", 0, Some(0), dispatch, c"Run due netproc callbacks; return how many ran."),
+    function!(
+        "netproc--dispatch",
+        0,
+        Some(1),
+        dispatch,
+        c"Run due netproc callbacks; return how many ran. With LINGER, wait briefly for more."
+    ),
     function!(
         "netproc--make-network-process",
         0,
@@ -107,6 +113,13 @@ pub(crate) static FUNCTIONS: &[Function] = &[
         c"How many filter calls PROCESS has had."
     ),
     function!(
+        "netproc--in-callback-p",
+        0,
+        Some(0),
+        in_callback_p,
+        c"Whether a netproc callback is running (netproc cannot pump from inside one)."
+    ),
+    function!(
         "netproc--process-p",
         1,
         Some(1),
@@ -128,15 +141,22 @@ fn init_channel(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<
     env.t()
 }
 
-fn dispatch(env: &Env, module: &Module, _args: &[emacs_value]) -> LispResult<emacs_value> {
+/// How long a dispatch woken by the watcher waits for each further event.
+const LINGER: Duration = Duration::from_millis(1);
+/// The longest a dispatch woken by the watcher goes on, so that Emacs's own input,
+/// timers and processes are never held up for long.
+const DISPATCH_BUDGET: Duration = Duration::from_millis(10);
+
+fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     // A callback that waits for output cannot pump netproc again (the core's rule); the
     // outer dispatch delivers the rest when the callback returns.
     if module.shared.in_callback() {
         return env.int(0);
     }
+    let mut host = EmacsHost::for_dispatch(env, module);
     // C-g: deliver nothing more until Emacs has handled the quit (it does so as soon as
     // the channel's filter returns); the watcher wakes us again afterwards.
-    if env.should_quit() {
+    if host.quit_pending() {
         if let Some(channel) = module.channel.get() {
             channel.rearm();
             // Events deferred by the quit must not wait for new network activity.
@@ -146,18 +166,42 @@ fn dispatch(env: &Env, module: &Module, _args: &[emacs_value]) -> LispResult<ema
         }
         return env.int(0);
     }
-    let mut host = EmacsHost::new(env, module);
     // Events a quit held back come first; a new quit while they run holds the rest again.
     let flushed = host.flush_deferred();
-    let polled = if module.deferred.lock().is_empty() {
+    let mut polled = if module.deferred.lock().is_empty() {
         module.shared.poll(Some(Duration::ZERO), &mut host)
     } else {
         Ok(0)
     };
+    // Woken by the watcher with events flowing: stay a little for the next ones instead
+    // of going back through the wake-up round trip (two threads, a pipe, Emacs's select)
+    // for each, which is most of the cost of a small event. Bounded: each wait is short,
+    // the whole dispatch takes at most DISPATCH_BUDGET, and it stops when a wait brings
+    // nothing, a quit is pending, or a callback failed.
+    let linger = args.first().is_some_and(|&value| env.is_not_nil(value));
+    if linger && matches!(polled, Ok(n) if n > 0) {
+        let start = Instant::now();
+        while start.elapsed() < DISPATCH_BUDGET
+            && !host.has_failure()
+            && module.deferred.lock().is_empty()
+            && !host.quit_pending()
+        {
+            match module.shared.poll(Some(LINGER), &mut host) {
+                Ok(0) => break,
+                Ok(n) => polled = polled.map(|total| total + n),
+                Err(err) => {
+                    polled = Err(err);
+                    break;
+                }
+            }
+        }
+    }
     release_unlisted(module);
     if let Some(channel) = module.channel.get() {
         channel.rearm();
-        if !module.deferred.lock().is_empty() {
+        // Deferred events, or events the watcher read ahead during this dispatch, must not
+        // wait for new network activity.
+        if !module.deferred.lock().is_empty() || module.shared.next_timeout() == Some(Duration::ZERO) {
             channel.wake();
         }
     }
@@ -202,6 +246,11 @@ fn delete_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResul
     let mut host = EmacsHost::new(env, module);
     let deleted = module.shared.delete_process(&process, &mut host);
     module.note_status_change(&process);
+    // Emacs's delete-process runs its notify pass: other processes' status changes that
+    // are already known (a send that found the peer gone) get their sentinels now too.
+    if deleted.is_ok() {
+        module.shared.notify_pending(&mut host);
+    }
     host.finish()?;
     deleted?;
     release_unlisted(module);
@@ -322,4 +371,8 @@ fn output_count_of(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<em
 fn process_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let value = arg(env, args, 0)?;
     env.boolean(env.type_is(value, "netproc-process")? && process_arg(env, value).is_ok())
+}
+
+fn in_callback_p(env: &Env, module: &Module, _args: &[emacs_value]) -> LispResult<emacs_value> {
+    env.boolean(module.shared.in_callback())
 }
