@@ -14,9 +14,10 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 
+use super::buffers::BufferPool;
 use super::coding::CodingSystem;
 use super::error::{Error, Result};
-use super::process::{ProcRef, State};
+use super::process::{Name, ProcRef, State};
 use super::resolve::Resolver;
 use super::value::Value;
 
@@ -91,7 +92,7 @@ pub(crate) struct Core {
     free_slots: Vec<usize>,
     /// `process-list`, oldest first (so reversed it is Emacs's newest-first order).
     pub(crate) listed: BTreeMap<u64, ProcRef>,
-    pub(crate) names: HashMap<Vec<u8>, u64>,
+    pub(crate) names: HashMap<Name, u64>,
     /// Processes that may have input (or accepts) waiting, served round-robin.
     pub(crate) ready: VecDeque<ProcRef>,
     /// Events gathered but not yet dispatched.
@@ -102,7 +103,10 @@ pub(crate) struct Core {
     /// Session-wide count of accepted connections, for `<N>` client ids.
     pub(crate) accept_count: u64,
     pub(crate) settings: Settings,
+    /// Scratch space for datagrams, which are copied out at their exact size.
     pub(crate) read_buffer: Vec<u8>,
+    /// Stream read buffers, reused across reads (see buffers.rs).
+    pub(crate) buffers: BufferPool,
     /// (token, input, output) of one poll's events; reused from poll to poll.
     pub(crate) ready_events: Vec<(Token, bool, bool)>,
     pub(crate) closed: bool,
@@ -136,6 +140,7 @@ impl Shared {
                 accept_count: 0,
                 settings: Settings::default(),
                 read_buffer: Vec::new(),
+                buffers: BufferPool::default(),
                 ready_events: Vec::new(),
                 closed: false,
                 me: me.clone(),
@@ -223,13 +228,22 @@ impl Shared {
     /// Dispatch gathered events to the host. Returns how many callbacks ran.
     pub(crate) fn dispatch(&self, events: Vec<Event>, host: &mut dyn Host) -> usize {
         let mut calls = 0;
+        let mut spent = Vec::new();
         for event in events {
-            calls += self.dispatch_one(event, host);
+            calls += self.dispatch_one(event, host, &mut spent);
+        }
+        if !spent.is_empty() {
+            let mut core = self.core.lock();
+            let size = core.settings.read_max;
+            for buffer in spent {
+                core.buffers.give_back(buffer, size);
+            }
         }
         calls
     }
 
-    fn dispatch_one(&self, event: Event, host: &mut dyn Host) -> usize {
+    /// Dispatch one event; a delivered read buffer goes to `spent` for reuse.
+    fn dispatch_one(&self, event: Event, host: &mut dyn Host, spent: &mut Vec<Vec<u8>>) -> usize {
         match event {
             Event::Output { process, data, multibyte } => {
                 let filter = {
@@ -239,7 +253,7 @@ impl Shared {
                     }
                     if state.stopped || state.filter.is_symbol("t") {
                         // Read before the stop took effect: keep it for `continue-process`.
-                        state.held_input.push((data, multibyte));
+                        state.occasional_mut().held_input.push((data, multibyte));
                         return 0;
                     }
                     state.delivering_multibyte = Some(multibyte);
@@ -247,6 +261,9 @@ impl Shared {
                 };
                 self.call_host(|| host.filter(&process, &filter, &data));
                 process.state.lock().delivering_multibyte = None;
+                if BufferPool::may_return(&data) {
+                    spent.push(data);
+                }
                 1
             }
             Event::Status { process, message } => {
@@ -276,7 +293,7 @@ impl Shared {
                 self.dispatch_accept(&server, &client, &peer, &client_id, wants_buffer, host)
             }
             Event::AcceptFailed { server, errno } => {
-                let log = server.state.lock().log.clone();
+                let log = server.state.lock().log();
                 if log.is_nil() {
                     return 0;
                 }
@@ -303,7 +320,7 @@ impl Shared {
         use super::process::messages;
         let (server_buffer, log) = {
             let state = server.state.lock();
-            (state.buffer.clone(), state.log.clone())
+            (state.buffer.clone(), state.log())
         };
         if wants_buffer {
             // Emacs names the buffer after the server's live buffer, else the server's name;
@@ -371,14 +388,14 @@ impl Core {
                 name.extend_from_slice(format!("<{n}>").as_bytes());
                 name
             })
-            .find(|name| !self.names.contains_key(name))
+            .find(|name| !self.names.contains_key(name.as_slice()))
             .unwrap_or_default()
     }
 
     /// Put a process into `process-list`.
     pub(crate) fn list(&mut self, process: &ProcRef, state: &mut State) {
         state.listed = true;
-        self.names.insert(process.name().to_vec(), process.serial);
+        self.names.insert(process.shared_name(), process.serial);
         self.listed.insert(process.serial, process.clone());
     }
 
@@ -418,7 +435,8 @@ impl Core {
             return Err(err);
         }
         self.slots[slot] = Some(process.clone());
-        state.slot = Some(slot);
+        // The token is a usize; the slot index is stored in 32 bits to keep State small.
+        state.slot = u32::try_from(slot).ok();
         Ok(())
     }
 
@@ -433,7 +451,7 @@ impl Core {
             }
             drop(socket);
         }
-        if let Some(slot) = state.slot.take() {
+        if let Some(slot) = state.slot.take().map(|slot| slot as usize) {
             if let Some(entry) = self.slots[slot].take() {
                 self.pending.push(Event::Release(entry));
             }
@@ -442,7 +460,9 @@ impl Core {
         state.draining = false;
         state.readable = false;
         let lost = state.output.discard();
-        state.lost_output += lost as u64;
+        if lost > 0 {
+            state.occasional_mut().lost_output += lost as u64;
+        }
     }
 
     /// Drop a process reference after dispatch rather than now: if it is the last one, the

@@ -10,8 +10,10 @@ pub mod resolve;
 pub mod socket;
 pub mod value;
 
+mod buffers;
 mod coding_ops;
 mod connect;
+mod contact;
 mod context;
 mod make;
 mod ops;

@@ -10,6 +10,7 @@ use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
 use super::address::Address;
+use super::buffers::recv_into;
 use super::context::{Core, Event, Host, Shared, WAKER_TOKEN};
 use super::error::Result;
 use super::process::{messages, Failure, ProcRef, Role, State, Status};
@@ -86,7 +87,7 @@ impl Core {
         let soonest = self
             .paused_servers
             .iter()
-            .filter_map(|p| p.state.lock().accept_paused_until)
+            .filter_map(|p| p.state.lock().occasional().and_then(|more| more.accept_paused_until))
             .map(|until| until.saturating_duration_since(now))
             .min();
         match (timeout, soonest) {
@@ -100,13 +101,13 @@ impl Core {
         let paused = std::mem::take(&mut self.paused_servers);
         for server in paused {
             let mut state = server.state.lock();
-            match state.accept_paused_until {
+            match state.occasional().and_then(|more| more.accept_paused_until) {
                 Some(until) if until > now => {
                     drop(state);
                     self.paused_servers.push(server);
                 }
                 _ => {
-                    state.accept_paused_until = None;
+                    state.occasional_mut().accept_paused_until = None;
                     state.readable = true;
                     self.mark_ready(&server, &mut state);
                     drop(state);
@@ -138,7 +139,8 @@ impl Core {
         if !state.wants_input() && state.role != Role::Server {
             return false;
         }
-        for (data, multibyte) in state.held_input.drain(..) {
+        let held = state.occasional_mut_if_any().map(|more| std::mem::take(&mut more.held_input));
+        for (data, multibyte) in held.into_iter().flatten() {
             self.pending.push(Event::Output { process: process.clone(), data, multibyte });
         }
         true
@@ -157,33 +159,48 @@ impl Core {
     }
 
     fn read_stream(&mut self, process: &ProcRef, state: &mut State) -> bool {
-        let read_max = self.settings.read_max.max(1);
+        let size = self.settings.read_max.max(1);
         for _ in 0..TURNS_PER_PROCESS {
             let Some(socket) = state.socket.as_ref() else { return false };
-            self.read_buffer.resize(read_max, 0);
-            match socket.recv(as_uninit(&mut self.read_buffer)) {
-                Ok(0) => {
-                    self.close_broken(process, state);
-                    return false;
-                }
-                Ok(n) => {
-                    if let Some(decoded) = state.coding.decode(&self.read_buffer[..n]) {
-                        let (data, multibyte) = (decoded.data, decoded.multibyte);
-                        self.pending.push(Event::Output { process: process.clone(), data, multibyte });
+            let mut input = self.buffers.take(size);
+            match recv_into(socket, &mut input, size) {
+                Ok(n) if n > 0 => self.deliver_read(process, state, input, size),
+                outcome => {
+                    self.buffers.give_back(input, size);
+                    match outcome {
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                            state.readable = false;
+                            return false;
+                        }
+                        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                        // End of stream, or a read error.
+                        _ => {
+                            self.close_broken(process, state);
+                            return false;
+                        }
                     }
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    state.readable = false;
-                    return false;
-                }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    self.close_broken(process, state);
-                    return false;
                 }
             }
         }
         true
+    }
+
+    /// Turn one read into a filter event: the read buffer itself when the bytes pass
+    /// through unchanged, otherwise the decoder's output.
+    fn deliver_read(&mut self, process: &ProcRef, state: &mut State, input: Vec<u8>, size: usize) {
+        let (data, multibyte) = if state.coding.passes_input() {
+            (self.buffers.hand_over(input, size), false)
+        } else {
+            let mut decoded = self.buffers.take(size);
+            let multibyte = state.coding.decode_into(&input, &mut decoded);
+            self.buffers.give_back(input, size);
+            if decoded.is_empty() {
+                self.buffers.give_back(decoded, size);
+                return;
+            }
+            (self.buffers.hand_over(decoded, size), multibyte)
+        };
+        self.pending.push(Event::Output { process: process.clone(), data, multibyte });
     }
 
     fn read_datagrams(&mut self, process: &ProcRef, state: &mut State) -> bool {
@@ -210,7 +227,7 @@ impl Core {
                     // just the family, so the peer stays as it was, as in Emacs.
                     let has_address = from.len() as usize > std::mem::size_of::<libc::sa_family_t>();
                     if state.role == Role::Server && has_address {
-                        state.datagram_peer = Some(Address::from_sockaddr(&from));
+                        state.occasional_mut().datagram_peer = Some(Address::from_sockaddr(&from));
                     }
                     self.pending.push(Event::Output { process: process.clone(), data, multibyte });
                 }
@@ -241,7 +258,7 @@ impl Core {
                     // Out of descriptors, typically. Log once, then pause instead of spinning.
                     let errno = err.raw_os_error().unwrap_or(0);
                     self.pending.push(Event::AcceptFailed { server: server.clone(), errno });
-                    state.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                    state.occasional_mut().accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     self.paused_servers.push(server.clone());
                     return false;
                 }
@@ -299,7 +316,7 @@ impl Core {
             Failure::Errno(errno) => errno.to_string(),
             Failure::Lookup(message) => message.clone(),
         };
-        state.status = Status::Failed(failure);
+        state.status = Status::Failed(Box::new(failure));
         self.close_socket(state);
         self.pending.push(Event::Status { process: process.clone(), message: messages::failed(&code) });
     }
@@ -307,7 +324,9 @@ impl Core {
     /// Announce a completed connect and start reading.
     pub(crate) fn connected(&mut self, process: &ProcRef, state: &mut State) {
         state.status = Status::Run;
-        state.connect_remaining.clear();
+        if let Some(more) = state.occasional_mut_if_any() {
+            more.connect_remaining.clear();
+        }
         self.pending.push(Event::Status { process: process.clone(), message: messages::OPEN.into() });
         state.readable = true;
         self.mark_ready(process, state);

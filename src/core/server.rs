@@ -4,9 +4,9 @@
 use socket2::{SockAddr, Socket};
 
 use super::address::Address;
+use super::contact::Contact;
 use super::context::{Core, Event};
 use super::process::{ProcRef, Process, Role, State};
-use super::value::Value;
 
 impl Core {
     /// Turn an accepted socket into a process that inherits from `server`.
@@ -24,31 +24,26 @@ impl Core {
         }
         self.accept_count += 1;
         let peer = Address::from_sockaddr(&peer);
-        let local = socket
-            .local_addr()
-            .map(|addr| Address::from_sockaddr(&addr))
-            .unwrap_or(Address::Local(Vec::new()));
-
-        let mut contact = server_state.contact.clone();
-        contact.put(":server", Value::Nil);
+        // A server bound to one address accepts on that address; only a wildcard-bound one
+        // needs getsockname to tell which local address a connection came in on.
+        let local = if serves_one_address(server_state) {
+            None
+        } else {
+            let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
+            Some(local.unwrap_or(Address::Local(Vec::new())))
+        };
         let (host, client_id) = match (&peer, peer.host_text()) {
             (Address::Inet4 { port, .. }, Some(text)) => {
-                contact.put(":host", Value::string(&text));
-                contact.put(":service", Value::Int(*port as i64));
-                (text.clone(), format!("<{text}:{port}>"))
+                let id = format!("<{text}:{port}>");
+                (text, id)
             }
             (Address::Inet6 { port, .. }, Some(text)) => {
-                contact.put(":host", Value::string(&text));
-                contact.put(":service", Value::Int(*port as i64));
-                (text.clone(), format!("<[{text}]:{port}>"))
+                let id = format!("<[{text}]:{port}>");
+                (text, id)
             }
-            _ => {
-                contact.put(":host", Value::T);
-                ("-".to_string(), format!("<{}>", self.accept_count))
-            }
+            _ => ("-".to_string(), format!("<{}>", self.accept_count)),
         };
-        contact.put(":remote", peer.to_value());
-        contact.put(":local", local.to_value());
+        let contact = Contact::accepted(&server_state.contact, peer, local);
 
         let mut name = server.name().to_vec();
         name.push(b' ');
@@ -58,7 +53,10 @@ impl Core {
         let mut state = State::new(Role::Accepted, server_state.kind, contact);
         state.filter = server_state.filter.clone();
         state.sentinel = server_state.sentinel.clone();
-        state.plist = server_state.plist.clone();
+        let plist = server_state.plist();
+        if plist.is_non_nil() {
+            state.occasional_mut().plist = plist;
+        }
         state.coding = server_state.coding.inherit();
         state.family = server_state.family;
         state.socket = Some(socket);
@@ -79,5 +77,16 @@ impl Core {
         self.mark_ready(&client, &mut client_state);
         drop(client_state);
         self.pending.push(Event::Accept { server: server.clone(), client, host, client_id, wants_buffer });
+    }
+}
+
+/// Whether the server's `:local` is one specific address (not 0.0.0.0 or ::).
+fn serves_one_address(server_state: &State) -> bool {
+    let contact = server_state.contact.plist();
+    match contact.get(":local").map(Address::from_value) {
+        Some(Ok(Address::Inet4 { octets, .. })) => octets != [0; 4],
+        Some(Ok(Address::Inet6 { groups, .. })) => groups != [0; 8],
+        Some(Ok(Address::Local(path))) => !path.is_empty(),
+        _ => false,
     }
 }
