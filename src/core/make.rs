@@ -290,6 +290,7 @@ fn open_server(state: &mut State, request: &Request, addresses: &[Address]) -> R
     socket.set_nonblocking(true).map_err(|err| Error::file("make server process failed", &err, vec![]))?;
     let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
     if let Ok(local) = local {
+        state.serves_one_address = !local.is_unspecified();
         if let Some(port) = local.port() {
             state.contact.put(":service", Value::Int(port as i64));
         }

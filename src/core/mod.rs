@@ -15,6 +15,7 @@ mod coding_ops;
 mod connect;
 mod contact;
 mod context;
+mod datagrams;
 mod make;
 mod ops;
 mod process_coding;

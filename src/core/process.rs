@@ -284,6 +284,9 @@ pub struct State {
     pub(crate) draining: bool,
     /// The socket family (AF_INET, AF_INET6, AF_UNIX).
     pub(crate) family: i32,
+    /// A server bound to one address (not 0.0.0.0 or ::): its connections' local address
+    /// is its own, so accepting needs no getsockname.
+    pub(crate) serves_one_address: bool,
     /// What only some processes need, kept out of line (see [`Occasional`]).
     occasional: Option<Box<Occasional>>,
 }
@@ -339,6 +342,7 @@ impl State {
             abortive_close: false,
             draining: false,
             family: libc::AF_UNSPEC,
+            serves_one_address: false,
             occasional: None,
         }
     }
@@ -435,12 +439,13 @@ pub mod messages {
 
     /// The message for an accepted connection's sentinel.
     pub fn open_from(host: &str) -> String {
-        format!("open from {host}\n")
+        // Concatenated, not format!ted: this runs for every accepted connection.
+        ["open from ", host, "\n"].concat()
     }
 
     /// The log function's message on accept.
     pub fn accept_from(host: &str) -> String {
-        format!("accept from {host}\n")
+        ["accept from ", host, "\n"].concat()
     }
 
     /// The log function's message when accept() fails (no space before the number).

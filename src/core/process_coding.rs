@@ -113,6 +113,7 @@ impl ProcessCoding {
     }
 
     /// Decode one read. Returns None when everything was held back.
+    #[cfg(test)]
     pub(crate) fn decode(&mut self, input: &[u8]) -> Option<Decoded> {
         let mut data = Vec::with_capacity(input.len() + 8);
         let multibyte = self.decode_into(input, &mut data);

@@ -3,13 +3,13 @@
 
 use socket2::{SockAddr, Socket};
 
-use super::address::Address;
+use super::address::{push_decimal, Address};
 use super::contact::Contact;
 use super::context::{Core, Event};
 use super::process::{ProcRef, Process, Role, State};
 
 impl Core {
-    /// Turn an accepted socket into a process that inherits from `server`.
+    /// Turn an accepted (non-blocking) socket into a process that inherits from `server`.
     pub(crate) fn adopt_connection(
         &mut self,
         server: &ProcRef,
@@ -17,16 +17,11 @@ impl Core {
         socket: Socket,
         peer: SockAddr,
     ) {
-        if let Err(err) = socket.set_nonblocking(true) {
-            let errno = err.raw_os_error().unwrap_or(0);
-            self.pending.push(Event::AcceptFailed { server: server.clone(), errno });
-            return;
-        }
         self.accept_count += 1;
         let peer = Address::from_sockaddr(&peer);
         // A server bound to one address accepts on that address; only a wildcard-bound one
         // needs getsockname to tell which local address a connection came in on.
-        let local = if serves_one_address(server_state) {
+        let local = if server_state.serves_one_address {
             None
         } else {
             let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
@@ -34,7 +29,12 @@ impl Core {
         };
         let (host, client_id) = match (&peer, peer.host_text()) {
             (Address::Inet4 { port, .. }, Some(text)) => {
-                let id = format!("<{text}:{port}>");
+                let mut id = String::with_capacity(text.len() + 8);
+                id.push('<');
+                id.push_str(&text);
+                id.push(':');
+                push_decimal(&mut id, u32::from(*port));
+                id.push('>');
                 (text, id)
             }
             (Address::Inet6 { port, .. }, Some(text)) => {
@@ -77,16 +77,5 @@ impl Core {
         self.mark_ready(&client, &mut client_state);
         drop(client_state);
         self.pending.push(Event::Accept { server: server.clone(), client, host, client_id, wants_buffer });
-    }
-}
-
-/// Whether the server's `:local` is one specific address (not 0.0.0.0 or ::).
-fn serves_one_address(server_state: &State) -> bool {
-    let contact = server_state.contact.plist();
-    match contact.get(":local").map(Address::from_value) {
-        Some(Ok(Address::Inet4 { octets, .. })) => octets != [0; 4],
-        Some(Ok(Address::Inet6 { groups, .. })) => groups != [0; 8],
-        Some(Ok(Address::Local(path))) => !path.is_empty(),
-        _ => false,
     }
 }
