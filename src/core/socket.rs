@@ -42,9 +42,20 @@ impl SocketKind {
     }
 }
 
+/// The receive buffer a datagram socket asks for; the kernel caps it at
+/// `net.core.rmem_max`. Why: a host that pauses for a few milliseconds (an editor collecting
+/// garbage or redisplaying) would otherwise drop datagrams, since 100,000 small datagrams
+/// a second fill the default 208 KiB in about 3 ms (issue 6, W5).
+pub const DATAGRAM_RECEIVE_BUFFER: usize = 1 << 20;
+
 /// A new close-on-exec socket (socket2 passes SOCK_CLOEXEC on Linux), still blocking.
 pub fn new_socket(family: i32, kind: SocketKind) -> io::Result<Socket> {
-    Socket::new(Domain::from(family), Type::from(kind.socktype()), None)
+    let socket = Socket::new(Domain::from(family), Type::from(kind.socktype()), None)?;
+    if kind == SocketKind::Datagram {
+        // Best effort: a smaller buffer is still a working socket.
+        let _ = socket.set_recv_buffer_size(DATAGRAM_RECEIVE_BUFFER);
+    }
+    Ok(socket)
 }
 
 /// Accept a connection as a non-blocking, close-on-exec socket in one system call
@@ -162,6 +173,18 @@ pub fn linger_is_abortive(value: Option<&Value>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn datagram_sockets_get_a_larger_receive_buffer() {
+        // Linux reports twice what was granted; the grant is capped at rmem_max.
+        let cap = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .ok()
+            .and_then(|text| text.trim().parse::<usize>().ok())
+            .unwrap_or(DATAGRAM_RECEIVE_BUFFER);
+        let socket = new_socket(libc::AF_INET, SocketKind::Datagram).unwrap();
+        let granted = socket.recv_buffer_size().unwrap();
+        assert!(granted >= 2 * DATAGRAM_RECEIVE_BUFFER.min(cap), "SO_RCVBUF is {granted}");
+    }
+
     use super::*;
 
     #[test]
