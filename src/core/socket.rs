@@ -110,10 +110,12 @@ pub fn set_option(socket: &Socket, key: &str, value: &Value) -> Result<()> {
         ":keepalive" => socket.set_keepalive(on),
         ":linger" => match value {
             Value::Nil => socket.set_linger(None),
-            Value::Int(seconds) if *seconds >= 0 && *seconds <= i32::MAX as i64 => {
-                socket.set_linger(Some(Duration::from_secs(*seconds as u64)))
+            // As Emacs: the integer goes to the kernel as it is (Linux takes a negative one
+            // as the longest linger). One beyond an int is the longest linger too; Emacs
+            // turns it into SO_LINGER 0, an abortive close that drops queued output.
+            Value::Int(seconds) => {
+                set_linger_seconds(socket, (*seconds).clamp(i32::MIN.into(), i32::MAX.into()))
             }
-            Value::Int(_) => return Err(Error::msg("Bad option value for :linger")),
             // t: netproc flushes its own queue before closing, then closes gracefully.
             _ => socket.set_linger(None),
         },
@@ -143,6 +145,27 @@ pub fn apply_options(socket: &Socket, contact: &Plist) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// SO_LINGER on with `seconds` (which may be negative, unlike socket2's Duration).
+fn set_linger_seconds(socket: &Socket, seconds: i64) -> io::Result<()> {
+    let linger = libc::linger { l_onoff: 1, l_linger: seconds as i32 };
+    // SAFETY: the fd is open for the borrow of `socket`; `linger` is a live struct whose
+    // size we pass.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if rc == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
 }
 
 /// setsockopt(2) for an int-valued option socket2 has no setter for.
@@ -194,6 +217,11 @@ mod tests {
         assert!(socket.keepalive().unwrap());
         set_option(&socket, ":linger", &Value::Int(3)).unwrap();
         assert_eq!(socket.linger().unwrap(), Some(Duration::from_secs(3)));
+        // Emacs passes any int through; out of int range, netproc takes the longest linger.
+        set_option(&socket, ":linger", &Value::Int(-1)).unwrap();
+        assert!(socket.linger().unwrap().is_some());
+        set_option(&socket, ":linger", &Value::Int(1 << 40)).unwrap();
+        assert!(socket.linger().unwrap().is_some_and(|linger| linger > Duration::from_secs(3)));
         set_option(&socket, ":priority", &Value::Int(1)).unwrap();
         let err = set_option(&socket, ":priority", &Value::symbol("foo")).unwrap_err();
         assert_eq!(err.message(), "Bad option value for :priority");
