@@ -3,7 +3,6 @@
 
 use std::io;
 use std::os::fd::AsRawFd;
-use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
 
@@ -196,6 +195,8 @@ pub fn linger_is_abortive(value: Option<&Value>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     #[test]
     fn datagram_sockets_get_a_larger_receive_buffer() {
         // Linux reports twice what was granted; the grant is capped at rmem_max.
