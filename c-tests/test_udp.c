@@ -431,6 +431,37 @@ static void server_peer_case(bool ipv6) {
 }
 
 static void ipv4_server_peer_zeroed_then_last_sender(void) { server_peer_case(false); }
+
+/* Datagrams from several senders, all waiting before the server reads (so they arrive in
+ * one batch): an echo filter answers each sender, because the peer becomes each datagram's
+ * sender just before its filter call, as Emacs sets it per read. */
+static void echo_answers_each_sender_of_a_batch(void) {
+    netproc_context *ctx = new_context();
+    struct recorder srec = {0};
+    netproc_process *server = dgram_server(ctx, "ds", false, &srec, echo_filter);
+    long long sport = contact_int(server, ":service");
+    enum { SENDERS = 6 };
+    int fds[SENDERS];
+    long long ports[SENDERS];
+    char text[SENDERS][16];
+    for (int i = 0; i < SENDERS; i++) {
+        fds[i] = raw_udp(AF_INET, &ports[i]);
+        snprintf(text[i], sizeof text[i], "from %d", i);
+        raw_udp_send(fds[i], AF_INET, sport, text[i], strlen(text[i]));
+    }
+    CHECK(PUMP_UNTIL(ctx, rec_count(&srec, REC_FILTER, server) >= SENDERS, 3000));
+    for (int i = 0; i < SENDERS; i++) {
+        char got[16];
+        long n = raw_recv(ctx, fds[i], got, sizeof got, 3000);
+        CHECK_EQ(n, (long)strlen(text[i]));
+        CHECK_MEM_EQ(got, (size_t)n, text[i], strlen(text[i]));
+    }
+    CHECK(datagram_address_is(server, AF_INET, ports[SENDERS - 1]));
+    for (int i = 0; i < SENDERS; i++) close(fds[i]);
+    netproc_process_free(server);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+    rec_free(&srec);
+}
 static void ipv6_server_peer_zeroed_then_last_sender(void) { server_peer_case(true); }
 
 /* `:remote` gives a datagram server its first peer, so it can send before hearing from
@@ -978,6 +1009,7 @@ int main(void) {
         {"empty_datagram_keeps_process_open", empty_datagram_keeps_process_open, 10},
         {"ipv4_server_peer_zeroed_then_last_sender", ipv4_server_peer_zeroed_then_last_sender, 10},
         {"ipv6_server_peer_zeroed_then_last_sender", ipv6_server_peer_zeroed_then_last_sender, 10},
+        {"echo_answers_each_sender_of_a_batch", echo_answers_each_sender_of_a_batch, 10},
         {"remote_sets_server_initial_peer", remote_sets_server_initial_peer, 10},
         {"client_contact_remote_is_target", client_contact_remote_is_target, 10},
         {"set_datagram_address_redirects_sends", set_datagram_address_redirects_sends, 10},

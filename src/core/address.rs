@@ -175,12 +175,30 @@ impl Address {
         Address::Other { family: addr.family() as i32, data }
     }
 
+    /// Whether this is a wildcard address (0.0.0.0, ::) or an unnamed socket.
+    pub fn is_unspecified(&self) -> bool {
+        match self {
+            Address::Inet4 { octets, .. } => *octets == [0; 4],
+            Address::Inet6 { groups, .. } => *groups == [0; 8],
+            Address::Local(path) => path.is_empty(),
+            Address::Other { .. } => true,
+        }
+    }
+
     /// The host part as Emacs writes it in accepted-connection names and messages:
     /// `127.0.0.1`, or eight lowercase hex groups without `::` compression.
     pub fn host_text(&self) -> Option<String> {
         match self {
             Address::Inet4 { octets, .. } => {
-                Some(format!("{}.{}.{}.{}", octets[0], octets[1], octets[2], octets[3]))
+                // By hand: this runs for every accepted connection (W3's profile).
+                let mut text = String::with_capacity(15);
+                for (index, octet) in octets.iter().enumerate() {
+                    if index > 0 {
+                        text.push('.');
+                    }
+                    push_decimal(&mut text, u32::from(*octet));
+                }
+                Some(text)
             }
             Address::Inet6 { groups, .. } => {
                 Some(groups.iter().map(|g| format!("{g:x}")).collect::<Vec<_>>().join(":"))
@@ -188,6 +206,21 @@ impl Address {
             _ => None,
         }
     }
+}
+
+/// Append `n` in decimal.
+pub(crate) fn push_decimal(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
 }
 
 fn integers(items: &[Value]) -> Option<Vec<i64>> {

@@ -56,7 +56,7 @@ impl Shared {
 impl Core {
     fn deliver_held_text(&mut self, process: &ProcRef, held: Option<Decoded>) {
         if let Some(Decoded { data, multibyte }) = held {
-            self.pending.push(Event::Output { process: process.clone(), data, multibyte });
+            self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender: None });
         }
     }
 }

@@ -14,17 +14,17 @@ impl Core {
         for answer in self.resolver.take_answers() {
             let Some(process) = self.lookups.remove(&answer.ticket) else { continue };
             let mut state = process.state.lock();
-            state.lookup = None;
+            state.occasional_mut().lookup = None;
             if state.status != Status::Connecting || state.deleted {
                 continue;
             }
             match answer.result {
                 Err(_) => {
-                    let message = format!("Name lookup of {} failed", state.lookup_host);
+                    let message = format!("Name lookup of {} failed", state.occasional_mut().lookup_host);
                     self.fail_connect(&process, &mut state, Failure::Lookup(message));
                 }
                 Ok(addresses) => {
-                    state.connect_remaining = addresses;
+                    state.occasional_mut().connect_remaining = addresses;
                     self.try_next_address(&process, &mut state, libc::EADDRNOTAVAIL);
                 }
             }
@@ -35,8 +35,8 @@ impl Core {
     /// previous attempt failed with.
     pub(crate) fn try_next_address(&mut self, process: &ProcRef, state: &mut State, last_errno: i32) {
         let mut errno = last_errno;
-        while !state.connect_remaining.is_empty() {
-            let address = state.connect_remaining.remove(0);
+        while let Some(address) = state.occasional_mut().connect_remaining.first().cloned() {
+            state.occasional_mut().connect_remaining.remove(0);
             match self.start_connect(process, state, &address) {
                 Ok(()) => return,
                 Err(err) => errno = err.raw_os_error().unwrap_or(libc::ECONNREFUSED),
@@ -53,7 +53,7 @@ impl Core {
         state.family = address.family();
         if state.kind == SocketKind::Datagram {
             // No connect for datagrams: the address is where sends go.
-            state.datagram_peer = Some(address.clone());
+            state.occasional_mut().datagram_peer = Some(address.clone());
             state.contact.put(":remote", address.to_value());
             state.socket = Some(socket);
             self.register(process, state)?;
@@ -63,7 +63,7 @@ impl Core {
             self.flush_datagrams(state);
             return Ok(());
         }
-        apply_options(&socket, &state.contact)
+        apply_options(&socket, &state.contact.plist())
             .map_err(|err| io::Error::from_raw_os_error(err.errno.max(1)))?;
         let finished = match socket.connect(&address.to_sockaddr()) {
             Ok(()) => true,

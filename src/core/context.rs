@@ -14,9 +14,12 @@ use std::time::Duration;
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 
+use super::address::Address;
+use super::buffers::BufferPool;
 use super::coding::CodingSystem;
+use super::datagrams::DatagramBatch;
 use super::error::{Error, Result};
-use super::process::{ProcRef, State};
+use super::process::{Name, ProcRef, State};
 use super::resolve::Resolver;
 use super::value::Value;
 
@@ -40,12 +43,9 @@ pub trait Host {
 
 /// Something the host must hear about, gathered under the lock and dispatched after.
 pub(crate) enum Event {
-    /// Bytes for the filter.
-    Output { process: ProcRef, data: Vec<u8>, multibyte: bool },
-    /// A datagram a server read, and its sender. Several may be read in one turn, so the
-    /// datagram address is set to this sender right before the filter runs (as Emacs's
-    /// read does): a reply from the filter goes to whoever sent this datagram.
-    Datagram { process: ProcRef, data: Vec<u8>, multibyte: bool, sender: super::address::Address },
+    /// Bytes for the filter; for a datagram server, also who sent them, which becomes the
+    /// address its replies go to just before the filter runs (as Emacs sets it per read).
+    Output { process: ProcRef, data: Vec<u8>, multibyte: bool, sender: Option<Address> },
     /// A sentinel message.
     Status { process: ProcRef, message: String },
     /// A server accepted a connection: make its buffer, log, then "open from".
@@ -56,6 +56,9 @@ pub(crate) enum Event {
     /// (its drop may run host destructors).
     Release(ProcRef),
 }
+
+/// The most event slots an idle context keeps allocated between turns.
+const MAX_KEPT_EVENTS: usize = 4096;
 
 /// Tunables a host may change.
 #[derive(Clone, Debug)]
@@ -95,7 +98,7 @@ pub(crate) struct Core {
     free_slots: Vec<usize>,
     /// `process-list`, oldest first (so reversed it is Emacs's newest-first order).
     pub(crate) listed: BTreeMap<u64, ProcRef>,
-    pub(crate) names: HashMap<Vec<u8>, u64>,
+    pub(crate) names: HashMap<Name, u64>,
     /// Processes that may have input (or accepts) waiting, served round-robin.
     pub(crate) ready: VecDeque<ProcRef>,
     /// Events gathered but not yet dispatched.
@@ -106,7 +109,10 @@ pub(crate) struct Core {
     /// Session-wide count of accepted connections, for `<N>` client ids.
     pub(crate) accept_count: u64,
     pub(crate) settings: Settings,
-    pub(crate) read_buffer: Vec<u8>,
+    /// Scratch space for datagrams, which are copied out at their exact size.
+    pub(crate) datagrams: DatagramBatch,
+    /// Stream read buffers, reused across reads (see buffers.rs).
+    pub(crate) buffers: BufferPool,
     /// (token, input, output) of one poll's events; reused from poll to poll.
     pub(crate) ready_events: Vec<(Token, bool, bool)>,
     pub(crate) closed: bool,
@@ -139,7 +145,8 @@ impl Shared {
                 next_serial: 1,
                 accept_count: 0,
                 settings: Settings::default(),
-                read_buffer: Vec::new(),
+                datagrams: DatagramBatch::default(),
+                buffers: BufferPool::default(),
                 ready_events: Vec::new(),
                 closed: false,
                 me: me.clone(),
@@ -225,10 +232,21 @@ impl Shared {
     }
 
     /// Dispatch gathered events to the host. Returns how many callbacks ran.
-    pub(crate) fn dispatch(&self, events: Vec<Event>, host: &mut dyn Host) -> usize {
+    pub(crate) fn dispatch(&self, mut events: Vec<Event>, host: &mut dyn Host) -> usize {
         let mut calls = 0;
-        for event in events {
-            calls += self.dispatch_one(event, host);
+        let mut spent = Vec::new();
+        for event in events.drain(..) {
+            calls += self.dispatch_one(event, host, &mut spent);
+        }
+        // Hand the emptied batch and the read buffers back for the next turn, so a steady
+        // stream of events allocates neither (W5's profile: a fresh event Vec per poll).
+        let mut core = self.core.lock();
+        let size = core.settings.read_max;
+        for buffer in spent {
+            core.buffers.give_back(buffer, size);
+        }
+        if core.pending.is_empty() && events.capacity() <= MAX_KEPT_EVENTS {
+            core.pending = events;
         }
         calls
     }
@@ -241,17 +259,21 @@ impl Shared {
         self.dispatch(events, host)
     }
 
-    fn dispatch_one(&self, event: Event, host: &mut dyn Host) -> usize {
+    /// Dispatch one event; a delivered read buffer goes to `spent` for reuse.
+    fn dispatch_one(&self, event: Event, host: &mut dyn Host, spent: &mut Vec<Vec<u8>>) -> usize {
         match event {
-            Event::Output { process, data, multibyte } => {
+            Event::Output { process, data, multibyte, sender } => {
                 let filter = {
                     let mut state = process.state.lock();
                     if state.deleted {
                         return 0;
                     }
+                    if let Some(sender) = sender {
+                        state.occasional_mut().datagram_peer = Some(sender);
+                    }
                     if state.stopped || state.filter.is_symbol("t") {
                         // Read before the stop took effect: keep it for `continue-process`.
-                        state.held_input.push((data, multibyte));
+                        state.occasional_mut().held_input.push((data, multibyte));
                         return 0;
                     }
                     state.delivering_multibyte = Some(multibyte);
@@ -259,16 +281,10 @@ impl Shared {
                 };
                 self.call_host(|| host.filter(&process, &filter, &data));
                 process.state.lock().delivering_multibyte = None;
-                1
-            }
-            Event::Datagram { process, data, multibyte, sender } => {
-                {
-                    let mut state = process.state.lock();
-                    if !state.deleted && state.socket.is_some() {
-                        state.datagram_peer = Some(sender);
-                    }
+                if BufferPool::may_return(&data) {
+                    spent.push(data);
                 }
-                self.dispatch_one(Event::Output { process, data, multibyte }, host)
+                1
             }
             Event::Status { process, message } => {
                 // A closed process leaves process-list right before its sentinel runs, as
@@ -297,7 +313,7 @@ impl Shared {
                 self.dispatch_accept(&server, &client, &peer, &client_id, wants_buffer, host)
             }
             Event::AcceptFailed { server, errno } => {
-                let log = server.state.lock().log.clone();
+                let log = server.state.lock().log();
                 if log.is_nil() {
                     return 0;
                 }
@@ -324,7 +340,7 @@ impl Shared {
         use super::process::messages;
         let (server_buffer, log) = {
             let state = server.state.lock();
-            (state.buffer.clone(), state.log.clone())
+            (state.buffer.clone(), state.log())
         };
         if wants_buffer {
             // Emacs names the buffer after the server's live buffer, else the server's name;
@@ -392,14 +408,14 @@ impl Core {
                 name.extend_from_slice(format!("<{n}>").as_bytes());
                 name
             })
-            .find(|name| !self.names.contains_key(name))
+            .find(|name| !self.names.contains_key(name.as_slice()))
             .unwrap_or_default()
     }
 
     /// Put a process into `process-list`.
     pub(crate) fn list(&mut self, process: &ProcRef, state: &mut State) {
         state.listed = true;
-        self.names.insert(process.name().to_vec(), process.serial);
+        self.names.insert(process.shared_name(), process.serial);
         self.listed.insert(process.serial, process.clone());
     }
 
@@ -439,7 +455,8 @@ impl Core {
             return Err(err);
         }
         self.slots[slot] = Some(process.clone());
-        state.slot = Some(slot);
+        // The token is a usize; the slot index is stored in 32 bits to keep State small.
+        state.slot = u32::try_from(slot).ok();
         Ok(())
     }
 
@@ -454,7 +471,7 @@ impl Core {
             }
             drop(socket);
         }
-        if let Some(slot) = state.slot.take() {
+        if let Some(slot) = state.slot.take().map(|slot| slot as usize) {
             if let Some(entry) = self.slots[slot].take() {
                 self.pending.push(Event::Release(entry));
             }
@@ -463,7 +480,9 @@ impl Core {
         state.draining = false;
         state.readable = false;
         let lost = state.output.discard();
-        state.lost_output += lost as u64;
+        if lost > 0 {
+            state.occasional_mut().lost_output += lost as u64;
+        }
     }
 
     /// Drop a process reference after dispatch rather than now: if it is the last one, the

@@ -7,6 +7,7 @@ use std::os::fd::AsRawFd;
 use socket2::Socket;
 
 use super::address::{Address, UNIX_PATH_MAX};
+use super::contact::Contact;
 use super::context::{Host, Shared};
 use super::error::{Error, Result};
 use super::process::{ProcRef, Process, Role, State, Status};
@@ -80,17 +81,20 @@ impl Shared {
             coding.set_filter_multibyte(false);
         }
         let role = if request.backlog.is_some() { Role::Server } else { Role::Client };
-        let mut state = State::new(role, request.kind, contact);
+        let mut state = State::new(role, request.kind, Contact::new(contact));
         state.coding = coding;
         state.buffer = buffer;
-        state.plist = plist;
+        state.occasional_mut().plist = plist;
         state.filter = state.contact.get_or_nil(":filter");
         state.sentinel = state.contact.get_or_nil(":sentinel");
-        state.log = state.contact.get_or_nil(":log");
+        let log = state.contact.get_or_nil(":log");
+        if log.is_non_nil() {
+            state.occasional_mut().log = log;
+        }
         state.stopped = state.contact.get_or_nil(":stop").is_non_nil();
         state.query_on_exit = state.contact.get_or_nil(":noquery").is_nil();
-        state.abortive_close = super::socket::linger_is_abortive(state.contact.get(":linger"));
-        state.lookup_host = request.host_text.clone();
+        state.abortive_close = super::socket::linger_is_abortive(state.contact.get(":linger").as_ref());
+        state.occasional_mut().lookup_host = request.host_text.clone();
 
         match (&request.target, role) {
             (Target::Addresses(addresses), Role::Server) => open_server(&mut state, &request, addresses)?,
@@ -112,12 +116,12 @@ impl Shared {
         match request.target {
             Target::Background(query) => {
                 let cancel = core.resolver.submit(serial, query)?;
-                state.lookup = Some(cancel);
+                state.occasional_mut().lookup = Some(cancel);
                 core.lookups.insert(serial, process.clone());
             }
             Target::Addresses(addresses) if state.status == Status::Connecting => {
                 // :nowait to known addresses (unix sockets): connect now, report later.
-                state.connect_remaining = addresses;
+                state.occasional_mut().connect_remaining = addresses;
                 core.try_next_address(&process, &mut state, libc::ECONNREFUSED);
             }
             Target::Addresses(_) => {
@@ -258,9 +262,13 @@ fn open_server(state: &mut State, request: &Request, addresses: &[Address]) -> R
         }
     }
     let Some((socket, address)) = opened else {
-        return Err(Error::file("make server process failed", &socket_error, contact_data(&state.contact)));
+        return Err(Error::file(
+            "make server process failed",
+            &socket_error,
+            contact_data(&state.contact.plist()),
+        ));
     };
-    apply_options(&socket, &state.contact)?;
+    apply_options(&socket, &state.contact.plist())?;
     let local_family = address.family() == libc::AF_UNIX;
     if !local_family && !state.contact.contains(":reuseaddr") {
         socket
@@ -278,12 +286,13 @@ fn open_server(state: &mut State, request: &Request, addresses: &[Address]) -> R
     } else {
         state.status = Status::Run;
         let remote = state.contact.get_or_nil(":remote");
-        state.datagram_peer =
+        state.occasional_mut().datagram_peer =
             Address::from_value(&remote).ok().filter(|peer| peer.family() == address.family());
     }
     socket.set_nonblocking(true).map_err(|err| Error::file("make server process failed", &err, vec![]))?;
     let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
     if let Ok(local) = local {
+        state.serves_one_address = !local.is_unspecified();
         if let Some(port) = local.port() {
             state.contact.put(":service", Value::Int(port as i64));
         }
@@ -308,14 +317,14 @@ fn open_datagram_client(state: &mut State, addresses: &[Address]) -> Result<()> 
                     state.contact.put(":local", Address::from_sockaddr(&local).to_value());
                 }
                 state.family = address.family();
-                state.datagram_peer = Some(address.clone());
+                state.occasional_mut().datagram_peer = Some(address.clone());
                 state.socket = Some(socket);
                 return Ok(());
             }
             Err(err) => last_error = err,
         }
     }
-    Err(Error::file("make client process failed", &last_error, contact_data(&state.contact)))
+    Err(Error::file("make client process failed", &last_error, contact_data(&state.contact.plist())))
 }
 
 /// Connect to each address in turn until one works; the call waits for the connection,
@@ -330,7 +339,7 @@ fn connect_blocking(state: &mut State, addresses: &[Address]) -> Result<()> {
                 continue;
             }
         };
-        apply_options(&socket, &state.contact)?;
+        apply_options(&socket, &state.contact.plist())?;
         match connect_and_wait(&socket, address) {
             Ok(()) => {
                 state.contact.put(":remote", address.to_value());
@@ -344,7 +353,7 @@ fn connect_blocking(state: &mut State, addresses: &[Address]) -> Result<()> {
             Err(err) => last_error = err,
         }
     }
-    Err(Error::file("make client process failed", &last_error, contact_data(&state.contact)))
+    Err(Error::file("make client process failed", &last_error, contact_data(&state.contact.plist())))
 }
 
 /// connect(2) without being thrown off by signals: start it non-blocking and wait in

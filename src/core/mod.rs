@@ -10,9 +10,12 @@ pub mod resolve;
 pub mod socket;
 pub mod value;
 
+mod buffers;
 mod coding_ops;
 mod connect;
+mod contact;
 mod context;
+mod datagrams;
 mod make;
 mod ops;
 mod process_coding;

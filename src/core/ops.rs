@@ -159,7 +159,7 @@ impl Shared {
             return Err(Error::wrong_type("listp", &plist));
         }
         self.with_process(process, |_, state| {
-            state.plist = plist;
+            state.occasional_mut().plist = plist;
             Ok(())
         })
     }
@@ -215,7 +215,7 @@ impl Shared {
 
     /// Bytes accepted by sends that will never be written (the connection died first).
     pub fn output_lost(&self, process: &ProcRef) -> u64 {
-        process.state.lock().lost_output
+        process.state.lock().lost_output()
     }
 }
 
@@ -223,7 +223,7 @@ impl Process {
     /// Bytes accepted by sends that were never written; still readable after the context
     /// is freed (which drops whatever was queued).
     pub fn output_lost(&self) -> u64 {
-        self.state.lock().lost_output
+        self.state.lock().lost_output()
     }
 
     /// `process-datagram-address`: nil for non-datagram or closed processes.
@@ -246,7 +246,7 @@ impl Process {
         if parsed.family() != state.family {
             return false;
         }
-        state.datagram_peer = Some(parsed);
+        state.occasional_mut().datagram_peer = Some(parsed);
         true
     }
     /// `process-contact`. With `no_block`, a process without a socket gives nil.
@@ -273,7 +273,7 @@ impl Process {
 }
 
 fn datagram_address(state: &State) -> Value {
-    match &state.datagram_peer {
+    match state.datagram_peer() {
         Some(peer) => peer.to_value(),
         None => Address::zeroed_like(state.family).to_value(),
     }
@@ -339,7 +339,7 @@ impl Core {
             return Ok(());
         }
         let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
-        let peer = match &state.datagram_peer {
+        let peer = match state.datagram_peer() {
             Some(peer) => peer.to_sockaddr(),
             None => Address::zeroed_like(state.family).to_sockaddr(),
         };
@@ -361,7 +361,7 @@ impl Core {
     /// (the reactor's stream flush must never see datagrams).
     pub(crate) fn flush_datagrams(&mut self, state: &mut State) {
         let Some(socket) = state.socket.as_ref() else { return };
-        let Some(peer) = state.datagram_peer.as_ref().map(Address::to_sockaddr) else { return };
+        let Some(peer) = state.datagram_peer().map(Address::to_sockaddr) else { return };
         let mut lost = 0u64;
         let _ = state.output.flush(|datagram| {
             if socket.send_to_with_flags(datagram, &peer, libc::MSG_NOSIGNAL).is_err() {
@@ -369,18 +369,23 @@ impl Core {
             }
             Ok(datagram.len())
         });
-        state.lost_output += lost + state.output.discard() as u64;
+        let lost = lost + state.output.discard() as u64;
+        if lost > 0 {
+            state.occasional_mut().lost_output += lost;
+        }
     }
 
     /// The network side of `delete-process`.
     pub(crate) fn delete(&mut self, process: &ProcRef, state: &mut State) {
-        if let Some(cancel) = state.lookup.take() {
+        if let Some(cancel) = state.occasional_mut_if_any().and_then(|more| more.lookup.take()) {
             cancel.store(true, std::sync::atomic::Ordering::Release);
             self.lookups.remove(&process.serial);
         }
         state.deleted = true;
         state.status = Status::Exit(0);
-        state.held_input.clear();
+        if let Some(more) = state.occasional_mut_if_any() {
+            more.held_input.clear();
+        }
         self.unlist(process, state);
         let drain = !state.output.is_empty()
             && !state.abortive_close
@@ -397,7 +402,7 @@ impl Core {
 
     /// Reading may have become possible again: look at the socket on the next turn.
     fn resume_input(&mut self, process: &ProcRef, state: &mut State) {
-        if state.wants_input() && (state.readable || !state.held_input.is_empty()) {
+        if state.wants_input() && (state.readable || state.holds_input()) {
             self.mark_ready(process, state);
         }
     }

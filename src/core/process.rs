@@ -8,11 +8,50 @@ use parking_lot::Mutex;
 use socket2::Socket;
 
 use super::address::Address;
+use super::contact::Contact;
 use super::context::Shared;
 use super::process_coding::ProcessCoding;
 use super::queue::SendQueue;
 use super::socket::SocketKind;
-use super::value::{Plist, Value};
+use super::value::Value;
+
+/// A process name followed by a NUL byte (for C), shared by the process and the context's
+/// name table so that each name is stored once.
+#[derive(Clone)]
+pub(crate) struct Name(Arc<[u8]>);
+
+impl Name {
+    fn new(mut name: Vec<u8>) -> Name {
+        name.push(0);
+        Name(Arc::from(name))
+    }
+
+    /// The name without its NUL.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0[..self.0.len() - 1]
+    }
+}
+
+// Hash and equality are those of the bytes, so the table can be searched with a `&[u8]`.
+impl std::borrow::Borrow<[u8]> for Name {
+    fn borrow(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bytes().hash(state);
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for Name {}
 
 /// A shared reference to a process object.
 pub type ProcRef = Arc<Process>;
@@ -37,7 +76,7 @@ pub enum Status {
     /// `:nowait` client: looking up the name, or connecting once a socket exists.
     Connecting,
     /// `:nowait` client that could not connect.
-    Failed(Failure),
+    Failed(Box<Failure>),
     /// Closed: 0 after `delete-process`, 256 when the peer went away.
     Exit(i32),
 }
@@ -68,8 +107,7 @@ pub struct Process {
     /// handles (best effort; it is no substitute for correct reference counting).
     handle_check: u64,
     pub(crate) serial: u64,
-    name: Vec<u8>,
-    name_nul: Vec<u8>,
+    name: Name,
     pub(crate) context: Weak<Shared>,
     pub(crate) state: Mutex<State>,
     attachment: Mutex<Option<Box<dyn Any + Send>>>,
@@ -77,7 +115,7 @@ pub struct Process {
 
 impl std::fmt::Debug for Process {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "#<process {}>", String::from_utf8_lossy(&self.name))
+        write!(f, "#<process {}>", String::from_utf8_lossy(self.name()))
     }
 }
 
@@ -102,8 +140,7 @@ impl Process {
         Arc::new(Process {
             handle_check: HANDLE_CHECK,
             serial,
-            name_nul: name.iter().copied().chain(std::iter::once(0)).collect(),
-            name,
+            name: Name::new(name),
             context,
             state: Mutex::new(state),
             attachment: Mutex::new(None),
@@ -112,12 +149,17 @@ impl Process {
 
     /// The unique name given at creation.
     pub fn name(&self) -> &[u8] {
-        &self.name
+        self.name.bytes()
+    }
+
+    /// The name as the context's name table keeps it (shared, not copied).
+    pub(crate) fn shared_name(&self) -> Name {
+        self.name.clone()
     }
 
     /// The name as text, for messages.
     pub fn name_text(&self) -> String {
-        String::from_utf8_lossy(&self.name).into_owned()
+        String::from_utf8_lossy(self.name()).into_owned()
     }
 
     /// The context the process belongs to, unless it was freed.
@@ -169,7 +211,7 @@ impl Process {
 
     /// `process-plist`.
     pub fn plist(&self) -> Value {
-        self.state.lock().plist.clone()
+        self.state.lock().plist()
     }
 
     /// `process-query-on-exit-flag`.
@@ -184,15 +226,17 @@ impl Process {
 
     /// The name followed by a NUL byte, for C.
     pub fn name_with_nul(&self) -> &[u8] {
-        &self.name_nul
+        &self.name.0
     }
 
     /// `process-exit-status`.
     pub fn exit_status(&self) -> ExitStatus {
         match &self.state.lock().status {
             Status::Exit(code) => ExitStatus::Code(*code),
-            Status::Failed(Failure::Errno(errno)) => ExitStatus::Code(*errno),
-            Status::Failed(Failure::Lookup(message)) => ExitStatus::Message(message.clone()),
+            Status::Failed(failure) => match failure.as_ref() {
+                Failure::Errno(errno) => ExitStatus::Code(*errno),
+                Failure::Lookup(message) => ExitStatus::Message(message.clone()),
+            },
             // Emacs 28.2 crashes or returns an address while connecting; netproc says 0.
             _ => ExitStatus::Code(0),
         }
@@ -215,28 +259,47 @@ pub struct State {
     pub(crate) unlist_when_announced: bool,
     pub(crate) socket: Option<Socket>,
     /// The reactor slot (and mio token) while the socket is registered.
-    pub(crate) slot: Option<usize>,
+    pub(crate) slot: Option<u32>,
     pub(crate) buffer: Value,
     /// nil means the host's default filter; t means "do not read".
     pub(crate) filter: Value,
     /// nil means the host's default sentinel.
     pub(crate) sentinel: Value,
-    pub(crate) log: Value,
-    pub(crate) plist: Value,
-    pub(crate) contact: Plist,
+    pub(crate) contact: Contact,
     pub(crate) query_on_exit: bool,
     pub(crate) coding: ProcessCoding,
     /// While a filter runs: whether the data it was given is multibyte text.
     pub(crate) delivering_multibyte: Option<bool>,
     pub(crate) output: SendQueue,
-    /// Bytes accepted by sends that could never be written (peer gone, abortive close).
-    pub(crate) lost_output: u64,
     /// `process-send-eof` was called; shutdown happens once the queue is empty.
     pub(crate) eof_requested: bool,
     pub(crate) eof_sent: bool,
     /// The socket reported readiness that has not been drained yet.
     pub(crate) readable: bool,
     pub(crate) in_ready_list: bool,
+    /// `:linger 0`: close abortively, dropping unsent data.
+    pub(crate) abortive_close: bool,
+    /// Deleted with output still queued: the socket stays open until it drains.
+    pub(crate) draining: bool,
+    /// The socket family (AF_INET, AF_INET6, AF_UNIX).
+    pub(crate) family: i32,
+    /// A server bound to one address (not 0.0.0.0 or ::): its connections' local address
+    /// is its own, so accepting needs no getsockname.
+    pub(crate) serves_one_address: bool,
+    /// What only some processes need, kept out of line (see [`Occasional`]).
+    occasional: Option<Box<Occasional>>,
+}
+
+/// Process state that most processes never use. An idle accepted connection has none of it,
+/// which keeps it small (issue 6, W4: at most 512 bytes per idle connection).
+#[derive(Default)]
+pub(crate) struct Occasional {
+    /// The log function (servers).
+    pub(crate) log: Value,
+    /// `process-plist`.
+    pub(crate) plist: Value,
+    /// Bytes accepted by sends that could never be written (peer gone, abortive close).
+    pub(crate) lost_output: u64,
     /// Read but not delivered, because the process was stopped or its filter became t.
     pub(crate) held_input: Vec<(Vec<u8>, bool)>,
     /// For datagram processes: where sends go.
@@ -247,18 +310,12 @@ pub struct State {
     pub(crate) lookup: Option<super::resolve::Cancel>,
     /// The host part used in the lookup-failure message.
     pub(crate) lookup_host: String,
-    /// `:linger 0`: close abortively, dropping unsent data.
-    pub(crate) abortive_close: bool,
-    /// Deleted with output still queued: the socket stays open until it drains.
-    pub(crate) draining: bool,
     /// For servers after an accept failure: accepting resumes at this time.
     pub(crate) accept_paused_until: Option<std::time::Instant>,
-    /// The socket family (AF_INET, AF_INET6, AF_UNIX).
-    pub(crate) family: i32,
 }
 
 impl State {
-    pub(crate) fn new(role: Role, kind: SocketKind, contact: Plist) -> State {
+    pub(crate) fn new(role: Role, kind: SocketKind, contact: Contact) -> State {
         State {
             status: Status::Run,
             stopped: false,
@@ -272,28 +329,61 @@ impl State {
             buffer: Value::Nil,
             filter: Value::Nil,
             sentinel: Value::Nil,
-            log: Value::Nil,
-            plist: Value::Nil,
             contact,
             query_on_exit: true,
             coding: ProcessCoding::binary(),
             delivering_multibyte: None,
             output: SendQueue::default(),
-            lost_output: 0,
             eof_requested: false,
             eof_sent: false,
             readable: false,
             in_ready_list: false,
-            held_input: Vec::new(),
-            datagram_peer: None,
-            connect_remaining: Vec::new(),
-            lookup: None,
-            lookup_host: String::new(),
             abortive_close: false,
             draining: false,
-            accept_paused_until: None,
             family: libc::AF_UNSPEC,
+            serves_one_address: false,
+            occasional: None,
         }
+    }
+
+    /// The occasional fields, if any was ever set.
+    pub(crate) fn occasional(&self) -> Option<&Occasional> {
+        self.occasional.as_deref()
+    }
+
+    /// The occasional fields for changing, if any was ever set.
+    pub(crate) fn occasional_mut_if_any(&mut self) -> Option<&mut Occasional> {
+        self.occasional.as_deref_mut()
+    }
+
+    /// The occasional fields, made on first use.
+    pub(crate) fn occasional_mut(&mut self) -> &mut Occasional {
+        self.occasional.get_or_insert_with(Box::default)
+    }
+
+    /// The log function, nil when none.
+    pub(crate) fn log(&self) -> Value {
+        self.occasional().map_or(Value::Nil, |more| more.log.clone())
+    }
+
+    /// `process-plist`.
+    pub(crate) fn plist(&self) -> Value {
+        self.occasional().map_or(Value::Nil, |more| more.plist.clone())
+    }
+
+    /// Where datagram sends go, if anywhere.
+    pub(crate) fn datagram_peer(&self) -> Option<&Address> {
+        self.occasional().and_then(|more| more.datagram_peer.as_ref())
+    }
+
+    /// Whether input is held back for `continue-process`.
+    pub(crate) fn holds_input(&self) -> bool {
+        self.occasional().is_some_and(|more| !more.held_input.is_empty())
+    }
+
+    /// Bytes accepted by sends that could never be written.
+    pub(crate) fn lost_output(&self) -> u64 {
+        self.occasional().map_or(0, |more| more.lost_output)
     }
 
     /// `process-status`, following Emacs's order: closed beats stop, stop beats the rest.
@@ -348,12 +438,13 @@ pub mod messages {
 
     /// The message for an accepted connection's sentinel.
     pub fn open_from(host: &str) -> String {
-        format!("open from {host}\n")
+        // Concatenated, not format!ted: this runs for every accepted connection.
+        ["open from ", host, "\n"].concat()
     }
 
     /// The log function's message on accept.
     pub fn accept_from(host: &str) -> String {
-        format!("accept from {host}\n")
+        ["accept from ", host, "\n"].concat()
     }
 
     /// The log function's message when accept() fails (no space before the number).
@@ -375,8 +466,16 @@ mod tests {
     }
 
     #[test]
+    fn an_idle_process_stays_small() {
+        // Issue 6's W4 budget is 512 bytes per idle connection, allocator and tables
+        // included; the process object is most of it. Rarely used state lives out of line.
+        assert!(std::mem::size_of::<Process>() <= 304, "Process is {} bytes", std::mem::size_of::<Process>());
+        assert!(std::mem::size_of::<State>() <= 232, "State is {} bytes", std::mem::size_of::<State>());
+    }
+
+    #[test]
     fn closed_beats_stopped() {
-        let mut state = State::new(Role::Client, SocketKind::Stream, Plist::default());
+        let mut state = State::new(Role::Client, SocketKind::Stream, Contact::new(Default::default()));
         state.stopped = true;
         assert_eq!(state.status_symbol(), "stop");
         state.status = Status::Exit(0);

@@ -14,8 +14,15 @@ pub(crate) struct Decoded {
     pub(crate) multibyte: bool,
 }
 
-/// The coding state of one process.
+/// The coding state of one process. Most processes use `binary` both ways and need no
+/// codec state at all, so that case holds no allocation (an idle connection stays small).
 pub(crate) struct ProcessCoding {
+    /// None: binary decoding and encoding.
+    codecs: Option<Box<Codecs>>,
+}
+
+/// Decoder and encoder for a process that is not binary both ways.
+struct Codecs {
     decoding: CodingSystem,
     encoding: CodingSystem,
     decoder: Decoder,
@@ -25,10 +32,9 @@ pub(crate) struct ProcessCoding {
     multibyte_decoding: Option<CodingSystem>,
 }
 
-impl ProcessCoding {
-    /// Decode with `decoding`, encode with `encoding`.
-    pub(crate) fn new(decoding: CodingSystem, encoding: CodingSystem) -> ProcessCoding {
-        ProcessCoding {
+impl Codecs {
+    fn new(decoding: CodingSystem, encoding: CodingSystem) -> Codecs {
+        Codecs {
             decoder: decoder_for(&decoding),
             encoder: encoding.encoder(),
             decoding,
@@ -37,45 +43,8 @@ impl ProcessCoding {
         }
     }
 
-    /// No conversion either way.
-    pub(crate) fn binary() -> ProcessCoding {
-        let binary = CodingSystem::from_name("binary").expect("binary is in the name table");
-        ProcessCoding::new(binary.clone(), binary)
-    }
-
-    /// A fresh state with the same systems, for an accepted connection.
-    pub(crate) fn inherit(&self) -> ProcessCoding {
-        let mut coding = ProcessCoding::new(self.decoding.clone(), self.encoding.clone());
-        coding.multibyte_decoding = self.multibyte_decoding.clone();
-        coding
-    }
-
-    /// Whether bytes pass through untouched, so the fast paths apply. A nil *decoding* is
-    /// not one of these: Emacs decodes with nil as `undecided` (see `decoder_for`).
-    fn passes_bytes(system: &CodingSystem) -> bool {
-        matches!(system.name(), "binary" | "no-conversion")
-    }
-
-    /// Decode one read. Returns None when everything was held back.
-    pub(crate) fn decode(&mut self, input: &[u8]) -> Option<Decoded> {
-        if Self::passes_bytes(&self.decoding) {
-            return Some(Decoded { data: input.to_vec(), multibyte: false });
-        }
-        let mut data = Vec::with_capacity(input.len() + 8);
-        self.decoder.decode(input, &mut data);
-        self.after_detection();
-        (!data.is_empty()).then(|| Decoded { data, multibyte: self.decoder.multibyte() })
-    }
-
-    /// At the end of the stream (or of a datagram): what the decoder still holds, as raw
-    /// bytes, so that nothing read is lost.
-    pub(crate) fn finish(&mut self) -> Option<Decoded> {
-        if Self::passes_bytes(&self.decoding) {
-            return None;
-        }
-        let mut data = Vec::new();
-        self.decoder.finish(&mut data);
-        (!data.is_empty()).then(|| Decoded { data, multibyte: self.decoder.multibyte() })
+    fn binary() -> Codecs {
+        Codecs::new(binary(), binary())
     }
 
     /// Emacs sets a nil encoding to whatever `undecided` decoding detected.
@@ -87,35 +56,117 @@ impl ProcessCoding {
             }
         }
     }
+}
+
+fn binary() -> CodingSystem {
+    CodingSystem::from_name("binary").expect("binary is in the name table")
+}
+
+/// Whether bytes pass through untouched, so the fast paths apply. A nil *decoding* is not
+/// one of these: Emacs decodes with nil as `undecided` (see `decoder_for`).
+fn passes_bytes(system: &CodingSystem) -> bool {
+    matches!(system.name(), "binary" | "no-conversion")
+}
+
+impl ProcessCoding {
+    /// Decode with `decoding`, encode with `encoding`.
+    pub(crate) fn new(decoding: CodingSystem, encoding: CodingSystem) -> ProcessCoding {
+        if decoding.name() == "binary" && encoding.name() == "binary" {
+            return ProcessCoding::binary();
+        }
+        ProcessCoding { codecs: Some(Box::new(Codecs::new(decoding, encoding))) }
+    }
+
+    /// No conversion either way.
+    pub(crate) fn binary() -> ProcessCoding {
+        ProcessCoding { codecs: None }
+    }
+
+    /// A fresh state with the same systems, for an accepted connection.
+    pub(crate) fn inherit(&self) -> ProcessCoding {
+        let Some(codecs) = &self.codecs else { return ProcessCoding::binary() };
+        let mut fresh = Codecs::new(codecs.decoding.clone(), codecs.encoding.clone());
+        fresh.multibyte_decoding = codecs.multibyte_decoding.clone();
+        ProcessCoding { codecs: Some(Box::new(fresh)) }
+    }
+
+    /// The codec state, made on first use for a binary process.
+    fn codecs_mut(&mut self) -> &mut Codecs {
+        self.codecs.get_or_insert_with(|| Box::new(Codecs::binary()))
+    }
+
+    /// Whether input reaches the filter exactly as read.
+    pub(crate) fn passes_input(&self) -> bool {
+        self.codecs.as_ref().map_or(true, |codecs| passes_bytes(&codecs.decoding))
+    }
+
+    /// Decode one read, appending to `out`. Returns whether the result is multibyte text.
+    pub(crate) fn decode_into(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
+        if self.passes_input() {
+            out.extend_from_slice(input);
+            return false;
+        }
+        let codecs = self.codecs_mut();
+        codecs.decoder.decode(input, out);
+        codecs.after_detection();
+        codecs.decoder.multibyte()
+    }
+
+    /// Decode one read. Returns None when everything was held back.
+    #[cfg(test)]
+    pub(crate) fn decode(&mut self, input: &[u8]) -> Option<Decoded> {
+        let mut data = Vec::with_capacity(input.len() + 8);
+        let multibyte = self.decode_into(input, &mut data);
+        (!data.is_empty() || self.passes_input()).then_some(Decoded { data, multibyte })
+    }
+
+    /// At the end of the stream (or of a datagram): what the decoder still holds, as raw
+    /// bytes, so that nothing read is lost.
+    pub(crate) fn finish(&mut self) -> Option<Decoded> {
+        if self.passes_input() {
+            return None;
+        }
+        let codecs = self.codecs_mut();
+        let mut data = Vec::new();
+        codecs.decoder.finish(&mut data);
+        (!data.is_empty()).then(|| Decoded { data, multibyte: codecs.decoder.multibyte() })
+    }
 
     /// Encode unibyte bytes: no character conversion, but end-of-line conversion applies.
     pub(crate) fn encode_bytes<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
-        if Self::passes_bytes(&self.encoding) {
-            return Cow::Borrowed(bytes);
+        match &mut self.codecs {
+            Some(codecs) if !passes_bytes(&codecs.encoding) => {
+                let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 16);
+                codecs.encoder.encode_bytes(bytes, &mut out);
+                Cow::Owned(out)
+            }
+            _ => Cow::Borrowed(bytes),
         }
-        let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 16);
-        self.encoder.encode_bytes(bytes, &mut out);
-        Cow::Owned(out)
     }
 
     /// Encode multibyte text (UTF-8 with raw-byte pairs) through the encoding system.
     pub(crate) fn encode_text(&mut self, text: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(text.len() + text.len() / 16);
-        self.encoder.encode_text(text, &mut out);
+        self.codecs_mut().encoder.encode_text(text, &mut out);
         out
     }
 
     /// What a stateful encoder must write before EOF (ISO-2022's return to ASCII).
     pub(crate) fn finish_encoding(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        self.encoder.finish(&mut out);
+        if let Some(codecs) = &mut self.codecs {
+            codecs.encoder.finish(&mut out);
+        }
         out
     }
 
     /// `process-coding-system`: `(DECODING . ENCODING)`, showing what `undecided` detected.
     pub(crate) fn pair(&self) -> Value {
-        let decoding = self.decoder.detected().unwrap_or_else(|| self.decoding.clone());
-        Value::Cons(Box::new(system_value(&decoding)), Box::new(system_value(&self.encoding)))
+        let Some(codecs) = &self.codecs else {
+            return Value::Cons(Box::new(Value::symbol("binary")), Box::new(Value::symbol("binary")));
+        };
+        let decoding = codecs.decoder.detected().unwrap_or_else(|| codecs.decoding.clone());
+        Value::Cons(Box::new(system_value(&decoding)), Box::new(system_value(&codecs.encoding)))
     }
 
     /// `set-process-coding-system`. ENCODING gets an end-of-line type (utf-8 → utf-8-unix,
@@ -128,23 +179,25 @@ impl ProcessCoding {
 
     /// Whether the filter gets multibyte text now.
     pub(crate) fn multibyte(&self) -> bool {
-        !Self::passes_bytes(&self.decoding) && self.decoder.multibyte()
+        !self.passes_input() && self.codecs.as_ref().is_some_and(|codecs| codecs.decoder.multibyte())
     }
 
     /// `set-process-filter-multibyte`: nil decodes as raw text (unibyte bytes); t restores
     /// the decoding that nil replaced. Returns what the old decoder still held.
     pub(crate) fn set_filter_multibyte(&mut self, flag: bool) -> Option<Decoded> {
-        let target = match (flag, &self.multibyte_decoding) {
+        let current = self.codecs.as_ref().and_then(|codecs| codecs.multibyte_decoding.clone());
+        let target = match (flag, current) {
             (false, _) if !self.multibyte() => return None,
-            (false, _) => self.decoding.raw_text_form(),
-            (true, Some(original)) => original.clone(),
+            (false, _) => self.codecs_mut().decoding.raw_text_form(),
+            (true, Some(original)) => original,
             (true, None) => return None,
         };
         let held = self.finish();
-        let original = if flag { None } else { Some(self.decoding.clone()) };
-        self.decoding = target;
-        self.decoder = decoder_for(&self.decoding);
-        self.multibyte_decoding = original;
+        let codecs = self.codecs_mut();
+        let original = if flag { None } else { Some(codecs.decoding.clone()) };
+        codecs.decoding = target;
+        codecs.decoder = decoder_for(&codecs.decoding);
+        codecs.multibyte_decoding = original;
         held
     }
 }

@@ -4,13 +4,19 @@
 use std::collections::VecDeque;
 use std::io;
 
-/// Bytes waiting to be written, in order.
+/// Bytes waiting to be written, in order. The chunks live out of line, made by the first
+/// send that has to wait, so a connection that never queues stays small.
 #[derive(Debug, Default)]
 pub struct SendQueue {
+    pending: Option<Box<Pending>>,
+    queued: usize,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
     chunks: VecDeque<Vec<u8>>,
     /// How much of the front chunk was already written.
     front_offset: usize,
-    queued: usize,
 }
 
 impl SendQueue {
@@ -30,23 +36,24 @@ impl SendQueue {
             return;
         }
         self.queued += data.len();
-        self.chunks.push_back(data.to_vec());
+        self.pending.get_or_insert_with(Box::default).chunks.push_back(data.to_vec());
     }
 
     /// Write as much as `write` takes, front first. Stops at WouldBlock (not an error);
     /// returns the first other error, leaving the unwritten bytes queued.
     pub fn flush(&mut self, mut write: impl FnMut(&[u8]) -> io::Result<usize>) -> io::Result<()> {
-        while let Some(front) = self.chunks.front() {
-            let pending = &front[self.front_offset..];
-            match write(pending) {
+        let Some(queue) = self.pending.as_deref_mut() else { return Ok(()) };
+        while let Some(front) = queue.chunks.front() {
+            let unwritten = &front[queue.front_offset..];
+            match write(unwritten) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(written) => {
                     self.queued -= written;
-                    if written == pending.len() {
-                        self.chunks.pop_front();
-                        self.front_offset = 0;
+                    if written == unwritten.len() {
+                        queue.chunks.pop_front();
+                        queue.front_offset = 0;
                     } else {
-                        self.front_offset += written;
+                        queue.front_offset += written;
                     }
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
@@ -60,8 +67,7 @@ impl SendQueue {
     /// Drop everything, returning how many bytes were discarded.
     pub fn discard(&mut self) -> usize {
         let lost = self.queued;
-        self.chunks.clear();
-        self.front_offset = 0;
+        self.pending = None;
         self.queued = 0;
         lost
     }

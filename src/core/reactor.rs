@@ -6,14 +6,14 @@
 //! process, so one busy peer cannot starve the others, as Emacs's round-robin ensures.
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::time::{Duration, Instant};
 
 use super::address::Address;
+use super::buffers::recv_into;
 use super::context::{Core, Event, Host, Shared, WAKER_TOKEN};
 use super::error::Result;
 use super::process::{messages, Failure, ProcRef, Role, State, Status};
-use super::socket::SocketKind;
+use super::socket::{accept_nonblocking, SocketKind};
 
 /// Reads (or accepts) per process per turn before moving on to the next one.
 const TURNS_PER_PROCESS: usize = 4;
@@ -82,11 +82,14 @@ impl Core {
 
     /// Shorten the wait so a paused server resumes on time.
     pub(crate) fn timer_bound(&self, timeout: Option<Duration>) -> Option<Duration> {
+        if self.paused_servers.is_empty() {
+            return timeout;
+        }
         let now = Instant::now();
         let soonest = self
             .paused_servers
             .iter()
-            .filter_map(|p| p.state.lock().accept_paused_until)
+            .filter_map(|p| p.state.lock().occasional().and_then(|more| more.accept_paused_until))
             .map(|until| until.saturating_duration_since(now))
             .min();
         match (timeout, soonest) {
@@ -96,17 +99,20 @@ impl Core {
     }
 
     fn resume_paused_servers(&mut self) {
+        if self.paused_servers.is_empty() {
+            return;
+        }
         let now = Instant::now();
         let paused = std::mem::take(&mut self.paused_servers);
         for server in paused {
             let mut state = server.state.lock();
-            match state.accept_paused_until {
+            match state.occasional().and_then(|more| more.accept_paused_until) {
                 Some(until) if until > now => {
                     drop(state);
                     self.paused_servers.push(server);
                 }
                 _ => {
-                    state.accept_paused_until = None;
+                    state.occasional_mut().accept_paused_until = None;
                     state.readable = true;
                     self.mark_ready(&server, &mut state);
                     drop(state);
@@ -138,8 +144,9 @@ impl Core {
         if !state.wants_input() && state.role != Role::Server {
             return false;
         }
-        for (data, multibyte) in state.held_input.drain(..) {
-            self.pending.push(Event::Output { process: process.clone(), data, multibyte });
+        let held = state.occasional_mut_if_any().map(|more| std::mem::take(&mut more.held_input));
+        for (data, multibyte) in held.into_iter().flatten() {
+            self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender: None });
         }
         true
     }
@@ -157,78 +164,77 @@ impl Core {
     }
 
     fn read_stream(&mut self, process: &ProcRef, state: &mut State) -> bool {
-        let read_max = self.settings.read_max.max(1);
+        let size = self.settings.read_max.max(1);
         for _ in 0..TURNS_PER_PROCESS {
             let Some(socket) = state.socket.as_ref() else { return false };
-            self.read_buffer.resize(read_max, 0);
-            match socket.recv(as_uninit(&mut self.read_buffer)) {
-                Ok(0) => {
-                    self.close_broken(process, state);
-                    return false;
-                }
-                Ok(n) => {
-                    if let Some(decoded) = state.coding.decode(&self.read_buffer[..n]) {
-                        let (data, multibyte) = (decoded.data, decoded.multibyte);
-                        self.pending.push(Event::Output { process: process.clone(), data, multibyte });
+            let mut input = self.buffers.take(size);
+            match recv_into(socket, &mut input, size) {
+                Ok(n) if n > 0 => self.deliver_read(process, state, input, size),
+                outcome => {
+                    self.buffers.give_back(input, size);
+                    match outcome {
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                            state.readable = false;
+                            return false;
+                        }
+                        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                        // End of stream, or a read error.
+                        _ => {
+                            self.close_broken(process, state);
+                            return false;
+                        }
                     }
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    state.readable = false;
-                    return false;
-                }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    self.close_broken(process, state);
-                    return false;
                 }
             }
         }
         true
     }
 
+    /// Turn one read into a filter event: the read buffer itself when the bytes pass
+    /// through unchanged, otherwise the decoder's output.
+    fn deliver_read(&mut self, process: &ProcRef, state: &mut State, input: Vec<u8>, size: usize) {
+        let (data, multibyte) = if state.coding.passes_input() {
+            (self.buffers.hand_over(input, size), false)
+        } else {
+            let mut decoded = self.buffers.take(size);
+            let multibyte = state.coding.decode_into(&input, &mut decoded);
+            self.buffers.give_back(input, size);
+            if decoded.is_empty() {
+                self.buffers.give_back(decoded, size);
+                return;
+            }
+            (self.buffers.hand_over(decoded, size), multibyte)
+        };
+        self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender: None });
+    }
+
     fn read_datagrams(&mut self, process: &ProcRef, state: &mut State) -> bool {
         // Room for the largest UDP payload, so datagrams always arrive whole.
         const DATAGRAM_MAX: usize = 65536;
+        let slot = DATAGRAM_MAX.max(self.settings.read_max);
         for _ in 0..TURNS_PER_PROCESS {
             let Some(socket) = state.socket.as_ref() else { return false };
-            self.read_buffer.resize(DATAGRAM_MAX.max(self.settings.read_max), 0);
-            match socket.recv_from(as_uninit(&mut self.read_buffer)) {
-                Ok((n, from)) => {
-                    // Each datagram is decoded on its own: a partial character cannot
-                    // continue in the next one. An empty datagram is still one call.
-                    let mut data = Vec::new();
-                    let mut multibyte = state.coding.multibyte();
-                    for decoded in [state.coding.decode(&self.read_buffer[..n]), state.coding.finish()]
-                        .into_iter()
-                        .flatten()
-                    {
-                        data.extend_from_slice(&decoded.data);
-                        multibyte = decoded.multibyte;
-                    }
-                    // A datagram server answers whoever spoke last. Unbound unix senders
-                    // have no address to answer: the kernel reports none (length 0) or
-                    // just the family, so the peer stays as it was, as in Emacs.
-                    let has_address = from.len() as usize > std::mem::size_of::<libc::sa_family_t>();
-                    if state.role == Role::Server && has_address {
-                        let sender = Address::from_sockaddr(&from);
-                        state.datagram_peer = Some(sender.clone());
-                        self.pending.push(Event::Datagram {
-                            process: process.clone(),
-                            data,
-                            multibyte,
-                            sender,
-                        });
-                    } else {
-                        self.pending.push(Event::Output { process: process.clone(), data, multibyte });
-                    }
-                }
+            let received = match self.datagrams.receive(socket, slot) {
+                Ok(received) => received,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     state.readable = false;
                     return false;
                 }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                // ICMP errors on unconnected sockets are not the peer closing; keep going.
-                Err(_) => {}
+                // EINTR, or an ICMP error on an unconnected socket, which is not the peer
+                // closing; keep going.
+                Err(_) => continue,
+            };
+            for index in 0..received {
+                let (bytes, sender) = self.datagrams.datagram(index);
+                let (data, multibyte) = decode_datagram(state, bytes);
+                // A datagram server answers whoever spoke last: the sender goes with the
+                // data and becomes the peer when its filter runs. Unbound unix senders
+                // have no address to answer, so the peer stays as it was, as in Emacs.
+                let sender = match (state.role, sender) {
+                    (Role::Server, Some(sender)) => Some(Address::from_sockaddr(&sender)),
+                    _ => None,
+                };
+                self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender });
             }
         }
         true
@@ -237,7 +243,7 @@ impl Core {
     fn accept_some(&mut self, server: &ProcRef, state: &mut State) -> bool {
         for _ in 0..TURNS_PER_PROCESS * 16 {
             let Some(listener) = state.socket.as_ref() else { return false };
-            match listener.accept() {
+            match accept_nonblocking(listener) {
                 Ok((socket, peer)) => self.adopt_connection(server, state, socket, peer),
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     state.readable = false;
@@ -249,7 +255,7 @@ impl Core {
                     // Out of descriptors, typically. Log once, then pause instead of spinning.
                     let errno = err.raw_os_error().unwrap_or(0);
                     self.pending.push(Event::AcceptFailed { server: server.clone(), errno });
-                    state.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                    state.occasional_mut().accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     self.paused_servers.push(server.clone());
                     return false;
                 }
@@ -296,7 +302,7 @@ impl Core {
         // A character cut short by the close still reaches the filter, as raw bytes, first.
         if let Some(held) = state.coding.finish() {
             let (data, multibyte) = (held.data, held.multibyte);
-            self.pending.push(Event::Output { process: process.clone(), data, multibyte });
+            self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender: None });
         }
         self.pending.push(Event::Status { process: process.clone(), message: messages::BROKEN.into() });
     }
@@ -307,7 +313,7 @@ impl Core {
             Failure::Errno(errno) => errno.to_string(),
             Failure::Lookup(message) => message.clone(),
         };
-        state.status = Status::Failed(failure);
+        state.status = Status::Failed(Box::new(failure));
         self.close_socket(state);
         self.pending.push(Event::Status { process: process.clone(), message: messages::failed(&code) });
     }
@@ -315,7 +321,9 @@ impl Core {
     /// Announce a completed connect and start reading.
     pub(crate) fn connected(&mut self, process: &ProcRef, state: &mut State) {
         state.status = Status::Run;
-        state.connect_remaining.clear();
+        if let Some(more) = state.occasional_mut_if_any() {
+            more.connect_remaining.clear();
+        }
         self.pending.push(Event::Status { process: process.clone(), message: messages::OPEN.into() });
         state.readable = true;
         self.mark_ready(process, state);
@@ -344,9 +352,17 @@ impl Core {
     }
 }
 
-/// View an initialised byte buffer as the MaybeUninit slice socket2's recv wants.
-fn as_uninit(buffer: &mut [u8]) -> &mut [MaybeUninit<u8>] {
-    // SAFETY: u8 and MaybeUninit<u8> have the same layout, and recv only writes
-    // initialised bytes into it, so the buffer stays initialised.
-    unsafe { &mut *(buffer as *mut [u8] as *mut [MaybeUninit<u8>]) }
+/// One datagram for its filter call. Each is decoded on its own: a partial character
+/// cannot continue in the next one. An empty datagram is still one call.
+fn decode_datagram(state: &mut State, bytes: &[u8]) -> (Vec<u8>, bool) {
+    if state.coding.passes_input() {
+        return (bytes.to_vec(), false);
+    }
+    let mut data = Vec::with_capacity(bytes.len() + 8);
+    let mut multibyte = state.coding.decode_into(bytes, &mut data);
+    if let Some(held) = state.coding.finish() {
+        data.extend_from_slice(&held.data);
+        multibyte = held.multibyte;
+    }
+    (data, multibyte)
 }

@@ -3,13 +3,13 @@
 
 use socket2::{SockAddr, Socket};
 
-use super::address::Address;
+use super::address::{push_decimal, Address};
+use super::contact::Contact;
 use super::context::{Core, Event};
 use super::process::{ProcRef, Process, Role, State};
-use super::value::Value;
 
 impl Core {
-    /// Turn an accepted socket into a process that inherits from `server`.
+    /// Turn an accepted (non-blocking) socket into a process that inherits from `server`.
     pub(crate) fn adopt_connection(
         &mut self,
         server: &ProcRef,
@@ -17,38 +17,33 @@ impl Core {
         socket: Socket,
         peer: SockAddr,
     ) {
-        if let Err(err) = socket.set_nonblocking(true) {
-            let errno = err.raw_os_error().unwrap_or(0);
-            self.pending.push(Event::AcceptFailed { server: server.clone(), errno });
-            return;
-        }
         self.accept_count += 1;
         let peer = Address::from_sockaddr(&peer);
-        let local = socket
-            .local_addr()
-            .map(|addr| Address::from_sockaddr(&addr))
-            .unwrap_or(Address::Local(Vec::new()));
-
-        let mut contact = server_state.contact.clone();
-        contact.put(":server", Value::Nil);
+        // A server bound to one address accepts on that address; only a wildcard-bound one
+        // needs getsockname to tell which local address a connection came in on.
+        let local = if server_state.serves_one_address {
+            None
+        } else {
+            let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
+            Some(local.unwrap_or(Address::Local(Vec::new())))
+        };
         let (host, client_id) = match (&peer, peer.host_text()) {
             (Address::Inet4 { port, .. }, Some(text)) => {
-                contact.put(":host", Value::string(&text));
-                contact.put(":service", Value::Int(*port as i64));
-                (text.clone(), format!("<{text}:{port}>"))
+                let mut id = String::with_capacity(text.len() + 8);
+                id.push('<');
+                id.push_str(&text);
+                id.push(':');
+                push_decimal(&mut id, u32::from(*port));
+                id.push('>');
+                (text, id)
             }
             (Address::Inet6 { port, .. }, Some(text)) => {
-                contact.put(":host", Value::string(&text));
-                contact.put(":service", Value::Int(*port as i64));
-                (text.clone(), format!("<[{text}]:{port}>"))
+                let id = format!("<[{text}]:{port}>");
+                (text, id)
             }
-            _ => {
-                contact.put(":host", Value::T);
-                ("-".to_string(), format!("<{}>", self.accept_count))
-            }
+            _ => ("-".to_string(), format!("<{}>", self.accept_count)),
         };
-        contact.put(":remote", peer.to_value());
-        contact.put(":local", local.to_value());
+        let contact = Contact::accepted(&server_state.contact, peer, local);
 
         let mut name = server.name().to_vec();
         name.push(b' ');
@@ -58,7 +53,10 @@ impl Core {
         let mut state = State::new(Role::Accepted, server_state.kind, contact);
         state.filter = server_state.filter.clone();
         state.sentinel = server_state.sentinel.clone();
-        state.plist = server_state.plist.clone();
+        let plist = server_state.plist();
+        if plist.is_non_nil() {
+            state.occasional_mut().plist = plist;
+        }
         state.coding = server_state.coding.inherit();
         state.family = server_state.family;
         state.socket = Some(socket);

@@ -3,7 +3,6 @@
 
 use std::io;
 use std::os::fd::AsRawFd;
-use std::time::Duration;
 
 use socket2::{Domain, Socket, Type};
 
@@ -42,9 +41,37 @@ impl SocketKind {
     }
 }
 
+/// The receive buffer a datagram socket asks for; the kernel caps it at
+/// `net.core.rmem_max`. Why: a host that pauses for a few milliseconds (an editor collecting
+/// garbage or redisplaying) would otherwise drop datagrams, since 100,000 small datagrams
+/// a second fill the default 208 KiB in about 3 ms (issue 6, W5).
+pub const DATAGRAM_RECEIVE_BUFFER: usize = 1 << 20;
+
 /// A new close-on-exec socket (socket2 passes SOCK_CLOEXEC on Linux), still blocking.
 pub fn new_socket(family: i32, kind: SocketKind) -> io::Result<Socket> {
-    Socket::new(Domain::from(family), Type::from(kind.socktype()), None)
+    let socket = Socket::new(Domain::from(family), Type::from(kind.socktype()), None)?;
+    if kind == SocketKind::Datagram {
+        // Best effort: a smaller buffer is still a working socket.
+        let _ = socket.set_recv_buffer_size(DATAGRAM_RECEIVE_BUFFER);
+    }
+    Ok(socket)
+}
+
+/// Accept a connection as a non-blocking, close-on-exec socket in one system call
+/// (`accept` followed by `set_nonblocking` costs three: W3's profile).
+pub fn accept_nonblocking(listener: &Socket) -> io::Result<(Socket, socket2::SockAddr)> {
+    use std::os::fd::FromRawFd;
+    let flags = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: accept4 writes at most `*length` bytes of address into the zeroed storage
+    // try_init provides and sets `*length`; a descriptor it returns is ours to own.
+    unsafe {
+        socket2::SockAddr::try_init(|storage, length| {
+            match libc::accept4(listener.as_raw_fd(), storage.cast(), length, flags) {
+                -1 => Err(io::Error::last_os_error()),
+                fd => Ok(Socket::from_raw_fd(fd)),
+            }
+        })
+    }
 }
 
 /// The option keywords, in the order `featurep` lists them.
@@ -82,10 +109,12 @@ pub fn set_option(socket: &Socket, key: &str, value: &Value) -> Result<()> {
         ":keepalive" => socket.set_keepalive(on),
         ":linger" => match value {
             Value::Nil => socket.set_linger(None),
-            Value::Int(seconds) if *seconds >= 0 && *seconds <= i32::MAX as i64 => {
-                socket.set_linger(Some(Duration::from_secs(*seconds as u64)))
+            // As Emacs: the integer goes to the kernel as it is (Linux takes a negative one
+            // as the longest linger). One beyond an int is the longest linger too; Emacs
+            // turns it into SO_LINGER 0, an abortive close that drops queued output.
+            Value::Int(seconds) => {
+                set_linger_seconds(socket, (*seconds).clamp(i32::MIN.into(), i32::MAX.into()))
             }
-            Value::Int(_) => return Err(Error::msg("Bad option value for :linger")),
             // t: netproc flushes its own queue before closing, then closes gracefully.
             _ => socket.set_linger(None),
         },
@@ -117,6 +146,27 @@ pub fn apply_options(socket: &Socket, contact: &Plist) -> Result<()> {
     Ok(())
 }
 
+/// SO_LINGER on with `seconds` (which may be negative, unlike socket2's Duration).
+fn set_linger_seconds(socket: &Socket, seconds: i64) -> io::Result<()> {
+    let linger = libc::linger { l_onoff: 1, l_linger: seconds as i32 };
+    // SAFETY: the fd is open for the borrow of `socket`; `linger` is a live struct whose
+    // size we pass.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if rc == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 /// setsockopt(2) for an int-valued option socket2 has no setter for.
 fn set_int_option(socket: &Socket, level: i32, name: i32, value: i32) -> io::Result<()> {
     // SAFETY: the fd is open for the borrow of `socket`; the option value is a live c_int
@@ -145,6 +195,20 @@ pub fn linger_is_abortive(value: Option<&Value>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn datagram_sockets_get_a_larger_receive_buffer() {
+        // Linux reports twice what was granted; the grant is capped at rmem_max.
+        let cap = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+            .ok()
+            .and_then(|text| text.trim().parse::<usize>().ok())
+            .unwrap_or(DATAGRAM_RECEIVE_BUFFER);
+        let socket = new_socket(libc::AF_INET, SocketKind::Datagram).unwrap();
+        let granted = socket.recv_buffer_size().unwrap();
+        assert!(granted >= 2 * DATAGRAM_RECEIVE_BUFFER.min(cap), "SO_RCVBUF is {granted}");
+    }
+
     use super::*;
 
     #[test]
@@ -154,6 +218,11 @@ mod tests {
         assert!(socket.keepalive().unwrap());
         set_option(&socket, ":linger", &Value::Int(3)).unwrap();
         assert_eq!(socket.linger().unwrap(), Some(Duration::from_secs(3)));
+        // Emacs passes any int through; out of int range, netproc takes the longest linger.
+        set_option(&socket, ":linger", &Value::Int(-1)).unwrap();
+        assert!(socket.linger().unwrap().is_some());
+        set_option(&socket, ":linger", &Value::Int(1 << 40)).unwrap();
+        assert!(socket.linger().unwrap().is_some_and(|linger| linger > Duration::from_secs(3)));
         set_option(&socket, ":priority", &Value::Int(1)).unwrap();
         let err = set_option(&socket, ":priority", &Value::symbol("foo")).unwrap_err();
         assert_eq!(err.message(), "Bad option value for :priority");

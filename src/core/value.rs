@@ -21,9 +21,10 @@ pub trait HostObject: Send + Sync + fmt::Debug {
 pub type HostRef = Arc<dyn HostObject>;
 
 /// A Lisp value, as far as network processes need one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub enum Value {
     /// `nil`, also the empty list.
+    #[default]
     Nil,
     /// `t`.
     T,

@@ -64,9 +64,11 @@ pub(crate) struct CState {
 
 /// Run `f` with a host that calls this context's C callbacks.
 pub(crate) fn with_host<R>(context: &Shared, f: impl FnOnce(&mut CHost) -> R) -> R {
-    let fallback = CState::default();
-    let state = c_state(context).unwrap_or(&fallback);
-    f(&mut CHost { state })
+    match c_state(context) {
+        Some(state) => f(&mut CHost::new(state)),
+        // Built only when needed: a default CState allocates (its error strings).
+        None => f(&mut CHost::new(&CState::default())),
+    }
 }
 
 /// Create a context: one event loop with its processes.
