@@ -413,7 +413,10 @@ enum netproc_status netproc_context_new(struct netproc_context **out);
  * and its sentinel runs with "deleted\n"; sockets still flushing output are closed and their
  * unsent bytes dropped (check netproc_process_output_pending() first to avoid that).
  * Process handles the host still holds stay valid (status "closed") until freed; calls on
- * them that need the context (sends, setters, stop/continue) return NETPROC_E_CLOSED.
+ * them that need the context (sends, EOF, stop/continue, and the filter, sentinel, buffer,
+ * plist, coding, filter-multibyte and option setters) return NETPROC_E_CLOSED. Getters,
+ * delete (a no-op), the query-on-exit flag and userdata setters act on the handle alone;
+ * netproc_set_process_datagram_address reports false, as for any closed process.
  * NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback.
  *
  * Ownership: takes back the context.
