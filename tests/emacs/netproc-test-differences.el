@@ -238,6 +238,110 @@ queued data away; netproc does as documented: the data is sent before closing.
     (should (equal twin "300000"))
     (should (< (string-to-number twin-0) 300000))))
 
+;;;; :linger beyond the C int range
+
+(defun np-linger-big-program (twins port)
+  "A child's Lisp: a client (TWINS: netproc's) with :linger 2^40 connects to PORT on
+loopback, sends 300,000 bytes, prints SENT, deletes itself and pumps for 2 s (netproc
+writes its queue out after the delete); prints DELETE-SECONDS (how long
+`delete-process' took) at the end."
+  (format "(progn
+  (require 'netproc)
+  (let* ((tw %S)
+         (client (funcall (if tw #'netproc-make-network-process #'make-network-process)
+                          :name \"cli\" :host \"127.0.0.1\" :service %d :family 'ipv4
+                          :linger (expt 2 40) :coding 'binary :sentinel #'ignore))
+         (pump (lambda (seconds)
+                 (let ((deadline (+ (float-time) seconds)))
+                   (while (< (float-time) deadline)
+                     (if tw (netproc-accept-process-output nil 0.02)
+                       (accept-process-output nil 0.02)))))))
+    (funcall (if tw #'netproc-process-send-string #'process-send-string)
+             client (make-string 300000 ?l))
+    (funcall pump 0.1)
+    (message \"SENT\")
+    (let ((start (float-time)))
+      (funcall (if tw #'netproc-delete-process #'delete-process) client)
+      (message \"DELETE-SECONDS %%.3f\" (- (float-time) start)))
+    (funcall pump 2)))" twins port))
+
+(defun np-linger-big-run (twins)
+  "Run `np-linger-big-program' in a child Emacs against a built-in server here that
+starts reading only 0.3 s after the child has sent; (BYTES-READ DELETE-SECONDS).
+The client runs in a child because a lingering close() blocks until the peer has
+read the data, and the peer here could not read while this Emacs waits in it."
+  (let* ((got 0)
+         (peer nil)
+         (output "")
+         (server (make-network-process
+                  :name "linger-srv" :server t :host "127.0.0.1" :service t :family 'ipv4
+                  :coding 'binary :filter t :sentinel #'ignore
+                  :log (lambda (_server connection _message) (setq peer connection))))
+         (child (make-process
+                 :name "np-linger" :noquery t :connection-type 'pipe
+                 :command (list (expand-file-name invocation-name invocation-directory)
+                                "-Q" "--batch"
+                                "-L" (file-name-directory (locate-library "netproc"))
+                                "--eval" (np-linger-big-program
+                                          twins (process-contact server :service)))
+                 :filter (lambda (_p s) (setq output (concat output s)))
+                 :sentinel #'ignore)))
+    (unwind-protect
+        (let ((deadline (+ (float-time) 20)))
+          (while (and (not (string-match-p "SENT" output)) (< (float-time) deadline))
+            (accept-process-output nil 0.05))
+          (should (string-match-p "SENT" output))
+          (should peer)
+          (let ((deadline (+ (float-time) 0.3)))
+            (while (< (float-time) deadline) (accept-process-output nil 0.02)))
+          (set-process-filter peer (lambda (_p s) (setq got (+ got (length s)))))
+          (let ((deadline (+ (float-time) 5)))
+            (while (and (< got 300000) (process-live-p peer) (< (float-time) deadline))
+              (accept-process-output nil 0.02)))
+          (let ((deadline (+ (float-time) 20)))
+            (while (and (process-live-p child) (< (float-time) deadline))
+              (accept-process-output child 0.05)))
+          (should (string-match "DELETE-SECONDS \\([0-9.]+\\)" output))
+          (list got (string-to-number (match-string 1 output))))
+      (delete-process child)
+      (when peer (delete-process peer))
+      (delete-process server))))
+
+(ert-deftest netproc-difference-linger-beyond-int ()
+  "Emacs checks an integer :linger with TYPE_RANGED_FIXNUMP (int); beyond an int (here
+2^40) the check fails and SO_LINGER is set with 0 seconds, an abortive close that
+drops queued output.  netproc takes it as t: the delete returns at once, the queued
+data is written out afterwards and the socket closes gracefully.  Both run in a child
+Emacs, as the built-in's lingering variants could block this one."
+  (let ((builtin (np-linger-big-run nil))
+        (twin (np-linger-big-run t)))
+    (message "linger 2^40, bytes read and seconds in delete-process: built-in %S, twins %S"
+             builtin twin)
+    (should (< (car builtin) 300000))
+    (should (= (car twin) 300000))))
+
+;;;; A NUL inside :host
+
+(defun np-scenario-nul-host ()
+  "A client to a server on 127.0.0.1 whose :host has a NUL and more after it."
+  (let ((server (np-quiet-server "srv")))
+    (np-note 'made
+             (np-error (lambda ()
+                         (let ((client (np 'make-network-process
+                                           :name "nul" :host "127.0.0.1\0junk"
+                                           :service (np-port server) :family 'ipv4)))
+                           (list (np 'process-status client)
+                                 (np 'process-contact client :remote))))))))
+
+(ert-deftest netproc-difference-nul-in-host ()
+  "Emacs passes a :host string to getaddrinfo as a C string, so it is cut at its first
+NUL: \"127.0.0.1\\0junk\" connects to 127.0.0.1.  netproc refuses a host name with a
+NUL inside, with the error getaddrinfo gives a name it does not know."
+  (should (equal (np-run #'np-scenario-nul-host nil)
+                 '((made (returned (open [127 0 0 1 PORT]))))))
+  (should (equal (funcall (np-replacing "/[0-9]+ " "/PORT ") (np-run #'np-scenario-nul-host t))
+                 '((made (error error "127.0.0.1\0junk/PORT Name or service not known"))))))
+
 ;;;; Unix addresses of 108 bytes or more
 
 (defun np-scenario-unix-long-remote ()
