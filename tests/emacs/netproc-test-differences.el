@@ -495,7 +495,9 @@ lowered (prlimit) once it listens."
     (message "accept failures in about 1 s: built-in %S, twins %S" builtin twin)
     (should (> (car builtin) 50))
     (should (>= (car twin) 1))
-    (should (<= (car twin) (+ 2 (/ (* 1000 (cadr twin)) 100))))))
+    ;; One failure per 100 ms pause would be 10 a second; the bound allows twice that, so
+    ;; a loaded machine cannot fail it, and is still thousands of times below a busy loop.
+    (should (<= (car twin) (+ 2 (* 20 (cadr twin)))))))
 
 ;;;; Callback values
 
