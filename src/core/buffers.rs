@@ -9,8 +9,8 @@ use std::io;
 
 use socket2::Socket;
 
-/// Spare buffers kept for reuse. One turn rarely has more large reads in flight.
-const MAX_SPARE: usize = 8;
+/// Spare buffers kept for reuse: a turn's read budget (1 MiB) in 64 KiB reads.
+const MAX_SPARE: usize = 16;
 
 /// A read that fills less than this fraction of its buffer is copied out, so a small message
 /// never pins a large buffer while it waits for dispatch.

@@ -19,7 +19,7 @@ use super::buffers::BufferPool;
 use super::coding::CodingSystem;
 use super::datagrams::DatagramBatch;
 use super::error::{Error, Result};
-use super::process::{Name, ProcRef, State};
+use super::process::{Name, ProcRef, Role, State};
 use super::resolve::Resolver;
 use super::value::Value;
 
@@ -113,6 +113,8 @@ pub(crate) struct Core {
     pub(crate) datagrams: DatagramBatch,
     /// Stream read buffers, reused across reads (see buffers.rs).
     pub(crate) buffers: BufferPool,
+    /// Stream bytes the current turn may still read.
+    pub(crate) turn_budget: usize,
     /// (token, input, output) of one poll's events; reused from poll to poll.
     pub(crate) ready_events: Vec<(Token, bool, bool)>,
     pub(crate) closed: bool,
@@ -147,6 +149,7 @@ impl Shared {
                 settings: Settings::default(),
                 datagrams: DatagramBatch::default(),
                 buffers: BufferPool::default(),
+                turn_budget: 0,
                 ready_events: Vec::new(),
                 closed: false,
                 me: me.clone(),
@@ -436,7 +439,11 @@ impl Core {
         self.listed.remove(&process.serial)
     }
 
-    /// Register the process's socket with the reactor, for reading and writing.
+    /// Register the process's socket with the reactor: for reading, and for writing unless
+    /// it is an accepted connection. Those start with nothing to write, and most never
+    /// queue anything; watching them for writability from the start costs the kernel a
+    /// wakeup per acknowledgement and netproc an event to ignore (W3's accept path). They
+    /// are watched from their first queued byte on (`watch_output`).
     pub(crate) fn register(&mut self, process: &ProcRef, state: &mut State) -> io::Result<()> {
         use std::os::fd::AsRawFd;
         let Some(socket) = state.socket.as_ref() else { return Ok(()) };
@@ -448,7 +455,9 @@ impl Core {
             }
         };
         let fd = socket.as_raw_fd();
-        let interest = Interest::READABLE | Interest::WRITABLE;
+        state.watching_output = state.role != Role::Accepted || !state.output.is_empty();
+        let interest =
+            if state.watching_output { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
         if let Err(err) = self.poll.registry().register(&mut mio::unix::SourceFd(&fd), Token(slot), interest)
         {
             self.free_slots.push(slot);
@@ -458,6 +467,27 @@ impl Core {
         // The token is a usize; the slot index is stored in 32 bits to keep State small.
         state.slot = u32::try_from(slot).ok();
         Ok(())
+    }
+
+    /// Start watching for writability once output is queued (see `register`).
+    pub(crate) fn watch_output(&mut self, state: &mut State) {
+        use std::os::fd::AsRawFd;
+        if state.watching_output || state.output.is_empty() {
+            return;
+        }
+        let (Some(socket), Some(slot)) = (state.socket.as_ref(), state.slot) else { return };
+        let fd = socket.as_raw_fd();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        // On failure the queue still drains from later sends and the next readable event;
+        // there is no caller to tell.
+        if self
+            .poll
+            .registry()
+            .reregister(&mut mio::unix::SourceFd(&fd), Token(slot as usize), interest)
+            .is_ok()
+        {
+            state.watching_output = true;
+        }
     }
 
     /// Close the socket: deregister it and free its slot.

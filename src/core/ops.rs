@@ -307,12 +307,16 @@ impl Core {
         state.output.push(data);
         if state.status != Status::Run || !was_idle {
             // Connecting, or the socket is already full: the queue drains in order.
+            self.watch_output(state);
             return Ok(());
         }
         let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
         let outcome = state.output.flush(|bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
         match outcome {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.watch_output(state);
+                Ok(())
+            }
             Err(err) if err.raw_os_error() == Some(libc::EPIPE) => {
                 state.output.discard();
                 self.close_broken(process, state);

@@ -277,6 +277,8 @@ pub struct State {
     /// The socket reported readiness that has not been drained yet.
     pub(crate) readable: bool,
     pub(crate) in_ready_list: bool,
+    /// The reactor watches the socket for writability (see `Core::register`).
+    pub(crate) watching_output: bool,
     /// `:linger 0`: close abortively, dropping unsent data.
     pub(crate) abortive_close: bool,
     /// Deleted with output still queued: the socket stays open until it drains.
@@ -338,6 +340,7 @@ impl State {
             eof_sent: false,
             readable: false,
             in_ready_list: false,
+            watching_output: false,
             abortive_close: false,
             draining: false,
             family: libc::AF_UNSPEC,
