@@ -11,3 +11,5 @@ pub mod core;
 /// cbindgen:ignore
 pub mod emacs;
 pub mod ffi;
+/// cbindgen:ignore
+pub mod fuzzing;
