@@ -46,8 +46,8 @@ pub(crate) enum Event {
     /// Bytes for the filter; for a datagram server, also who sent them, which becomes the
     /// address its replies go to just before the filter runs (as Emacs sets it per read).
     Output { process: ProcRef, data: Vec<u8>, multibyte: bool, sender: Option<Address> },
-    /// A sentinel message.
-    Status { process: ProcRef, message: String },
+    /// A sentinel message (most are constants, so not allocated per event).
+    Status { process: ProcRef, message: std::borrow::Cow<'static, str> },
     /// A server accepted a connection: make its buffer, log, then "open from".
     Accept { server: ProcRef, client: ProcRef, host: String, client_id: String, wants_buffer: bool },
     /// accept() failed.
@@ -401,13 +401,13 @@ impl Core {
     }
 
     /// NAME, or NAME<1>, NAME<2>, … : the first that no listed process has.
-    pub(crate) fn unique_name(&self, base: &[u8]) -> Vec<u8> {
-        if !self.names.contains_key(base) {
-            return base.to_vec();
+    pub(crate) fn unique_name(&self, base: Vec<u8>) -> Vec<u8> {
+        if !self.names.contains_key(base.as_slice()) {
+            return base;
         }
         (1u64..)
             .map(|n| {
-                let mut name = base.to_vec();
+                let mut name = base.clone();
                 name.extend_from_slice(format!("<{n}>").as_bytes());
                 name
             })

@@ -107,7 +107,7 @@ impl Shared {
 
         let mut core = self.core.lock();
         let serial = core.next_serial();
-        let name = core.unique_name(&request.name);
+        let name = core.unique_name(request.name.clone());
         let process = Process::new(serial, name, core.me.clone(), state);
         let mut state = process.state.lock();
         core.register(&process, &mut state)

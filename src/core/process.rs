@@ -21,9 +21,9 @@ use super::value::Value;
 pub(crate) struct Name(Arc<[u8]>);
 
 impl Name {
-    fn new(mut name: Vec<u8>) -> Name {
-        name.push(0);
-        Name(Arc::from(name))
+    fn new(name: &[u8]) -> Name {
+        // One allocation: the iterator's exact length lets Arc size it up front.
+        Name(name.iter().copied().chain(std::iter::once(0)).collect())
     }
 
     /// The name without its NUL.
@@ -140,7 +140,7 @@ impl Process {
         Arc::new(Process {
             handle_check: HANDLE_CHECK,
             serial,
-            name: Name::new(name),
+            name: Name::new(&name),
             context,
             state: Mutex::new(state),
             attachment: Mutex::new(None),

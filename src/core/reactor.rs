@@ -328,7 +328,8 @@ impl Core {
         };
         state.status = Status::Failed(Box::new(failure));
         self.close_socket(state);
-        self.pending.push(Event::Status { process: process.clone(), message: messages::failed(&code) });
+        self.pending
+            .push(Event::Status { process: process.clone(), message: messages::failed(&code).into() });
     }
 
     /// Announce a completed connect and start reading.

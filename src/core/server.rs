@@ -45,10 +45,11 @@ impl Core {
         };
         let contact = Contact::accepted(&server_state.contact, peer, local);
 
-        let mut name = server.name().to_vec();
+        let mut name = Vec::with_capacity(server.name().len() + 1 + client_id.len());
+        name.extend_from_slice(server.name());
         name.push(b' ');
         name.extend_from_slice(client_id.as_bytes());
-        let name = self.unique_name(&name);
+        let name = self.unique_name(name);
 
         let mut state = State::new(Role::Accepted, server_state.kind, contact);
         state.filter = server_state.filter.clone();
