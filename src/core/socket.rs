@@ -44,8 +44,9 @@ impl SocketKind {
 /// The receive buffer a datagram socket asks for; the kernel caps it at
 /// `net.core.rmem_max`. Why: a host that pauses for a few milliseconds (an editor collecting
 /// garbage or redisplaying) would otherwise drop datagrams, since 100,000 small datagrams
-/// a second fill the default 208 KiB in about 3 ms (issue 6, W5).
-pub const DATAGRAM_RECEIVE_BUFFER: usize = 1 << 20;
+/// a second fill the default 208 KiB in about 3 ms (issue 6, W5). With 1 MiB, the Emacs
+/// twins still lost 10% of W5's datagrams to GC pauses; with 4 MiB, none.
+pub const DATAGRAM_RECEIVE_BUFFER: usize = 4 << 20;
 
 /// A new close-on-exec socket (socket2 passes SOCK_CLOEXEC on Linux), still blocking.
 pub fn new_socket(family: i32, kind: SocketKind) -> io::Result<Socket> {
