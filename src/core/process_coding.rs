@@ -100,6 +100,12 @@ impl ProcessCoding {
         self.codecs.as_ref().map_or(true, |codecs| passes_bytes(&codecs.decoding))
     }
 
+    /// Whether this read decodes to exactly its own bytes (see `Decoder::passes_unchanged`),
+    /// so that it can reach the filter as it is, as multibyte text.
+    pub(crate) fn passes_unchanged(&self, input: &[u8]) -> bool {
+        self.codecs.as_ref().is_some_and(|codecs| codecs.decoder.passes_unchanged(input))
+    }
+
     /// Decode one read, appending to `out`. Returns whether the result is multibyte text.
     pub(crate) fn decode_into(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
         if self.passes_input() {

@@ -208,6 +208,9 @@ impl Core {
     fn deliver_read(&mut self, process: &ProcRef, state: &mut State, input: Vec<u8>, size: usize) {
         let (data, multibyte) = if state.coding.passes_input() {
             (self.buffers.hand_over(input, size), false)
+        } else if state.coding.passes_unchanged(&input) {
+            // Valid UTF-8 with LF line ends: W6 would otherwise copy every read.
+            (self.buffers.hand_over(input, size), true)
         } else {
             let mut decoded = self.buffers.take(size);
             let multibyte = state.coding.decode_into(&input, &mut decoded);

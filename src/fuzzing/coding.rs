@@ -25,7 +25,15 @@ fn decode(system: &CodingSystem, reads: &[&[u8]]) -> (Vec<u8>, bool, Option<Codi
     let mut decoder = system.decoder();
     let mut out = Vec::new();
     for read in reads {
+        // The reactor hands such a read on undecoded: it must decode to itself.
+        let unchanged = decoder.passes_unchanged(read);
+        let start = out.len();
         decoder.decode(read, &mut out);
+        assert!(
+            !unchanged || &out[start..] == *read,
+            "{}: a read said to pass unchanged did not",
+            system.name()
+        );
     }
     decoder.finish(&mut out);
     (out, decoder.multibyte(), decoder.detected())

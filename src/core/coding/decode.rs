@@ -69,6 +69,15 @@ impl Decoder {
         self.eol.convert(out, start, false);
     }
 
+    /// Whether decoding `input` would append exactly `input` and leave the decoder as it
+    /// is: UTF-8 with nothing held, line ends known to be LF, and `input` whole, valid UTF-8
+    /// (Emacs's internal form of valid UTF-8 is the same bytes). The caller may then pass the
+    /// read on without decoding or copying it.
+    pub fn passes_unchanged(&self, input: &[u8]) -> bool {
+        let clean = matches!(&self.chars, Chars::Utf8(decoder) if decoder.is_clean());
+        clean && self.eol.passes_unchanged() && simdutf8::basic::from_utf8(input).is_ok()
+    }
+
     /// At the end of the stream: deliver whatever is held, as raw bytes (a CR as a CR).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         let start = out.len();

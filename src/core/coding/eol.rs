@@ -33,6 +33,12 @@ impl EolDecoder {
         self.mode
     }
 
+    /// Whether text passes through unchanged: LF line ends already detected (or given)
+    /// and no CR held.
+    pub(crate) fn passes_unchanged(&self) -> bool {
+        self.mode == Eol::Unix && !self.held_cr
+    }
+
     /// Called before the text of a read is appended: puts back a CR held from the last read,
     /// so that [`EolDecoder::convert`] sees it together with what follows.
     pub(crate) fn begin(&mut self, out: &mut Vec<u8>) {

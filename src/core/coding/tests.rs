@@ -409,3 +409,19 @@ fn decoders_and_encoders_can_live_in_shared_process_state() {
     shareable::<Decoder>();
     shareable::<Encoder>();
 }
+
+#[test]
+fn valid_utf8_passes_unchanged_once_line_ends_are_known_to_be_lf() {
+    let mut decoder = cs("utf-8").decoder();
+    assert!(!decoder.passes_unchanged("é\n".as_bytes()), "line ends not known yet");
+    let mut out = Vec::new();
+    decoder.decode("é\n".as_bytes(), &mut out);
+    assert!(decoder.passes_unchanged("ü\n".as_bytes()));
+    assert!(!decoder.passes_unchanged(b"\xff"), "invalid UTF-8 must be decoded");
+    assert!(!decoder.passes_unchanged(&"é".as_bytes()[..1]), "a cut character is held");
+    decoder.decode(&"é".as_bytes()[..1], &mut out);
+    assert!(!decoder.passes_unchanged(b"a"), "a held byte joins the next read");
+    assert!(cs("utf-8-unix").decoder().passes_unchanged("ä\r\n".as_bytes()));
+    assert!(!cs("utf-8-dos").decoder().passes_unchanged(b"a"));
+    assert!(!cs("latin-1-unix").decoder().passes_unchanged(b"a"));
+}

@@ -21,6 +21,11 @@ pub(crate) struct Utf8Decoder {
 }
 
 impl Utf8Decoder {
+    /// Nothing held and the BOM question settled: the next read decodes on its own.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.pending_len == 0 && self.bom_checked
+    }
+
     pub(crate) fn new(form: Utf8Form) -> Utf8Decoder {
         Utf8Decoder { pending: [0; 3], pending_len: 0, bom_checked: form == Utf8Form::Plain, had_bom: false }
     }
