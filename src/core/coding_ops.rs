@@ -1,7 +1,7 @@
 //! The coding primitives: `process-coding-system`, `set-process-coding-system`,
 //! `process-filter-multibyte-p`, `set-process-filter-multibyte`, and the context default.
 
-use super::context::{Core, Event, Shared};
+use super::context::{Core, Shared};
 use super::error::Result;
 use super::process::{ProcRef, Process};
 use super::process_coding::{system_from_value, Decoded};
@@ -30,7 +30,7 @@ impl Shared {
         let encoding = system_from_value(encoding)?;
         self.with_process(process, |core, state| {
             let held = state.coding.set(decoding, encoding);
-            core.deliver_held_text(process, held);
+            core.deliver_held_text(process, state, held);
             Ok(())
         })
     }
@@ -40,7 +40,7 @@ impl Shared {
     pub fn set_filter_multibyte(&self, process: &ProcRef, flag: bool) -> Result<()> {
         self.with_process(process, |core, state| {
             let held = state.coding.set_filter_multibyte(flag);
-            core.deliver_held_text(process, held);
+            core.deliver_held_text(process, state, held);
             Ok(())
         })
     }
@@ -54,9 +54,11 @@ impl Shared {
 }
 
 impl Core {
-    fn deliver_held_text(&mut self, process: &ProcRef, held: Option<Decoded>) {
-        if let Some(Decoded { data, multibyte }) = held {
-            self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender: None });
+    /// What the old decoder held reaches the filter before any byte still waiting, which
+    /// is decoded the new way when it is delivered.
+    fn deliver_held_text(&mut self, process: &ProcRef, state: &mut super::process::State, held: Option<Decoded>) {
+        if let Some(held) = held {
+            self.arrive_first(process, state, held);
         }
     }
 }

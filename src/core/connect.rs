@@ -5,7 +5,8 @@ use std::io;
 
 use super::address::Address;
 use super::context::Core;
-use super::process::{Failure, ProcRef, State, Status};
+use super::process::{ProcRef, State};
+use super::status::Failure;
 use super::socket::{apply_options, new_socket, SocketKind};
 
 impl Core {
@@ -15,7 +16,7 @@ impl Core {
             let Some(process) = self.lookups.remove(&answer.ticket) else { continue };
             let mut state = process.state.lock();
             state.occasional_mut().lookup = None;
-            if state.status != Status::Connecting || state.deleted {
+            if !state.lifecycle.is_connecting() || state.deleted {
                 continue;
             }
             match answer.result {
@@ -32,17 +33,23 @@ impl Core {
     }
 
     /// Start on the next address left; `failed` when none is left. `last_errno` is what the
-    /// previous attempt failed with.
-    pub(crate) fn try_next_address(&mut self, process: &ProcRef, state: &mut State, last_errno: i32) {
+    /// previous attempt failed with. Returns the failure it recorded, if it did.
+    pub(crate) fn try_next_address(
+        &mut self,
+        process: &ProcRef,
+        state: &mut State,
+        last_errno: i32,
+    ) -> Option<Failure> {
         let mut errno = last_errno;
         while let Some(address) = state.occasional_mut().connect_remaining.first().cloned() {
             state.occasional_mut().connect_remaining.remove(0);
             match self.start_connect(process, state, &address) {
-                Ok(()) => return,
+                Ok(()) => return None,
                 Err(err) => errno = err.raw_os_error().unwrap_or(libc::ECONNREFUSED),
             }
         }
         self.fail_connect(process, state, Failure::Errno(errno));
+        Some(Failure::Errno(errno))
     }
 
     /// Make a non-blocking socket for `address` and start connecting. A connect that
@@ -57,7 +64,9 @@ impl Core {
             state.contact.put(":remote", address.to_value());
             state.socket = Some(socket);
             self.register(process, state)?;
-            state.status = Status::Run;
+            // Nothing to connect, so nothing to announce: `open` at once, as before the
+            // lookup finished the process was only waiting for an address.
+            state.lifecycle.opened();
             state.readable = true;
             self.mark_ready(process, state);
             self.flush_datagrams(state);
@@ -75,6 +84,7 @@ impl Core {
             state.contact.put(":local", Address::from_sockaddr(&local).to_value());
         }
         state.socket = Some(socket);
+        state.connect_in_progress = !finished;
         self.register(process, state)?;
         if finished {
             self.connected(process, state);

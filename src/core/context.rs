@@ -3,21 +3,22 @@
 //!
 //! Locking rule: the context lock is taken before any process's state lock, never after;
 //! and no lock of ours is held while host code runs. Work is gathered under the locks into
-//! a batch of [`Event`]s, the locks are released, and only then is the host called.
+//! the context's arrival queue (inbox.rs), the locks are released, and only then is the
+//! host called.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 
-use super::address::Address;
 use super::buffers::BufferPool;
 use super::coding::CodingSystem;
 use super::datagrams::DatagramBatch;
+use super::inbox::Arrival;
 use super::error::{Error, Result};
 use super::process::{Name, ProcRef, Role, State};
 use super::resolve::Resolver;
@@ -41,25 +42,6 @@ pub trait Host {
     fn get_buffer_create(&mut self, name: &[u8]) -> Value;
 }
 
-/// Something the host must hear about, gathered under the lock and dispatched after.
-pub(crate) enum Event {
-    /// Bytes for the filter; for a datagram server, also who sent them, which becomes the
-    /// address its replies go to just before the filter runs (as Emacs sets it per read).
-    Output { process: ProcRef, data: Vec<u8>, multibyte: bool, sender: Option<Address> },
-    /// A sentinel message (most are constants, so not allocated per event).
-    Status { process: ProcRef, message: std::borrow::Cow<'static, str> },
-    /// A server accepted a connection: make its buffer, log, then "open from".
-    Accept { server: ProcRef, client: ProcRef, host: String, client_id: String, wants_buffer: bool },
-    /// accept() failed.
-    AcceptFailed { server: ProcRef, errno: i32 },
-    /// Nothing to say; holds a process whose memory must be released outside the locks
-    /// (its drop may run host destructors).
-    Release(ProcRef),
-}
-
-/// The most event slots an idle context keeps allocated between turns.
-const MAX_KEPT_EVENTS: usize = 4096;
-
 /// Tunables a host may change.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -68,12 +50,29 @@ pub struct Settings {
     /// The (DECODING . ENCODING) a process gets without `:coding`: binary unless the host
     /// chooses otherwise.
     pub default_coding: (CodingSystem, CodingSystem),
+    /// The most bytes one process may have queued for sending; a send past it fails.
+    pub send_queue_max: usize,
+    /// How long a process deleted (or closed by its peer) with output still queued keeps
+    /// its socket to write it; then the socket closes and the rest counts as lost.
+    pub drain_timeout: Duration,
 }
+
+/// The default of [`Settings::send_queue_max`]: 64 MiB, far more than any sane burst, far
+/// less than what would take a host down.
+pub const DEFAULT_SEND_QUEUE_MAX: usize = 64 << 20;
+
+/// The default of [`Settings::drain_timeout`].
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for Settings {
     fn default() -> Settings {
         let binary = CodingSystem::from_name("binary").expect("binary is in the name table");
-        Settings { read_max: 65536, default_coding: (binary.clone(), binary) }
+        Settings {
+            read_max: 65536,
+            default_coding: (binary.clone(), binary),
+            send_queue_max: DEFAULT_SEND_QUEUE_MAX,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+        }
     }
 }
 
@@ -101,8 +100,13 @@ pub(crate) struct Core {
     pub(crate) names: HashMap<Name, u64>,
     /// Processes that may have input (or accepts) waiting, served round-robin.
     pub(crate) ready: VecDeque<ProcRef>,
-    /// Events gathered but not yet dispatched.
-    pub(crate) pending: Vec<Event>,
+    /// What happened to processes, in order, not yet delivered (see inbox.rs).
+    pub(crate) arrivals: VecDeque<(ProcRef, Arrival)>,
+    /// References to drop after delivery, outside the locks (a drop may run host
+    /// destructors).
+    pub(crate) releases: Vec<ProcRef>,
+    /// Processes closed with output still queued, until it is written or their deadline.
+    pub(crate) draining: Vec<ProcRef>,
     pub(crate) resolver: Resolver,
     pub(crate) lookups: HashMap<u64, ProcRef>,
     pub(crate) next_serial: u64,
@@ -115,6 +119,8 @@ pub(crate) struct Core {
     pub(crate) buffers: BufferPool,
     /// Stream bytes the current turn may still read.
     pub(crate) turn_budget: usize,
+    /// Queued bytes the current turn may still write.
+    pub(crate) write_budget: usize,
     /// (token, input, output) of one poll's events; reused from poll to poll.
     pub(crate) ready_events: Vec<(Token, bool, bool)>,
     pub(crate) closed: bool,
@@ -141,7 +147,9 @@ impl Shared {
                 listed: BTreeMap::new(),
                 names: HashMap::new(),
                 ready: VecDeque::new(),
-                pending: Vec::new(),
+                arrivals: VecDeque::new(),
+                releases: Vec::new(),
+                draining: Vec::new(),
                 resolver,
                 lookups: HashMap::new(),
                 next_serial: 1,
@@ -150,6 +158,7 @@ impl Shared {
                 datagrams: DatagramBatch::default(),
                 buffers: BufferPool::default(),
                 turn_budget: 0,
+                write_budget: 0,
                 ready_events: Vec::new(),
                 closed: false,
                 me: me.clone(),
@@ -234,148 +243,11 @@ impl Shared {
         core.names.get(name).and_then(|serial| core.listed.get(serial)).cloned()
     }
 
-    /// Dispatch gathered events to the host. Returns how many callbacks ran.
-    pub(crate) fn dispatch(&self, mut events: Vec<Event>, host: &mut dyn Host) -> usize {
-        let mut calls = 0;
-        let mut spent = Vec::new();
-        for event in events.drain(..) {
-            calls += self.dispatch_one(event, host, &mut spent);
-        }
-        // Hand the emptied batch and the read buffers back for the next turn, so a steady
-        // stream of events allocates neither (W5's profile: a fresh event Vec per poll).
-        let mut core = self.core.lock();
-        let size = core.settings.read_max;
-        for buffer in spent {
-            core.buffers.give_back(buffer, size);
-        }
-        if core.pending.is_empty() && events.capacity() <= MAX_KEPT_EVENTS {
-            core.pending = events;
-        }
-        calls
-    }
-
-    /// Emacs's notify pass outside a pump (`delete-process` runs one): deliver the events
-    /// that operations made since the last poll (a send that found the peer gone, a
+    /// Emacs's notify pass outside a pump (`delete-process` runs one): deliver what
+    /// operations recorded since the last poll (a send that found the peer gone, a
     /// `:nowait` failure), without reading any socket. Returns how many callbacks ran.
     pub fn notify_pending(&self, host: &mut dyn Host) -> usize {
-        let events = std::mem::take(&mut self.core.lock().pending);
-        self.dispatch(events, host)
-    }
-
-    /// Dispatch one event; a delivered read buffer goes to `spent` for reuse.
-    fn dispatch_one(&self, event: Event, host: &mut dyn Host, spent: &mut Vec<Vec<u8>>) -> usize {
-        match event {
-            Event::Output { process, data, multibyte, sender } => {
-                let filter = {
-                    let mut state = process.state.lock();
-                    if state.deleted {
-                        return 0;
-                    }
-                    if let Some(sender) = sender {
-                        state.occasional_mut().datagram_peer = Some(sender);
-                    }
-                    if state.stopped || state.filter.is_symbol("t") {
-                        // Read before the stop took effect: keep it for `continue-process`.
-                        state.occasional_mut().held_input.push((data, multibyte));
-                        return 0;
-                    }
-                    state.delivering_multibyte = Some(multibyte);
-                    state.filter.clone()
-                };
-                self.call_host(|| host.filter(&process, &filter, &data));
-                process.state.lock().delivering_multibyte = None;
-                if BufferPool::may_return(&data) {
-                    spent.push(data);
-                }
-                1
-            }
-            Event::Status { process, message } => {
-                // A closed process leaves process-list right before its sentinel runs, as
-                // in Emacs's notify pass; the list's reference goes after the call.
-                let unlisted = {
-                    let mut core = self.core.lock();
-                    let mut state = process.state.lock();
-                    if std::mem::take(&mut state.unlist_when_announced) {
-                        core.take_listed(&process, &mut state)
-                    } else {
-                        None
-                    }
-                };
-                let sentinel = {
-                    let state = process.state.lock();
-                    if state.deleted {
-                        return 0;
-                    }
-                    state.sentinel.clone()
-                };
-                self.call_host(|| host.sentinel(&process, &sentinel, &message));
-                drop(unlisted);
-                1
-            }
-            Event::Accept { server, client, host: peer, client_id, wants_buffer } => {
-                self.dispatch_accept(&server, &client, &peer, &client_id, wants_buffer, host)
-            }
-            Event::AcceptFailed { server, errno } => {
-                let log = server.state.lock().log();
-                if log.is_nil() {
-                    return 0;
-                }
-                let message = super::process::messages::accept_failed(errno);
-                self.call_host(|| host.log(&server, &log, None, &message));
-                1
-            }
-            Event::Release(process) => {
-                drop(process);
-                0
-            }
-        }
-    }
-
-    fn dispatch_accept(
-        &self,
-        server: &ProcRef,
-        client: &ProcRef,
-        peer: &str,
-        client_id: &str,
-        wants_buffer: bool,
-        host: &mut dyn Host,
-    ) -> usize {
-        use super::process::messages;
-        let (server_buffer, log) = {
-            let state = server.state.lock();
-            (state.buffer.clone(), state.log())
-        };
-        if wants_buffer {
-            // Emacs names the buffer after the server's live buffer, else the server's name;
-            // a server whose buffer is dead gets no client buffers at all.
-            let base = if server_buffer.is_nil() {
-                Some(server.name().to_vec())
-            } else {
-                self.call_host(|| host.buffer_name(&server_buffer))
-            };
-            if let Some(mut name) = base {
-                name.push(b' ');
-                name.extend_from_slice(client_id.as_bytes());
-                let buffer = self.call_host(|| host.get_buffer_create(&name));
-                client.state.lock().buffer = buffer;
-            }
-        }
-        let mut calls = 0;
-        if log.is_non_nil() {
-            let message = messages::accept_from(peer);
-            self.call_host(|| host.log(server, &log, Some(client), &message));
-            calls += 1;
-        }
-        let sentinel = {
-            let state = client.state.lock();
-            if state.deleted {
-                return calls;
-            }
-            state.sentinel.clone()
-        };
-        let message = messages::open_from(peer);
-        self.call_host(|| host.sentinel(client, &sentinel, &message));
-        calls + 1
+        self.dispatch(host)
     }
 
     /// Run host code, tracking that a callback is active.
@@ -425,12 +297,12 @@ impl Core {
     /// Take a process out of `process-list`; its name is free again.
     pub(crate) fn unlist(&mut self, process: &ProcRef, state: &mut State) {
         if let Some(entry) = self.take_listed(process, state) {
-            self.pending.push(Event::Release(entry));
+            self.releases.push(entry);
         }
     }
 
     /// Unlist, handing back the list's reference for the caller to drop outside the locks.
-    fn take_listed(&mut self, process: &ProcRef, state: &mut State) -> Option<ProcRef> {
+    pub(crate) fn take_listed(&mut self, process: &ProcRef, state: &mut State) -> Option<ProcRef> {
         if !state.listed {
             return None;
         }
@@ -503,23 +375,88 @@ impl Core {
         }
         if let Some(slot) = state.slot.take().map(|slot| slot as usize) {
             if let Some(entry) = self.slots[slot].take() {
-                self.pending.push(Event::Release(entry));
+                self.releases.push(entry);
             }
             self.free_slots.push(slot);
         }
         state.draining = false;
         state.readable = false;
+        if let Some(more) = state.occasional_mut_if_any() {
+            more.drain_deadline = None;
+        }
         let lost = state.output.discard();
         if lost > 0 {
             state.occasional_mut().lost_output += lost as u64;
         }
     }
 
+    /// Keep the socket of a process that is closed for the host until its queued output
+    /// is written, at most `drain_timeout`; close it now when nothing is queued (or
+    /// `:linger 0` asked for an abortive close). Emacs's sends complete before they
+    /// return, so its close never drops output; ours would without this.
+    pub(crate) fn close_when_drained(&mut self, process: &ProcRef, state: &mut State) {
+        let drain = !state.output.is_empty() && !state.abortive_close && state.socket.is_some();
+        if !drain {
+            self.close_socket(state);
+            return;
+        }
+        if !state.draining {
+            state.draining = true;
+            state.occasional_mut().drain_deadline = Some(Instant::now() + self.settings.drain_timeout);
+            self.draining.push(process.clone());
+        }
+    }
+
+    /// The close of a connection whose peer went away, as it is delivered: the replies
+    /// its filter queued still go out to a peer that only shut down its writing side; a
+    /// reset peer takes nothing more.
+    pub(crate) fn close_after_peer(&mut self, process: &ProcRef, state: &mut State, reset: bool) {
+        if reset {
+            self.close_socket(state);
+        } else {
+            self.close_when_drained(process, state);
+        }
+    }
+
+    /// Close draining sockets whose deadline passed; forget those already closed.
+    pub(crate) fn expire_drains(&mut self) {
+        if self.draining.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let draining = std::mem::take(&mut self.draining);
+        for process in draining {
+            let mut state = process.state.lock();
+            let deadline = state.occasional().and_then(|more| more.drain_deadline);
+            match deadline {
+                Some(deadline) if state.draining && deadline > now => {
+                    drop(state);
+                    self.draining.push(process);
+                }
+                _ => {
+                    if state.draining {
+                        self.close_socket(&mut state);
+                    }
+                    drop(state);
+                    self.release_later(process);
+                }
+            }
+        }
+    }
+
+    /// The soonest drain deadline, if any socket is draining.
+    pub(crate) fn next_drain_deadline(&self) -> Option<Instant> {
+        self.draining
+            .iter()
+            .filter_map(|process| process.state.lock().occasional().and_then(|more| more.drain_deadline))
+            .min()
+    }
+
     /// Drop a process reference after dispatch rather than now: if it is the last one, the
     /// drop may run host destructors, which must not run under our lock.
     pub(crate) fn release_later(&mut self, process: ProcRef) {
         if Arc::strong_count(&process) == 1 {
-            self.pending.push(Event::Release(process));
+            self.releases.push(process);
         }
     }
 
@@ -532,7 +469,7 @@ impl Core {
     }
 
     fn next_timeout(&self) -> Option<Duration> {
-        if !self.pending.is_empty() || !self.ready.is_empty() || self.resolver.has_answers() {
+        if !self.arrivals.is_empty() || !self.ready.is_empty() || self.resolver.has_answers() {
             return Some(Duration::ZERO);
         }
         self.timer_bound(None)

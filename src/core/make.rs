@@ -10,7 +10,7 @@ use super::address::{Address, UNIX_PATH_MAX};
 use super::contact::Contact;
 use super::context::{Host, Shared};
 use super::error::{Error, Result};
-use super::process::{ProcRef, Process, Role, State, Status};
+use super::process::{ProcRef, Process, Role, State};
 use super::process_coding::from_coding_argument;
 use super::resolve::{lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
@@ -91,7 +91,7 @@ impl Shared {
         if log.is_non_nil() {
             state.occasional_mut().log = log;
         }
-        state.stopped = state.contact.get_or_nil(":stop").is_non_nil();
+        state.lifecycle.set_stopped(state.contact.get_or_nil(":stop").is_non_nil());
         state.query_on_exit = state.contact.get_or_nil(":noquery").is_nil();
         state.abortive_close = super::socket::linger_is_abortive(state.contact.get(":linger").as_ref());
         state.occasional_mut().lookup_host = request.host_text.clone();
@@ -102,7 +102,7 @@ impl Shared {
                 open_datagram_client(&mut state, addresses)?
             }
             (Target::Addresses(addresses), _) if !request.nowait => connect_blocking(&mut state, addresses)?,
-            _ => state.status = Status::Connecting,
+            _ => state.lifecycle.set_connecting(),
         }
 
         let mut core = self.core.lock();
@@ -119,13 +119,17 @@ impl Shared {
                 state.occasional_mut().lookup = Some(cancel);
                 core.lookups.insert(serial, process.clone());
             }
-            Target::Addresses(addresses) if state.status == Status::Connecting => {
+            Target::Addresses(addresses) if state.lifecycle.is_connecting() => {
                 // :nowait to known addresses (unix sockets): connect now, report later.
                 state.occasional_mut().connect_remaining = addresses;
-                core.try_next_address(&process, &mut state, libc::ECONNREFUSED);
+                // A failure found inside this call is the caller's news at once, as
+                // process-status shows in Emacs; its sentinel still runs from the next poll.
+                if let Some(failure) = core.try_next_address(&process, &mut state, libc::ECONNREFUSED) {
+                    state.lifecycle.connect_failed(failure);
+                }
             }
             Target::Addresses(_) => {
-                if state.status == Status::Run || state.status == Status::Listen {
+                if state.lifecycle.is_active() {
                     state.readable = true;
                     core.mark_ready(&process, &mut state);
                 }
@@ -282,9 +286,8 @@ fn open_server(state: &mut State, request: &Request, addresses: &[Address]) -> R
         socket
             .listen(request.backlog.unwrap_or(DEFAULT_BACKLOG))
             .map_err(|err| Error::file("Cannot listen on server socket", &err, vec![]))?;
-        state.status = Status::Listen;
+        state.lifecycle.set_listening();
     } else {
-        state.status = Status::Run;
         let remote = state.contact.get_or_nil(":remote");
         state.occasional_mut().datagram_peer =
             Address::from_value(&remote).ok().filter(|peer| peer.family() == address.family());

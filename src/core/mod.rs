@@ -16,15 +16,17 @@ mod connect;
 mod contact;
 mod context;
 mod datagrams;
+mod inbox;
 mod make;
 mod ops;
 mod process_coding;
 mod queue;
 mod reactor;
 mod server;
+mod status;
 pub(crate) mod sync;
 
-pub use context::{Host, Settings, Shared};
+pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};
 pub use error::{Error, Result};
 pub use ops::ContactQuery;
 pub use process::{ExitStatus, ProcRef, Process};

@@ -6,7 +6,8 @@ use std::io;
 use super::address::Address;
 use super::context::{Core, Host, Shared};
 use super::error::{Error, Result};
-use super::process::{messages, ProcRef, Process, Role, State, Status};
+use super::process::{messages, ProcRef, Process, Role, State};
+use super::queue::QueueError;
 use super::socket::{is_option, set_option, SocketKind};
 use super::value::Value;
 
@@ -62,7 +63,7 @@ impl Shared {
             if state.kind == SocketKind::Datagram {
                 return Ok(());
             }
-            if !state.accepts_output() {
+            if !state.lifecycle.accepts_output() {
                 return Err(not_running(process));
             }
             // Emacs allows a second EOF while the process runs (it shuts down again); the
@@ -72,11 +73,9 @@ impl Shared {
             }
             // A stateful encoder (ISO-2022) returns to its initial state before the EOF.
             let closing = state.coding.finish_encoding();
-            state.output.push(&closing);
+            core.queue_output(process, state, &closing)?;
             state.eof_requested = true;
-            if state.status == Status::Run {
-                core.flush_output(process, state);
-            }
+            core.flush_output(process, state);
             Ok(())
         })
     }
@@ -101,7 +100,7 @@ impl Shared {
     /// `stop-process`: stop reading (or accepting).
     pub fn stop_process(&self, process: &ProcRef) -> Result<()> {
         self.with_process(process, |_, state| {
-            state.stopped = true;
+            state.lifecycle.set_stopped(true);
             Ok(())
         })
     }
@@ -109,7 +108,7 @@ impl Shared {
     /// `continue-process`: resume reading (or accepting); held input comes first.
     pub fn continue_process(&self, process: &ProcRef) -> Result<()> {
         self.with_process(process, |core, state| {
-            state.stopped = false;
+            state.lifecycle.set_stopped(false);
             core.resume_input(process, state);
             Ok(())
         })
@@ -173,7 +172,10 @@ impl Shared {
         no_error: bool,
     ) -> Result<bool> {
         self.with_process(process, |_, state| {
-            let Some(socket) = state.socket.as_ref() else {
+            // A deleted process may still be writing its last output; it is not running,
+            // as Emacs says of a process without a descriptor.
+            let socket = state.socket.as_ref().filter(|_| !state.deleted);
+            let Some(socket) = socket else {
                 return Err(Error::msg("Process is not running"));
             };
             if !is_option(option) {
@@ -203,9 +205,12 @@ impl Shared {
             core.close_socket(&mut state);
         }
         core.lookups.clear();
-        let leftovers = std::mem::take(&mut core.pending);
+        core.draining.clear();
+        let arrivals = std::mem::take(&mut core.arrivals);
+        let releases = std::mem::take(&mut core.releases);
         drop(core);
-        drop(leftovers);
+        drop(arrivals);
+        drop(releases);
     }
 
     /// Bytes accepted by sends and not yet written to the socket.
@@ -286,13 +291,35 @@ fn not_running(process: &ProcRef) -> Error {
 impl Core {
     /// The checks every send makes before encoding anything.
     fn check_can_send(&self, process: &ProcRef, state: &State) -> Result<()> {
-        if !state.accepts_output() {
+        if !state.lifecycle.accepts_output() {
             return Err(not_running(process));
         }
         if state.eof_requested {
             return Err(Error::msg(format!("Output file descriptor of {} is closed", process.name_text())));
         }
         Ok(())
+    }
+
+    /// Queue bytes already encoded, within the context's per-process limit.
+    pub(crate) fn queue_output(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
+        let limit = self.settings.send_queue_max;
+        let queued = if state.kind == SocketKind::Datagram {
+            state.output.push_datagram(data, limit)
+        } else {
+            state.output.push(data, limit)
+        };
+        queued.map_err(|err| match err {
+            QueueError::Full { queued, limit } => Error::msg(format!(
+                "Output queue of process {} is full: {queued} bytes queued, {} more would pass the limit of {limit}",
+                process.name_text(),
+                data.len()
+            )),
+            QueueError::NoMemory => Error::msg(format!(
+                "Memory exhausted queueing {} bytes for process {}",
+                data.len(),
+                process.name_text()
+            )),
+        })
     }
 
     /// Send bytes already encoded.
@@ -304,22 +331,25 @@ impl Core {
             return self.send_datagram(process, state, data);
         }
         let was_idle = state.output.is_empty();
-        state.output.push(data);
-        if state.status != Status::Run || !was_idle {
+        self.queue_output(process, state, data)?;
+        if state.socket.is_none() || state.connect_in_progress || !was_idle {
             // Connecting, or the socket is already full: the queue drains in order.
             self.watch_output(state);
             return Ok(());
         }
         let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
-        let outcome = state.output.flush(|bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
+        let outcome = state.output.flush(usize::MAX, |bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
         match outcome {
-            Ok(()) => {
+            Ok(_) => {
                 self.watch_output(state);
                 Ok(())
             }
             Err(err) if err.raw_os_error() == Some(libc::EPIPE) => {
+                // Emacs's send_process closes the process at once on EPIPE and says so;
+                // input already read still reaches the filter before its sentinel.
                 state.output.discard();
-                self.close_broken(process, state);
+                state.lifecycle.peer_closed();
+                self.input_ended(process, state, true);
                 Err(Error::msg(format!(
                     "process {} no longer connected to pipe; closed it",
                     process.name_text()
@@ -335,12 +365,11 @@ impl Core {
     }
 
     fn send_datagram(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
-        if state.status == Status::Connecting {
+        if state.socket.is_none() {
             // A :nowait client still resolving its name has no socket yet. Its sends wait,
             // as a stream client's do; the queue keeps each one as a separate chunk, and
             // `flush_datagrams` sends every chunk as one datagram.
-            state.output.push(data);
-            return Ok(());
+            return self.queue_output(process, state, data);
         }
         let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
         let peer = match state.datagram_peer() {
@@ -367,13 +396,11 @@ impl Core {
         let Some(socket) = state.socket.as_ref() else { return };
         let Some(peer) = state.datagram_peer().map(Address::to_sockaddr) else { return };
         let mut lost = 0u64;
-        let _ = state.output.flush(|datagram| {
-            if socket.send_to_with_flags(datagram, &peer, libc::MSG_NOSIGNAL).is_err() {
+        for datagram in state.output.drain_chunks() {
+            if socket.send_to_with_flags(&datagram, &peer, libc::MSG_NOSIGNAL).is_err() {
                 lost += datagram.len() as u64;
             }
-            Ok(datagram.len())
-        });
-        let lost = lost + state.output.discard() as u64;
+        }
         if lost > 0 {
             state.occasional_mut().lost_output += lost;
         }
@@ -386,27 +413,25 @@ impl Core {
             self.lookups.remove(&process.serial);
         }
         state.deleted = true;
-        state.status = Status::Exit(0);
+        state.lifecycle.deleted();
         if let Some(more) = state.occasional_mut_if_any() {
-            more.held_input.clear();
+            more.held.clear();
         }
         self.unlist(process, state);
-        let drain = !state.output.is_empty()
-            && !state.abortive_close
-            && state.socket.is_some()
-            && state.role != Role::Server;
-        if drain {
-            // Emacs's sends complete before returning, so its delete never drops output;
-            // ours keeps the socket until the queue is written.
-            state.draining = true;
-        } else {
+        if state.connect_in_progress || state.role == Role::Server {
+            // A connect still in flight never completes: what was queued for it is never
+            // sent (it counts as lost), as the host deleted the process before it opened.
             self.close_socket(state);
+        } else {
+            self.close_when_drained(process, state);
         }
     }
 
-    /// Reading may have become possible again: look at the socket on the next turn.
+    /// Reading may have become possible again: give back what was held, and look at the
+    /// socket on the next turn.
     fn resume_input(&mut self, process: &ProcRef, state: &mut State) {
-        if state.wants_input() && (state.readable || state.holds_input()) {
+        let released = self.release_held(process, state);
+        if state.wants_input() && (state.readable || released) {
             self.mark_ready(process, state);
         }
     }

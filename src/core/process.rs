@@ -13,6 +13,8 @@ use super::context::Shared;
 use super::process_coding::ProcessCoding;
 use super::queue::SendQueue;
 use super::socket::SocketKind;
+use super::inbox::Held;
+use super::status::Lifecycle;
 use super::value::Value;
 
 /// A process name followed by a NUL byte (for C), shared by the process and the context's
@@ -55,31 +57,6 @@ impl Eq for Name {}
 
 /// A shared reference to a process object.
 pub type ProcRef = Arc<Process>;
-
-/// Why a process is `failed`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// Every address of a `:nowait` connect failed; the errno of the last attempt.
-    Errno(i32),
-    /// Asynchronous name lookup failed: `"Name lookup of HOST failed"`.
-    Lookup(String),
-}
-
-/// The internal status, as Emacs keeps it (`run`, `listen`, `(connect)`, `(failed …)`,
-/// `(exit N)`). The stopped flag is separate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Connected client, accepted connection, or datagram process.
-    Run,
-    /// Stream or seqpacket server.
-    Listen,
-    /// `:nowait` client: looking up the name, or connecting once a socket exists.
-    Connecting,
-    /// `:nowait` client that could not connect.
-    Failed(Box<Failure>),
-    /// Closed: 0 after `delete-process`, 256 when the peer went away.
-    Exit(i32),
-}
 
 /// What a process is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,7 +158,7 @@ impl Process {
 
     /// `process-status` as a symbol name.
     pub fn status_symbol(&self) -> &'static str {
-        self.state.lock().status_symbol()
+        self.state.lock().lifecycle.symbol()
     }
 
     /// `process-filter`: the default filter shows as `internal-default-process-filter`.
@@ -231,33 +208,26 @@ impl Process {
 
     /// `process-exit-status`.
     pub fn exit_status(&self) -> ExitStatus {
-        match &self.state.lock().status {
-            Status::Exit(code) => ExitStatus::Code(*code),
-            Status::Failed(failure) => match failure.as_ref() {
-                Failure::Errno(errno) => ExitStatus::Code(*errno),
-                Failure::Lookup(message) => ExitStatus::Message(message.clone()),
-            },
-            // Emacs 28.2 crashes or returns an address while connecting; netproc says 0.
-            _ => ExitStatus::Code(0),
-        }
+        self.state.lock().lifecycle.exit_status()
     }
 }
 
 /// Everything about a process that changes.
 pub struct State {
-    pub(crate) status: Status,
-    pub(crate) stopped: bool,
+    /// The status and the stopped flag; only status.rs changes them.
+    pub(crate) lifecycle: Lifecycle,
     pub(crate) role: Role,
     pub(crate) kind: SocketKind,
     /// True while the process is in `process-list`.
     pub(crate) listed: bool,
-    /// Set by `delete-process`: events already gathered for it are dropped.
+    /// Set by `delete-process`: arrivals not yet delivered are dropped.
     pub(crate) deleted: bool,
-    /// The peer closed it, but its closing sentinel has not run yet. Until it does the
-    /// process stays in `process-list`, as in Emacs, so a delete meanwhile still gives
-    /// `"deleted\n"` (and only that) before returning.
-    pub(crate) unlist_when_announced: bool,
     pub(crate) socket: Option<Socket>,
+    /// The socket's non-blocking connect has not finished yet.
+    pub(crate) connect_in_progress: bool,
+    /// The peer's end of file (or a reset) was read: nothing more to read. The socket
+    /// stays open, for the replies the filter still sends, until the close is delivered.
+    pub(crate) input_closed: bool,
     /// The reactor slot (and mio token) while the socket is registered.
     pub(crate) slot: Option<u32>,
     pub(crate) buffer: Value,
@@ -277,6 +247,8 @@ pub struct State {
     /// The socket reported readiness that has not been drained yet.
     pub(crate) readable: bool,
     pub(crate) in_ready_list: bool,
+    /// A flush stopped at the turn's write budget, not at a full socket: go on next turn.
+    pub(crate) write_pending: bool,
     /// The reactor watches the socket for writability (see `Core::register`).
     pub(crate) watching_output: bool,
     /// `:linger 0`: close abortively, dropping unsent data.
@@ -302,8 +274,8 @@ pub(crate) struct Occasional {
     pub(crate) plist: Value,
     /// Bytes accepted by sends that could never be written (peer gone, abortive close).
     pub(crate) lost_output: u64,
-    /// Read but not delivered, because the process was stopped or its filter became t.
-    pub(crate) held_input: Vec<(Vec<u8>, bool)>,
+    /// Arrivals held while the process is stopped or its filter is t (see inbox.rs).
+    pub(crate) held: Held,
     /// For datagram processes: where sends go.
     pub(crate) datagram_peer: Option<Address>,
     /// For `:nowait`: addresses still to try after the current attempt.
@@ -314,19 +286,22 @@ pub(crate) struct Occasional {
     pub(crate) lookup_host: String,
     /// For servers after an accept failure: accepting resumes at this time.
     pub(crate) accept_paused_until: Option<std::time::Instant>,
+    /// For a process closed with output still queued: the socket closes by this time,
+    /// written or not.
+    pub(crate) drain_deadline: Option<std::time::Instant>,
 }
 
 impl State {
     pub(crate) fn new(role: Role, kind: SocketKind, contact: Contact) -> State {
         State {
-            status: Status::Run,
-            stopped: false,
+            lifecycle: Lifecycle::running(),
             role,
             kind,
             listed: false,
             deleted: false,
-            unlist_when_announced: false,
             socket: None,
+            connect_in_progress: false,
+            input_closed: false,
             slot: None,
             buffer: Value::Nil,
             filter: Value::Nil,
@@ -340,6 +315,7 @@ impl State {
             eof_sent: false,
             readable: false,
             in_ready_list: false,
+            write_pending: false,
             watching_output: false,
             abortive_close: false,
             draining: false,
@@ -379,9 +355,14 @@ impl State {
         self.occasional().and_then(|more| more.datagram_peer.as_ref())
     }
 
-    /// Whether input is held back for `continue-process`.
+    /// Whether arrivals are held back for `continue-process`.
     pub(crate) fn holds_input(&self) -> bool {
-        self.occasional().is_some_and(|more| !more.held_input.is_empty())
+        self.occasional().is_some_and(|more| !more.held.is_empty())
+    }
+
+    /// Whether a server's accepting is paused after a failed accept.
+    pub(crate) fn accept_paused(&self) -> bool {
+        self.occasional().is_some_and(|more| more.accept_paused_until.is_some())
     }
 
     /// Bytes accepted by sends that could never be written.
@@ -389,30 +370,21 @@ impl State {
         self.occasional().map_or(0, |more| more.lost_output)
     }
 
-    /// `process-status`, following Emacs's order: closed beats stop, stop beats the rest.
-    pub fn status_symbol(&self) -> &'static str {
-        match &self.status {
-            Status::Exit(_) => "closed",
-            _ if self.stopped => "stop",
-            Status::Run => "open",
-            Status::Listen => "listen",
-            Status::Connecting => "connect",
-            Status::Failed(_) => "failed",
-        }
-    }
-
-    /// Whether the reactor should read (or accept) now.
+    /// Whether the reactor should read (or accept) now: a socket that is connected and
+    /// not read to its end, a process that is not stopped, deleted, draining or holding
+    /// input, a filter other than t (servers accept whatever their filter), a server not
+    /// paused after a failed accept.
     pub(crate) fn wants_input(&self) -> bool {
-        let active = matches!(self.status, Status::Run | Status::Listen);
         let reads = self.role == Role::Server || !self.filter.is_symbol("t");
-        active && !self.stopped && reads && self.socket.is_some()
-    }
-
-    /// Whether a send may go ahead: `run` (stopped or not), or still connecting, when the
-    /// bytes wait in the queue. Stream servers are `listen`, so they never qualify; datagram
-    /// servers are `run` and answer whoever spoke last.
-    pub(crate) fn accepts_output(&self) -> bool {
-        matches!(self.status, Status::Run | Status::Connecting)
+        self.socket.is_some()
+            && reads
+            && !self.connect_in_progress
+            && !self.input_closed
+            && !self.deleted
+            && !self.draining
+            && !self.lifecycle.is_stopped()
+            && !self.holds_input()
+            && !self.accept_paused()
     }
 }
 
@@ -474,14 +446,5 @@ mod tests {
         // included; the process object is most of it. Rarely used state lives out of line.
         assert!(std::mem::size_of::<Process>() <= 304, "Process is {} bytes", std::mem::size_of::<Process>());
         assert!(std::mem::size_of::<State>() <= 232, "State is {} bytes", std::mem::size_of::<State>());
-    }
-
-    #[test]
-    fn closed_beats_stopped() {
-        let mut state = State::new(Role::Client, SocketKind::Stream, Contact::new(Default::default()));
-        state.stopped = true;
-        assert_eq!(state.status_symbol(), "stop");
-        state.status = Status::Exit(0);
-        assert_eq!(state.status_symbol(), "closed");
     }
 }

@@ -10,9 +10,12 @@ use std::time::{Duration, Instant};
 
 use super::address::Address;
 use super::buffers::recv_into;
-use super::context::{Core, Event, Host, Shared, WAKER_TOKEN};
+use super::context::{Core, Host, Shared, WAKER_TOKEN};
 use super::error::Result;
-use super::process::{messages, Failure, ProcRef, Role, State, Status};
+use super::inbox::Arrival;
+use super::process::{ProcRef, Role, State};
+use super::queue::Flushed;
+use super::status::Failure;
 use super::socket::{accept_nonblocking, SocketKind};
 
 /// Reads (or accepts) per process per turn before moving on to the next one.
@@ -23,6 +26,8 @@ const TURNS_PER_PROCESS: usize = 4;
 const STREAM_READS_PER_PROCESS: usize = 16;
 /// Bytes one turn may read from streams in all, before the rest wait for the next turn.
 const TURN_READ_BUDGET: usize = 1 << 20;
+/// Bytes one turn may write in all (queued output), before the rest waits for the next turn.
+const TURN_WRITE_BUDGET: usize = 4 << 20;
 /// How long a server waits after a failed accept before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -34,20 +39,17 @@ impl Shared {
         if self.in_callback() {
             return Err(super::error::Error::msg("netproc_poll called from inside a callback"));
         }
-        let events = {
-            let mut core = self.core.lock();
-            core.turn(timeout)?;
-            std::mem::take(&mut core.pending)
-        };
-        Ok(self.dispatch(events, host))
+        self.core.lock().turn(timeout)?;
+        Ok(self.dispatch(host))
     }
 }
 
 impl Core {
-    /// Wait for readiness and gather events into `self.pending`.
+    /// Wait for readiness and record what happened in `self.arrivals`.
     fn turn(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.write_budget = TURN_WRITE_BUDGET;
         self.take_lookup_answers();
-        let has_work = !self.pending.is_empty() || !self.ready.is_empty();
+        let has_work = !self.arrivals.is_empty() || !self.ready.is_empty();
         let timeout = if has_work { Some(Duration::ZERO) } else { self.timer_bound(timeout) };
         if let Err(err) = self.poll.poll(&mut self.events, timeout) {
             if err.kind() != io::ErrorKind::Interrupted {
@@ -82,22 +84,27 @@ impl Core {
         self.ready_events = ready;
         self.take_lookup_answers();
         self.resume_paused_servers();
+        self.expire_drains();
         self.serve_ready();
         Ok(())
     }
 
-    /// Shorten the wait so a paused server resumes on time.
+    /// Shorten the wait so a paused server resumes, and a draining socket closes, on time.
     pub(crate) fn timer_bound(&self, timeout: Option<Duration>) -> Option<Duration> {
-        if self.paused_servers.is_empty() {
+        if self.paused_servers.is_empty() && self.draining.is_empty() {
             return timeout;
         }
         let now = Instant::now();
-        let soonest = self
+        let resume = self
             .paused_servers
             .iter()
             .filter_map(|p| p.state.lock().occasional().and_then(|more| more.accept_paused_until))
-            .map(|until| until.saturating_duration_since(now))
             .min();
+        let soonest = match (resume, self.next_drain_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|until| until.saturating_duration_since(now));
         match (timeout, soonest) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -136,26 +143,16 @@ impl Core {
             let Some(process) = self.ready.pop_front() else { break };
             let mut state = process.state.lock();
             state.in_ready_list = false;
-            let more = self.deliver_held(&process, &mut state) && self.serve(&process, &mut state);
+            if std::mem::take(&mut state.write_pending) {
+                self.flush_output(&process, &mut state);
+            }
+            let more = self.serve(&process, &mut state) || state.write_pending;
             if more {
                 self.mark_ready(&process, &mut state);
             }
             drop(state);
             self.release_later(process);
         }
-    }
-
-    /// Move input held while stopped into events, once the process reads again.
-    /// Returns whether the process may read more now.
-    fn deliver_held(&mut self, process: &ProcRef, state: &mut State) -> bool {
-        if !state.wants_input() && state.role != Role::Server {
-            return false;
-        }
-        let held = state.occasional_mut_if_any().map(|more| std::mem::take(&mut more.held_input));
-        for (data, multibyte) in held.into_iter().flatten() {
-            self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender: None });
-        }
-        true
     }
 
     /// One turn for one process. Returns whether it may have more input.
@@ -181,7 +178,9 @@ impl Core {
             match recv_into(socket, &mut input, size) {
                 Ok(n) if n > 0 => {
                     self.turn_budget = self.turn_budget.saturating_sub(n);
-                    self.deliver_read(process, state, input, size);
+                    // Decoded when delivered, with the coding system in force then.
+                    let bytes = self.buffers.hand_over(input, size);
+                    self.arrive(process, state, Arrival::Data { bytes, sender: None });
                 }
                 outcome => {
                     self.buffers.give_back(input, size);
@@ -191,9 +190,13 @@ impl Core {
                             return false;
                         }
                         Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                        // End of stream, or a read error.
-                        _ => {
-                            self.close_broken(process, state);
+                        // End of stream, or a read error (a reset).
+                        Ok(_) => {
+                            self.input_ended(process, state, false);
+                            return false;
+                        }
+                        Err(_) => {
+                            self.input_ended(process, state, true);
                             return false;
                         }
                     }
@@ -201,27 +204,6 @@ impl Core {
             }
         }
         true
-    }
-
-    /// Turn one read into a filter event: the read buffer itself when the bytes pass
-    /// through unchanged, otherwise the decoder's output.
-    fn deliver_read(&mut self, process: &ProcRef, state: &mut State, input: Vec<u8>, size: usize) {
-        let (data, multibyte) = if state.coding.passes_input() {
-            (self.buffers.hand_over(input, size), false)
-        } else if state.coding.passes_unchanged(&input) {
-            // Valid UTF-8 with LF line ends: W6 would otherwise copy every read.
-            (self.buffers.hand_over(input, size), true)
-        } else {
-            let mut decoded = self.buffers.take(size);
-            let multibyte = state.coding.decode_into(&input, &mut decoded);
-            self.buffers.give_back(input, size);
-            if decoded.is_empty() {
-                self.buffers.give_back(decoded, size);
-                return;
-            }
-            (self.buffers.hand_over(decoded, size), multibyte)
-        };
-        self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender: None });
     }
 
     fn read_datagrams(&mut self, process: &ProcRef, state: &mut State) -> bool {
@@ -242,15 +224,15 @@ impl Core {
             };
             for index in 0..received {
                 let (bytes, sender) = self.datagrams.datagram(index);
-                let (data, multibyte) = decode_datagram(state, bytes);
+                let bytes = bytes.to_vec();
                 // A datagram server answers whoever spoke last: the sender goes with the
                 // data and becomes the peer when its filter runs. Unbound unix senders
                 // have no address to answer, so the peer stays as it was, as in Emacs.
                 let sender = match (state.role, sender) {
-                    (Role::Server, Some(sender)) => Some(Address::from_sockaddr(&sender)),
+                    (Role::Server, Some(sender)) => Some(Box::new(Address::from_sockaddr(&sender))),
                     _ => None,
                 };
-                self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender });
+                self.arrive(process, state, Arrival::Data { bytes, sender });
             }
         }
         true
@@ -268,9 +250,10 @@ impl Core {
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => {}
                 Err(err) => {
-                    // Out of descriptors, typically. Log once, then pause instead of spinning.
+                    // Out of descriptors, typically. Log once, then pause instead of spinning:
+                    // while paused the server is not served, however many clients arrive.
                     let errno = err.raw_os_error().unwrap_or(0);
-                    self.pending.push(Event::AcceptFailed { server: server.clone(), errno });
+                    self.arrive(server, state, Arrival::AcceptFailed { errno });
                     state.occasional_mut().accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     self.paused_servers.push(server.clone());
                     return false;
@@ -282,19 +265,31 @@ impl Core {
 
     /// Called when the socket can take output: finish a connect, or flush the queue.
     fn on_writable(&mut self, process: &ProcRef, state: &mut State) {
-        if state.status == Status::Connecting {
+        if state.connect_in_progress {
             self.finish_connect(process, state);
             return;
         }
         self.flush_output(process, state);
     }
 
-    /// Write queued output. Closes the process if the peer is gone.
+    /// Write queued output. A peer that is gone ends the connection.
     pub(crate) fn flush_output(&mut self, process: &ProcRef, state: &mut State) {
         let Some(socket) = state.socket.as_ref() else { return };
-        let outcome = state.output.flush(|bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
+        if state.connect_in_progress {
+            return;
+        }
+        let before = state.output.len();
+        let outcome =
+            state.output.flush(self.write_budget, |bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
+        self.write_budget = self.write_budget.saturating_sub(before - state.output.len());
         match outcome {
-            Ok(()) if state.output.is_empty() => {
+            Ok(Flushed::Budget) => {
+                // The socket still takes bytes, but this turn has written its share: go on
+                // next turn, so that one poll never writes for seconds.
+                state.write_pending = true;
+                self.mark_ready(process, state);
+            }
+            Ok(Flushed::All) => {
                 if state.draining {
                     self.close_socket(state);
                 } else if state.eof_requested && !state.eof_sent {
@@ -302,46 +297,49 @@ impl Core {
                     let _ = socket.shutdown(std::net::Shutdown::Write);
                 }
             }
-            Ok(()) => self.watch_output(state),
+            Ok(Flushed::Blocked) => self.watch_output(state),
             Err(_) if state.draining => self.close_socket(state),
-            Err(_) => self.close_broken(process, state),
+            Err(_) => self.output_failed(process, state),
         }
     }
 
-    /// The peer went away: status `(exit 256)`, socket closed, sentinel after any data; the
-    /// process leaves the list when that sentinel is dispatched.
-    pub(crate) fn close_broken(&mut self, process: &ProcRef, state: &mut State) {
-        state.status = Status::Exit(256);
-        // It leaves process-list when the sentinel is dispatched, not now (see State).
-        state.unlist_when_announced = true;
-        self.close_socket(state);
-        // A character cut short by the close still reaches the filter, as raw bytes, first.
-        if let Some(held) = state.coding.finish() {
-            let (data, multibyte) = (held.data, held.multibyte);
-            self.pending.push(Event::Output { process: process.clone(), data, multibyte, sender: None });
+    /// The peer's end of file, or a read error, was read: stop reading and record the
+    /// close after the data before it. The status changes when that close is delivered.
+    pub(crate) fn input_ended(&mut self, process: &ProcRef, state: &mut State, reset: bool) {
+        if state.input_closed {
+            return;
         }
-        self.pending.push(Event::Status { process: process.clone(), message: messages::BROKEN.into() });
+        state.input_closed = true;
+        state.readable = false;
+        self.arrive(process, state, Arrival::Closed { reset });
     }
 
-    /// Record a `:nowait` failure: status `failed`, and (unlike Emacs 28.2) a sentinel.
+    /// A write found the peer gone: what is queued can never be written (it counts as
+    /// lost), and the connection ends after the input already read.
+    pub(crate) fn output_failed(&mut self, process: &ProcRef, state: &mut State) {
+        let lost = state.output.discard();
+        if lost > 0 {
+            state.occasional_mut().lost_output += lost as u64;
+        }
+        self.input_ended(process, state, true);
+    }
+
+    /// Record a `:nowait` failure: the socket closes now, the status becomes `failed`
+    /// (and, unlike Emacs 28.2, a sentinel runs) when it is delivered.
     pub(crate) fn fail_connect(&mut self, process: &ProcRef, state: &mut State, failure: Failure) {
-        let code = match &failure {
-            Failure::Errno(errno) => errno.to_string(),
-            Failure::Lookup(message) => message.clone(),
-        };
-        state.status = Status::Failed(Box::new(failure));
+        state.connect_in_progress = false;
         self.close_socket(state);
-        self.pending
-            .push(Event::Status { process: process.clone(), message: messages::failed(&code).into() });
+        self.arrive(process, state, Arrival::ConnectFailed(failure));
     }
 
-    /// Announce a completed connect and start reading.
+    /// A connect finished: record it, start reading and write what waited. The status
+    /// becomes `open` when the arrival is delivered, before any of the input.
     pub(crate) fn connected(&mut self, process: &ProcRef, state: &mut State) {
-        state.status = Status::Run;
+        state.connect_in_progress = false;
         if let Some(more) = state.occasional_mut_if_any() {
             more.connect_remaining.clear();
         }
-        self.pending.push(Event::Status { process: process.clone(), message: messages::OPEN.into() });
+        self.arrive(process, state, Arrival::Connected);
         state.readable = true;
         self.mark_ready(process, state);
         self.flush_output(process, state);
@@ -369,17 +367,3 @@ impl Core {
     }
 }
 
-/// One datagram for its filter call. Each is decoded on its own: a partial character
-/// cannot continue in the next one. An empty datagram is still one call.
-fn decode_datagram(state: &mut State, bytes: &[u8]) -> (Vec<u8>, bool) {
-    if state.coding.passes_input() {
-        return (bytes.to_vec(), false);
-    }
-    let mut data = Vec::with_capacity(bytes.len() + 8);
-    let mut multibyte = state.coding.decode_into(bytes, &mut data);
-    if let Some(held) = state.coding.finish() {
-        data.extend_from_slice(&held.data);
-        multibyte = held.multibyte;
-    }
-    (data, multibyte)
-}

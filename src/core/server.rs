@@ -5,7 +5,8 @@ use socket2::{SockAddr, Socket};
 
 use super::address::{push_decimal, Address};
 use super::contact::Contact;
-use super::context::{Core, Event};
+use super::context::Core;
+use super::inbox::{Accepted, Arrival};
 use super::process::{ProcRef, Process, Role, State};
 
 impl Core {
@@ -69,14 +70,16 @@ impl Core {
         let mut client_state = client.state.lock();
         if let Err(err) = self.register(&client, &mut client_state) {
             let errno = err.raw_os_error().unwrap_or(0);
-            self.pending.push(Event::AcceptFailed { server: server.clone(), errno });
+            self.arrive(server, server_state, Arrival::AcceptFailed { errno });
             return;
         }
         self.list(&client, &mut client_state);
+        // The opening comes first in the client's own stream, so nothing it sends can
+        // reach its filter before its "open from" sentinel.
+        let accepted = Box::new(Accepted { server: server.clone(), host, client_id, wants_buffer });
+        self.arrive(&client, &mut client_state, Arrival::Accepted(accepted));
         // Data may have arrived before registration; look once.
         client_state.readable = true;
         self.mark_ready(&client, &mut client_state);
-        drop(client_state);
-        self.pending.push(Event::Accept { server: server.clone(), client, host, client_id, wants_buffer });
     }
 }

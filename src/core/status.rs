@@ -1,0 +1,192 @@
+//! The status machine: the one place a process's status is assigned. Every other module
+//! asks it (`is_running`, `symbol`, …) or requests a transition by name; none writes the
+//! status itself, so each transition Emacs knows is written once, here.
+//!
+//! Transitions driven by the peer (end of file, a connect result) are requested by the
+//! delivery of the event that carries them (see inbox.rs), never when the bytes are read:
+//! a filter that runs on data read before an end of file still sees the process `open`.
+
+use super::process::ExitStatus;
+
+/// Why a process is `failed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// Every address of a `:nowait` connect failed; the errno of the last attempt.
+    Errno(i32),
+    /// Asynchronous name lookup failed: `"Name lookup of HOST failed"`.
+    Lookup(String),
+}
+
+/// The internal status, as Emacs keeps it (`run`, `listen`, `(connect)`, `(failed …)`,
+/// `(exit N)`). The stopped flag is separate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    /// Connected client, accepted connection, or datagram process.
+    Run,
+    /// Stream or seqpacket server.
+    Listen,
+    /// `:nowait` client: looking up the name, or connecting once a socket exists.
+    Connecting,
+    /// `:nowait` client that could not connect (why: `Lifecycle::failure`).
+    Failed,
+    /// Closed: 0 after `delete-process`, 256 when the peer went away.
+    Exit(u16),
+}
+
+/// A process's status and its stopped flag, changed only through the methods below.
+/// Compact on purpose (16 bytes): every idle connection has one (issue 6, W4).
+#[derive(Debug)]
+pub(crate) struct Lifecycle {
+    /// Why it failed, while the status is `Failed`.
+    failure: Option<Box<Failure>>,
+    status: Status,
+    stopped: bool,
+}
+
+impl Lifecycle {
+    /// A connected stream or datagram process (`run`).
+    pub(crate) fn running() -> Lifecycle {
+        Lifecycle { failure: None, status: Status::Run, stopped: false }
+    }
+
+    /// A listening server.
+    pub(crate) fn set_listening(&mut self) {
+        self.status = Status::Listen;
+    }
+
+    /// A `:nowait` client waiting for its lookup or its connect.
+    pub(crate) fn set_connecting(&mut self) {
+        self.status = Status::Connecting;
+    }
+
+    /// The connect finished: `connect` → `open` (only from `connect`, so a process
+    /// deleted meanwhile stays closed).
+    pub(crate) fn opened(&mut self) -> bool {
+        let changes = self.status == Status::Connecting;
+        if changes {
+            self.status = Status::Run;
+        }
+        changes
+    }
+
+    /// Every address failed, or the lookup did: `connect` → `failed`.
+    pub(crate) fn connect_failed(&mut self, failure: Failure) -> bool {
+        let changes = self.status == Status::Connecting;
+        if changes {
+            self.status = Status::Failed;
+            self.failure = Some(Box::new(failure));
+        }
+        changes
+    }
+
+    /// The peer went away: `(exit 256)`. Only a live connection changes, so a closing
+    /// event that a delete overtook changes nothing.
+    pub(crate) fn peer_closed(&mut self) -> bool {
+        let changes = matches!(self.status, Status::Run | Status::Connecting);
+        if changes {
+            self.status = Status::Exit(256);
+        }
+        changes
+    }
+
+    /// `delete-process`: `(exit 0)`, whatever it was, as Emacs's Fdelete_process sets it
+    /// for every network process.
+    pub(crate) fn deleted(&mut self) {
+        self.status = Status::Exit(0);
+        self.failure = None;
+    }
+
+    /// `stop-process` (and `:stop t`).
+    pub(crate) fn set_stopped(&mut self, stopped: bool) {
+        self.stopped = stopped;
+    }
+
+    /// Whether `stop-process` is in force.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Waiting for a `:nowait` lookup or connect.
+    pub(crate) fn is_connecting(&self) -> bool {
+        self.status == Status::Connecting
+    }
+
+    /// `run` or `listen`: the socket may be read or accepted from.
+    pub(crate) fn is_active(&self) -> bool {
+        matches!(self.status, Status::Run | Status::Listen)
+    }
+
+    /// `failed`.
+    pub(crate) fn is_failed(&self) -> bool {
+        self.status == Status::Failed
+    }
+
+    /// Whether a send may go ahead: `run` (stopped or not), or still connecting, when the
+    /// bytes wait in the queue. Stream servers are `listen`, so they never qualify; datagram
+    /// servers are `run` and answer whoever spoke last.
+    pub(crate) fn accepts_output(&self) -> bool {
+        matches!(self.status, Status::Run | Status::Connecting)
+    }
+
+    /// `process-status`, following Emacs's order: closed beats stop, stop beats the rest.
+    pub(crate) fn symbol(&self) -> &'static str {
+        match self.status {
+            Status::Exit(_) => "closed",
+            _ if self.stopped => "stop",
+            Status::Run => "open",
+            Status::Listen => "listen",
+            Status::Connecting => "connect",
+            Status::Failed => "failed",
+        }
+    }
+
+    /// `process-exit-status`.
+    pub(crate) fn exit_status(&self) -> ExitStatus {
+        match (self.status, self.failure.as_deref()) {
+            (Status::Exit(code), _) => ExitStatus::Code(i32::from(code)),
+            (Status::Failed, Some(Failure::Errno(errno))) => ExitStatus::Code(*errno),
+            (Status::Failed, Some(Failure::Lookup(message))) => ExitStatus::Message(message.clone()),
+            // Emacs 28.2 crashes or returns an address while connecting; netproc says 0.
+            _ => ExitStatus::Code(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_beats_stopped() {
+        let mut lifecycle = Lifecycle::running();
+        lifecycle.set_stopped(true);
+        assert_eq!(lifecycle.symbol(), "stop");
+        lifecycle.deleted();
+        assert_eq!(lifecycle.symbol(), "closed");
+        assert_eq!(lifecycle.exit_status(), ExitStatus::Code(0));
+    }
+
+    #[test]
+    fn a_close_overtaken_by_a_delete_changes_nothing() {
+        let mut lifecycle = Lifecycle::running();
+        lifecycle.deleted();
+        assert!(!lifecycle.peer_closed());
+        assert_eq!(lifecycle.exit_status(), ExitStatus::Code(0));
+    }
+
+    #[test]
+    fn a_connect_result_applies_only_while_connecting() {
+        let mut lifecycle = Lifecycle::running();
+        lifecycle.set_connecting();
+        lifecycle.deleted();
+        assert!(!lifecycle.opened());
+        assert!(!lifecycle.connect_failed(Failure::Errno(111)));
+        assert_eq!(lifecycle.symbol(), "closed");
+
+        let mut lifecycle = Lifecycle::running();
+        lifecycle.set_connecting();
+        assert!(lifecycle.connect_failed(Failure::Lookup("Name lookup of x failed".into())));
+        assert_eq!(lifecycle.symbol(), "failed");
+        assert_eq!(lifecycle.exit_status(), ExitStatus::Message("Name lookup of x failed".into()));
+    }
+}
