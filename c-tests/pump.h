@@ -121,6 +121,18 @@ static inline size_t rec_output(const struct recorder *rec, netproc_process *p, 
     return n;
 }
 
+/* The sentinel messages `p` got, in order, joined by "|", into `buf`. */
+static inline const char *sentinels_of(const struct recorder *rec, netproc_process *p, char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < rec->count; i++) {
+        if (rec->events[i].kind != REC_SENTINEL || rec->events[i].process != p) continue;
+        int w = snprintf(buf + n, cap - n, "%s%s", n ? "|" : "", rec->events[i].data);
+        if (w > 0) n += (size_t)w < cap - n ? (size_t)w : cap - n - 1;
+    }
+    return buf;
+}
+
 /* Values for :filter, :sentinel and :log that record into `rec`. */
 #define REC_FILTER_V(rec) netproc_filter(rec_filter, (rec))
 #define REC_SENTINEL_V(rec) netproc_sentinel(rec_sentinel, (rec))

@@ -40,18 +40,6 @@ static long long exit_status_int(netproc_process *p) {
     return n;
 }
 
-/* The sentinel messages of `p`, joined with "|". */
-static const char *sentinels_of(const struct recorder *rec, netproc_process *p, char *buf, size_t cap) {
-    size_t n = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < rec->count; i++) {
-        if (rec->events[i].kind != REC_SENTINEL || rec->events[i].process != p) continue;
-        int w = snprintf(buf + n, cap - n, "%s%s", n ? "|" : "", rec->events[i].data);
-        if (w > 0) n += (size_t)w < cap - n ? (size_t)w : cap - n - 1;
-    }
-    return buf;
-}
-
 /* A netproc client, recording into `rec`, connected to a raw listener; *peer is the
  * accepted raw socket (non-blocking). */
 static netproc_process *client_to_raw_peer(netproc_context *ctx, struct recorder *rec, int *peer, int rcvbuf) {

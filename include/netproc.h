@@ -541,6 +541,34 @@ enum netproc_status netproc_context_set_buffer_hooks(struct netproc_context *ctx
 enum netproc_status netproc_context_set_read_max(struct netproc_context *ctx, size_t bytes);
 
 /**
+ * The most bytes one process may have queued for sending (accepted by sends, not yet
+ * taken by the socket). A send that would pass it fails whole with NETPROC_E_ERROR,
+ * `(error "Output queue of process NAME is full: …")`, and queues nothing; the process
+ * and the host go on. The default is 64 MiB. Applies to later sends of every process of
+ * the context.
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only.
+ * Since:     0.2
+ */
+enum netproc_status netproc_context_set_send_queue_max(struct netproc_context *ctx, size_t bytes);
+
+/**
+ * How long a process that was deleted, or closed by its peer, keeps its socket to write
+ * the output still queued for it. When the time is up the socket closes and the bytes
+ * not written count in netproc_process_output_lost(). The default is 30,000 ms; 0 closes
+ * at once. Applies to closes that start after the call.
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only.
+ * Since:     0.2
+ */
+enum netproc_status netproc_context_set_drain_timeout(struct netproc_context *ctx,
+                                                      uint32_t timeout_ms);
+
+/**
  * Testing aid for the panic boundary: panics inside netproc, which must come back as
  * NETPROC_E_PANIC with the context marked unusable (later calls fail the same way).
  *

@@ -383,6 +383,52 @@ pub unsafe extern "C" fn netproc_context_set_read_max(
     })
 }
 
+/// The most bytes one process may have queued for sending (accepted by sends, not yet
+/// taken by the socket). A send that would pass it fails whole with NETPROC_E_ERROR,
+/// `(error "Output queue of process NAME is full: …")`, and queues nothing; the process
+/// and the host go on. The default is 64 MiB. Applies to later sends of every process of
+/// the context.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.2
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_set_send_queue_max(
+    ctx: *mut netproc_context,
+    bytes: usize,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_send_queue_max") });
+        context.update_settings(|settings| settings.send_queue_max = bytes);
+        NETPROC_OK
+    })
+}
+
+/// How long a process that was deleted, or closed by its peer, keeps its socket to write
+/// the output still queued for it. When the time is up the socket closes and the bytes
+/// not written count in netproc_process_output_lost(). The default is 30,000 ms; 0 closes
+/// at once. Applies to closes that start after the call.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only.
+/// Since:     0.2
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_set_drain_timeout(
+    ctx: *mut netproc_context,
+    timeout_ms: u32,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_drain_timeout") });
+        let timeout = std::time::Duration::from_millis(u64::from(timeout_ms));
+        context.update_settings(|settings| settings.drain_timeout = timeout);
+        NETPROC_OK
+    })
+}
+
 /// Testing aid for the panic boundary: panics inside netproc, which must come back as
 /// NETPROC_E_PANIC with the context marked unusable (later calls fail the same way).
 ///
