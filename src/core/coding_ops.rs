@@ -56,7 +56,12 @@ impl Shared {
 impl Core {
     /// What the old decoder held reaches the filter before any byte still waiting, which
     /// is decoded the new way when it is delivered.
-    fn deliver_held_text(&mut self, process: &ProcRef, state: &mut super::process::State, held: Option<Decoded>) {
+    fn deliver_held_text(
+        &mut self,
+        process: &ProcRef,
+        state: &mut super::process::State,
+        held: Option<Decoded>,
+    ) {
         if let Some(held) = held {
             self.arrive_first(process, state, held);
         }

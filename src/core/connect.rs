@@ -6,8 +6,8 @@ use std::io;
 use super::address::Address;
 use super::context::Core;
 use super::process::{ProcRef, State};
-use super::status::Failure;
 use super::socket::{apply_options, new_socket, SocketKind};
+use super::status::Failure;
 
 impl Core {
     /// Act on finished background lookups.

@@ -115,10 +115,9 @@ impl Core {
     /// bytes a decoder kept). Other processes keep their places.
     fn put_ahead(&mut self, process: &ProcRef, arrivals: impl Iterator<Item = Arrival>) {
         let first = self.arrivals.iter().position(|(queued, _)| Arc::ptr_eq(queued, process));
-        let mut at = first.unwrap_or(self.arrivals.len());
-        for arrival in arrivals {
+        let start = first.unwrap_or(self.arrivals.len());
+        for (at, arrival) in (start..).zip(arrivals) {
             self.arrivals.insert(at, (process.clone(), arrival));
-            at += 1;
         }
     }
 
@@ -215,7 +214,13 @@ impl Core {
         }
     }
 
-    fn filter_call(&mut self, process: &ProcRef, state: &mut State, data: Vec<u8>, multibyte: bool) -> Option<Delivery> {
+    fn filter_call(
+        &mut self,
+        process: &ProcRef,
+        state: &mut State,
+        data: Vec<u8>,
+        multibyte: bool,
+    ) -> Option<Delivery> {
         state.delivering_multibyte = Some(multibyte);
         Some(Delivery::Filter { process: process.clone(), filter: state.filter.clone(), data })
     }

@@ -338,7 +338,8 @@ impl Core {
             return Ok(());
         }
         let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
-        let outcome = state.output.flush(usize::MAX, |bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
+        let outcome =
+            state.output.flush(usize::MAX, |bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
         match outcome {
             Ok(_) => {
                 self.watch_output(state);

@@ -10,10 +10,10 @@ use socket2::Socket;
 use super::address::Address;
 use super::contact::Contact;
 use super::context::Shared;
+use super::inbox::Held;
 use super::process_coding::ProcessCoding;
 use super::queue::SendQueue;
 use super::socket::SocketKind;
-use super::inbox::Held;
 use super::status::Lifecycle;
 use super::value::Value;
 

@@ -15,8 +15,8 @@ use super::error::Result;
 use super::inbox::Arrival;
 use super::process::{ProcRef, Role, State};
 use super::queue::Flushed;
-use super::status::Failure;
 use super::socket::{accept_nonblocking, SocketKind};
+use super::status::Failure;
 
 /// Reads (or accepts) per process per turn before moving on to the next one.
 const TURNS_PER_PROCESS: usize = 4;
@@ -366,4 +366,3 @@ impl Core {
         }
     }
 }
-
