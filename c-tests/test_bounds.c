@@ -7,6 +7,7 @@
 #include "check.h"
 #include "pump.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 /* Resident memory of this process, in KiB. */
@@ -131,6 +132,68 @@ static size_t accept_failures(const struct recorder *rec) {
     return n;
 }
 
+struct fast_reader {
+    int fd;
+    volatile bool stop;
+    size_t total;
+};
+
+static void *read_everything(void *arg) {
+    struct fast_reader *r = (struct fast_reader *)arg;
+    static uint8_t buf[1 << 20];
+    while (!r->stop) {
+        ssize_t n = recv(r->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) r->total += (size_t)n;
+        else if (n == 0) break;
+    }
+    return NULL;
+}
+
+/* Flushing has a per-turn budget, as reading does: with 64 MiB queued for a peer that
+ * reads as fast as it can, one poll writes a few MiB at most and leaves the rest for the
+ * next turns, so one poll never runs for seconds; every byte still arrives. */
+static void one_poll_writes_within_its_budget(void) {
+    netproc_context *ctx = new_context();
+    long long port;
+    int listener = raw_tcp_listener(&port, 0);
+    struct recorder rec = {0};
+    netproc_process *client = start_client(ctx, "cli", port, &rec);
+    int peer = raw_accept(ctx, listener, scaled_ms(2000));
+    const size_t total = 64u << 20;
+    uint8_t *data = calloc(total, 1);
+    CHECK_NOT_NULL(data);
+    /* Queue it all while nobody reads: the first send fills the kernel, the rest waits. */
+    CHECK_OK(ctx, netproc_process_send(client, data, total));
+    free(data);
+    size_t before = netproc_process_output_pending(client);
+    CHECK(before > total / 2);
+    struct fast_reader r = {.fd = peer};
+    pthread_t reader;
+    CHECK_EQ(pthread_create(&reader, NULL, read_everything, &r), 0);
+    sleep_ms(50); /* the reader empties the kernel's buffers: the socket is writable */
+    size_t most = 0;
+    for (int turn = 0; turn < 5; turn++) {
+        size_t pending = netproc_process_output_pending(client);
+        CHECK(netproc_poll(ctx, 100) >= 0);
+        size_t written = pending - netproc_process_output_pending(client);
+        if (written > most) most = written;
+    }
+    if (most > (8u << 20)) fprintf(stderr, "  one poll wrote %zu bytes\n", most);
+    CHECK(most <= (8u << 20));
+    CHECK(PUMP_UNTIL(ctx, netproc_process_output_pending(client) == 0, scaled_ms(10000)));
+    uint64_t deadline = monotonic_ms() + scaled_ms(5000);
+    while (r.total < total && monotonic_ms() < deadline) sleep_ms(5);
+    r.stop = true;
+    CHECK_EQ(pthread_join(reader, NULL), 0);
+    CHECK_EQ(r.total, total);
+    close(peer);
+    close(listener);
+    netproc_delete_process(client);
+    netproc_process_free(client);
+    rec_free(&rec);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+}
+
 /* A server that cannot accept (no descriptors left) pauses: one log call per pause (100
  * ms), however many clients keep arriving meanwhile. Clients connect from a child process,
  * which has descriptors of its own. */
@@ -185,6 +248,7 @@ int main(void) {
         {"tiny_sends_cost_their_bytes", tiny_sends_cost_their_bytes, 20},
         {"delete_drains_within_the_deadline", delete_drains_within_the_deadline, 10},
         {"accept_failure_logs_once_per_pause", accept_failure_logs_once_per_pause, 10},
+        {"one_poll_writes_within_its_budget", one_poll_writes_within_its_budget, 20},
     };
     return run_tests(cases, sizeof cases / sizeof cases[0]);
 }

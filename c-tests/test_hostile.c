@@ -324,6 +324,10 @@ static const netproc_buffer_hooks no_hooks = {NULL, NULL, NULL};
     X("netproc_context_set_buffer_hooks", "hooks", NE_OK, 0, NULL, netproc_context_set_buffer_hooks(fx->ctx, NULL)) \
     X("netproc_context_set_read_max", "ctx", NE_STATUS, NETPROC_E_NULL, "netproc_context_set_read_max: ctx is NULL", \
       netproc_context_set_read_max(NULL, 10))                                                                       \
+    X("netproc_context_set_send_queue_max", "ctx", NE_STATUS, NETPROC_E_NULL,                                        \
+      "netproc_context_set_send_queue_max: ctx is NULL", netproc_context_set_send_queue_max(NULL, 10))             \
+    X("netproc_context_set_drain_timeout", "ctx", NE_STATUS, NETPROC_E_NULL,                                         \
+      "netproc_context_set_drain_timeout: ctx is NULL", netproc_context_set_drain_timeout(NULL, 10))               \
     X("netproc_debug_panic", "ctx", NE_STATUS, NETPROC_E_NULL, "netproc_debug_panic: ctx is NULL",                  \
       netproc_debug_panic(NULL))                                                                                    \
     X("netproc_process_datagram_address", "out", NE_STATUS, NETPROC_E_NULL,                                         \
