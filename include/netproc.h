@@ -118,8 +118,9 @@ typedef void (*netproc_filter_fn)(void *userdata,
                                   size_t length);
 
 /**
- * A sentinel: `message` (NUL-terminated, `length` bytes without the NUL) describes the
- * status change, e.g. "open\n", "deleted\n". Borrowed for the call only.
+ * A sentinel: `message` (`length` bytes, then a NUL) describes the status change, e.g.
+ * "open\n", "deleted\n". NUL bytes inside (from a :host that has them) are part of the
+ * `length` bytes. Borrowed for the call only.
  *
  * When and where (filters, sentinels and log functions alike): on the context's thread,
  * from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
@@ -135,7 +136,8 @@ typedef void (*netproc_sentinel_fn)(void *userdata,
 
 /**
  * A log function: `server` accepted `client` ("accept from HOST\n"), or accept failed and
- * `client` is NULL ("accept failed with codeN\n"). All borrowed for the call only.
+ * `client` is NULL ("accept failed with codeN\n"). `message` is `length` bytes, then a
+ * NUL. All borrowed for the call only.
  *
  * When and where (filters, sentinels and log functions alike): on the context's thread,
  * from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
@@ -217,14 +219,16 @@ typedef struct netproc_buffer_hooks {
    */
   void *userdata;
   /**
-   * `get-buffer-create`: return the buffer called `name` (`length` bytes, also
-   * NUL-terminated), creating it if needed; NULL for none. `name` is borrowed for the
-   * call. Without this hook, a buffer given by name stays a STRING value.
+   * `get-buffer-create`: return the buffer called `name` (`length` bytes, NUL bytes
+   * inside included, then a NUL), creating it if needed; NULL for none. `name` is
+   * borrowed for the call. Without this hook, a buffer given by name stays a STRING
+   * value.
    */
   void *(*get_buffer_create)(void *userdata, const char *name, size_t length);
   /**
-   * The name of a live buffer (store its byte count in *length), or NULL if the buffer
-   * is dead. The bytes must stay valid until the hook returns to netproc.
+   * The name of a live buffer (store its byte count in *length; NUL bytes may be among
+   * them), or NULL if the buffer is dead. The bytes must stay valid until the hook
+   * returns to netproc.
    */
   const char *(*buffer_name)(void *userdata, void *buffer, size_t *length);
 } netproc_buffer_hooks;
@@ -311,7 +315,7 @@ extern "C" {
  * `process-send-string` with multibyte text: `text` (UTF-8, raw bytes in the two-byte form
  * above) is encoded through the process's encoding coding system, end-of-line conversion
  * included, then sent like netproc_process_send(), which instead sends unibyte bytes
- * (end-of-line conversion only).
+ * (end-of-line conversion only). A length beyond PTRDIFF_MAX is NETPROC_E_INVALID.
  *
  * Ownership: text is copied (encoded) before returning.
  * Lifetime:  n/a.
@@ -479,7 +483,8 @@ enum netproc_status netproc_wakeup(struct netproc_context *ctx);
  * e.g. from a call that was given a NULL handle): the Emacs error symbol ("error",
  * "file-error", "wrong-type-argument", …), the message Emacs would show, and the errno
  * (0 if none). Any out-pointer may be NULL. Returns the failed call's status, or
- * NETPROC_OK if there was no error.
+ * NETPROC_OK if there was no error. The message is a C string: NUL bytes a name or a :host
+ * brought into it are left out.
  *
  * Ownership: the strings belong to netproc; do not free them.
  * Lifetime:  until the next failing call on the same context (or thread, for NULL).
@@ -650,7 +655,9 @@ enum netproc_status netproc_network_featurep(const struct netproc_value *subfeat
  * `make-network-process`: create a network client or server from keyword arguments
  * (":name", ":host", ":service", ":server", ":filter", …; see the README's table). Keys are
  * NUL-terminated keyword names; when a key appears twice the first wins. With nargs 0,
- * nothing is created and *out is set to NULL, as Emacs returns nil.
+ * nothing is created and *out is set to NULL, as Emacs returns nil. nargs above 1048576
+ * (2^20), and a string length or sequence count in a value beyond PTRDIFF_MAX, are
+ * NETPROC_E_INVALID.
  *
  * Ownership: caller owns *out (one reference); release it with netproc_process_free().
  *            args and everything they point to are only read during the call.
@@ -856,7 +863,8 @@ enum netproc_status netproc_process_contact(struct netproc_process *process,
  * are queued in order and written as it drains; netproc_process_output_pending() tells how
  * many wait. A send while a :nowait connect is in progress is queued until it completes.
  * Fails with "Process NAME not running" unless the process is open (stopped is fine), and
- * after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing.
+ * after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing; a length
+ * beyond PTRDIFF_MAX is NETPROC_E_INVALID.
  *
  * Ownership: data is copied before returning.
  * Lifetime:  n/a.
@@ -985,7 +993,8 @@ void *netproc_process_userdata(struct netproc_process *process);
 
 /**
  * `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
- * NULL when capacity is 0) and the total number of processes into *count.
+ * NULL when capacity is 0) and the total number of processes into *count. A capacity
+ * beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
  *
  * Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
  * Lifetime:  a borrowed handle stays valid while its process is in the process list,
@@ -1097,7 +1106,8 @@ struct netproc_value netproc_integer(int64_t number);
 struct netproc_value netproc_string(const char *text);
 
 /**
- * A STRING value over `length` bytes (which may contain NULs).
+ * A STRING value over `length` bytes (which may contain NULs). A length beyond
+ * PTRDIFF_MAX is refused (NETPROC_E_INVALID) by the call the value is given to.
  *
  * Ownership: borrows `bytes`; nothing allocated.
  * Lifetime:  `bytes` must outlive every use of the value.
@@ -1127,7 +1137,8 @@ struct netproc_value netproc_symbol(const char *name);
 struct netproc_value netproc_pointer(void *pointer);
 
 /**
- * A VECTOR value over `count` values.
+ * A VECTOR value over `count` values. A count beyond PTRDIFF_MAX bytes of values is
+ * refused (NETPROC_E_INVALID) by the call the value is given to.
  *
  * Ownership: borrows `items`; nothing allocated.
  * Lifetime:  `items` must outlive every use of the value.
@@ -1137,7 +1148,8 @@ struct netproc_value netproc_pointer(void *pointer);
 struct netproc_value netproc_vector(const struct netproc_value *items, size_t count);
 
 /**
- * A LIST value over `count` values.
+ * A LIST value over `count` values. A count beyond PTRDIFF_MAX bytes of values is refused
+ * (NETPROC_E_INVALID) by the call the value is given to.
  *
  * Ownership: borrows `items`; nothing allocated.
  * Lifetime:  `items` must outlive every use of the value.

@@ -34,8 +34,10 @@ impl LastError {
     }
 }
 
-/// A C string from bytes, dropping interior NULs rather than failing.
-pub(crate) fn c_string(bytes: &[u8]) -> CString {
+/// A C string from bytes, dropping interior NULs rather than failing: for the error texts
+/// netproc_last_error() hands out without a length. Strings handed out with a length keep
+/// their NULs (see `CHost::c_text`).
+fn c_string(bytes: &[u8]) -> CString {
     let clean: Vec<u8> = bytes.iter().copied().filter(|b| *b != 0).collect();
     CString::new(clean).unwrap_or_default()
 }
@@ -247,6 +249,15 @@ pub(crate) unsafe fn byte_slice<'a>(
 ) -> Result<&'a [u8], netproc_status> {
     if length == 0 {
         return Ok(&[]);
+    }
+    // slice::from_raw_parts requires at most isize::MAX bytes; past that is undefined
+    // behaviour even before a byte is read.
+    if length > isize::MAX as usize {
+        return Err(fail_argument(
+            context,
+            NETPROC_E_INVALID,
+            &format!("{function}: {what} length {length} is out of range"),
+        ));
     }
     if data.is_null() {
         return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: {what} is NULL")));

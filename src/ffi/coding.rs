@@ -22,7 +22,7 @@ use crate::core::coding::CodingSystem;
 /// `process-send-string` with multibyte text: `text` (UTF-8, raw bytes in the two-byte form
 /// above) is encoded through the process's encoding coding system, end-of-line conversion
 /// included, then sent like netproc_process_send(), which instead sends unibyte bytes
-/// (end-of-line conversion only).
+/// (end-of-line conversion only). A length beyond PTRDIFF_MAX is NETPROC_E_INVALID.
 ///
 /// Ownership: text is copied (encoded) before returning.
 /// Lifetime:  n/a.

@@ -27,14 +27,16 @@ use crate::core::Shared;
 pub struct netproc_buffer_hooks {
     /// Passed first to both hooks.
     pub userdata: *mut c_void,
-    /// `get-buffer-create`: return the buffer called `name` (`length` bytes, also
-    /// NUL-terminated), creating it if needed; NULL for none. `name` is borrowed for the
-    /// call. Without this hook, a buffer given by name stays a STRING value.
+    /// `get-buffer-create`: return the buffer called `name` (`length` bytes, NUL bytes
+    /// inside included, then a NUL), creating it if needed; NULL for none. `name` is
+    /// borrowed for the call. Without this hook, a buffer given by name stays a STRING
+    /// value.
     pub get_buffer_create: Option<
         unsafe extern "C" fn(userdata: *mut c_void, name: *const c_char, length: usize) -> *mut c_void,
     >,
-    /// The name of a live buffer (store its byte count in *length), or NULL if the buffer
-    /// is dead. The bytes must stay valid until the hook returns to netproc.
+    /// The name of a live buffer (store its byte count in *length; NUL bytes may be among
+    /// them), or NULL if the buffer is dead. The bytes must stay valid until the hook
+    /// returns to netproc.
     pub buffer_name: Option<
         unsafe extern "C" fn(userdata: *mut c_void, buffer: *mut c_void, length: *mut usize) -> *const c_char,
     >,
@@ -239,7 +241,8 @@ pub unsafe extern "C" fn netproc_wakeup(ctx: *mut netproc_context) -> netproc_st
 /// e.g. from a call that was given a NULL handle): the Emacs error symbol ("error",
 /// "file-error", "wrong-type-argument", …), the message Emacs would show, and the errno
 /// (0 if none). Any out-pointer may be NULL. Returns the failed call's status, or
-/// NETPROC_OK if there was no error.
+/// NETPROC_OK if there was no error. The message is a C string: NUL bytes a name or a :host
+/// brought into it are left out.
 ///
 /// Ownership: the strings belong to netproc; do not free them.
 /// Lifetime:  until the next failing call on the same context (or thread, for NULL).

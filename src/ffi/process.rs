@@ -22,10 +22,16 @@ fn status_of(context: &Shared, result: crate::core::Result<()>) -> netproc_statu
     }
 }
 
+/// More keyword pairs than any call needs; a larger nargs is a corrupt count, refused before
+/// `args` is read.
+const MAX_ARGS: usize = 1 << 20;
+
 /// `make-network-process`: create a network client or server from keyword arguments
 /// (":name", ":host", ":service", ":server", ":filter", …; see the README's table). Keys are
 /// NUL-terminated keyword names; when a key appears twice the first wins. With nargs 0,
-/// nothing is created and *out is set to NULL, as Emacs returns nil.
+/// nothing is created and *out is set to NULL, as Emacs returns nil. nargs above 1048576
+/// (2^20), and a string length or sequence count in a value beyond PTRDIFF_MAX, are
+/// NETPROC_E_INVALID.
 ///
 /// Ownership: caller owns *out (one reference); release it with netproc_process_free().
 ///            args and everything they point to are only read during the call.
@@ -45,6 +51,13 @@ pub unsafe extern "C" fn netproc_make_network_process(
         // SAFETY: the host passes a live context or NULL.
         let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
         ok_or_return!(out_ptr(Some(&context), out, FUNCTION));
+        if nargs > MAX_ARGS {
+            return fail_argument(
+                Some(&context),
+                NETPROC_E_INVALID,
+                &format!("{FUNCTION}: nargs {nargs} is more than {MAX_ARGS}"),
+            );
+        }
         if args.is_null() && nargs > 0 {
             return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: args is NULL"));
         }
@@ -469,7 +482,8 @@ pub unsafe extern "C" fn netproc_process_contact(
 /// are queued in order and written as it drains; netproc_process_output_pending() tells how
 /// many wait. A send while a :nowait connect is in progress is queued until it completes.
 /// Fails with "Process NAME not running" unless the process is open (stopped is fine), and
-/// after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing.
+/// after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing; a length
+/// beyond PTRDIFF_MAX is NETPROC_E_INVALID.
 ///
 /// Ownership: data is copied before returning.
 /// Lifetime:  n/a.
@@ -716,7 +730,8 @@ pub unsafe extern "C" fn netproc_process_userdata(process: *mut netproc_process)
 }
 
 /// `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
-/// NULL when capacity is 0) and the total number of processes into *count.
+/// NULL when capacity is 0) and the total number of processes into *count. A capacity
+/// beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
 ///
 /// Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
 /// Lifetime:  a borrowed handle stays valid while its process is in the process list,
@@ -735,6 +750,13 @@ pub unsafe extern "C" fn netproc_process_list(
         // SAFETY: the host passes a live context or NULL.
         let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
         ok_or_return!(out_ptr(Some(&context), count, FUNCTION));
+        if capacity > isize::MAX as usize / std::mem::size_of::<*mut netproc_process>() {
+            return fail_argument(
+                Some(&context),
+                NETPROC_E_INVALID,
+                &format!("{FUNCTION}: capacity {capacity} is out of range"),
+            );
+        }
         if out.is_null() && capacity > 0 {
             return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: out is NULL"));
         }
