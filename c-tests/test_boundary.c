@@ -21,6 +21,8 @@
 #include "pump.h"
 
 #include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 /* ---- byte strings with their lengths ------------------------------------------------- */
 
@@ -283,6 +285,185 @@ static void nul_in_host(void) {
     CHECK_OK(ctx, netproc_context_free(ctx));
 }
 
+/* ---- 2. handles ------------------------------------------------------------------------ */
+
+static void count_release(void *flag) {
+    (*(int *)flag)++;
+}
+
+/* Calls that take a handle must refuse `h` with NETPROC_E_BAD_HANDLE and the message
+ * "FUNCTION: not a live process handle", or give NULL/false/0. */
+static void check_refused(netproc_process *h) {
+    CHECK_ERROR(NULL, netproc_process_send(h, (const uint8_t *)"x", 1), NETPROC_E_BAD_HANDLE, "error",
+                "netproc_process_send: not a live process handle");
+    CHECK_ERROR(NULL, netproc_delete_process(h), NETPROC_E_BAD_HANDLE, "error",
+                "netproc_delete_process: not a live process handle");
+    CHECK_ERROR(NULL, netproc_process_set_userdata(h, NULL, NULL), NETPROC_E_BAD_HANDLE, "error",
+                "netproc_process_set_userdata: not a live process handle");
+    netproc_value v = netproc_integer(3);
+    CHECK_ERROR(NULL, netproc_process_contact(h, "t", false, &v), NETPROC_E_BAD_HANDLE, "error",
+                "netproc_process_contact: not a live process handle");
+    CHECK_EQ(v.integer, 3);
+    CHECK_NULL(netproc_process_status(h));
+    CHECK_NULL(netproc_process_name(h, NULL));
+    CHECK(!netproc_process_live_p(h));
+    CHECK_NULL(netproc_process_userdata(h));
+    CHECK_NULL(netproc_process_ref(h));
+    CHECK_ERROR(NULL, NETPROC_E_BAD_HANDLE, NETPROC_E_BAD_HANDLE, "error",
+                "netproc_process_ref: not a live process handle");
+    netproc_process_free(h);
+    CHECK_ERROR(NULL, NETPROC_E_BAD_HANDLE, NETPROC_E_BAD_HANDLE, "error",
+                "netproc_process_free: not a live process handle");
+}
+
+/* The handle a callback gets is the one make, netproc_process_ref, netproc_process_list and
+ * netproc_get_process give for that process: hosts use handles as keys. */
+static void one_handle_per_process(void) {
+    netproc_context *ctx = new_context();
+    struct events ev = {0};
+    netproc_arg args[] = {ARG(":name", STR("srv")), ARG(":server", netproc_t()), ARG(":service", netproc_t()),
+                          ARG(":log", netproc_log(ev_log, &ev)), ARG(":sentinel", netproc_sentinel(ev_sentinel, &ev))};
+    netproc_process *server = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &server));
+    netproc_arg cli_args[] = {ARG(":name", STR("cli")), ARG(":service", INT(contact_int(server, ":service"))),
+                              ARG(":sentinel", netproc_sentinel(ev_sentinel, &ev))};
+    netproc_process *client = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, cli_args, NARGS(cli_args), &client));
+    long at = -1;
+    CHECK(PUMP_UNTIL(ctx, (at = find(&ev, 0, 'l', NULL)) >= 0, scaled_ms(3000)));
+    CHECK(ev.list[at].process == server);
+    netproc_process *acc = ev.list[at].client;
+    CHECK(find(&ev, 0, 's', acc) > at);
+    netproc_process *list[4] = {NULL};
+    size_t count = 0;
+    CHECK_OK(ctx, netproc_process_list(ctx, list, 4, &count));
+    CHECK_EQ(count, 3);
+    CHECK(list[0] == acc && list[1] == client && list[2] == server);
+    netproc_process *found = NULL;
+    CHECK_OK(ctx, netproc_get_process(ctx, "cli", &found));
+    CHECK(found == client);
+    netproc_process *ref = netproc_process_ref(acc);
+    CHECK(ref == acc);
+    CHECK(server != client && client != acc && server != acc);
+    size_t mark = ev.count;
+    CHECK_OK(ctx, netproc_delete_process(acc));
+    CHECK(ev.list[mark].process == acc);
+    netproc_process_free(ref);
+    CHECK_OK(ctx, netproc_delete_process(client));
+    CHECK(ev.list[mark + 1].process == client);
+    netproc_process_free(client);
+    netproc_process_free(server);
+    CHECK_OK(ctx, netproc_context_free(ctx));
+}
+
+/* Use after free: once the last reference is gone (the userdata destructor says when),
+ * every call refuses the handle, however often it is tried. A process made afterwards gets
+ * a handle of its own, and the stale one still does not reach it. */
+static void use_after_free_is_refused(void) {
+    netproc_context *ctx = new_context();
+    netproc_arg args[] = {ARG(":name", STR("gone")), ARG(":server", netproc_t()), ARG(":service", netproc_t())};
+    netproc_process *gone = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &gone));
+    int released = 0;
+    CHECK_OK(ctx, netproc_process_set_userdata(gone, &released, count_release));
+    CHECK_OK(ctx, netproc_delete_process(gone));
+    netproc_process_free(gone);
+    CHECK(PUMP_UNTIL(ctx, released == 1, scaled_ms(3000)));
+    check_refused(gone);
+    check_refused(gone);
+    for (int i = 0; i < 50; i++) {
+        netproc_process *next = NULL;
+        CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &next));
+        CHECK(next != gone);
+        CHECK_STR_EQ(netproc_process_status(next), "listen");
+        CHECK_NULL(netproc_process_status(gone));
+        CHECK_OK(ctx, netproc_delete_process(next));
+        netproc_process_free(next);
+        pump_for(ctx, 1);
+    }
+    CHECK_EQ(released, 1);
+    CHECK_OK(ctx, netproc_context_free(ctx));
+}
+
+/* Freeing a handle once more than it was referenced: while the context still lists the
+ * process, the extra free is refused ("no reference held") and the process runs on; after
+ * the process is gone, it is a stale handle. */
+static void double_free_is_refused(void) {
+    netproc_context *ctx = new_context();
+    netproc_arg args[] = {ARG(":name", STR("twice")), ARG(":server", netproc_t()), ARG(":service", netproc_t())};
+    netproc_process *p = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &p));
+    int released = 0;
+    CHECK_OK(ctx, netproc_process_set_userdata(p, &released, count_release));
+    netproc_process *extra = netproc_process_ref(p);
+    CHECK(extra == p);
+    netproc_process_free(extra);
+    netproc_process_free(p);
+    netproc_process_free(p);
+    CHECK_ERROR(NULL, NETPROC_E_BAD_HANDLE, NETPROC_E_BAD_HANDLE, "error",
+                "netproc_process_free: the host holds no reference to this process");
+    pump_for(ctx, 50);
+    CHECK_EQ(released, 0);
+    netproc_process *found = NULL;
+    CHECK_OK(ctx, netproc_get_process(ctx, "twice", &found));
+    CHECK(found == p);
+    CHECK_STR_EQ(netproc_process_status(p), "listen");
+    CHECK_OK(ctx, netproc_delete_process(p));
+    CHECK(PUMP_UNTIL(ctx, released == 1, scaled_ms(3000)));
+    check_refused(p);
+    CHECK_OK(ctx, netproc_context_free(ctx));
+}
+
+/* Forged handles: small integers, random ones, pointers to host memory, and real handles
+ * with a bit changed. None reaches a process, none is dereferenced (the host memory stays
+ * as it was), and the real process is untouched. */
+static void forged_handles_are_refused(void) {
+    netproc_context *ctx = new_context();
+    netproc_arg args[] = {ARG(":name", STR("real")), ARG(":server", netproc_t()), ARG(":service", netproc_t())};
+    netproc_process *real = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &real));
+    uint64_t *zeros = calloc(64, sizeof *zeros);
+    CHECK_NOT_NULL(zeros);
+    uintptr_t local = 0;
+    uintptr_t forged[64] = {1, 2, 3, 0xff, 0x100000001u, (uintptr_t)-1, (uintptr_t)zeros, (uintptr_t)&local,
+                            (uintptr_t)real + 1, (uintptr_t)real - 1, (uintptr_t)real ^ ((uintptr_t)1 << 40),
+                            (uintptr_t)real ^ ((uintptr_t)1 << 63)};
+    srand(12345);
+    for (size_t i = 12; i < 64; i++)
+        forged[i] = ((uintptr_t)(unsigned)rand() << 33) ^ ((uintptr_t)(unsigned)rand() << 11) ^ (uintptr_t)(unsigned)rand();
+    for (size_t i = 0; i < 64; i++) {
+        if (forged[i] == (uintptr_t)real) continue;
+        check_refused((netproc_process *)forged[i]);
+    }
+    for (size_t i = 0; i < 64; i++) CHECK_EQ(zeros[i], 0);
+    CHECK_EQ(local, 0);
+    free(zeros);
+    CHECK_STR_EQ(netproc_process_status(real), "listen");
+    CHECK_EQ(listed_processes(ctx), 1);
+    CHECK_OK(ctx, netproc_delete_process(real));
+    netproc_process_free(real);
+    CHECK_OK(ctx, netproc_context_free(ctx));
+}
+
+/* After netproc_context_free: a handle the host holds answers until freed (as the header
+ * says), then is stale; a borrowed one (from netproc_process_list) is stale at once. */
+static void handles_from_a_freed_context(void) {
+    netproc_context *ctx = new_context();
+    netproc_arg a_args[] = {ARG(":name", STR("held")), ARG(":server", netproc_t()), ARG(":service", netproc_t())};
+    netproc_arg b_args[] = {ARG(":name", STR("borrowed")), ARG(":server", netproc_t()), ARG(":service", netproc_t())};
+    netproc_process *held = NULL, *mine = NULL, *borrowed = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, a_args, NARGS(a_args), &held));
+    CHECK_OK(ctx, netproc_make_network_process(ctx, b_args, NARGS(b_args), &mine));
+    CHECK_OK(ctx, netproc_get_process(ctx, "borrowed", &borrowed));
+    CHECK(borrowed == mine);
+    netproc_process_free(mine); /* the host keeps only the borrowed pointer */
+    CHECK_OK(NULL, netproc_context_free(ctx));
+    CHECK_STR_EQ(netproc_process_status(held), "closed");
+    check_refused(borrowed);
+    netproc_process_free(held);
+    check_refused(held);
+}
+
 /* ---- 3. absurd lengths and counts -------------------------------------------------------- */
 
 /* Every size_t from C beyond PTRDIFF_MAX, and more than 1 << 20 keyword pairs, is
@@ -357,11 +538,253 @@ static void absurd_lengths_are_invalid(void) {
     CHECK_OK(ctx, netproc_context_free(ctx));
 }
 
+/* ---- 4. the owning thread ----------------------------------------------------------------- */
+
+/* What a second thread saw: for each call, its status and how long it took. */
+struct intruder {
+    pthread_t thread;
+    netproc_context *ctx;
+    netproc_process *client;
+    atomic_bool owner_polling;
+    atomic_bool done;
+    int rc[12];
+    const char *status_text;
+    uint64_t slowest_ms;
+    char message[200];
+    char symbol[40];
+};
+
+#define TIMED(in, slot, call)                                 \
+    do {                                                      \
+        uint64_t t0_ = monotonic_ms();                        \
+        (in)->rc[(slot)] = (int)(call);                       \
+        uint64_t took_ = monotonic_ms() - t0_;                \
+        if (took_ > (in)->slowest_ms) (in)->slowest_ms = took_; \
+    } while (0)
+
+static void *intruder_main(void *arg) {
+    struct intruder *in = (struct intruder *)arg;
+    while (!atomic_load(&in->owner_polling)) sleep_ms(1);
+    sleep_ms(100); /* let the owner get into its wait */
+    netproc_arg args[] = {ARG(":name", STR("intruder")), ARG(":server", netproc_t()), ARG(":service", netproc_t())};
+    netproc_process *made = (netproc_process *)in;
+    netproc_process *found = (netproc_process *)in;
+    netproc_process *list[4];
+    size_t count = 99;
+    int timeout = 7;
+    TIMED(in, 0, netproc_process_send(in->client, (const uint8_t *)"x", 1));
+    TIMED(in, 1, netproc_make_network_process(in->ctx, args, NARGS(args), &made));
+    TIMED(in, 2, netproc_poll(in->ctx, 0));
+    TIMED(in, 3, netproc_poll(in->ctx, 1000));
+    TIMED(in, 4, netproc_next_timeout(in->ctx, &timeout));
+    TIMED(in, 5, netproc_backend_fd(in->ctx));
+    TIMED(in, 6, netproc_process_list(in->ctx, list, 4, &count));
+    TIMED(in, 7, netproc_get_process(in->ctx, "srv", &found));
+    TIMED(in, 8, netproc_delete_process(in->client));
+    TIMED(in, 9, netproc_context_free(in->ctx));
+    TIMED(in, 10, netproc_process_set_userdata(in->client, NULL, NULL));
+    const char *symbol = NULL, *message = NULL;
+    TIMED(in, 11, netproc_last_error(in->ctx, &symbol, &message, NULL));
+    uint64_t t0 = monotonic_ms();
+    in->status_text = netproc_process_status(in->client);
+    if (monotonic_ms() - t0 > in->slowest_ms) in->slowest_ms = monotonic_ms() - t0;
+    /* Refusals are recorded for the calling thread only. */
+    netproc_last_error(NULL, &symbol, &message, NULL);
+    snprintf(in->message, sizeof in->message, "%s", message ? message : "?");
+    snprintf(in->symbol, sizeof in->symbol, "%s", symbol ? symbol : "?");
+    if (made != (netproc_process *)in || found != (netproc_process *)in || count != 99 || timeout != 7)
+        in->rc[0] = 1; /* an out-parameter was written */
+    atomic_store(&in->done, true);
+    CHECK_EQ(netproc_wakeup(in->ctx), NETPROC_OK); /* the one call any thread may make */
+    return NULL;
+}
+
+/* While the owner waits in netproc_poll (up to 5 s), a second thread's calls on the context
+ * and its processes fail at once with NETPROC_E_WRONG_THREAD (none waits for the owner's
+ * poll, none takes effect), and the owner's work goes on as before. */
+static void other_thread_is_refused_while_owner_polls(void) {
+    netproc_context *ctx = new_context();
+    struct events ev = {0};
+    netproc_arg args[] = {ARG(":name", STR("srv")), ARG(":server", netproc_t()), ARG(":service", netproc_t()),
+                          ARG(":log", netproc_log(ev_log, &ev))};
+    netproc_process *server = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &server));
+    netproc_arg cli_args[] = {ARG(":name", STR("cli")), ARG(":service", INT(contact_int(server, ":service"))),
+                              ARG(":filter", netproc_filter(ev_filter, &ev))};
+    netproc_process *client = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, cli_args, NARGS(cli_args), &client));
+    long at = -1;
+    CHECK(PUMP_UNTIL(ctx, (at = find(&ev, 0, 'l', server)) >= 0, scaled_ms(3000)));
+    netproc_process *acc = ev.list[at].client;
+    /* Settle, so that the waits below are real waits. */
+    int timeout = 0;
+    for (int i = 0; i < 100 && netproc_next_timeout(ctx, &timeout) == NETPROC_OK && timeout != -1; i++)
+        CHECK(netproc_poll(ctx, 0) >= 0);
+    CHECK(netproc_poll(ctx, 0) >= 0);
+
+    struct intruder in;
+    memset(&in, 0, sizeof in);
+    in.ctx = ctx;
+    in.client = client;
+    atomic_init(&in.owner_polling, false);
+    atomic_init(&in.done, false);
+    CHECK_EQ(pthread_create(&in.thread, NULL, intruder_main, &in), 0);
+    atomic_store(&in.owner_polling, true);
+    uint64_t t0 = monotonic_ms();
+    for (int i = 0; i < 10 && !atomic_load(&in.done); i++) CHECK(netproc_poll(ctx, 5000) >= 0);
+    uint64_t waited = monotonic_ms() - t0;
+    CHECK_EQ(pthread_join(in.thread, NULL), 0);
+    CHECK(atomic_load(&in.done));
+    CHECK(waited < 4500); /* the intruder's wakeup ended the wait, not the timeout */
+    CHECK(in.slowest_ms < 2000);
+    for (int i = 0; i < 12; i++) {
+        if (in.rc[i] != NETPROC_E_WRONG_THREAD) check_fail_(__FILE__, __LINE__, "call %d gave %d", i, in.rc[i]);
+    }
+    CHECK_NULL(in.status_text);
+    CHECK_STR_EQ(in.symbol, "error");
+    CHECK_STR_EQ(in.message, "netproc_process_status: called from a thread that does not own the context");
+    CHECK_EQ(netproc_last_error(ctx, NULL, NULL, NULL), NETPROC_OK); /* the owner's record is untouched */
+
+    /* Nothing the intruder tried happened; the owner carries on. */
+    CHECK_EQ(listed_processes(ctx), 3);
+    CHECK_STR_EQ(netproc_process_status(client), "open");
+    CHECK_EQ(netproc_process_output_pending(client), 0);
+    CHECK_OK(ctx, netproc_process_send(acc, (const uint8_t *)"still here", 10));
+    CHECK(PUMP_UNTIL(ctx, find(&ev, 0, 'f', client) >= 0, scaled_ms(3000)));
+    CHECK_BYTES(ev.list[find(&ev, 0, 'f', client)].data, "still here");
+    CHECK_OK(ctx, netproc_delete_process(client));
+    CHECK_OK(ctx, netproc_delete_process(acc));
+    CHECK_OK(ctx, netproc_delete_process(server));
+    netproc_process_free(client);
+    netproc_process_free(server);
+    CHECK_OK(ctx, netproc_context_free(ctx));
+}
+
+/* A context handed to another thread with netproc_context_set_owner_thread: refused while the
+ * owner is inside a call (here, waiting in netproc_poll), accepted once it is not. */
+struct handover {
+    pthread_t thread;
+    netproc_context *ctx;
+    atomic_int step;
+    atomic_bool stop;
+    int rc_take, rc_make, rc_poll;
+    netproc_process *server;
+};
+
+static void *new_owner_main(void *arg) {
+    struct handover *h = (struct handover *)arg;
+    h->rc_take = netproc_context_set_owner_thread(h->ctx);
+    netproc_arg args[] = {ARG(":name", STR("thread-srv")), ARG(":server", netproc_t()), ARG(":service", netproc_t())};
+    h->rc_make = netproc_make_network_process(h->ctx, args, NARGS(args), &h->server);
+    /* The new server's first readiness ends one poll early: take it before waiting. */
+    int timeout = 0;
+    for (int i = 0; i < 100 && netproc_next_timeout(h->ctx, &timeout) == NETPROC_OK && timeout != -1; i++)
+        netproc_poll(h->ctx, 0);
+    netproc_poll(h->ctx, 0);
+    atomic_store(&h->step, 1);
+    /* Waits until the old owner's wakeup (a few spurious returns allowed). */
+    for (int i = 0; i < 10 && !atomic_load(&h->stop); i++) {
+        h->rc_poll = netproc_poll(h->ctx, 5000);
+        if (h->rc_poll < 0) break;
+    }
+    atomic_store(&h->step, 2);
+    return NULL;
+}
+
+static void context_handed_to_another_thread(void) {
+    netproc_context *ctx = new_context();
+    struct handover h;
+    memset(&h, 0, sizeof h);
+    h.ctx = ctx;
+    atomic_init(&h.step, 0);
+    atomic_init(&h.stop, false);
+    CHECK_EQ(pthread_create(&h.thread, NULL, new_owner_main, &h), 0);
+    uint64_t deadline = monotonic_ms() + scaled_ms(3000);
+    while (atomic_load(&h.step) < 1 && monotonic_ms() < deadline) sleep_ms(1);
+    CHECK_EQ(atomic_load(&h.step), 1);
+    CHECK_EQ(h.rc_take, NETPROC_OK);
+    CHECK_EQ(h.rc_make, NETPROC_OK);
+    sleep_ms(100);
+    /* The new owner is in netproc_poll: this thread may neither use nor take back the context. */
+    CHECK_ERROR(NULL, netproc_poll(ctx, 0), NETPROC_E_WRONG_THREAD, "error",
+                "netproc_poll: called from a thread that does not own the context");
+    CHECK_ERROR(NULL, netproc_context_set_owner_thread(ctx), NETPROC_E_WRONG_THREAD, "error",
+                "netproc_context_set_owner_thread: the owning thread is inside a netproc call");
+    CHECK_EQ(atomic_load(&h.step), 1);
+    atomic_store(&h.stop, true);
+    CHECK_EQ(netproc_wakeup(ctx), NETPROC_OK);
+    CHECK_EQ(pthread_join(h.thread, NULL), 0);
+    CHECK(h.rc_poll >= 0);
+    /* The new owner has ended without handing it back: take it over. */
+    CHECK_OK(NULL, netproc_context_set_owner_thread(ctx));
+    CHECK_OK(ctx, netproc_context_set_owner_thread(ctx)); /* already ours: no change */
+    CHECK_STR_EQ(netproc_process_status(h.server), "listen");
+    CHECK_OK(ctx, netproc_delete_process(h.server));
+    netproc_process_free(h.server);
+    CHECK_OK(ctx, netproc_context_free(ctx));
+}
+
+/* netproc_process_ref and netproc_process_free work from any thread. A reference released
+ * on another thread is let go by the owner (at its next netproc_poll), so the userdata
+ * destructor runs on the owning thread, never concurrently with the owner's work. */
+struct releaser {
+    pthread_t thread;
+    netproc_process *p;
+    netproc_process *ref;
+};
+
+static pthread_t owner_thread;
+static pthread_t destroyed_on;
+static int destroyed;
+
+static void note_destroyed(void *ud) {
+    (void)ud;
+    destroyed_on = pthread_self();
+    destroyed++;
+}
+
+static void *releaser_main(void *arg) {
+    struct releaser *r = (struct releaser *)arg;
+    r->ref = netproc_process_ref(r->p);
+    netproc_process_free(r->ref);
+    netproc_process_free(r->p);
+    return NULL;
+}
+
+static void references_released_on_other_threads(void) {
+    netproc_context *ctx = new_context();
+    owner_thread = pthread_self();
+    netproc_arg args[] = {ARG(":name", STR("srv")), ARG(":server", netproc_t()), ARG(":service", netproc_t())};
+    struct releaser r = {0};
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &r.p));
+    CHECK_OK(ctx, netproc_process_set_userdata(r.p, NULL, note_destroyed));
+    CHECK_OK(ctx, netproc_delete_process(r.p));
+    CHECK(netproc_poll(ctx, 0) >= 0);
+    CHECK_EQ(destroyed, 0); /* the host still holds it */
+    CHECK_EQ(pthread_create(&r.thread, NULL, releaser_main, &r), 0);
+    CHECK_EQ(pthread_join(r.thread, NULL), 0);
+    CHECK(r.ref == r.p);
+    CHECK_EQ(destroyed, 0);
+    CHECK(netproc_poll(ctx, 1000) >= 0);
+    CHECK_EQ(destroyed, 1);
+    CHECK(pthread_equal(destroyed_on, owner_thread));
+    CHECK_NULL(netproc_process_status(r.p));
+    CHECK_OK(ctx, netproc_context_free(ctx));
+}
+
 int main(void) {
     static const struct test_case cases[] = {
         {"nul_bytes_reach_every_callback_and_hook", nul_bytes_reach_every_callback_and_hook, 10},
         {"nul_in_host", nul_in_host, 20},
+        {"one_handle_per_process", one_handle_per_process, 10},
+        {"use_after_free_is_refused", use_after_free_is_refused, 20},
+        {"double_free_is_refused", double_free_is_refused, 10},
+        {"forged_handles_are_refused", forged_handles_are_refused, 10},
+        {"handles_from_a_freed_context", handles_from_a_freed_context, 10},
         {"absurd_lengths_are_invalid", absurd_lengths_are_invalid, 10},
+        {"other_thread_is_refused_while_owner_polls", other_thread_is_refused_while_owner_polls, 15},
+        {"context_handed_to_another_thread", context_handed_to_another_thread, 15},
+        {"references_released_on_other_threads", references_released_on_other_threads, 10},
     };
     return run_tests(cases, sizeof cases / sizeof cases[0]);
 }

@@ -78,9 +78,15 @@ typedef enum netproc_status {
    */
   NETPROC_E_PANIC = -9,
   /**
-   * The handle is not a live netproc handle (best-effort detection).
+   * The handle is not a live netproc handle: its process is gone, it was freed more
+   * often than referenced, or it never was a handle.
    */
   NETPROC_E_BAD_HANDLE = -10,
+  /**
+   * Called from a thread that does not own the context (see
+   * netproc_context_set_owner_thread()).
+   */
+  NETPROC_E_WRONG_THREAD = -11,
 } netproc_status;
 
 /**
@@ -89,7 +95,8 @@ typedef enum netproc_status {
 typedef struct netproc_context netproc_context;
 
 /**
- * A network process. Opaque; reference counted (netproc_process_ref/_free).
+ * A network process. Opaque: a handle-table key, never dereferenced by the host or by
+ * netproc; reference counted (netproc_process_ref/_free).
  */
 typedef struct netproc_process netproc_process;
 
@@ -319,7 +326,8 @@ extern "C" {
  *
  * Ownership: text is copied (encoded) before returning.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_send_text(struct netproc_process *process,
@@ -332,7 +340,8 @@ enum netproc_status netproc_process_send_text(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_coding_system(struct netproc_process *process,
@@ -345,7 +354,8 @@ enum netproc_status netproc_process_coding_system(struct netproc_process *proces
  *
  * Ownership: the values are only read.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_coding_system(struct netproc_process *process,
@@ -359,7 +369,8 @@ enum netproc_status netproc_set_process_coding_system(struct netproc_process *pr
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 bool netproc_process_filter_multibyte_p(struct netproc_process *process);
@@ -371,7 +382,8 @@ bool netproc_process_filter_multibyte_p(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_filter_multibyte(struct netproc_process *process,
@@ -383,7 +395,7 @@ enum netproc_status netproc_set_process_filter_multibyte(struct netproc_process 
  *
  * Ownership: the values are only read.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_default_coding_system(struct netproc_context *ctx,
@@ -403,11 +415,13 @@ enum netproc_status netproc_context_set_default_coding_system(struct netproc_con
 enum netproc_status netproc_check_coding_system(const char *name);
 
 /**
- * Create a context: one event loop with its processes.
+ * Create a context: one event loop with its processes. The calling thread owns it: calls
+ * on the context and its processes from other threads fail with NETPROC_E_WRONG_THREAD,
+ * except those marked "Thread: any" (see netproc_context_set_owner_thread() to move it).
  *
  * Ownership: caller owns *out; release it with netproc_context_free().
  * Lifetime:  until netproc_context_free().
- * Thread:    any; the thread that first uses the context owns it from then on.
+ * Thread:    any; the calling thread owns the new context.
  * Since:     0.1
  */
 enum netproc_status netproc_context_new(struct netproc_context **out);
@@ -425,7 +439,7 @@ enum netproc_status netproc_context_new(struct netproc_context **out);
  *
  * Ownership: takes back the context.
  * Lifetime:  ctx is invalid afterwards.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_free(struct netproc_context *ctx);
@@ -435,11 +449,13 @@ enum netproc_status netproc_context_free(struct netproc_context *ctx);
  * activity, then run every filter, sentinel and log callback that is due, on this thread.
  * Returns how many callbacks ran (0 when the wait ended with nothing to report, which may
  * happen before the timeout), or a negative netproc_status. Refused with
- * NETPROC_E_REENTRANT inside a callback.
+ * NETPROC_E_REENTRANT inside a callback. References to processes
+ * the host released on other threads are let go here, first and last (so their userdata
+ * destructors run on this thread).
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 int netproc_poll(struct netproc_context *ctx, int timeout_ms);
@@ -451,7 +467,7 @@ int netproc_poll(struct netproc_context *ctx, int timeout_ms);
  *
  * Ownership: netproc owns the descriptor.
  * Lifetime:  until netproc_context_free().
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 int netproc_backend_fd(struct netproc_context *ctx);
@@ -463,13 +479,14 @@ int netproc_backend_fd(struct netproc_context *ctx);
  *
  * Ownership: *timeout_ms is the caller's.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_next_timeout(struct netproc_context *ctx, int *timeout_ms);
 
 /**
- * Make a netproc_poll() that is waiting (now or next) return soon. Wakeups coalesce.
+ * Make a netproc_poll() that is waiting (now or next) return soon. Wakeups coalesce. This
+ * is the one context call meant for other threads; it never waits for the owner.
  *
  * Ownership: n/a.
  * Lifetime:  ctx must not be freed concurrently with this call.
@@ -479,16 +496,35 @@ enum netproc_status netproc_next_timeout(struct netproc_context *ctx, int *timeo
 enum netproc_status netproc_wakeup(struct netproc_context *ctx);
 
 /**
+ * Make the calling thread the context's owner: from now on the context and its processes
+ * are used from this thread, and calls from the previous owner fail with
+ * NETPROC_E_WRONG_THREAD. Refused with NETPROC_E_WRONG_THREAD while the owner is inside a
+ * netproc call on the context (a netproc_poll(), a callback, a destructor): hand the
+ * context over between calls, e.g. after the old owner's thread has finished with it. The
+ * owner calling it changes nothing. Processes' userdata and callbacks move with the
+ * context: they run on the new owner's thread from then on.
+ *
+ * Ownership: n/a.
+ * Lifetime:  ctx must not be freed concurrently with this call.
+ * Thread:    any (this is how a context moves to another thread).
+ * Since:     0.1
+ */
+enum netproc_status netproc_context_set_owner_thread(struct netproc_context *ctx);
+
+/**
  * The last error on this context (or, with ctx NULL, the last error of this thread,
  * e.g. from a call that was given a NULL handle): the Emacs error symbol ("error",
  * "file-error", "wrong-type-argument", …), the message Emacs would show, and the errno
  * (0 if none). Any out-pointer may be NULL. Returns the failed call's status, or
  * NETPROC_OK if there was no error. The message is a C string: NUL bytes a name or a :host
- * brought into it are left out.
+ * brought into it are left out. Calls refused for being on the wrong thread
+ * (NETPROC_E_WRONG_THREAD) are recorded only as that thread's last error, as are calls
+ * refused before a context was known (a NULL or stale handle).
  *
  * Ownership: the strings belong to netproc; do not free them.
  * Lifetime:  until the next failing call on the same context (or thread, for NULL).
- * Thread:    context thread only (any thread with ctx NULL).
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD (any thread
+ *            with ctx NULL).
  * Since:     0.1
  */
 enum netproc_status netproc_last_error(struct netproc_context *ctx,
@@ -503,7 +539,7 @@ enum netproc_status netproc_last_error(struct netproc_context *ctx,
  *
  * Ownership: netproc never frees `userdata`.
  * Lifetime:  `userdata` must stay valid while the default filter may run.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_default_filter(struct netproc_context *ctx,
@@ -516,7 +552,7 @@ enum netproc_status netproc_context_set_default_filter(struct netproc_context *c
  *
  * Ownership: netproc never frees `userdata`.
  * Lifetime:  `userdata` must stay valid while the default sentinel may run.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_default_sentinel(struct netproc_context *ctx,
@@ -528,7 +564,7 @@ enum netproc_status netproc_context_set_default_sentinel(struct netproc_context 
  *
  * Ownership: *hooks is copied; netproc never frees hooks->userdata.
  * Lifetime:  hooks->userdata must stay valid while the hooks may run.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_buffer_hooks(struct netproc_context *ctx,
@@ -540,7 +576,7 @@ enum netproc_status netproc_context_set_buffer_hooks(struct netproc_context *ctx
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_read_max(struct netproc_context *ctx, size_t bytes);
@@ -551,7 +587,7 @@ enum netproc_status netproc_context_set_read_max(struct netproc_context *ctx, si
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_debug_panic(struct netproc_context *ctx);
@@ -563,7 +599,8 @@ enum netproc_status netproc_debug_panic(struct netproc_context *ctx);
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_datagram_address(struct netproc_process *process,
@@ -576,7 +613,8 @@ enum netproc_status netproc_process_datagram_address(struct netproc_process *pro
  *
  * Ownership: *address is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_datagram_address(struct netproc_process *process,
@@ -663,7 +701,7 @@ enum netproc_status netproc_network_featurep(const struct netproc_value *subfeat
  *            args and everything they point to are only read during the call.
  * Lifetime:  the handle stays valid, even after the process is deleted or closed, until
  *            freed.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_make_network_process(struct netproc_context *ctx,
@@ -673,11 +711,13 @@ enum netproc_status netproc_make_network_process(struct netproc_context *ctx,
 
 /**
  * Take another reference to a process, e.g. to keep a handle a callback was given.
- * Returns `process` (NULL for NULL).
+ * Returns `process` itself (handles are stable: the same process always has the same
+ * handle), or NULL for NULL and for a handle whose process is gone (NETPROC_E_BAD_HANDLE,
+ * recorded for netproc_last_error(NULL, …)).
  *
  * Ownership: caller owns the new reference; release it with netproc_process_free().
  * Lifetime:  until that release.
- * Thread:    context thread only.
+ * Thread:    any: it only counts a reference in netproc's handle table.
  * Since:     0.1
  */
 struct netproc_process *netproc_process_ref(struct netproc_process *process);
@@ -685,11 +725,16 @@ struct netproc_process *netproc_process_ref(struct netproc_process *process);
 /**
  * Release one reference. This is not delete-process: a process that is still open keeps
  * running (the context holds its own reference while it is in the process list). NULL is
- * accepted. The per-process userdata destructor runs when the last reference goes.
+ * accepted. The per-process userdata destructor runs when the last reference goes. A
+ * handle whose process is gone, or one the host holds no reference to (freed more often
+ * than referenced, or borrowed from a callback or netproc_process_list()), is refused
+ * without effect: NETPROC_E_BAD_HANDLE, recorded for netproc_last_error(NULL, …).
  *
  * Ownership: takes back one reference.
  * Lifetime:  the handle must not be used afterwards unless another reference is held.
- * Thread:    context thread only.
+ * Thread:    any. Released on a thread that does not own the context, the reference is
+ *            let go by the owner (at its next netproc_poll() or netproc_context_free()), so
+ *            a userdata destructor still runs on the owning thread.
  * Since:     0.1
  */
 void netproc_process_free(struct netproc_process *process);
@@ -702,7 +747,8 @@ void netproc_process_free(struct netproc_process *process);
  *
  * Ownership: the handle stays the caller's.
  * Lifetime:  the handle stays valid until freed.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_delete_process(struct netproc_process *process);
@@ -713,7 +759,8 @@ enum netproc_status netproc_delete_process(struct netproc_process *process);
  *
  * Ownership: static storage.
  * Lifetime:  the whole program.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 const char *netproc_process_status(struct netproc_process *process);
@@ -723,7 +770,8 @@ const char *netproc_process_status(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 bool netproc_process_live_p(struct netproc_process *process);
@@ -735,7 +783,8 @@ bool netproc_process_live_p(struct netproc_process *process);
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_exit_status(struct netproc_process *process,
@@ -747,7 +796,8 @@ enum netproc_status netproc_process_exit_status(struct netproc_process *process,
  *
  * Ownership: the string belongs to the process.
  * Lifetime:  as long as the caller holds a reference to the process.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 const char *netproc_process_name(struct netproc_process *process, size_t *length);
@@ -758,7 +808,8 @@ const char *netproc_process_name(struct netproc_process *process, size_t *length
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_buffer(struct netproc_process *process,
@@ -769,7 +820,8 @@ enum netproc_status netproc_process_buffer(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_filter(struct netproc_process *process,
@@ -780,7 +832,8 @@ enum netproc_status netproc_process_filter(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_sentinel(struct netproc_process *process,
@@ -791,7 +844,8 @@ enum netproc_status netproc_process_sentinel(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_plist(struct netproc_process *process,
@@ -802,7 +856,8 @@ enum netproc_status netproc_process_plist(struct netproc_process *process,
  *
  * Ownership: *buffer is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_buffer(struct netproc_process *process,
@@ -814,7 +869,8 @@ enum netproc_status netproc_set_process_buffer(struct netproc_process *process,
  *
  * Ownership: *filter is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_filter(struct netproc_process *process,
@@ -826,7 +882,8 @@ enum netproc_status netproc_set_process_filter(struct netproc_process *process,
  *
  * Ownership: *sentinel is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_sentinel(struct netproc_process *process,
@@ -837,7 +894,8 @@ enum netproc_status netproc_set_process_sentinel(struct netproc_process *process
  *
  * Ownership: *plist is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_plist(struct netproc_process *process,
@@ -850,7 +908,8 @@ enum netproc_status netproc_set_process_plist(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free(). key is only read.
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_contact(struct netproc_process *process,
@@ -868,7 +927,8 @@ enum netproc_status netproc_process_contact(struct netproc_process *process,
  *
  * Ownership: data is copied before returning.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_send(struct netproc_process *process,
@@ -881,7 +941,8 @@ enum netproc_status netproc_process_send(struct netproc_process *process,
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_send_eof(struct netproc_process *process);
@@ -891,7 +952,8 @@ enum netproc_status netproc_process_send_eof(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 size_t netproc_process_output_pending(struct netproc_process *process);
@@ -902,7 +964,8 @@ size_t netproc_process_output_pending(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 uint64_t netproc_process_output_lost(struct netproc_process *process);
@@ -913,7 +976,8 @@ uint64_t netproc_process_output_lost(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_stop_process(struct netproc_process *process);
@@ -924,7 +988,8 @@ enum netproc_status netproc_stop_process(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_continue_process(struct netproc_process *process);
@@ -934,7 +999,8 @@ enum netproc_status netproc_continue_process(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 bool netproc_process_query_on_exit_flag(struct netproc_process *process);
@@ -944,7 +1010,8 @@ bool netproc_process_query_on_exit_flag(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_query_on_exit_flag(struct netproc_process *process,
@@ -958,7 +1025,8 @@ enum netproc_status netproc_set_process_query_on_exit_flag(struct netproc_proces
  *
  * Ownership: option and *value are only read.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_network_process_option(struct netproc_process *process,
@@ -970,11 +1038,14 @@ enum netproc_status netproc_set_network_process_option(struct netproc_process *p
 /**
  * Keep `userdata` with the process. `destructor` (may be NULL) runs exactly once: when the
  * userdata is replaced by another call, or when the last reference to the process goes.
- * It runs on the context's thread with no netproc lock held.
+ * It runs with no netproc lock held, on the thread that owns the context (a reference
+ * released on another thread is let go by the owner); once netproc_context_free() has
+ * begun, on the thread that releases the last reference.
  *
  * Ownership: netproc calls `destructor(userdata)`; it never frees userdata otherwise.
  * Lifetime:  until replaced or the process object is released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_set_userdata(struct netproc_process *process,
@@ -986,7 +1057,8 @@ enum netproc_status netproc_process_set_userdata(struct netproc_process *process
  *
  * Ownership: the host's.
  * Lifetime:  as the host decides.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 void *netproc_process_userdata(struct netproc_process *process);
@@ -999,7 +1071,7 @@ void *netproc_process_userdata(struct netproc_process *process);
  * Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
  * Lifetime:  a borrowed handle stays valid while its process is in the process list,
  *            i.e. until the next netproc_poll() or delete on this context.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_process_list(struct netproc_context *ctx,
@@ -1012,7 +1084,7 @@ enum netproc_status netproc_process_list(struct netproc_context *ctx,
  *
  * Ownership: *out is borrowed, as for netproc_process_list().
  * Lifetime:  as for netproc_process_list().
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_get_process(struct netproc_context *ctx,
