@@ -772,6 +772,133 @@ static void references_released_on_other_threads(void) {
     CHECK_OK(ctx, netproc_context_free(ctx));
 }
 
+/* ---- 5. destructors and netproc_context_free ------------------------------------------------ */
+
+/* A userdata destructor is host code run by netproc, like a callback: netproc_poll and
+ * netproc_context_free from inside it are refused with NETPROC_E_REENTRANT, wherever it
+ * runs — replaced by set_userdata, released inside netproc_poll, or by
+ * netproc_context_free — while other calls work. */
+struct reentry {
+    netproc_context *ctx;
+    int runs;
+    int poll_rc, free_rc, list_rc;
+};
+
+static void reenter_destructor(void *ud) {
+    struct reentry *r = (struct reentry *)ud;
+    size_t count = 0;
+    r->runs++;
+    r->poll_rc = netproc_poll(r->ctx, 0);
+    r->free_rc = netproc_context_free(r->ctx);
+    r->list_rc = netproc_process_list(r->ctx, NULL, 0, &count);
+}
+
+static void expect_refused(const struct reentry *r) {
+    CHECK_EQ(r->runs, 1);
+    CHECK_EQ(r->poll_rc, NETPROC_E_REENTRANT);
+    CHECK_EQ(r->free_rc, NETPROC_E_REENTRANT);
+    CHECK_EQ(r->list_rc, NETPROC_OK);
+}
+
+static void destructors_follow_callback_rules(void) {
+    netproc_context *ctx = new_context();
+    netproc_arg args[] = {ARG(":name", STR("d")), ARG(":server", netproc_t()), ARG(":service", netproc_t())};
+    netproc_process *p = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &p));
+
+    struct reentry replaced = {ctx, 0, 1, 1, 1};
+    CHECK_OK(ctx, netproc_process_set_userdata(p, &replaced, reenter_destructor));
+    CHECK_OK(ctx, netproc_process_set_userdata(p, NULL, NULL));
+    expect_refused(&replaced);
+
+    /* Released inside netproc_poll: the context lets go of a deleted process there. */
+    struct reentry in_poll = {ctx, 0, 1, 1, 1};
+    CHECK_OK(ctx, netproc_process_set_userdata(p, &in_poll, reenter_destructor));
+    netproc_process_free(p);
+    CHECK_OK(ctx, netproc_delete_process(p));
+    CHECK(PUMP_UNTIL(ctx, in_poll.runs > 0, scaled_ms(3000)));
+    expect_refused(&in_poll);
+
+    /* Released by netproc_context_free. */
+    struct reentry in_free = {ctx, 0, 1, 1, 1};
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &p));
+    CHECK_OK(ctx, netproc_process_set_userdata(p, &in_free, reenter_destructor));
+    netproc_process_free(p);
+    CHECK_OK(ctx, netproc_context_free(ctx));
+    expect_refused(&in_free);
+}
+
+/* A sentinel that makes a new process when it hears "deleted\n" (a reconnect): during
+ * netproc_context_free, the processes it makes are deleted too, each with its own
+ * "deleted\n", so none is left open. */
+struct remaker {
+    netproc_context *ctx;
+    int limit; /* how many to make at most */
+    int made, refused;
+    netproc_process *last;
+    int deleted;
+};
+
+static void remake_sentinel(void *ud, netproc_process *p, const char *msg, size_t len) {
+    struct remaker *r = (struct remaker *)ud;
+    (void)p;
+    if (len != 8 || memcmp(msg, "deleted\n", 8) != 0) return;
+    r->deleted++;
+    if (r->made >= r->limit) return;
+    netproc_arg args[] = {ARG(":name", STR("again")), ARG(":server", netproc_t()), ARG(":service", netproc_t()),
+                          ARG(":sentinel", netproc_sentinel(remake_sentinel, r))};
+    netproc_process *made = NULL;
+    int rc = netproc_make_network_process(r->ctx, args, NARGS(args), &made);
+    if (rc != NETPROC_OK) {
+        CHECK_ERROR(r->ctx, rc, NETPROC_E_CLOSED, "error", "netproc_make_network_process: the context is being freed");
+        r->refused++;
+        return;
+    }
+    r->made++;
+    if (r->last) netproc_process_free(r->last);
+    r->last = made;
+}
+
+static void context_free_deletes_processes_its_sentinels_make(void) {
+    int baseline = fd_baseline();
+    netproc_context *ctx = new_context();
+    struct remaker r = {ctx, 3, 0, 0, NULL, 0};
+    netproc_arg args[] = {ARG(":name", STR("first")), ARG(":server", netproc_t()), ARG(":service", netproc_t()),
+                          ARG(":sentinel", netproc_sentinel(remake_sentinel, &r))};
+    netproc_process *first = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &first));
+    CHECK_OK(ctx, netproc_context_free(ctx));
+    CHECK_EQ(r.made, 3);
+    CHECK_EQ(r.refused, 0);
+    CHECK_EQ(r.deleted, 4); /* the first process and each one made after it */
+    CHECK_NOT_NULL(r.last);
+    CHECK_STR_EQ(netproc_process_status(r.last), "closed");
+    CHECK_STR_EQ(netproc_process_status(first), "closed");
+    netproc_process_free(r.last);
+    netproc_process_free(first);
+    CHECK_NO_LEAK(NULL, baseline);
+}
+
+/* A sentinel that always makes another: after 16 rounds (the header's bound) making one is
+ * refused with NETPROC_E_CLOSED, so the free ends, and every process it made is closed. */
+static void context_free_ends_despite_a_sentinel_that_always_remakes(void) {
+    int baseline = fd_baseline();
+    netproc_context *ctx = new_context();
+    struct remaker r = {ctx, 1000, 0, 0, NULL, 0};
+    netproc_arg args[] = {ARG(":name", STR("first")), ARG(":server", netproc_t()), ARG(":service", netproc_t()),
+                          ARG(":sentinel", netproc_sentinel(remake_sentinel, &r))};
+    netproc_process *first = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &first));
+    CHECK_OK(ctx, netproc_context_free(ctx));
+    CHECK_EQ(r.made, 16);
+    CHECK_EQ(r.refused, 1);
+    CHECK_EQ(r.deleted, 17);
+    CHECK_STR_EQ(netproc_process_status(r.last), "closed");
+    netproc_process_free(r.last);
+    netproc_process_free(first);
+    CHECK_NO_LEAK(NULL, baseline);
+}
+
 int main(void) {
     static const struct test_case cases[] = {
         {"nul_bytes_reach_every_callback_and_hook", nul_bytes_reach_every_callback_and_hook, 10},
@@ -785,6 +912,10 @@ int main(void) {
         {"other_thread_is_refused_while_owner_polls", other_thread_is_refused_while_owner_polls, 15},
         {"context_handed_to_another_thread", context_handed_to_another_thread, 15},
         {"references_released_on_other_threads", references_released_on_other_threads, 10},
+        {"destructors_follow_callback_rules", destructors_follow_callback_rules, 10},
+        {"context_free_deletes_processes_its_sentinels_make", context_free_deletes_processes_its_sentinels_make, 10},
+        {"context_free_ends_despite_a_sentinel_that_always_remakes",
+         context_free_ends_despite_a_sentinel_that_always_remakes, 10},
     };
     return run_tests(cases, sizeof cases / sizeof cases[0]);
 }

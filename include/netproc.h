@@ -428,14 +428,19 @@ enum netproc_status netproc_context_new(struct netproc_context **out);
 
 /**
  * Free a context. Every process still in the process list is deleted first, newest first,
- * and its sentinel runs with "deleted\n"; sockets still flushing output are closed and their
- * unsent bytes dropped (check netproc_process_output_pending() first to avoid that).
+ * and its sentinel runs with "deleted\n"; processes those sentinels (or userdata destructors)
+ * make meanwhile are deleted the same way, in further rounds, so none is left open. After 16
+ * rounds, making a process from inside the free is refused (NETPROC_E_CLOSED), so that a
+ * sentinel that always makes another cannot keep the free going. Sockets still flushing
+ * output are closed and their unsent bytes dropped (check netproc_process_output_pending()
+ * first to avoid that).
  * Process handles the host still holds stay valid (status "closed") until freed; calls on
  * them that need the context (sends, EOF, stop/continue, and the filter, sentinel, buffer,
  * plist, coding, filter-multibyte and option setters) return NETPROC_E_CLOSED. Getters,
  * delete (a no-op), the query-on-exit flag and userdata setters act on the handle alone;
  * netproc_set_process_datagram_address reports false, as for any closed process.
- * NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback.
+ * NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback or a userdata
+ * destructor.
  *
  * Ownership: takes back the context.
  * Lifetime:  ctx is invalid afterwards.
@@ -449,7 +454,7 @@ enum netproc_status netproc_context_free(struct netproc_context *ctx);
  * activity, then run every filter, sentinel and log callback that is due, on this thread.
  * Returns how many callbacks ran (0 when the wait ended with nothing to report, which may
  * happen before the timeout), or a negative netproc_status. Refused with
- * NETPROC_E_REENTRANT inside a callback. References to processes
+ * NETPROC_E_REENTRANT inside a callback or a userdata destructor. References to processes
  * the host released on other threads are let go here, first and last (so their userdata
  * destructors run on this thread).
  *
@@ -1038,9 +1043,11 @@ enum netproc_status netproc_set_network_process_option(struct netproc_process *p
 /**
  * Keep `userdata` with the process. `destructor` (may be NULL) runs exactly once: when the
  * userdata is replaced by another call, or when the last reference to the process goes.
- * It runs with no netproc lock held, on the thread that owns the context (a reference
- * released on another thread is let go by the owner); once netproc_context_free() has
- * begun, on the thread that releases the last reference.
+ * It runs with no netproc lock held, under a callback's rules: it may call netproc
+ * functions, but netproc_poll() and netproc_context_free() return NETPROC_E_REENTRANT. It
+ * runs on the thread that owns the context (a reference released on another thread is let
+ * go by the owner); once netproc_context_free() has begun, on the thread that releases the
+ * last reference.
  *
  * Ownership: netproc calls `destructor(userdata)`; it never frees userdata otherwise.
  * Lifetime:  until replaced or the process object is released.

@@ -190,7 +190,8 @@ impl Shared {
 
     /// Delete every listed process (newest first, each with its `"deleted\n"` sentinel)
     /// and close every socket, including those still draining. Used when the context is
-    /// freed.
+    /// freed; processes made meanwhile (by those sentinels) stay listed, for the caller to
+    /// call this again.
     pub fn shutdown(&self, host: &mut dyn Host) {
         for process in self.process_list() {
             let _ = self.delete_process(&process, host);
@@ -202,8 +203,14 @@ impl Shared {
             let mut state = process.state.lock();
             core.close_socket(&mut state);
         }
-        core.lookups.clear();
-        let leftovers = std::mem::take(&mut core.pending);
+        // Dropped outside the lock, as every last reference must be: it may run a host
+        // destructor, which may call back into the context.
+        let leftovers = (
+            std::mem::take(&mut core.pending),
+            std::mem::take(&mut core.lookups),
+            std::mem::take(&mut core.ready),
+            std::mem::take(&mut core.paused_servers),
+        );
         drop(core);
         drop(leftovers);
     }

@@ -72,7 +72,15 @@ pub(crate) struct CState {
     /// Set when netproc_context_free begins: references released elsewhere from then on
     /// are let go where they are released.
     pub(crate) closing: AtomicBool,
+    /// Set when netproc_context_free has deleted processes for FREE_ROUNDS rounds and its
+    /// sentinels still make more: from then on, making a process is refused.
+    pub(crate) refuse_new: AtomicBool,
 }
+
+/// Rounds of deletion netproc_context_free makes (each round's "deleted\n" sentinels and
+/// userdata destructors may make processes, which the next round deletes) before it refuses
+/// new processes, so that a sentinel that always makes a new one cannot keep it going.
+const FREE_ROUNDS: usize = 16;
 
 impl CState {
     /// Let go of the references released on other threads (outside every lock of ours).
@@ -119,14 +127,19 @@ pub unsafe extern "C" fn netproc_context_new(out: *mut *mut netproc_context) -> 
 }
 
 /// Free a context. Every process still in the process list is deleted first, newest first,
-/// and its sentinel runs with "deleted\n"; sockets still flushing output are closed and their
-/// unsent bytes dropped (check netproc_process_output_pending() first to avoid that).
+/// and its sentinel runs with "deleted\n"; processes those sentinels (or userdata destructors)
+/// make meanwhile are deleted the same way, in further rounds, so none is left open. After 16
+/// rounds, making a process from inside the free is refused (NETPROC_E_CLOSED), so that a
+/// sentinel that always makes another cannot keep the free going. Sockets still flushing
+/// output are closed and their unsent bytes dropped (check netproc_process_output_pending()
+/// first to avoid that).
 /// Process handles the host still holds stay valid (status "closed") until freed; calls on
 /// them that need the context (sends, EOF, stop/continue, and the filter, sentinel, buffer,
 /// plist, coding, filter-multibyte and option setters) return NETPROC_E_CLOSED. Getters,
 /// delete (a no-op), the query-on-exit flag and userdata setters act on the handle alone;
 /// netproc_set_process_datagram_address reports false, as for any closed process.
-/// NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback.
+/// NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback or a userdata
+/// destructor.
 ///
 /// Ownership: takes back the context.
 /// Lifetime:  ctx is invalid afterwards.
@@ -150,9 +163,18 @@ pub unsafe extern "C" fn netproc_context_free(ctx: *mut netproc_context) -> netp
         if let Some(state) = c_state(&context) {
             state.closing.store(true, Ordering::SeqCst);
         }
-        with_host(&context, |host| context.shutdown(host));
-        if let Some(state) = c_state(&context) {
-            state.release_deferred();
+        for round in 1..=FREE_ROUNDS + 1 {
+            with_host(&context, |host| context.shutdown(host));
+            if let Some(state) = c_state(&context) {
+                state.release_deferred();
+                if round == FREE_ROUNDS {
+                    state.refuse_new.store(true, Ordering::SeqCst);
+                }
+            }
+            // With new processes refused, one more round leaves none: this ends the loop.
+            if context.process_list().is_empty() {
+                break;
+            }
         }
         drop(context);
         // SAFETY: ctx came from Arc::into_raw in netproc_context_new; this releases the
@@ -166,7 +188,7 @@ pub unsafe extern "C" fn netproc_context_free(ctx: *mut netproc_context) -> netp
 /// activity, then run every filter, sentinel and log callback that is due, on this thread.
 /// Returns how many callbacks ran (0 when the wait ended with nothing to report, which may
 /// happen before the timeout), or a negative netproc_status. Refused with
-/// NETPROC_E_REENTRANT inside a callback. References to processes
+/// NETPROC_E_REENTRANT inside a callback or a userdata destructor. References to processes
 /// the host released on other threads are let go here, first and last (so their userdata
 /// destructors run on this thread).
 ///

@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 
 use super::boundary::{
     bad_handle, byte_slice, c_state, context_of, context_ref, fail, fail_argument, guard, input,
@@ -57,6 +58,13 @@ pub unsafe extern "C" fn netproc_make_network_process(
                 Some(&context),
                 NETPROC_E_INVALID,
                 &format!("{FUNCTION}: nargs {nargs} is more than {MAX_ARGS}"),
+            );
+        }
+        if c_state(&context).is_some_and(|state| state.refuse_new.load(Ordering::SeqCst)) {
+            return fail_argument(
+                Some(&context),
+                NETPROC_E_CLOSED,
+                &format!("{FUNCTION}: the context is being freed"),
             );
         }
         if args.is_null() && nargs > 0 {
@@ -732,22 +740,34 @@ pub unsafe extern "C" fn netproc_set_network_process_option(
 struct Userdata {
     pointer: usize,
     destructor: Option<unsafe extern "C" fn(*mut c_void)>,
+    /// The process's context, so the destructor runs as a callback of it.
+    context: Weak<crate::core::Shared>,
 }
 
 impl Drop for Userdata {
     fn drop(&mut self) {
-        if let Some(destructor) = self.destructor {
-            // SAFETY: the host registered this destructor for this pointer; it runs once.
-            unsafe { destructor(self.pointer as *mut c_void) };
+        let Some(destructor) = self.destructor else { return };
+        let pointer = self.pointer as *mut c_void;
+        // SAFETY: the host registered this destructor for this pointer; it runs once.
+        let run = || unsafe { destructor(pointer) };
+        // Host code, run the way callbacks are: while it runs, netproc_poll() and
+        // netproc_context_free() are refused, so a destructor run during a dispatch cannot
+        // deliver later events ahead of the rest of the batch, nor free the context under
+        // the free that released it.
+        match self.context.upgrade() {
+            Some(context) => context.call_host(run),
+            None => run(),
         }
     }
 }
 
 /// Keep `userdata` with the process. `destructor` (may be NULL) runs exactly once: when the
 /// userdata is replaced by another call, or when the last reference to the process goes.
-/// It runs with no netproc lock held, on the thread that owns the context (a reference
-/// released on another thread is let go by the owner); once netproc_context_free() has
-/// begun, on the thread that releases the last reference.
+/// It runs with no netproc lock held, under a callback's rules: it may call netproc
+/// functions, but netproc_poll() and netproc_context_free() return NETPROC_E_REENTRANT. It
+/// runs on the thread that owns the context (a reference released on another thread is let
+/// go by the owner); once netproc_context_free() has begun, on the thread that releases the
+/// last reference.
 ///
 /// Ownership: netproc calls `destructor(userdata)`; it never frees userdata otherwise.
 /// Lifetime:  until replaced or the process object is released.
@@ -762,7 +782,8 @@ pub unsafe extern "C" fn netproc_process_set_userdata(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         let process = ok_or_return!(process_ref(process, "netproc_process_set_userdata"));
-        let data = Userdata { pointer: userdata as usize, destructor };
+        let context = process.context().map(|context| Arc::downgrade(&context)).unwrap_or_default();
+        let data = Userdata { pointer: userdata as usize, destructor, context };
         let previous = process.set_attachment(Some(Box::new(data)));
         drop(previous);
         NETPROC_OK
