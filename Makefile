@@ -48,10 +48,11 @@ HEADER_BINS := c-tests/bin/header_c99 c-tests/bin/header_cxx
 VALGRIND ?= valgrind -q --error-exitcode=1 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --track-fds=no
 # What `make test` runs under valgrind (about a minute; `make test-valgrind` runs them all):
-# the C boundary (NULLs, bad handles), lifecycle and teardown, threads and wake-ups,
-# resolver threads, errors, both ends of TCP, the host-driven loop.
-VALGRIND_SUBSET := $(addprefix c-tests/bin/,test_api test_lifecycle test_wakeup test_resolve \
-                   test_errors test_tcp_client test_tcp_server test_embed)
+# the C boundary (NULLs, bad handles, stale and forged handles, strings, lengths, threads),
+# lifecycle and teardown, threads and wake-ups, resolver threads, errors, both ends of TCP,
+# the host-driven loop.
+VALGRIND_SUBSET := $(addprefix c-tests/bin/,test_api test_boundary test_lifecycle test_wakeup \
+                   test_resolve test_errors test_tcp_client test_tcp_server test_embed)
 VALGRIND_BINS ?= $(C_TEST_BINS)
 # Canaries: one bad thing each, which the checkers must report (c-tests/sanitizer_canary.sh).
 CANARY_BINS := c-tests/bin-asan/sanitizer_canary c-tests/bin/sanitizer_canary

@@ -78,9 +78,15 @@ typedef enum netproc_status {
    */
   NETPROC_E_PANIC = -9,
   /**
-   * The handle is not a live netproc handle (best-effort detection).
+   * The handle is not a live netproc handle: its process is gone, it was freed more
+   * often than referenced, or it never was a handle.
    */
   NETPROC_E_BAD_HANDLE = -10,
+  /**
+   * Called from a thread that does not own the context (see
+   * netproc_context_set_owner_thread()).
+   */
+  NETPROC_E_WRONG_THREAD = -11,
 } netproc_status;
 
 /**
@@ -89,7 +95,8 @@ typedef enum netproc_status {
 typedef struct netproc_context netproc_context;
 
 /**
- * A network process. Opaque; reference counted (netproc_process_ref/_free).
+ * A network process. Opaque: a handle-table key, never dereferenced by the host or by
+ * netproc; reference counted (netproc_process_ref/_free).
  */
 typedef struct netproc_process netproc_process;
 
@@ -118,8 +125,9 @@ typedef void (*netproc_filter_fn)(void *userdata,
                                   size_t length);
 
 /**
- * A sentinel: `message` (NUL-terminated, `length` bytes without the NUL) describes the
- * status change, e.g. "open\n", "deleted\n". Borrowed for the call only.
+ * A sentinel: `message` (`length` bytes, then a NUL) describes the status change, e.g.
+ * "open\n", "deleted\n". NUL bytes inside (from a :host that has them) are part of the
+ * `length` bytes. Borrowed for the call only.
  *
  * When and where (filters, sentinels and log functions alike): on the context's thread,
  * from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
@@ -135,7 +143,8 @@ typedef void (*netproc_sentinel_fn)(void *userdata,
 
 /**
  * A log function: `server` accepted `client` ("accept from HOST\n"), or accept failed and
- * `client` is NULL ("accept failed with codeN\n"). All borrowed for the call only.
+ * `client` is NULL ("accept failed with codeN\n"). `message` is `length` bytes, then a
+ * NUL. All borrowed for the call only.
  *
  * When and where (filters, sentinels and log functions alike): on the context's thread,
  * from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
@@ -217,14 +226,16 @@ typedef struct netproc_buffer_hooks {
    */
   void *userdata;
   /**
-   * `get-buffer-create`: return the buffer called `name` (`length` bytes, also
-   * NUL-terminated), creating it if needed; NULL for none. `name` is borrowed for the
-   * call. Without this hook, a buffer given by name stays a STRING value.
+   * `get-buffer-create`: return the buffer called `name` (`length` bytes, NUL bytes
+   * inside included, then a NUL), creating it if needed; NULL for none. `name` is
+   * borrowed for the call. Without this hook, a buffer given by name stays a STRING
+   * value.
    */
   void *(*get_buffer_create)(void *userdata, const char *name, size_t length);
   /**
-   * The name of a live buffer (store its byte count in *length), or NULL if the buffer
-   * is dead. The bytes must stay valid until the hook returns to netproc.
+   * The name of a live buffer (store its byte count in *length; NUL bytes may be among
+   * them), or NULL if the buffer is dead. The bytes must stay valid until the hook
+   * returns to netproc.
    */
   const char *(*buffer_name)(void *userdata, void *buffer, size_t *length);
 } netproc_buffer_hooks;
@@ -311,11 +322,12 @@ extern "C" {
  * `process-send-string` with multibyte text: `text` (UTF-8, raw bytes in the two-byte form
  * above) is encoded through the process's encoding coding system, end-of-line conversion
  * included, then sent like netproc_process_send(), which instead sends unibyte bytes
- * (end-of-line conversion only).
+ * (end-of-line conversion only). A length beyond PTRDIFF_MAX is NETPROC_E_INVALID.
  *
  * Ownership: text is copied (encoded) before returning.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_send_text(struct netproc_process *process,
@@ -328,7 +340,8 @@ enum netproc_status netproc_process_send_text(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_coding_system(struct netproc_process *process,
@@ -341,7 +354,8 @@ enum netproc_status netproc_process_coding_system(struct netproc_process *proces
  *
  * Ownership: the values are only read.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_coding_system(struct netproc_process *process,
@@ -355,7 +369,8 @@ enum netproc_status netproc_set_process_coding_system(struct netproc_process *pr
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 bool netproc_process_filter_multibyte_p(struct netproc_process *process);
@@ -367,7 +382,8 @@ bool netproc_process_filter_multibyte_p(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_filter_multibyte(struct netproc_process *process,
@@ -379,7 +395,7 @@ enum netproc_status netproc_set_process_filter_multibyte(struct netproc_process 
  *
  * Ownership: the values are only read.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_default_coding_system(struct netproc_context *ctx,
@@ -399,29 +415,36 @@ enum netproc_status netproc_context_set_default_coding_system(struct netproc_con
 enum netproc_status netproc_check_coding_system(const char *name);
 
 /**
- * Create a context: one event loop with its processes.
+ * Create a context: one event loop with its processes. The calling thread owns it: calls
+ * on the context and its processes from other threads fail with NETPROC_E_WRONG_THREAD,
+ * except those marked "Thread: any" (see netproc_context_set_owner_thread() to move it).
  *
  * Ownership: caller owns *out; release it with netproc_context_free().
  * Lifetime:  until netproc_context_free().
- * Thread:    any; the thread that first uses the context owns it from then on.
+ * Thread:    any; the calling thread owns the new context.
  * Since:     0.1
  */
 enum netproc_status netproc_context_new(struct netproc_context **out);
 
 /**
  * Free a context. Every process still in the process list is deleted first, newest first,
- * and its sentinel runs with "deleted\n"; sockets still flushing output are closed and their
- * unsent bytes dropped (check netproc_process_output_pending() first to avoid that).
+ * and its sentinel runs with "deleted\n"; processes those sentinels (or userdata destructors)
+ * make meanwhile are deleted the same way, in further rounds, so none is left open. After 16
+ * rounds, making a process from inside the free is refused (NETPROC_E_CLOSED), so that a
+ * sentinel that always makes another cannot keep the free going. Sockets still flushing
+ * output are closed and their unsent bytes dropped (check netproc_process_output_pending()
+ * first to avoid that).
  * Process handles the host still holds stay valid (status "closed") until freed; calls on
  * them that need the context (sends, EOF, stop/continue, and the filter, sentinel, buffer,
  * plist, coding, filter-multibyte and option setters) return NETPROC_E_CLOSED. Getters,
  * delete (a no-op), the query-on-exit flag and userdata setters act on the handle alone;
  * netproc_set_process_datagram_address reports false, as for any closed process.
- * NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback.
+ * NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback or a userdata
+ * destructor.
  *
  * Ownership: takes back the context.
  * Lifetime:  ctx is invalid afterwards.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_free(struct netproc_context *ctx);
@@ -431,11 +454,13 @@ enum netproc_status netproc_context_free(struct netproc_context *ctx);
  * activity, then run every filter, sentinel and log callback that is due, on this thread.
  * Returns how many callbacks ran (0 when the wait ended with nothing to report, which may
  * happen before the timeout), or a negative netproc_status. Refused with
- * NETPROC_E_REENTRANT inside a callback.
+ * NETPROC_E_REENTRANT inside a callback or a userdata destructor. References to processes
+ * the host released on other threads are let go here, first and last (so their userdata
+ * destructors run on this thread).
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 int netproc_poll(struct netproc_context *ctx, int timeout_ms);
@@ -447,7 +472,7 @@ int netproc_poll(struct netproc_context *ctx, int timeout_ms);
  *
  * Ownership: netproc owns the descriptor.
  * Lifetime:  until netproc_context_free().
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 int netproc_backend_fd(struct netproc_context *ctx);
@@ -459,13 +484,14 @@ int netproc_backend_fd(struct netproc_context *ctx);
  *
  * Ownership: *timeout_ms is the caller's.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_next_timeout(struct netproc_context *ctx, int *timeout_ms);
 
 /**
- * Make a netproc_poll() that is waiting (now or next) return soon. Wakeups coalesce.
+ * Make a netproc_poll() that is waiting (now or next) return soon. Wakeups coalesce. This
+ * is the one context call meant for other threads; it never waits for the owner.
  *
  * Ownership: n/a.
  * Lifetime:  ctx must not be freed concurrently with this call.
@@ -475,15 +501,35 @@ enum netproc_status netproc_next_timeout(struct netproc_context *ctx, int *timeo
 enum netproc_status netproc_wakeup(struct netproc_context *ctx);
 
 /**
+ * Make the calling thread the context's owner: from now on the context and its processes
+ * are used from this thread, and calls from the previous owner fail with
+ * NETPROC_E_WRONG_THREAD. Refused with NETPROC_E_WRONG_THREAD while the owner is inside a
+ * netproc call on the context (a netproc_poll(), a callback, a destructor): hand the
+ * context over between calls, e.g. after the old owner's thread has finished with it. The
+ * owner calling it changes nothing. Processes' userdata and callbacks move with the
+ * context: they run on the new owner's thread from then on.
+ *
+ * Ownership: n/a.
+ * Lifetime:  ctx must not be freed concurrently with this call.
+ * Thread:    any (this is how a context moves to another thread).
+ * Since:     0.1
+ */
+enum netproc_status netproc_context_set_owner_thread(struct netproc_context *ctx);
+
+/**
  * The last error on this context (or, with ctx NULL, the last error of this thread,
  * e.g. from a call that was given a NULL handle): the Emacs error symbol ("error",
  * "file-error", "wrong-type-argument", …), the message Emacs would show, and the errno
  * (0 if none). Any out-pointer may be NULL. Returns the failed call's status, or
- * NETPROC_OK if there was no error.
+ * NETPROC_OK if there was no error. The message is a C string: NUL bytes a name or a :host
+ * brought into it are left out. Calls refused for being on the wrong thread
+ * (NETPROC_E_WRONG_THREAD) are recorded only as that thread's last error, as are calls
+ * refused before a context was known (a NULL or stale handle).
  *
  * Ownership: the strings belong to netproc; do not free them.
  * Lifetime:  until the next failing call on the same context (or thread, for NULL).
- * Thread:    context thread only (any thread with ctx NULL).
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD (any thread
+ *            with ctx NULL).
  * Since:     0.1
  */
 enum netproc_status netproc_last_error(struct netproc_context *ctx,
@@ -498,7 +544,7 @@ enum netproc_status netproc_last_error(struct netproc_context *ctx,
  *
  * Ownership: netproc never frees `userdata`.
  * Lifetime:  `userdata` must stay valid while the default filter may run.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_default_filter(struct netproc_context *ctx,
@@ -511,7 +557,7 @@ enum netproc_status netproc_context_set_default_filter(struct netproc_context *c
  *
  * Ownership: netproc never frees `userdata`.
  * Lifetime:  `userdata` must stay valid while the default sentinel may run.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_default_sentinel(struct netproc_context *ctx,
@@ -523,7 +569,7 @@ enum netproc_status netproc_context_set_default_sentinel(struct netproc_context 
  *
  * Ownership: *hooks is copied; netproc never frees hooks->userdata.
  * Lifetime:  hooks->userdata must stay valid while the hooks may run.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_buffer_hooks(struct netproc_context *ctx,
@@ -535,7 +581,7 @@ enum netproc_status netproc_context_set_buffer_hooks(struct netproc_context *ctx
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_context_set_read_max(struct netproc_context *ctx, size_t bytes);
@@ -549,7 +595,7 @@ enum netproc_status netproc_context_set_read_max(struct netproc_context *ctx, si
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.2
  */
 enum netproc_status netproc_context_set_send_queue_max(struct netproc_context *ctx, size_t bytes);
@@ -562,7 +608,7 @@ enum netproc_status netproc_context_set_send_queue_max(struct netproc_context *c
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.2
  */
 enum netproc_status netproc_context_set_drain_timeout(struct netproc_context *ctx,
@@ -574,7 +620,7 @@ enum netproc_status netproc_context_set_drain_timeout(struct netproc_context *ct
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_debug_panic(struct netproc_context *ctx);
@@ -586,7 +632,8 @@ enum netproc_status netproc_debug_panic(struct netproc_context *ctx);
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_datagram_address(struct netproc_process *process,
@@ -599,7 +646,8 @@ enum netproc_status netproc_process_datagram_address(struct netproc_process *pro
  *
  * Ownership: *address is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_datagram_address(struct netproc_process *process,
@@ -678,13 +726,15 @@ enum netproc_status netproc_network_featurep(const struct netproc_value *subfeat
  * `make-network-process`: create a network client or server from keyword arguments
  * (":name", ":host", ":service", ":server", ":filter", …; see the README's table). Keys are
  * NUL-terminated keyword names; when a key appears twice the first wins. With nargs 0,
- * nothing is created and *out is set to NULL, as Emacs returns nil.
+ * nothing is created and *out is set to NULL, as Emacs returns nil. nargs above 1048576
+ * (2^20), and a string length or sequence count in a value beyond PTRDIFF_MAX, are
+ * NETPROC_E_INVALID.
  *
  * Ownership: caller owns *out (one reference); release it with netproc_process_free().
  *            args and everything they point to are only read during the call.
  * Lifetime:  the handle stays valid, even after the process is deleted or closed, until
  *            freed.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_make_network_process(struct netproc_context *ctx,
@@ -694,11 +744,13 @@ enum netproc_status netproc_make_network_process(struct netproc_context *ctx,
 
 /**
  * Take another reference to a process, e.g. to keep a handle a callback was given.
- * Returns `process` (NULL for NULL).
+ * Returns `process` itself (handles are stable: the same process always has the same
+ * handle), or NULL for NULL and for a handle whose process is gone (NETPROC_E_BAD_HANDLE,
+ * recorded for netproc_last_error(NULL, …)).
  *
  * Ownership: caller owns the new reference; release it with netproc_process_free().
  * Lifetime:  until that release.
- * Thread:    context thread only.
+ * Thread:    any: it only counts a reference in netproc's handle table.
  * Since:     0.1
  */
 struct netproc_process *netproc_process_ref(struct netproc_process *process);
@@ -706,11 +758,16 @@ struct netproc_process *netproc_process_ref(struct netproc_process *process);
 /**
  * Release one reference. This is not delete-process: a process that is still open keeps
  * running (the context holds its own reference while it is in the process list). NULL is
- * accepted. The per-process userdata destructor runs when the last reference goes.
+ * accepted. The per-process userdata destructor runs when the last reference goes. A
+ * handle whose process is gone, or one the host holds no reference to (freed more often
+ * than referenced, or borrowed from a callback or netproc_process_list()), is refused
+ * without effect: NETPROC_E_BAD_HANDLE, recorded for netproc_last_error(NULL, …).
  *
  * Ownership: takes back one reference.
  * Lifetime:  the handle must not be used afterwards unless another reference is held.
- * Thread:    context thread only.
+ * Thread:    any. Released on a thread that does not own the context, the reference is
+ *            let go by the owner (at its next netproc_poll() or netproc_context_free()), so
+ *            a userdata destructor still runs on the owning thread.
  * Since:     0.1
  */
 void netproc_process_free(struct netproc_process *process);
@@ -723,7 +780,8 @@ void netproc_process_free(struct netproc_process *process);
  *
  * Ownership: the handle stays the caller's.
  * Lifetime:  the handle stays valid until freed.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_delete_process(struct netproc_process *process);
@@ -734,7 +792,8 @@ enum netproc_status netproc_delete_process(struct netproc_process *process);
  *
  * Ownership: static storage.
  * Lifetime:  the whole program.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 const char *netproc_process_status(struct netproc_process *process);
@@ -744,7 +803,8 @@ const char *netproc_process_status(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 bool netproc_process_live_p(struct netproc_process *process);
@@ -756,7 +816,8 @@ bool netproc_process_live_p(struct netproc_process *process);
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_exit_status(struct netproc_process *process,
@@ -768,7 +829,8 @@ enum netproc_status netproc_process_exit_status(struct netproc_process *process,
  *
  * Ownership: the string belongs to the process.
  * Lifetime:  as long as the caller holds a reference to the process.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 const char *netproc_process_name(struct netproc_process *process, size_t *length);
@@ -779,7 +841,8 @@ const char *netproc_process_name(struct netproc_process *process, size_t *length
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_buffer(struct netproc_process *process,
@@ -790,7 +853,8 @@ enum netproc_status netproc_process_buffer(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_filter(struct netproc_process *process,
@@ -801,7 +865,8 @@ enum netproc_status netproc_process_filter(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_sentinel(struct netproc_process *process,
@@ -812,7 +877,8 @@ enum netproc_status netproc_process_sentinel(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_plist(struct netproc_process *process,
@@ -823,7 +889,8 @@ enum netproc_status netproc_process_plist(struct netproc_process *process,
  *
  * Ownership: *buffer is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_buffer(struct netproc_process *process,
@@ -835,7 +902,8 @@ enum netproc_status netproc_set_process_buffer(struct netproc_process *process,
  *
  * Ownership: *filter is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_filter(struct netproc_process *process,
@@ -847,7 +915,8 @@ enum netproc_status netproc_set_process_filter(struct netproc_process *process,
  *
  * Ownership: *sentinel is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_sentinel(struct netproc_process *process,
@@ -858,7 +927,8 @@ enum netproc_status netproc_set_process_sentinel(struct netproc_process *process
  *
  * Ownership: *plist is copied.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_plist(struct netproc_process *process,
@@ -871,7 +941,8 @@ enum netproc_status netproc_set_process_plist(struct netproc_process *process,
  *
  * Ownership: caller owns *out; release it with netproc_value_free(). key is only read.
  * Lifetime:  until released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_contact(struct netproc_process *process,
@@ -884,11 +955,13 @@ enum netproc_status netproc_process_contact(struct netproc_process *process,
  * are queued in order and written as it drains; netproc_process_output_pending() tells how
  * many wait. A send while a :nowait connect is in progress is queued until it completes.
  * Fails with "Process NAME not running" unless the process is open (stopped is fine), and
- * after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing.
+ * after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing; a length
+ * beyond PTRDIFF_MAX is NETPROC_E_INVALID.
  *
  * Ownership: data is copied before returning.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_send(struct netproc_process *process,
@@ -901,7 +974,8 @@ enum netproc_status netproc_process_send(struct netproc_process *process,
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_send_eof(struct netproc_process *process);
@@ -911,7 +985,8 @@ enum netproc_status netproc_process_send_eof(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 size_t netproc_process_output_pending(struct netproc_process *process);
@@ -922,7 +997,8 @@ size_t netproc_process_output_pending(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 uint64_t netproc_process_output_lost(struct netproc_process *process);
@@ -933,7 +1009,8 @@ uint64_t netproc_process_output_lost(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_stop_process(struct netproc_process *process);
@@ -944,7 +1021,8 @@ enum netproc_status netproc_stop_process(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_continue_process(struct netproc_process *process);
@@ -954,7 +1032,8 @@ enum netproc_status netproc_continue_process(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 bool netproc_process_query_on_exit_flag(struct netproc_process *process);
@@ -964,7 +1043,8 @@ bool netproc_process_query_on_exit_flag(struct netproc_process *process);
  *
  * Ownership: n/a.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_process_query_on_exit_flag(struct netproc_process *process,
@@ -978,7 +1058,8 @@ enum netproc_status netproc_set_process_query_on_exit_flag(struct netproc_proces
  *
  * Ownership: option and *value are only read.
  * Lifetime:  n/a.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_set_network_process_option(struct netproc_process *process,
@@ -990,11 +1071,16 @@ enum netproc_status netproc_set_network_process_option(struct netproc_process *p
 /**
  * Keep `userdata` with the process. `destructor` (may be NULL) runs exactly once: when the
  * userdata is replaced by another call, or when the last reference to the process goes.
- * It runs on the context's thread with no netproc lock held.
+ * It runs with no netproc lock held, under a callback's rules: it may call netproc
+ * functions, but netproc_poll() and netproc_context_free() return NETPROC_E_REENTRANT. It
+ * runs on the thread that owns the context (a reference released on another thread is let
+ * go by the owner); once netproc_context_free() has begun, on the thread that releases the
+ * last reference.
  *
  * Ownership: netproc calls `destructor(userdata)`; it never frees userdata otherwise.
  * Lifetime:  until replaced or the process object is released.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 enum netproc_status netproc_process_set_userdata(struct netproc_process *process,
@@ -1006,19 +1092,21 @@ enum netproc_status netproc_process_set_userdata(struct netproc_process *process
  *
  * Ownership: the host's.
  * Lifetime:  as the host decides.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
  * Since:     0.1
  */
 void *netproc_process_userdata(struct netproc_process *process);
 
 /**
  * `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
- * NULL when capacity is 0) and the total number of processes into *count.
+ * NULL when capacity is 0) and the total number of processes into *count. A capacity
+ * beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
  *
  * Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
  * Lifetime:  a borrowed handle stays valid while its process is in the process list,
  *            i.e. until the next netproc_poll() or delete on this context.
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_process_list(struct netproc_context *ctx,
@@ -1031,7 +1119,7 @@ enum netproc_status netproc_process_list(struct netproc_context *ctx,
  *
  * Ownership: *out is borrowed, as for netproc_process_list().
  * Lifetime:  as for netproc_process_list().
- * Thread:    context thread only.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
  * Since:     0.1
  */
 enum netproc_status netproc_get_process(struct netproc_context *ctx,
@@ -1125,7 +1213,8 @@ struct netproc_value netproc_integer(int64_t number);
 struct netproc_value netproc_string(const char *text);
 
 /**
- * A STRING value over `length` bytes (which may contain NULs).
+ * A STRING value over `length` bytes (which may contain NULs). A length beyond
+ * PTRDIFF_MAX is refused (NETPROC_E_INVALID) by the call the value is given to.
  *
  * Ownership: borrows `bytes`; nothing allocated.
  * Lifetime:  `bytes` must outlive every use of the value.
@@ -1155,7 +1244,8 @@ struct netproc_value netproc_symbol(const char *name);
 struct netproc_value netproc_pointer(void *pointer);
 
 /**
- * A VECTOR value over `count` values.
+ * A VECTOR value over `count` values. A count beyond PTRDIFF_MAX bytes of values is
+ * refused (NETPROC_E_INVALID) by the call the value is given to.
  *
  * Ownership: borrows `items`; nothing allocated.
  * Lifetime:  `items` must outlive every use of the value.
@@ -1165,7 +1255,8 @@ struct netproc_value netproc_pointer(void *pointer);
 struct netproc_value netproc_vector(const struct netproc_value *items, size_t count);
 
 /**
- * A LIST value over `count` values.
+ * A LIST value over `count` values. A count beyond PTRDIFF_MAX bytes of values is refused
+ * (NETPROC_E_INVALID) by the call the value is given to.
  *
  * Ownership: borrows `items`; nothing allocated.
  * Lifetime:  `items` must outlive every use of the value.

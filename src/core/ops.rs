@@ -192,7 +192,8 @@ impl Shared {
 
     /// Delete every listed process (newest first, each with its `"deleted\n"` sentinel)
     /// and close every socket, including those still draining. Used when the context is
-    /// freed.
+    /// freed; processes made meanwhile (by those sentinels) stay listed, for the caller to
+    /// call this again.
     pub fn shutdown(&self, host: &mut dyn Host) {
         for process in self.process_list() {
             let _ = self.delete_process(&process, host);
@@ -204,13 +205,18 @@ impl Shared {
             let mut state = process.state.lock();
             core.close_socket(&mut state);
         }
-        core.lookups.clear();
-        core.draining.clear();
-        let arrivals = std::mem::take(&mut core.arrivals);
-        let releases = std::mem::take(&mut core.releases);
+        // Dropped outside the lock, as every last reference must be: it may run a host
+        // destructor, which may call back into the context.
+        let leftovers = (
+            std::mem::take(&mut core.arrivals),
+            std::mem::take(&mut core.releases),
+            std::mem::take(&mut core.draining),
+            std::mem::take(&mut core.lookups),
+            std::mem::take(&mut core.ready),
+            std::mem::take(&mut core.paused_servers),
+        );
         drop(core);
-        drop(arrivals);
-        drop(releases);
+        drop(leftovers);
     }
 
     /// Bytes accepted by sends and not yet written to the socket.

@@ -2,6 +2,7 @@
 //! the reactor keeps for its socket.
 
 use std::any::Any;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
@@ -80,9 +81,9 @@ pub enum ExitStatus {
 
 /// A process object. The name never changes; everything else is behind the state lock.
 pub struct Process {
-    /// [`HANDLE_CHECK`] while alive, zeroed on drop: lets a boundary layer catch some stale
-    /// handles (best effort; it is no substitute for correct reference counting).
-    handle_check: u64,
+    /// The key a boundary layer gave this process in its handle table (0 until it gives
+    /// one), so that a callback's handle is found without a table search.
+    boundary_handle: AtomicUsize,
     pub(crate) serial: u64,
     name: Name,
     pub(crate) context: Weak<Shared>,
@@ -96,26 +97,24 @@ impl std::fmt::Debug for Process {
     }
 }
 
-/// The value of a live process's handle check.
-pub const HANDLE_CHECK: u64 = 0x6e65_7470_726f_6301;
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        // SAFETY: a plain write to our own field; volatile so it is not optimised away.
-        unsafe { std::ptr::write_volatile(&mut self.handle_check, 0) };
-    }
-}
-
 impl Process {
-    /// Whether the handle check still holds (see [`HANDLE_CHECK`]).
-    pub fn handle_is_live(&self) -> bool {
-        // SAFETY: reading our own field; volatile to see a write made by drop.
-        unsafe { std::ptr::read_volatile(&self.handle_check) == HANDLE_CHECK }
+    /// The boundary layer's handle key, or 0 if it has none yet.
+    pub fn boundary_handle(&self) -> usize {
+        self.boundary_handle.load(Ordering::Acquire)
+    }
+
+    /// Record the boundary layer's handle key unless one is recorded already; returns the
+    /// key that holds from now on.
+    pub fn set_boundary_handle(&self, handle: usize) -> usize {
+        match self.boundary_handle.compare_exchange(0, handle, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => handle,
+            Err(existing) => existing,
+        }
     }
 
     pub(crate) fn new(serial: u64, name: Vec<u8>, context: Weak<Shared>, state: State) -> ProcRef {
         Arc::new(Process {
-            handle_check: HANDLE_CHECK,
+            boundary_handle: AtomicUsize::new(0),
             serial,
             name: Name::new(&name),
             context,

@@ -110,6 +110,9 @@ fn timeout_ms(timeout: Option<Duration>) -> i32 {
     }
 }
 
+/// The watcher's loop. It touches the context only through `backend_fd` and `next_timeout`,
+/// which hold the core lock for an instant and run no host code; `poll` and every callback
+/// run on Emacs's main thread, which owns the context.
 fn watch(channel: &Channel, shared: &Shared) {
     block_signals();
     let backend = shared.backend_fd();

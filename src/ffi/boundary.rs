@@ -1,5 +1,6 @@
-//! Boundary helpers: the panic guard, pointer checks, handle casts and error recording.
-//! Every `extern "C"` function body runs inside [`guard`], so no unwind reaches C.
+//! Boundary helpers: the panic guard, the owning-thread check, pointer and length checks,
+//! handle look-ups and error recording. Every `extern "C"` function body runs inside
+//! [`guard`], so no unwind reaches C.
 
 use std::cell::RefCell;
 use std::ffi::CString;
@@ -8,11 +9,12 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
+use super::handles;
 use super::status::netproc_status::{self, *};
 use super::value::{from_c, netproc_value};
 use super::{netproc_context, netproc_process};
 use crate::core::Value;
-use crate::core::{Error, ProcRef, Process, Shared};
+use crate::core::{Error, ProcRef, Shared};
 
 /// The last error, kept as C strings so the host can borrow them.
 #[derive(Default)]
@@ -34,17 +36,39 @@ impl LastError {
     }
 }
 
-/// A C string from bytes, dropping interior NULs rather than failing.
-pub(crate) fn c_string(bytes: &[u8]) -> CString {
+/// A C string from bytes, dropping interior NULs rather than failing: for the error texts
+/// netproc_last_error() hands out without a length. Strings handed out with a length keep
+/// their NULs (see `CHost::c_text`).
+fn c_string(bytes: &[u8]) -> CString {
     let clean: Vec<u8> = bytes.iter().copied().filter(|b| *b != 0).collect();
     CString::new(clean).unwrap_or_default()
 }
 
+/// The context a call works on: for the panic guard, and to end the call's turn as owner.
+struct Entered {
+    context: Weak<Shared>,
+    /// Whether the call was admitted by the context's [`super::owner::Owner`].
+    counted: bool,
+}
+
+impl Entered {
+    /// The call is over: it no longer counts as the owner's.
+    fn leave(&self) -> Option<Arc<Shared>> {
+        let context = self.context.upgrade();
+        if self.counted {
+            if let Some(state) = context.as_deref().and_then(c_state) {
+                state.owner.leave();
+            }
+        }
+        context
+    }
+}
+
 thread_local! {
-    /// Errors with no usable context (a NULL or stale handle) land here.
+    /// Errors with no usable context (a NULL or stale handle, the wrong thread) land here.
     static THREAD_LAST_ERROR: RefCell<LastError> = RefCell::new(LastError::default());
-    /// The context the current call works on, so a panic can mark it failed.
-    static CURRENT_CONTEXT: RefCell<Option<Weak<Shared>>> = const { RefCell::new(None) };
+    /// The context the current call works on.
+    static CURRENT_CONTEXT: RefCell<Option<Entered>> = const { RefCell::new(None) };
 }
 
 /// Run an `extern "C"` body, turning a panic into `on_panic` after recording it and
@@ -53,6 +77,7 @@ pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
     let previous = CURRENT_CONTEXT.with(|current| current.borrow_mut().take());
     let outcome = catch_unwind(AssertUnwindSafe(body));
     let used = CURRENT_CONTEXT.with(|current| std::mem::replace(&mut *current.borrow_mut(), previous));
+    let context = used.as_ref().and_then(Entered::leave);
     match outcome {
         Ok(value) => value,
         Err(payload) => {
@@ -62,7 +87,6 @@ pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "panic".into());
             let error = Error::panic(&what);
-            let context = used.and_then(|weak| weak.upgrade());
             if let Some(context) = &context {
                 context.mark_failed();
             }
@@ -72,9 +96,30 @@ pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
     }
 }
 
-/// Note the context a call works on (for the panic guard).
-pub(crate) fn enter(context: &Arc<Shared>) {
-    CURRENT_CONTEXT.with(|current| *current.borrow_mut() = Some(Arc::downgrade(context)));
+/// Admit a call on `context` from its owning thread (for the rest of the `guard`ed body),
+/// or refuse it with NETPROC_E_WRONG_THREAD. The refusal is recorded for the calling thread
+/// only: the context's own record belongs to the owner, who may be reading it.
+pub(crate) fn enter(context: &Arc<Shared>, function: &str) -> Result<(), netproc_status> {
+    let counted = match c_state(context) {
+        Some(state) if !state.owner.enter() => return Err(wrong_thread(function)),
+        Some(_) => true,
+        None => false,
+    };
+    let entered = Entered { context: Arc::downgrade(context), counted };
+    let replaced = CURRENT_CONTEXT.with(|current| current.borrow_mut().replace(entered));
+    if let Some(replaced) = replaced {
+        replaced.leave();
+    }
+    Ok(())
+}
+
+/// Record NETPROC_E_WRONG_THREAD for `function` (on the calling thread only).
+pub(crate) fn wrong_thread(function: &str) -> netproc_status {
+    fail_argument(
+        None,
+        NETPROC_E_WRONG_THREAD,
+        &format!("{function}: called from a thread that does not own the context"),
+    )
 }
 
 /// Per-context data of the C boundary, attached to the core context.
@@ -133,18 +178,26 @@ pub(crate) unsafe fn context_ref(
         Arc::increment_strong_count(raw);
         Arc::from_raw(raw)
     };
-    enter(&context);
+    enter(&context, function)?;
     Ok(context)
 }
 
-/// Borrow the process behind a handle, as a new strong reference.
-///
-/// # Safety
-/// `process` must be NULL or a handle netproc gave out that is still referenced.
-pub(crate) unsafe fn process_ref(
+/// The process behind a handle, as a new strong reference, admitted as a call from the
+/// owner of its context (any thread once the context is freed). A stale or forged handle is
+/// NETPROC_E_BAD_HANDLE: the handle table is consulted, never the memory it points at.
+pub(crate) fn process_ref(
     process: *const netproc_process,
     function: &str,
 ) -> Result<ProcRef, netproc_status> {
+    let process = lookup_handle(process, function)?;
+    if let Some(context) = process.context() {
+        enter(&context, function)?;
+    }
+    Ok(process)
+}
+
+/// The process behind a handle, with no thread check.
+fn lookup_handle(process: *const netproc_process, function: &str) -> Result<ProcRef, netproc_status> {
     if process.is_null() {
         return Err(fail_argument(
             None,
@@ -152,35 +205,25 @@ pub(crate) unsafe fn process_ref(
             &format!("{function}: process is NULL"),
         ));
     }
-    let raw = process.cast::<Process>();
-    // SAFETY: the caller guarantees the handle is live; the check below only catches some
-    // misuse after the fact.
-    if !unsafe { &*raw }.handle_is_live() {
-        return Err(fail_argument(
-            None,
-            netproc_status::NETPROC_E_BAD_HANDLE,
-            &format!("{function}: not a live process handle"),
-        ));
-    }
-    // SAFETY: as above; the increment is balanced by the Arc we return.
-    let process = unsafe {
-        Arc::increment_strong_count(raw);
-        Arc::from_raw(raw)
-    };
-    if let Some(context) = process.context() {
-        enter(&context);
-    }
-    Ok(process)
+    handles::lookup(process as usize).map_err(|_| bad_handle(function))
 }
 
-/// The handle C sees for a process; stable for the life of the process object.
+/// Record NETPROC_E_BAD_HANDLE for `function`.
+pub(crate) fn bad_handle(function: &str) -> netproc_status {
+    fail_argument(None, NETPROC_E_BAD_HANDLE, &format!("{function}: not a live process handle"))
+}
+
+/// The handle C sees for a process: the same for the life of the process object. NULL
+/// only if the handle table is full (2^32 slots on 64-bit systems, beyond any memory).
 pub(crate) fn process_handle(process: &ProcRef) -> *mut netproc_process {
-    Arc::as_ptr(process).cast::<netproc_process>().cast_mut()
+    // An integer made into an opaque pointer; C compares it and passes it back, netproc
+    // decodes it, nobody dereferences it.
+    handles::handle_of(process) as *mut netproc_process
 }
 
-/// Give the host its own reference to a process.
-pub(crate) fn process_into_handle(process: ProcRef) -> *mut netproc_process {
-    Arc::into_raw(process).cast::<netproc_process>().cast_mut()
+/// Give the host its own reference to a process (netproc_process_free releases it).
+pub(crate) fn process_into_handle(process: ProcRef) -> Option<*mut netproc_process> {
+    handles::hold(process).ok().map(|handle| handle as *mut netproc_process)
 }
 
 /// The process's context, or NETPROC_E_CLOSED once it was freed.
@@ -247,6 +290,15 @@ pub(crate) unsafe fn byte_slice<'a>(
 ) -> Result<&'a [u8], netproc_status> {
     if length == 0 {
         return Ok(&[]);
+    }
+    // slice::from_raw_parts requires at most isize::MAX bytes; past that is undefined
+    // behaviour even before a byte is read.
+    if length > isize::MAX as usize {
+        return Err(fail_argument(
+            context,
+            NETPROC_E_INVALID,
+            &format!("{function}: {what} length {length} is out of range"),
+        ));
     }
     if data.is_null() {
         return Err(fail_argument(context, NETPROC_E_NULL, &format!("{function}: {what} is NULL")));

@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::ffi::{c_char, c_void};
 
-use super::boundary::{c_string, process_handle};
+use super::boundary::process_handle;
 use super::context::{BufferHooks, CState};
 use super::netproc_process;
 use super::value::{
@@ -33,8 +33,9 @@ pub type netproc_filter_fn = Option<
     ),
 >;
 
-/// A sentinel: `message` (NUL-terminated, `length` bytes without the NUL) describes the
-/// status change, e.g. "open\n", "deleted\n". Borrowed for the call only.
+/// A sentinel: `message` (`length` bytes, then a NUL) describes the status change, e.g.
+/// "open\n", "deleted\n". NUL bytes inside (from a :host that has them) are part of the
+/// `length` bytes. Borrowed for the call only.
 ///
 /// When and where (filters, sentinels and log functions alike): on the context's thread,
 /// from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
@@ -53,7 +54,8 @@ pub type netproc_sentinel_fn = Option<
 >;
 
 /// A log function: `server` accepted `client` ("accept from HOST\n"), or accept failed and
-/// `client` is NULL ("accept failed with codeN\n"). All borrowed for the call only.
+/// `client` is NULL ("accept failed with codeN\n"). `message` is `length` bytes, then a
+/// NUL. All borrowed for the call only.
 ///
 /// When and where (filters, sentinels and log functions alike): on the context's thread,
 /// from inside netproc_poll() only — except sentinels, which netproc_delete_process() and
@@ -169,19 +171,14 @@ impl<'a> CHost<'a> {
         CHost { state, text: Vec::new() }
     }
 
-    /// `message` as a C string (interior NULs dropped) and its length, valid until the
-    /// next call.
-    fn c_text(&mut self, message: &str) -> (*const c_char, usize) {
-        let bytes = message.as_bytes();
+    /// `bytes` with a NUL after them, and their length, valid until the next call. NUL
+    /// bytes inside (a name or a :host can hold them) are kept: the host reads exactly the
+    /// length it is told, and that many bytes are there.
+    fn c_text(&mut self, bytes: &[u8]) -> (*const c_char, usize) {
         self.text.clear();
-        if bytes.contains(&0) {
-            self.text.extend(bytes.iter().filter(|&&b| b != 0));
-        } else {
-            self.text.extend_from_slice(bytes);
-        }
-        let length = self.text.len();
+        self.text.extend_from_slice(bytes);
         self.text.push(0);
-        (self.text.as_ptr().cast(), length)
+        (self.text.as_ptr().cast(), bytes.len())
     }
 }
 
@@ -206,7 +203,7 @@ impl Host for CHost<'_> {
             _ => None,
         };
         if let Some((f, userdata)) = function {
-            let (text, length) = self.c_text(message);
+            let (text, length) = self.c_text(message.as_bytes());
             // SAFETY: as for filters; `text` lives until the call returns.
             unsafe { f(userdata as *mut c_void, process_handle(process), text, length) };
         }
@@ -214,7 +211,7 @@ impl Host for CHost<'_> {
 
     fn log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, message: &str) {
         if let Some(CFunction::Log(f, userdata)) = c_function(log) {
-            let (text, length) = self.c_text(message);
+            let (text, length) = self.c_text(message.as_bytes());
             let client = client.map_or(std::ptr::null_mut(), process_handle);
             // SAFETY: as for filters.
             unsafe { f(userdata as *mut c_void, process_handle(server), client, text, length) };
@@ -233,7 +230,9 @@ impl Host for CHost<'_> {
                 // SAFETY: the host registered this hook; we pass back a buffer it gave us.
                 let name =
                     unsafe { name_of(hooks.userdata as *mut c_void, pointer as *mut c_void, &mut length) };
-                if name.is_null() {
+                // A length past isize::MAX cannot describe real bytes (and would make
+                // from_raw_parts undefined): taken as no name, like a dead buffer.
+                if name.is_null() || length > isize::MAX as usize {
                     return None;
                 }
                 // SAFETY: the hook returns `length` readable bytes, valid until it returns
@@ -251,9 +250,11 @@ impl Host for CHost<'_> {
             // No buffers in this host: the buffer is known by its name.
             return Value::Str(name.to_vec());
         };
-        let text = c_string(name);
+        // The name with its NUL bytes and its true length: dropping the NULs while stating
+        // the full length made the host read past the end of the copy.
+        let (text, length) = self.c_text(name);
         // SAFETY: the host registered this hook; `text` lives across the call.
-        let buffer = unsafe { create(userdata as *mut c_void, text.as_ptr(), name.len()) };
+        let buffer = unsafe { create(userdata as *mut c_void, text, length) };
         if buffer.is_null() {
             Value::Nil
         } else {

@@ -22,11 +22,12 @@ use crate::core::coding::CodingSystem;
 /// `process-send-string` with multibyte text: `text` (UTF-8, raw bytes in the two-byte form
 /// above) is encoded through the process's encoding coding system, end-of-line conversion
 /// included, then sent like netproc_process_send(), which instead sends unibyte bytes
-/// (end-of-line conversion only).
+/// (end-of-line conversion only). A length beyond PTRDIFF_MAX is NETPROC_E_INVALID.
 ///
 /// Ownership: text is copied (encoded) before returning.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_send_text(
@@ -36,8 +37,7 @@ pub unsafe extern "C" fn netproc_process_send_text(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_send_text";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         let context = ok_or_return!(context_of(&process, FUNCTION));
         let bytes = ok_or_return!(unsafe { byte_slice(Some(&context), text, length, FUNCTION, "text") });
         match context.send_text(&process, bytes) {
@@ -52,7 +52,8 @@ pub unsafe extern "C" fn netproc_process_send_text(
 ///
 /// Ownership: caller owns *out; release it with netproc_value_free().
 /// Lifetime:  until released.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_coding_system(
@@ -61,8 +62,7 @@ pub unsafe extern "C" fn netproc_process_coding_system(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_coding_system";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
         // SAFETY: checked not NULL.
         unsafe { write_out(out, &process.coding_system()) }
@@ -75,7 +75,8 @@ pub unsafe extern "C" fn netproc_process_coding_system(
 ///
 /// Ownership: the values are only read.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_set_process_coding_system(
@@ -85,8 +86,7 @@ pub unsafe extern "C" fn netproc_set_process_coding_system(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_set_process_coding_system";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         let context = ok_or_return!(context_of(&process, FUNCTION));
         let decoding = ok_or_return!(unsafe { optional_input(decoding, FUNCTION, "decoding") });
         let encoding = ok_or_return!(unsafe { optional_input(encoding, FUNCTION, "encoding") });
@@ -103,16 +103,14 @@ pub unsafe extern "C" fn netproc_set_process_coding_system(
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_filter_multibyte_p(process: *mut netproc_process) -> bool {
-    guard(false, || {
-        // SAFETY: the host passes a live handle or NULL.
-        match unsafe { process_ref(process, "netproc_process_filter_multibyte_p") } {
-            Ok(process) => process.filter_multibyte_p(),
-            Err(_) => false,
-        }
+    guard(false, || match process_ref(process, "netproc_process_filter_multibyte_p") {
+        Ok(process) => process.filter_multibyte_p(),
+        Err(_) => false,
     })
 }
 
@@ -122,7 +120,8 @@ pub unsafe extern "C" fn netproc_process_filter_multibyte_p(process: *mut netpro
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_set_process_filter_multibyte(
@@ -131,8 +130,7 @@ pub unsafe extern "C" fn netproc_set_process_filter_multibyte(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_set_process_filter_multibyte";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         let context = ok_or_return!(context_of(&process, FUNCTION));
         match context.set_filter_multibyte(&process, multibyte) {
             Ok(()) => NETPROC_OK,
@@ -146,7 +144,7 @@ pub unsafe extern "C" fn netproc_set_process_filter_multibyte(
 ///
 /// Ownership: the values are only read.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_set_default_coding_system(

@@ -2,6 +2,7 @@
 //! their own loop), cross-thread wakeup, defaults, and the last error.
 
 use std::ffi::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +11,9 @@ use super::boundary::{
 };
 use super::callbacks::{netproc_filter_fn, netproc_sentinel_fn, CHost};
 use super::netproc_context;
+use super::owner::{HandOver, Owner};
 use super::status::netproc_status::{self, *};
-use crate::core::Shared;
+use crate::core::{ProcRef, Shared};
 
 /// Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
 /// gives them (§5.3 of the reference). Either hook may be NULL.
@@ -27,14 +29,16 @@ use crate::core::Shared;
 pub struct netproc_buffer_hooks {
     /// Passed first to both hooks.
     pub userdata: *mut c_void,
-    /// `get-buffer-create`: return the buffer called `name` (`length` bytes, also
-    /// NUL-terminated), creating it if needed; NULL for none. `name` is borrowed for the
-    /// call. Without this hook, a buffer given by name stays a STRING value.
+    /// `get-buffer-create`: return the buffer called `name` (`length` bytes, NUL bytes
+    /// inside included, then a NUL), creating it if needed; NULL for none. `name` is
+    /// borrowed for the call. Without this hook, a buffer given by name stays a STRING
+    /// value.
     pub get_buffer_create: Option<
         unsafe extern "C" fn(userdata: *mut c_void, name: *const c_char, length: usize) -> *mut c_void,
     >,
-    /// The name of a live buffer (store its byte count in *length), or NULL if the buffer
-    /// is dead. The bytes must stay valid until the hook returns to netproc.
+    /// The name of a live buffer (store its byte count in *length; NUL bytes may be among
+    /// them), or NULL if the buffer is dead. The bytes must stay valid until the hook
+    /// returns to netproc.
     pub buffer_name: Option<
         unsafe extern "C" fn(userdata: *mut c_void, buffer: *mut c_void, length: *mut usize) -> *const c_char,
     >,
@@ -60,6 +64,30 @@ pub(crate) struct CState {
     pub(crate) default_filter: Guarded<Option<(FilterFn, usize)>>,
     pub(crate) default_sentinel: Guarded<Option<(SentinelFn, usize)>>,
     pub(crate) buffer_hooks: Guarded<Option<BufferHooks>>,
+    /// The thread that owns the context (the creator, unless handed over).
+    pub(crate) owner: Owner,
+    /// Process references the host released on other threads, for the owner to let go
+    /// of: the last one may run a userdata destructor, which belongs on the owner's thread.
+    pub(crate) deferred: Guarded<Vec<ProcRef>>,
+    /// Set when netproc_context_free begins: references released elsewhere from then on
+    /// are let go where they are released.
+    pub(crate) closing: AtomicBool,
+    /// Set when netproc_context_free has deleted processes for FREE_ROUNDS rounds and its
+    /// sentinels still make more: from then on, making a process is refused.
+    pub(crate) refuse_new: AtomicBool,
+}
+
+/// Rounds of deletion netproc_context_free makes (each round's "deleted\n" sentinels and
+/// userdata destructors may make processes, which the next round deletes) before it refuses
+/// new processes, so that a sentinel that always makes a new one cannot keep it going.
+const FREE_ROUNDS: usize = 16;
+
+impl CState {
+    /// Let go of the references released on other threads (outside every lock of ours).
+    pub(crate) fn release_deferred(&self) {
+        let released = std::mem::take(&mut *self.deferred.lock());
+        drop(released);
+    }
 }
 
 /// Run `f` with a host that calls this context's C callbacks.
@@ -71,11 +99,13 @@ pub(crate) fn with_host<R>(context: &Shared, f: impl FnOnce(&mut CHost) -> R) ->
     }
 }
 
-/// Create a context: one event loop with its processes.
+/// Create a context: one event loop with its processes. The calling thread owns it: calls
+/// on the context and its processes from other threads fail with NETPROC_E_WRONG_THREAD,
+/// except those marked "Thread: any" (see netproc_context_set_owner_thread() to move it).
 ///
 /// Ownership: caller owns *out; release it with netproc_context_free().
 /// Lifetime:  until netproc_context_free().
-/// Thread:    any; the thread that first uses the context owns it from then on.
+/// Thread:    any; the calling thread owns the new context.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_new(out: *mut *mut netproc_context) -> netproc_status {
@@ -97,18 +127,23 @@ pub unsafe extern "C" fn netproc_context_new(out: *mut *mut netproc_context) -> 
 }
 
 /// Free a context. Every process still in the process list is deleted first, newest first,
-/// and its sentinel runs with "deleted\n"; sockets still flushing output are closed and their
-/// unsent bytes dropped (check netproc_process_output_pending() first to avoid that).
+/// and its sentinel runs with "deleted\n"; processes those sentinels (or userdata destructors)
+/// make meanwhile are deleted the same way, in further rounds, so none is left open. After 16
+/// rounds, making a process from inside the free is refused (NETPROC_E_CLOSED), so that a
+/// sentinel that always makes another cannot keep the free going. Sockets still flushing
+/// output are closed and their unsent bytes dropped (check netproc_process_output_pending()
+/// first to avoid that).
 /// Process handles the host still holds stay valid (status "closed") until freed; calls on
 /// them that need the context (sends, EOF, stop/continue, and the filter, sentinel, buffer,
 /// plist, coding, filter-multibyte and option setters) return NETPROC_E_CLOSED. Getters,
 /// delete (a no-op), the query-on-exit flag and userdata setters act on the handle alone;
 /// netproc_set_process_datagram_address reports false, as for any closed process.
-/// NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback.
+/// NULL is accepted. Refused with NETPROC_E_REENTRANT inside a callback or a userdata
+/// destructor.
 ///
 /// Ownership: takes back the context.
 /// Lifetime:  ctx is invalid afterwards.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_free(ctx: *mut netproc_context) -> netproc_status {
@@ -125,7 +160,22 @@ pub unsafe extern "C" fn netproc_context_free(ctx: *mut netproc_context) -> netp
                 "netproc_context_free: called from a callback",
             );
         }
-        with_host(&context, |host| context.shutdown(host));
+        if let Some(state) = c_state(&context) {
+            state.closing.store(true, Ordering::SeqCst);
+        }
+        for round in 1..=FREE_ROUNDS + 1 {
+            with_host(&context, |host| context.shutdown(host));
+            if let Some(state) = c_state(&context) {
+                state.release_deferred();
+                if round == FREE_ROUNDS {
+                    state.refuse_new.store(true, Ordering::SeqCst);
+                }
+            }
+            // With new processes refused, one more round leaves none: this ends the loop.
+            if context.process_list().is_empty() {
+                break;
+            }
+        }
         drop(context);
         // SAFETY: ctx came from Arc::into_raw in netproc_context_new; this releases the
         // host's reference exactly once.
@@ -138,11 +188,13 @@ pub unsafe extern "C" fn netproc_context_free(ctx: *mut netproc_context) -> netp
 /// activity, then run every filter, sentinel and log callback that is due, on this thread.
 /// Returns how many callbacks ran (0 when the wait ended with nothing to report, which may
 /// happen before the timeout), or a negative netproc_status. Refused with
-/// NETPROC_E_REENTRANT inside a callback.
+/// NETPROC_E_REENTRANT inside a callback or a userdata destructor. References to processes
+/// the host released on other threads are let go here, first and last (so their userdata
+/// destructors run on this thread).
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_poll(ctx: *mut netproc_context, timeout_ms: c_int) -> c_int {
@@ -156,8 +208,17 @@ pub unsafe extern "C" fn netproc_poll(ctx: *mut netproc_context, timeout_ms: c_i
             return fail_argument(Some(&context), NETPROC_E_REENTRANT, "netproc_poll: called from a callback")
                 as c_int;
         }
+        let state = c_state(&context);
+        if let Some(state) = state {
+            state.release_deferred();
+        }
         let timeout = u64::try_from(timeout_ms).ok().map(Duration::from_millis);
-        match with_host(&context, |host| context.poll(timeout, host)) {
+        let result = with_host(&context, |host| context.poll(timeout, host));
+        // A release from another thread also wakes this poll: let it go now, not next time.
+        if let Some(state) = state {
+            state.release_deferred();
+        }
+        match result {
             Ok(ran) => c_int::try_from(ran).unwrap_or(c_int::MAX),
             Err(error) => fail(Some(&context), &error) as c_int,
         }
@@ -170,7 +231,7 @@ pub unsafe extern "C" fn netproc_poll(ctx: *mut netproc_context, timeout_ms: c_i
 ///
 /// Ownership: netproc owns the descriptor.
 /// Lifetime:  until netproc_context_free().
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_backend_fd(ctx: *mut netproc_context) -> c_int {
@@ -189,7 +250,7 @@ pub unsafe extern "C" fn netproc_backend_fd(ctx: *mut netproc_context) -> c_int 
 ///
 /// Ownership: *timeout_ms is the caller's.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_next_timeout(
@@ -213,7 +274,8 @@ pub unsafe extern "C" fn netproc_next_timeout(
     })
 }
 
-/// Make a netproc_poll() that is waiting (now or next) return soon. Wakeups coalesce.
+/// Make a netproc_poll() that is waiting (now or next) return soon. Wakeups coalesce. This
+/// is the one context call meant for other threads; it never waits for the owner.
 ///
 /// Ownership: n/a.
 /// Lifetime:  ctx must not be freed concurrently with this call.
@@ -235,15 +297,58 @@ pub unsafe extern "C" fn netproc_wakeup(ctx: *mut netproc_context) -> netproc_st
     })
 }
 
+/// Make the calling thread the context's owner: from now on the context and its processes
+/// are used from this thread, and calls from the previous owner fail with
+/// NETPROC_E_WRONG_THREAD. Refused with NETPROC_E_WRONG_THREAD while the owner is inside a
+/// netproc call on the context (a netproc_poll(), a callback, a destructor): hand the
+/// context over between calls, e.g. after the old owner's thread has finished with it. The
+/// owner calling it changes nothing. Processes' userdata and callbacks move with the
+/// context: they run on the new owner's thread from then on.
+///
+/// Ownership: n/a.
+/// Lifetime:  ctx must not be freed concurrently with this call.
+/// Thread:    any (this is how a context moves to another thread).
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_set_owner_thread(ctx: *mut netproc_context) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_context_set_owner_thread";
+        if ctx.is_null() {
+            return fail_argument(None, NETPROC_E_NULL, &format!("{FUNCTION}: ctx is NULL"));
+        }
+        // SAFETY: the host keeps the context alive during the call; only the owner record,
+        // made of atomics, is touched.
+        let context = unsafe { &*ctx.cast::<Shared>() };
+        let Some(state) = c_state(context) else { return NETPROC_OK };
+        match state.owner.take_over() {
+            Ok(()) => NETPROC_OK,
+            Err(HandOver::OwnerBusy) => fail_argument(
+                None,
+                NETPROC_E_WRONG_THREAD,
+                &format!("{FUNCTION}: the owning thread is inside a netproc call"),
+            ),
+            Err(HandOver::Contended) => fail_argument(
+                None,
+                NETPROC_E_WRONG_THREAD,
+                &format!("{FUNCTION}: another thread is taking the context over"),
+            ),
+        }
+    })
+}
+
 /// The last error on this context (or, with ctx NULL, the last error of this thread,
 /// e.g. from a call that was given a NULL handle): the Emacs error symbol ("error",
 /// "file-error", "wrong-type-argument", …), the message Emacs would show, and the errno
 /// (0 if none). Any out-pointer may be NULL. Returns the failed call's status, or
-/// NETPROC_OK if there was no error.
+/// NETPROC_OK if there was no error. The message is a C string: NUL bytes a name or a :host
+/// brought into it are left out. Calls refused for being on the wrong thread
+/// (NETPROC_E_WRONG_THREAD) are recorded only as that thread's last error, as are calls
+/// refused before a context was known (a NULL or stale handle).
 ///
 /// Ownership: the strings belong to netproc; do not free them.
 /// Lifetime:  until the next failing call on the same context (or thread, for NULL).
-/// Thread:    context thread only (any thread with ctx NULL).
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD (any thread
+///            with ctx NULL).
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_last_error(
@@ -273,8 +378,8 @@ pub unsafe extern "C" fn netproc_last_error(
             boundary::with_thread_last_error(write)
         } else {
             // SAFETY: the host passes a live context.
-            let context = unsafe { &*ctx.cast::<Shared>() };
-            boundary::with_context_last_error(context, write).unwrap_or(0)
+            let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_last_error") });
+            boundary::with_context_last_error(&context, write).unwrap_or(0)
         };
         if status == 0 {
             NETPROC_OK
@@ -290,7 +395,7 @@ pub unsafe extern "C" fn netproc_last_error(
 ///
 /// Ownership: netproc never frees `userdata`.
 /// Lifetime:  `userdata` must stay valid while the default filter may run.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_set_default_filter(
@@ -313,7 +418,7 @@ pub unsafe extern "C" fn netproc_context_set_default_filter(
 ///
 /// Ownership: netproc never frees `userdata`.
 /// Lifetime:  `userdata` must stay valid while the default sentinel may run.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_set_default_sentinel(
@@ -335,7 +440,7 @@ pub unsafe extern "C" fn netproc_context_set_default_sentinel(
 ///
 /// Ownership: *hooks is copied; netproc never frees hooks->userdata.
 /// Lifetime:  hooks->userdata must stay valid while the hooks may run.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_set_buffer_hooks(
@@ -368,7 +473,7 @@ pub unsafe extern "C" fn netproc_context_set_buffer_hooks(
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_set_read_max(
@@ -391,7 +496,7 @@ pub unsafe extern "C" fn netproc_context_set_read_max(
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.2
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_set_send_queue_max(
@@ -413,7 +518,7 @@ pub unsafe extern "C" fn netproc_context_set_send_queue_max(
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.2
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_set_drain_timeout(
@@ -434,7 +539,7 @@ pub unsafe extern "C" fn netproc_context_set_drain_timeout(
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_debug_panic(ctx: *mut netproc_context) -> netproc_status {

@@ -12,7 +12,8 @@ use crate::core::Value;
 ///
 /// Ownership: caller owns *out; release it with netproc_value_free().
 /// Lifetime:  until released.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_datagram_address(
@@ -21,8 +22,7 @@ pub unsafe extern "C" fn netproc_process_datagram_address(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_datagram_address";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
         let address = process.datagram_address();
         // SAFETY: checked not NULL.
@@ -36,7 +36,8 @@ pub unsafe extern "C" fn netproc_process_datagram_address(
 ///
 /// Ownership: *address is copied.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_set_process_datagram_address(
@@ -46,8 +47,7 @@ pub unsafe extern "C" fn netproc_set_process_datagram_address(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_set_process_datagram_address";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         let address: Value =
             ok_or_return!(unsafe { input(process.context().as_deref(), address, FUNCTION, "address") });
         let done = process.set_datagram_address(&address);

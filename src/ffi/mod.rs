@@ -14,7 +14,9 @@ pub mod callbacks;
 pub mod coding;
 pub mod context;
 pub mod datagram;
+mod handles;
 pub mod network;
+mod owner;
 pub mod process;
 pub mod status;
 pub mod value;
@@ -26,7 +28,8 @@ pub struct netproc_context {
     _private: [u8; 0],
 }
 
-/// A network process. Opaque; reference counted (netproc_process_ref/_free).
+/// A network process. Opaque: a handle-table key, never dereferenced by the host or by
+/// netproc; reference counted (netproc_process_ref/_free).
 #[allow(non_camel_case_types)]
 pub struct netproc_process {
     _private: [u8; 0],

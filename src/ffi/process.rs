@@ -2,14 +2,16 @@
 //! process. Handles are reference counted: see netproc_process_ref/_free.
 
 use std::ffi::{c_char, c_void, CStr};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 
 use super::boundary::{
-    byte_slice, context_of, context_ref, fail, fail_argument, guard, input, ok_or_return, out_ptr,
-    process_into_handle, process_ref,
+    bad_handle, byte_slice, c_state, context_of, context_ref, fail, fail_argument, guard, input,
+    ok_or_return, out_ptr, process_into_handle, process_ref,
 };
 use super::callbacks::{is_function, valid_filter, valid_log, valid_sentinel};
 use super::context::with_host;
+use super::handles::{self, Refused};
 use super::status::netproc_status::{self, *};
 use super::value::{netproc_arg, netproc_value, write_out};
 use super::{netproc_context, netproc_process};
@@ -22,16 +24,22 @@ fn status_of(context: &Shared, result: crate::core::Result<()>) -> netproc_statu
     }
 }
 
+/// More keyword pairs than any call needs; a larger nargs is a corrupt count, refused before
+/// `args` is read.
+const MAX_ARGS: usize = 1 << 20;
+
 /// `make-network-process`: create a network client or server from keyword arguments
 /// (":name", ":host", ":service", ":server", ":filter", …; see the README's table). Keys are
 /// NUL-terminated keyword names; when a key appears twice the first wins. With nargs 0,
-/// nothing is created and *out is set to NULL, as Emacs returns nil.
+/// nothing is created and *out is set to NULL, as Emacs returns nil. nargs above 1048576
+/// (2^20), and a string length or sequence count in a value beyond PTRDIFF_MAX, are
+/// NETPROC_E_INVALID.
 ///
 /// Ownership: caller owns *out (one reference); release it with netproc_process_free().
 ///            args and everything they point to are only read during the call.
 /// Lifetime:  the handle stays valid, even after the process is deleted or closed, until
 ///            freed.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_make_network_process(
@@ -45,6 +53,20 @@ pub unsafe extern "C" fn netproc_make_network_process(
         // SAFETY: the host passes a live context or NULL.
         let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
         ok_or_return!(out_ptr(Some(&context), out, FUNCTION));
+        if nargs > MAX_ARGS {
+            return fail_argument(
+                Some(&context),
+                NETPROC_E_INVALID,
+                &format!("{FUNCTION}: nargs {nargs} is more than {MAX_ARGS}"),
+            );
+        }
+        if c_state(&context).is_some_and(|state| state.refuse_new.load(Ordering::SeqCst)) {
+            return fail_argument(
+                Some(&context),
+                NETPROC_E_CLOSED,
+                &format!("{FUNCTION}: the context is being freed"),
+            );
+        }
         if args.is_null() && nargs > 0 {
             return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: args is NULL"));
         }
@@ -82,57 +104,109 @@ pub unsafe extern "C" fn netproc_make_network_process(
             pairs.push((Value::Symbol(key), value));
         }
         match with_host(&context, |host| context.make_network_process(pairs, host)) {
-            Ok(process) => {
+            Ok(None) => {
                 // SAFETY: checked not NULL above.
-                unsafe { out.write(process.map_or(std::ptr::null_mut(), process_into_handle)) };
+                unsafe { out.write(std::ptr::null_mut()) };
                 NETPROC_OK
             }
+            Ok(Some(process)) => match process_into_handle(process.clone()) {
+                Some(handle) => {
+                    // SAFETY: checked not NULL above.
+                    unsafe { out.write(handle) };
+                    NETPROC_OK
+                }
+                None => {
+                    // No handle to give (the table is full): the process must not run on
+                    // unseen, so it is deleted again.
+                    let _ = with_host(&context, |host| context.delete_process(&process, host));
+                    fail(Some(&context), &Error::msg("Too many process handles"))
+                }
+            },
             Err(error) => fail(Some(&context), &error),
         }
     })
 }
 
 /// Take another reference to a process, e.g. to keep a handle a callback was given.
-/// Returns `process` (NULL for NULL).
+/// Returns `process` itself (handles are stable: the same process always has the same
+/// handle), or NULL for NULL and for a handle whose process is gone (NETPROC_E_BAD_HANDLE,
+/// recorded for netproc_last_error(NULL, …)).
 ///
 /// Ownership: caller owns the new reference; release it with netproc_process_free().
 /// Lifetime:  until that release.
-/// Thread:    context thread only.
+/// Thread:    any: it only counts a reference in netproc's handle table.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_ref(process: *mut netproc_process) -> *mut netproc_process {
     guard(std::ptr::null_mut(), || {
-        // SAFETY: the host passes a live handle or NULL.
-        match unsafe { process_ref(process, "netproc_process_ref") } {
-            Ok(process) => process_into_handle(process),
-            Err(_) => std::ptr::null_mut(),
+        const FUNCTION: &str = "netproc_process_ref";
+        if process.is_null() {
+            fail_argument(None, NETPROC_E_NULL, &format!("{FUNCTION}: process is NULL"));
+            return std::ptr::null_mut();
+        }
+        match handles::add_reference(process as usize) {
+            Ok(()) => process,
+            Err(_) => {
+                bad_handle(FUNCTION);
+                std::ptr::null_mut()
+            }
         }
     })
 }
 
 /// Release one reference. This is not delete-process: a process that is still open keeps
 /// running (the context holds its own reference while it is in the process list). NULL is
-/// accepted. The per-process userdata destructor runs when the last reference goes.
+/// accepted. The per-process userdata destructor runs when the last reference goes. A
+/// handle whose process is gone, or one the host holds no reference to (freed more often
+/// than referenced, or borrowed from a callback or netproc_process_list()), is refused
+/// without effect: NETPROC_E_BAD_HANDLE, recorded for netproc_last_error(NULL, …).
 ///
 /// Ownership: takes back one reference.
 /// Lifetime:  the handle must not be used afterwards unless another reference is held.
-/// Thread:    context thread only.
+/// Thread:    any. Released on a thread that does not own the context, the reference is
+///            let go by the owner (at its next netproc_poll() or netproc_context_free()), so
+///            a userdata destructor still runs on the owning thread.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_free(process: *mut netproc_process) {
     guard((), || {
+        const FUNCTION: &str = "netproc_process_free";
         if process.is_null() {
             return;
         }
-        // SAFETY: the host gives back a reference it owns.
-        let owned = match unsafe { process_ref(process, "netproc_process_free") } {
-            Ok(owned) => owned,
-            Err(_) => return,
-        };
-        drop(owned);
-        // SAFETY: balances the reference netproc handed out with this handle.
-        drop(unsafe { Arc::from_raw(process.cast::<crate::core::Process>()) });
+        match handles::release_reference(process as usize) {
+            Ok(Some(last)) => release_on_owner_thread(last),
+            Ok(None) => {}
+            Err(Refused::NotHeld) => {
+                fail_argument(
+                    None,
+                    NETPROC_E_BAD_HANDLE,
+                    &format!("{FUNCTION}: the host holds no reference to this process"),
+                );
+            }
+            Err(_) => {
+                bad_handle(FUNCTION);
+            }
+        }
     })
+}
+
+/// Drop the host's last reference where its destructor may run: here on the owning thread
+/// (or once the context is freed or being freed), else on the owner's next turn.
+fn release_on_owner_thread(process: ProcRef) {
+    let Some(context) = process.context() else { return drop(process) };
+    let Some(state) = c_state(&context) else { return drop(process) };
+    if state.closing.load(Ordering::SeqCst) {
+        return drop(process);
+    }
+    if state.owner.enter() {
+        drop(process);
+        state.owner.leave();
+        return;
+    }
+    state.deferred.lock().push(process);
+    // The owner may be waiting in netproc_poll; the release is its to make.
+    let _ = context.wakeup();
 }
 
 /// `delete-process`: close the connection (output still queued is written in the
@@ -142,14 +216,14 @@ pub unsafe extern "C" fn netproc_process_free(process: *mut netproc_process) {
 ///
 /// Ownership: the handle stays the caller's.
 /// Lifetime:  the handle stays valid until freed.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_delete_process(process: *mut netproc_process) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_delete_process";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         let Some(context) = process.context() else { return NETPROC_OK };
         let result = with_host(&context, |host| context.delete_process(&process, host));
         status_of(&context, result)
@@ -161,13 +235,13 @@ pub unsafe extern "C" fn netproc_delete_process(process: *mut netproc_process) -
 ///
 /// Ownership: static storage.
 /// Lifetime:  the whole program.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_status(process: *mut netproc_process) -> *const c_char {
     guard(std::ptr::null(), || {
-        // SAFETY: the host passes a live handle or NULL.
-        let Ok(process) = (unsafe { process_ref(process, "netproc_process_status") }) else {
+        let Ok(process) = process_ref(process, "netproc_process_status") else {
             return std::ptr::null();
         };
         let text: &'static str = match process.status_symbol() {
@@ -186,13 +260,13 @@ pub unsafe extern "C" fn netproc_process_status(process: *mut netproc_process) -
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_live_p(process: *mut netproc_process) -> bool {
     guard(false, || {
-        // SAFETY: the host passes a live handle or NULL.
-        let Ok(process) = (unsafe { process_ref(process, "netproc_process_live_p") }) else { return false };
+        let Ok(process) = process_ref(process, "netproc_process_live_p") else { return false };
         !crate::core::process::live_tail(process.status_symbol()).is_empty()
     })
 }
@@ -203,7 +277,8 @@ pub unsafe extern "C" fn netproc_process_live_p(process: *mut netproc_process) -
 ///
 /// Ownership: caller owns *out; release it with netproc_value_free().
 /// Lifetime:  until released.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_exit_status(
@@ -212,8 +287,7 @@ pub unsafe extern "C" fn netproc_process_exit_status(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_exit_status";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
         let value = match process.exit_status() {
             ExitStatus::Code(code) => Value::Int(code as i64),
@@ -229,7 +303,8 @@ pub unsafe extern "C" fn netproc_process_exit_status(
 ///
 /// Ownership: the string belongs to the process.
 /// Lifetime:  as long as the caller holds a reference to the process.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_name(
@@ -237,8 +312,7 @@ pub unsafe extern "C" fn netproc_process_name(
     length: *mut usize,
 ) -> *const c_char {
     guard(std::ptr::null(), || {
-        // SAFETY: the host passes a live handle or NULL.
-        let Ok(owned) = (unsafe { process_ref(process, "netproc_process_name") }) else {
+        let Ok(owned) = process_ref(process, "netproc_process_name") else {
             return std::ptr::null();
         };
         if !length.is_null() {
@@ -259,8 +333,7 @@ unsafe fn get_value(
     function: &str,
     getter: fn(&ProcRef) -> Value,
 ) -> netproc_status {
-    // SAFETY: the host passes a live handle or NULL.
-    let process = ok_or_return!(unsafe { process_ref(process, function) });
+    let process = ok_or_return!(process_ref(process, function));
     ok_or_return!(out_ptr(process.context().as_deref(), out, function));
     // SAFETY: checked not NULL.
     unsafe { write_out(out, &getter(&process)) }
@@ -271,7 +344,8 @@ unsafe fn get_value(
 ///
 /// Ownership: caller owns *out; release it with netproc_value_free().
 /// Lifetime:  until released.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_buffer(
@@ -285,7 +359,8 @@ pub unsafe extern "C" fn netproc_process_buffer(
 ///
 /// Ownership: caller owns *out; release it with netproc_value_free().
 /// Lifetime:  until released.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_filter(
@@ -299,7 +374,8 @@ pub unsafe extern "C" fn netproc_process_filter(
 ///
 /// Ownership: caller owns *out; release it with netproc_value_free().
 /// Lifetime:  until released.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_sentinel(
@@ -315,7 +391,8 @@ pub unsafe extern "C" fn netproc_process_sentinel(
 ///
 /// Ownership: caller owns *out; release it with netproc_value_free().
 /// Lifetime:  until released.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_plist(
@@ -333,8 +410,7 @@ unsafe fn set_value(
     check: fn(&Value) -> Option<Error>,
     apply: fn(&Shared, &ProcRef, Value) -> crate::core::Result<()>,
 ) -> netproc_status {
-    // SAFETY: the host passes a live handle or NULL.
-    let process = ok_or_return!(unsafe { process_ref(process, function) });
+    let process = ok_or_return!(process_ref(process, function));
     let context = ok_or_return!(context_of(&process, function));
     let value = ok_or_return!(unsafe { input(Some(&context), value, function, "value") });
     if let Some(error) = check(&value) {
@@ -347,7 +423,8 @@ unsafe fn set_value(
 ///
 /// Ownership: *buffer is copied.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_set_process_buffer(
@@ -373,7 +450,8 @@ pub unsafe extern "C" fn netproc_set_process_buffer(
 ///
 /// Ownership: *filter is copied.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_set_process_filter(
@@ -396,7 +474,8 @@ pub unsafe extern "C" fn netproc_set_process_filter(
 ///
 /// Ownership: *sentinel is copied.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_set_process_sentinel(
@@ -418,7 +497,8 @@ pub unsafe extern "C" fn netproc_set_process_sentinel(
 ///
 /// Ownership: *plist is copied.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_set_process_plist(
@@ -436,7 +516,8 @@ pub unsafe extern "C" fn netproc_set_process_plist(
 ///
 /// Ownership: caller owns *out; release it with netproc_value_free(). key is only read.
 /// Lifetime:  until released.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_contact(
@@ -447,8 +528,7 @@ pub unsafe extern "C" fn netproc_process_contact(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_contact";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
         let query = if key.is_null() {
             ContactQuery::HostService
@@ -469,11 +549,13 @@ pub unsafe extern "C" fn netproc_process_contact(
 /// are queued in order and written as it drains; netproc_process_output_pending() tells how
 /// many wait. A send while a :nowait connect is in progress is queued until it completes.
 /// Fails with "Process NAME not running" unless the process is open (stopped is fine), and
-/// after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing.
+/// after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing; a length
+/// beyond PTRDIFF_MAX is NETPROC_E_INVALID.
 ///
 /// Ownership: data is copied before returning.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_send(
@@ -483,8 +565,7 @@ pub unsafe extern "C" fn netproc_process_send(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_send";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         let context = ok_or_return!(context_of(&process, FUNCTION));
         let bytes = ok_or_return!(unsafe { byte_slice(Some(&context), data, length, FUNCTION, "data") });
         status_of(&context, context.send(&process, bytes))
@@ -496,14 +577,14 @@ pub unsafe extern "C" fn netproc_process_send(
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_send_eof(process: *mut netproc_process) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_send_eof";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         let context = ok_or_return!(context_of(&process, FUNCTION));
         status_of(&context, context.send_eof(&process))
     })
@@ -513,13 +594,13 @@ pub unsafe extern "C" fn netproc_process_send_eof(process: *mut netproc_process)
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_output_pending(process: *mut netproc_process) -> usize {
     guard(0, || {
-        // SAFETY: the host passes a live handle or NULL.
-        let Ok(process) = (unsafe { process_ref(process, "netproc_process_output_pending") }) else {
+        let Ok(process) = process_ref(process, "netproc_process_output_pending") else {
             return 0;
         };
         process.context().map_or(0, |context| context.output_pending(&process))
@@ -531,13 +612,13 @@ pub unsafe extern "C" fn netproc_process_output_pending(process: *mut netproc_pr
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_output_lost(process: *mut netproc_process) -> u64 {
     guard(0, || {
-        // SAFETY: the host passes a live handle or NULL.
-        let Ok(process) = (unsafe { process_ref(process, "netproc_process_output_lost") }) else { return 0 };
+        let Ok(process) = process_ref(process, "netproc_process_output_lost") else { return 0 };
         // Read from the process itself: after netproc_context_free it still tells what the
         // free dropped.
         process.output_lost()
@@ -549,13 +630,13 @@ pub unsafe extern "C" fn netproc_process_output_lost(process: *mut netproc_proce
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_stop_process(process: *mut netproc_process) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, "netproc_stop_process") });
+        let process = ok_or_return!(process_ref(process, "netproc_stop_process"));
         let context = ok_or_return!(context_of(&process, "netproc_stop_process"));
         status_of(&context, context.stop_process(&process))
     })
@@ -566,13 +647,13 @@ pub unsafe extern "C" fn netproc_stop_process(process: *mut netproc_process) -> 
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_continue_process(process: *mut netproc_process) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, "netproc_continue_process") });
+        let process = ok_or_return!(process_ref(process, "netproc_continue_process"));
         let context = ok_or_return!(context_of(&process, "netproc_continue_process"));
         status_of(&context, context.continue_process(&process))
     })
@@ -582,13 +663,13 @@ pub unsafe extern "C" fn netproc_continue_process(process: *mut netproc_process)
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_query_on_exit_flag(process: *mut netproc_process) -> bool {
     guard(false, || {
-        // SAFETY: the host passes a live handle or NULL.
-        let Ok(process) = (unsafe { process_ref(process, "netproc_process_query_on_exit_flag") }) else {
+        let Ok(process) = process_ref(process, "netproc_process_query_on_exit_flag") else {
             return false;
         };
         process.query_on_exit()
@@ -599,7 +680,8 @@ pub unsafe extern "C" fn netproc_process_query_on_exit_flag(process: *mut netpro
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_set_process_query_on_exit_flag(
@@ -607,9 +689,7 @@ pub unsafe extern "C" fn netproc_set_process_query_on_exit_flag(
     flag: bool,
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
-        // SAFETY: the host passes a live handle or NULL.
-        let process =
-            ok_or_return!(unsafe { process_ref(process, "netproc_set_process_query_on_exit_flag") });
+        let process = ok_or_return!(process_ref(process, "netproc_set_process_query_on_exit_flag"));
         process.set_query_on_exit(flag);
         NETPROC_OK
     })
@@ -622,7 +702,8 @@ pub unsafe extern "C" fn netproc_set_process_query_on_exit_flag(
 ///
 /// Ownership: option and *value are only read.
 /// Lifetime:  n/a.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_set_network_process_option(
@@ -634,8 +715,7 @@ pub unsafe extern "C" fn netproc_set_network_process_option(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_set_network_process_option";
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, FUNCTION) });
+        let process = ok_or_return!(process_ref(process, FUNCTION));
         let context = ok_or_return!(context_of(&process, FUNCTION));
         if option.is_null() {
             return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: option is NULL"));
@@ -660,24 +740,39 @@ pub unsafe extern "C" fn netproc_set_network_process_option(
 struct Userdata {
     pointer: usize,
     destructor: Option<unsafe extern "C" fn(*mut c_void)>,
+    /// The process's context, so the destructor runs as a callback of it.
+    context: Weak<crate::core::Shared>,
 }
 
 impl Drop for Userdata {
     fn drop(&mut self) {
-        if let Some(destructor) = self.destructor {
-            // SAFETY: the host registered this destructor for this pointer; it runs once.
-            unsafe { destructor(self.pointer as *mut c_void) };
+        let Some(destructor) = self.destructor else { return };
+        let pointer = self.pointer as *mut c_void;
+        // SAFETY: the host registered this destructor for this pointer; it runs once.
+        let run = || unsafe { destructor(pointer) };
+        // Host code, run the way callbacks are: while it runs, netproc_poll() and
+        // netproc_context_free() are refused, so a destructor run during a dispatch cannot
+        // deliver later events ahead of the rest of the batch, nor free the context under
+        // the free that released it.
+        match self.context.upgrade() {
+            Some(context) => context.call_host(run),
+            None => run(),
         }
     }
 }
 
 /// Keep `userdata` with the process. `destructor` (may be NULL) runs exactly once: when the
 /// userdata is replaced by another call, or when the last reference to the process goes.
-/// It runs on the context's thread with no netproc lock held.
+/// It runs with no netproc lock held, under a callback's rules: it may call netproc
+/// functions, but netproc_poll() and netproc_context_free() return NETPROC_E_REENTRANT. It
+/// runs on the thread that owns the context (a reference released on another thread is let
+/// go by the owner); once netproc_context_free() has begun, on the thread that releases the
+/// last reference.
 ///
 /// Ownership: netproc calls `destructor(userdata)`; it never frees userdata otherwise.
 /// Lifetime:  until replaced or the process object is released.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_set_userdata(
@@ -686,9 +781,9 @@ pub unsafe extern "C" fn netproc_process_set_userdata(
     destructor: Option<unsafe extern "C" fn(userdata: *mut c_void)>,
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
-        // SAFETY: the host passes a live handle or NULL.
-        let process = ok_or_return!(unsafe { process_ref(process, "netproc_process_set_userdata") });
-        let data = Userdata { pointer: userdata as usize, destructor };
+        let process = ok_or_return!(process_ref(process, "netproc_process_set_userdata"));
+        let context = process.context().map(|context| Arc::downgrade(&context)).unwrap_or_default();
+        let data = Userdata { pointer: userdata as usize, destructor, context };
         let previous = process.set_attachment(Some(Box::new(data)));
         drop(previous);
         NETPROC_OK
@@ -699,13 +794,13 @@ pub unsafe extern "C" fn netproc_process_set_userdata(
 ///
 /// Ownership: the host's.
 /// Lifetime:  as the host decides.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_userdata(process: *mut netproc_process) -> *mut c_void {
     guard(std::ptr::null_mut(), || {
-        // SAFETY: the host passes a live handle or NULL.
-        let Ok(process) = (unsafe { process_ref(process, "netproc_process_userdata") }) else {
+        let Ok(process) = process_ref(process, "netproc_process_userdata") else {
             return std::ptr::null_mut();
         };
         process.with_attachment(|data| {
@@ -716,12 +811,13 @@ pub unsafe extern "C" fn netproc_process_userdata(process: *mut netproc_process)
 }
 
 /// `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
-/// NULL when capacity is 0) and the total number of processes into *count.
+/// NULL when capacity is 0) and the total number of processes into *count. A capacity
+/// beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
 ///
 /// Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
 /// Lifetime:  a borrowed handle stays valid while its process is in the process list,
 ///            i.e. until the next netproc_poll() or delete on this context.
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_process_list(
@@ -735,6 +831,13 @@ pub unsafe extern "C" fn netproc_process_list(
         // SAFETY: the host passes a live context or NULL.
         let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
         ok_or_return!(out_ptr(Some(&context), count, FUNCTION));
+        if capacity > isize::MAX as usize / std::mem::size_of::<*mut netproc_process>() {
+            return fail_argument(
+                Some(&context),
+                NETPROC_E_INVALID,
+                &format!("{FUNCTION}: capacity {capacity} is out of range"),
+            );
+        }
         if out.is_null() && capacity > 0 {
             return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: out is NULL"));
         }
@@ -753,7 +856,7 @@ pub unsafe extern "C" fn netproc_process_list(
 ///
 /// Ownership: *out is borrowed, as for netproc_process_list().
 /// Lifetime:  as for netproc_process_list().
-/// Thread:    context thread only.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_get_process(

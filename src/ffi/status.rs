@@ -30,8 +30,12 @@ pub enum netproc_status {
     NETPROC_E_CLOSED = -8,
     /// netproc caught an internal panic; the context is unusable from now on.
     NETPROC_E_PANIC = -9,
-    /// The handle is not a live netproc handle (best-effort detection).
+    /// The handle is not a live netproc handle: its process is gone, it was freed more
+    /// often than referenced, or it never was a handle.
     NETPROC_E_BAD_HANDLE = -10,
+    /// Called from a thread that does not own the context (see
+    /// netproc_context_set_owner_thread()).
+    NETPROC_E_WRONG_THREAD = -11,
 }
 
 impl netproc_status {
@@ -61,6 +65,7 @@ impl netproc_status {
             NETPROC_E_CLOSED,
             NETPROC_E_PANIC,
             NETPROC_E_BAD_HANDLE,
+            NETPROC_E_WRONG_THREAD,
         ]
         .into_iter()
         .find(|status| *status as i32 == code)
@@ -80,6 +85,9 @@ impl netproc_status {
             NETPROC_E_CLOSED => ("NETPROC_E_CLOSED\0", "the context was freed\0"),
             NETPROC_E_PANIC => ("NETPROC_E_PANIC\0", "internal error; context unusable\0"),
             NETPROC_E_BAD_HANDLE => ("NETPROC_E_BAD_HANDLE\0", "not a live netproc handle\0"),
+            NETPROC_E_WRONG_THREAD => {
+                ("NETPROC_E_WRONG_THREAD\0", "called from a thread that does not own the context\0")
+            }
         }
     }
 }

@@ -134,9 +134,15 @@ unsafe fn from_c_at(value: &netproc_value, depth: usize) -> Result<Value, BadVal
     if depth > MAX_DEPTH {
         return Err(BadValue("value nested too deeply".into()));
     }
+    // slice::from_raw_parts requires a slice of at most isize::MAX bytes: beyond that it is
+    // undefined behaviour before anything is read, so absurd lengths are refused first.
     let bytes = || -> Result<Vec<u8>, BadValue> {
         if value.length == 0 {
             return Ok(Vec::new());
+        }
+        if value.length > isize::MAX as usize {
+            let what = if value.kind == NETPROC_VALUE_SYMBOL { "symbol" } else { "string" };
+            return Err(BadValue(format!("{what} length {} is out of range", value.length)));
         }
         if value.bytes.is_null() {
             return Err(BadValue("string value with NULL bytes".into()));
@@ -147,6 +153,9 @@ unsafe fn from_c_at(value: &netproc_value, depth: usize) -> Result<Value, BadVal
     let items = || -> Result<Vec<Value>, BadValue> {
         if value.count == 0 {
             return Ok(Vec::new());
+        }
+        if value.count > isize::MAX as usize / std::mem::size_of::<netproc_value>() {
+            return Err(BadValue(format!("sequence count {} is out of range", value.count)));
         }
         if value.items.is_null() {
             return Err(BadValue("sequence value with NULL items".into()));
@@ -342,7 +351,8 @@ pub unsafe extern "C" fn netproc_string(text: *const c_char) -> netproc_value {
     netproc_value { bytes: text.cast(), length, ..netproc_value::empty(NETPROC_VALUE_STRING) }
 }
 
-/// A STRING value over `length` bytes (which may contain NULs).
+/// A STRING value over `length` bytes (which may contain NULs). A length beyond
+/// PTRDIFF_MAX is refused (NETPROC_E_INVALID) by the call the value is given to.
 ///
 /// Ownership: borrows `bytes`; nothing allocated.
 /// Lifetime:  `bytes` must outlive every use of the value.
@@ -376,7 +386,8 @@ pub extern "C" fn netproc_pointer(pointer: *mut c_void) -> netproc_value {
     netproc_value { pointer, ..netproc_value::empty(NETPROC_VALUE_POINTER) }
 }
 
-/// A VECTOR value over `count` values.
+/// A VECTOR value over `count` values. A count beyond PTRDIFF_MAX bytes of values is
+/// refused (NETPROC_E_INVALID) by the call the value is given to.
 ///
 /// Ownership: borrows `items`; nothing allocated.
 /// Lifetime:  `items` must outlive every use of the value.
@@ -387,7 +398,8 @@ pub extern "C" fn netproc_vector(items: *const netproc_value, count: usize) -> n
     netproc_value { items, count, ..netproc_value::empty(NETPROC_VALUE_VECTOR) }
 }
 
-/// A LIST value over `count` values.
+/// A LIST value over `count` values. A count beyond PTRDIFF_MAX bytes of values is refused
+/// (NETPROC_E_INVALID) by the call the value is given to.
 ///
 /// Ownership: borrows `items`; nothing allocated.
 /// Lifetime:  `items` must outlive every use of the value.
