@@ -65,7 +65,7 @@ impl Address {
                 if path.len() >= UNIX_PATH_MAX {
                     return Err(Error::msg("Unix socket path too long"));
                 }
-                Ok(Address::Local(path.clone()))
+                Ok(Address::Local(path.to_vec()))
             }
             Value::Cons(car, cdr) => match (car.as_ref(), cdr.as_ref()) {
                 (Value::Int(family), Value::Vector(bytes)) => {
@@ -91,17 +91,17 @@ impl Address {
             Address::Inet4 { octets, port } => {
                 let mut items: Vec<Value> = octets.iter().map(|b| Value::Int(*b as i64)).collect();
                 items.push(Value::Int(*port as i64));
-                Value::Vector(items)
+                Value::vector(items)
             }
             Address::Inet6 { groups, port } => {
                 let mut items: Vec<Value> = groups.iter().map(|g| Value::Int(*g as i64)).collect();
                 items.push(Value::Int(*port as i64));
-                Value::Vector(items)
+                Value::vector(items)
             }
-            Address::Local(path) => Value::Str(path.clone()),
-            Address::Other { family, data } => Value::Cons(
-                Box::new(Value::Int(*family as i64)),
-                Box::new(Value::Vector(data.iter().map(|b| Value::Int(*b as i64)).collect())),
+            Address::Local(path) => Value::string(path),
+            Address::Other { family, data } => Value::cons(
+                Value::Int(*family as i64),
+                Value::vector(data.iter().map(|b| Value::Int(*b as i64)).collect::<Vec<_>>()),
             ),
         }
     }
@@ -273,7 +273,7 @@ fn sockaddr_bytes(addr: &SockAddr) -> &[u8] {
 /// `format-network-address`: the text of an address, or nil when the value is not one.
 pub fn format_network_address(value: &Value, omit_port: bool) -> Result<Value> {
     match value {
-        Value::Vector(items) => Ok(format_vector(items, omit_port).map_or(Value::Nil, Value::Str)),
+        Value::Vector(items) => Ok(format_vector(items, omit_port).map_or(Value::Nil, Value::string)),
         Value::Str(text) => Ok(Value::Str(text.clone())),
         Value::Cons(car, _) => format_family(car),
         Value::List(items) if !items.is_empty() => format_family(&items[0]),
@@ -348,9 +348,9 @@ mod tests {
         assert_eq!(formatted(&vector(&[1, 2, 3, 4, 70000]), true), "\"1.2.3.4\"");
         assert_eq!(formatted(&vector(&[256, 0, 0, 1, 80]), false), "nil");
         assert_eq!(formatted(&vector(&[1, 2, 3]), false), "nil");
-        let family = Value::Cons(Box::new(Value::Int(1)), Box::new(vector(&[1, 2, 3])));
+        let family = Value::cons(Value::Int(1), vector(&[1, 2, 3]));
         assert_eq!(formatted(&family, false), "\"<Family 1>\"");
-        let bad = Value::Cons(Box::new(Value::string("a")), Box::new(Value::Int(5)));
+        let bad = Value::cons(Value::string("a"), Value::Int(5));
         assert!(format_network_address(&bad, false).is_err());
         assert_eq!(formatted(&Value::Nil, false), "nil");
     }
@@ -374,7 +374,7 @@ mod tests {
     fn malformed_addresses_are_errors() {
         assert!(Address::from_value(&vector(&[1, 2, 3])).is_err());
         assert!(Address::from_value(&Value::Int(3)).is_err());
-        assert!(Address::from_value(&Value::Str(vec![b'a'; 108])).is_err());
-        assert!(Address::from_value(&Value::Str(vec![b'a'; 107])).is_ok());
+        assert!(Address::from_value(&Value::string(vec![b'a'; 108])).is_err());
+        assert!(Address::from_value(&Value::string(vec![b'a'; 107])).is_ok());
     }
 }

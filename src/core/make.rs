@@ -147,7 +147,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
         return Err(Error::msg("‘:server’ is incompatible with ‘:nowait’"));
     }
     let name = match contact.get_or_nil(":name") {
-        Value::Str(name) => name,
+        Value::Str(name) => name.to_vec(),
         other => return Err(Error::wrong_type("stringp", &other)),
     };
     let is_server = server.is_non_nil();
@@ -168,7 +168,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     let host = match contact.get_or_nil(":host") {
         Value::Nil => None,
         Value::Symbol(name) if name == "local" => None,
-        Value::Str(text) => Some(text),
+        Value::Str(text) => Some(text.to_vec()),
         other => return Err(Error::wrong_type("stringp", &other)),
     };
     let backlog = match server {
@@ -188,7 +188,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     };
     if family == libc::AF_UNIX {
         let path = match contact.get_or_nil(":service") {
-            Value::Str(path) => path,
+            Value::Str(path) => path.to_vec(),
             other if given_address.is_none() => return Err(Error::wrong_type("stringp", &other)),
             _ => Vec::new(),
         };
@@ -243,7 +243,7 @@ fn service_text(service: &Value, host: &str) -> Result<String> {
 
 fn contact_data(contact: &Plist) -> Vec<Value> {
     match contact.to_value() {
-        Value::List(items) => items,
+        Value::List(items) => items.to_vec(),
         _ => Vec::new(),
     }
 }
@@ -428,7 +428,7 @@ mod tests {
             error_of(&[
                 (":name", Value::string("x")),
                 (":family", Value::symbol("local")),
-                (":service", Value::Str(vec![b'a'; 108]))
+                (":service", Value::string(vec![b'a'; 108]))
             ]),
             "error: Service name too long"
         );

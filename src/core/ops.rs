@@ -264,7 +264,7 @@ impl Process {
         }
         match query {
             ContactQuery::HostService => {
-                Value::List(vec![state.contact.get_or_nil(":host"), state.contact.get_or_nil(":service")])
+                Value::list(vec![state.contact.get_or_nil(":host"), state.contact.get_or_nil(":service")])
             }
             ContactQuery::All => state.contact.to_value(),
             ContactQuery::Key(key) => state.contact.get_or_nil(key),

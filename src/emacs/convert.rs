@@ -59,7 +59,7 @@ pub(crate) fn from_lisp(env: &Env, value: emacs_value) -> LispResult<Value> {
         return Ok(Value::Int(env.extract_int(value)?));
     }
     if is("string")? {
-        return Ok(Value::Str(env.string_bytes(value)?));
+        return Ok(Value::string(env.string_bytes(value)?));
     }
     if is("vector")? {
         let length = env.extract_int(env.call("length", &[value])?)?;
@@ -68,7 +68,7 @@ pub(crate) fn from_lisp(env: &Env, value: emacs_value) -> LispResult<Value> {
             let item = env.call("aref", &[value, env.int(index)?])?;
             items.push(from_lisp(env, item)?);
         }
-        return Ok(Value::Vector(items));
+        return Ok(Value::vector(items));
     }
     if is("cons")? {
         return list_from_lisp(env, value);
@@ -82,13 +82,13 @@ fn list_from_lisp(env: &Env, value: emacs_value) -> LispResult<Value> {
     let mut rest = value;
     loop {
         if !env.is_not_nil(rest) {
-            return Ok(Value::List(items));
+            return Ok(Value::list(items));
         }
         if !env.eq(env.type_of(rest)?, cons) {
             // An improper tail: (a b . c) becomes (a . (b . c)).
             let mut tail = from_lisp(env, rest)?;
             while let Some(item) = items.pop() {
-                tail = Value::Cons(Box::new(item), Box::new(tail));
+                tail = Value::cons(item, tail);
             }
             return Ok(tail);
         }

@@ -223,7 +223,7 @@ impl Host for CHost<'_> {
 
     fn buffer_name(&mut self, buffer: &Value) -> Option<Vec<u8>> {
         match buffer {
-            Value::Str(name) => Some(name.clone()),
+            Value::Str(name) => Some(name.to_vec()),
             Value::Host(object) => {
                 let pointer = object.as_any().downcast_ref::<CPointer>()?.0;
                 let hooks: Option<BufferHooks> = *self.state.buffer_hooks.lock();
@@ -249,7 +249,7 @@ impl Host for CHost<'_> {
         let create = hooks.and_then(|hooks| hooks.get_buffer_create.map(|f| (f, hooks.userdata)));
         let Some((create, userdata)) = create else {
             // No buffers in this host: the buffer is known by its name.
-            return Value::Str(name.to_vec());
+            return Value::string(name);
         };
         let text = c_string(name);
         // SAFETY: the host registered this hook; `text` lives across the call.

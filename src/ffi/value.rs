@@ -159,7 +159,7 @@ unsafe fn from_c_at(value: &netproc_value, depth: usize) -> Result<Value, BadVal
         NETPROC_VALUE_NIL => Value::Nil,
         NETPROC_VALUE_T => Value::T,
         NETPROC_VALUE_INTEGER => Value::Int(value.integer),
-        NETPROC_VALUE_STRING => Value::Str(bytes()?),
+        NETPROC_VALUE_STRING => Value::string(bytes()?),
         NETPROC_VALUE_SYMBOL => {
             let name =
                 String::from_utf8(bytes()?).map_err(|_| BadValue("symbol name is not UTF-8".into()))?;
@@ -169,8 +169,8 @@ unsafe fn from_c_at(value: &netproc_value, depth: usize) -> Result<Value, BadVal
                 _ => Value::Symbol(name),
             }
         }
-        NETPROC_VALUE_VECTOR => Value::Vector(items()?),
-        NETPROC_VALUE_LIST => Value::List(items()?),
+        NETPROC_VALUE_VECTOR => Value::vector(items()?),
+        NETPROC_VALUE_LIST => Value::list(items()?),
         NETPROC_VALUE_CONS => {
             if value.count != 2 {
                 return Err(BadValue("cons value must have exactly 2 items".into()));
@@ -180,12 +180,11 @@ unsafe fn from_c_at(value: &netproc_value, depth: usize) -> Result<Value, BadVal
             let car = pair.pop().unwrap_or(Value::Nil);
             match cdr {
                 // (A . (B C)) is the list (A B C).
-                Value::List(mut rest) => {
-                    rest.insert(0, car);
-                    Value::List(rest)
+                Value::List(rest) => {
+                    Value::list(std::iter::once(car).chain(rest.iter().cloned()).collect::<Vec<_>>())
                 }
-                Value::Nil => Value::List(vec![car]),
-                cdr => Value::Cons(Box::new(car), Box::new(cdr)),
+                Value::Nil => Value::list(vec![car]),
+                cdr => Value::cons(car, cdr),
             }
         }
         NETPROC_VALUE_POINTER => Value::Host(Arc::new(CPointer(value.pointer as usize))),
