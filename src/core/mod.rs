@@ -28,4 +28,4 @@ pub use context::{Host, Settings, Shared};
 pub use error::{Error, Result};
 pub use ops::ContactQuery;
 pub use process::{ExitStatus, ProcRef, Process};
-pub use value::{HostObject, HostRef, Plist, Value};
+pub use value::{Budget, HostObject, HostRef, Plist, Value};
