@@ -16,6 +16,37 @@ use super::resolve::{lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
 use super::value::{Plist, Value};
 
+/// The keywords `make-network-process` reads (besides the network options). A boundary
+/// whose values are objects of their own (the Emacs module) converts these to data, and
+/// keeps the value of any other keyword as it is: the core only stores those in the
+/// contact plist and hands them back.
+const READ_KEYWORDS: &[&str] = &[
+    ":name",
+    ":buffer",
+    ":host",
+    ":service",
+    ":type",
+    ":family",
+    ":local",
+    ":remote",
+    ":coding",
+    ":nowait",
+    ":noquery",
+    ":stop",
+    ":filter",
+    ":filter-multibyte",
+    ":sentinel",
+    ":log",
+    ":plist",
+    ":server",
+    ":tls-parameters",
+];
+
+/// Whether `make-network-process` reads the value of `key` (see [`READ_KEYWORDS`]).
+pub(crate) fn reads_keyword(key: &str) -> bool {
+    READ_KEYWORDS.contains(&key) || super::socket::is_option(key)
+}
+
 /// The default listen backlog.
 const DEFAULT_BACKLOG: i32 = 5;
 
@@ -63,6 +94,7 @@ impl Shared {
         };
         let plist = match contact.get_or_nil(":plist") {
             value @ (Value::Nil | Value::List(_) | Value::Vector(_) | Value::Str(_)) => value,
+            Value::Host(object) if object.is_list() => Value::Host(object),
             // copy-sequence of a dotted pair: (wrong-type-argument listp CDR).
             Value::Cons(_, cdr) => return Err(Error::wrong_type("listp", &cdr)),
             other => return Err(Error::wrong_type("sequencep", &other)),

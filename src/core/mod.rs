@@ -26,6 +26,7 @@ pub(crate) mod sync;
 
 pub use context::{Host, Settings, Shared};
 pub use error::{Error, Result};
+pub(crate) use make::reads_keyword;
 pub use ops::ContactQuery;
 pub use process::{ExitStatus, ProcRef, Process};
 pub use value::{Budget, HostObject, HostRef, Plist, Value};

@@ -155,7 +155,7 @@ impl Shared {
 
     /// `set-process-plist`: the plist must be a list (a cons is one, as LISTP says).
     pub fn set_plist(&self, process: &ProcRef, plist: Value) -> Result<()> {
-        if !matches!(plist, Value::Nil | Value::List(_) | Value::Cons(..)) {
+        if !plist.is_list() {
             return Err(Error::wrong_type("listp", &plist));
         }
         self.with_process(process, |_, state| {

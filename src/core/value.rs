@@ -17,6 +17,12 @@ pub trait HostObject: Send + Sync + fmt::Debug {
     fn describe(&self) -> String;
     /// Identity, as Lisp's `eq` sees it.
     fn same(&self, other: &dyn HostObject) -> bool;
+    /// Whether the object is a list (a cons) of the host's own, kept as itself (the Emacs
+    /// module keeps a process's plist so, for `eq` values and no copy per read). The core
+    /// accepts it where a list is wanted.
+    fn is_list(&self) -> bool {
+        false
+    }
 }
 
 /// A shared reference to a host object.
@@ -83,6 +89,15 @@ impl Value {
     /// Lisp truth: everything but nil (and the empty list).
     pub fn is_non_nil(&self) -> bool {
         !self.is_nil()
+    }
+
+    /// Whether this is a list, as `listp` says: nil, a list, a cons, or a host's list.
+    pub fn is_list(&self) -> bool {
+        match self {
+            Value::Nil | Value::List(_) | Value::Cons(..) => true,
+            Value::Host(object) => object.is_list(),
+            _ => false,
+        }
     }
 
     /// Whether this is nil or an empty list.

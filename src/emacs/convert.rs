@@ -152,6 +152,24 @@ fn convert_list(
     }
 }
 
+/// A value known to be a list (nil or a cons), kept as itself.
+pub(crate) fn list_object(env: &Env, value: emacs_value) -> LispResult<Value> {
+    if !env.is_not_nil(value) {
+        return Ok(Value::Nil);
+    }
+    Ok(Value::Host(GlobalRef::new_list(env, value)? as Arc<dyn crate::core::HostObject>))
+}
+
+/// A `:plist` argument: a proper list is kept as itself (its elements stay `eq`, a string
+/// in it stays unibyte, and reading it costs nothing); anything else is converted, so that
+/// the core signals what Emacs signals for it (`sequencep`, or `listp` for a dotted list).
+pub(crate) fn plist_argument(env: &Env, value: emacs_value) -> LispResult<Value> {
+    if env.is_not_nil(env.call("proper-list-p", &[value])?) {
+        return list_object(env, value);
+    }
+    from_lisp(env, value)
+}
+
 /// A Lisp value kept as itself: nil and t stay symbols (the core gives them meaning as
 /// filters), everything else becomes a global reference.
 pub(crate) fn object(env: &Env, value: emacs_value) -> LispResult<Value> {
