@@ -6,13 +6,13 @@ use std::os::fd::AsRawFd;
 
 use socket2::Socket;
 
-use super::address::{Address, UNIX_PATH_MAX};
+use super::address::{check_unix_path, numeric_service, Address, ServiceText, UNIX_PATH_MAX};
 use super::contact::Contact;
 use super::context::{Host, Shared};
 use super::error::{Error, Result};
 use super::process::{ProcRef, Process, Role, State, Status};
 use super::process_coding::from_coding_argument;
-use super::resolve::{lookup, Lookup};
+use super::resolve::{gai_message, lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
 use super::value::{Plist, Value};
 
@@ -227,6 +227,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
         if path.len() >= UNIX_PATH_MAX {
             return Err(Error::msg("Service name too long"));
         }
+        check_unix_path(&path, &contact.get_or_nil(":service"))?;
         if contact.contains(":host") {
             contact.put(":host", Value::Nil);
         }
@@ -252,8 +253,11 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     Ok(Request { kind, backlog, nowait, name, target, host_text })
 }
 
-/// The service as getaddrinfo gets it. Unlike Emacs (whose getaddrinfo wraps ports modulo
-/// 65536), a numeric port outside 0–65535 is an error.
+/// The service as Emacs writes it for getaddrinfo. Unlike Emacs (whose getaddrinfo wraps
+/// ports modulo 65536), a number outside 0–65535 is an error, whether an integer or text
+/// that getaddrinfo would read as a number, sign and leading white space included
+/// (`"+65616"` would be port 80). A negative number as text is getaddrinfo's own error, as
+/// Emacs shows it for `"-1"`.
 fn service_text(service: &Value, host: &str) -> Result<String> {
     let text = match service {
         Value::T => return Ok("0".into()),
@@ -261,13 +265,17 @@ fn service_text(service: &Value, host: &str) -> Result<String> {
         Value::Str(text) => String::from_utf8_lossy(text).into_owned(),
         other => return Err(Error::wrong_type("stringp", other)),
     };
-    let digits = text.trim_start();
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let in_range = digits.parse::<u32>().map(|port| port <= 65535).unwrap_or(false);
-        if !in_range {
-            return Err(Error::msg(format!("{host}/{text} Port number out of range")));
-        }
-    } else if let Value::Int(_) = service {
+    let in_range = match service {
+        Value::Int(port) => (0..=65535).contains(port),
+        _ => match numeric_service(text.as_bytes()) {
+            ServiceText::Name | ServiceText::Port(_) => true,
+            ServiceText::OutOfRange => false,
+            ServiceText::Negative => {
+                return Err(Error::msg(format!("{host}/{text} {}", gai_message(libc::EAI_SERVICE))))
+            }
+        },
+    };
+    if !in_range {
         return Err(Error::msg(format!("{host}/{text} Port number out of range")));
     }
     Ok(text)

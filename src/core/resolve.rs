@@ -5,8 +5,7 @@ use std::collections::VecDeque;
 use std::ffi::{CStr, CString};
 use std::sync::atomic::Ordering;
 
-use super::address::sockaddr_from_raw;
-use super::address::Address;
+use super::address::{numeric_service, sockaddr_from_raw, Address, ServiceText};
 use super::error::{Error, Result};
 use super::sync::{thread, Arc, AtomicBool, Condvar, Mutex};
 
@@ -29,8 +28,16 @@ pub fn lookup(query: &Lookup) -> Result<Vec<Address>> {
         Error::msg(format!("{}/{} {}", String::from_utf8_lossy(&query.host), query.service, message))
     };
     let host = CString::new(query.host.clone()).map_err(|_| failure("Name or service not known".into()))?;
-    let service = CString::new(query.service.clone())
-        .map_err(|_| failure("Servname not supported for ai_socktype".into()))?;
+    // A number reaches getaddrinfo as plain digits, never with the sign or white space
+    // that would let it wrap past 65535 (see `numeric_service`); messages keep the text.
+    let service = match numeric_service(query.service.as_bytes()) {
+        ServiceText::Port(port) => port.to_string(),
+        ServiceText::OutOfRange => return Err(failure("Port number out of range".into())),
+        ServiceText::Negative => return Err(failure(gai_message(libc::EAI_SERVICE))),
+        ServiceText::Name => query.service.clone(),
+    };
+    let service =
+        CString::new(service).map_err(|_| failure("Servname not supported for ai_socktype".into()))?;
     // SAFETY: addrinfo is plain old data; all-zero is the documented empty hints value.
     let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
     hints.ai_family = query.family;
@@ -59,7 +66,8 @@ pub fn lookup(query: &Lookup) -> Result<Vec<Address>> {
     Ok(addresses)
 }
 
-fn gai_message(code: i32) -> String {
+/// getaddrinfo's message for `code`, as Emacs shows it.
+pub(crate) fn gai_message(code: i32) -> String {
     if code == libc::EAI_SYSTEM {
         return super::error::strerror(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
     }
@@ -293,6 +301,20 @@ mod tests {
         assert_eq!(found, vec![Address::Inet4 { octets: [127, 0, 0, 1], port: 80 }]);
         let err = lookup(&query("127.0.0.1", "nosuchservice")).unwrap_err();
         assert_eq!(err.message(), "127.0.0.1/nosuchservice Servname not supported for ai_socktype");
+    }
+
+    #[test]
+    fn numeric_services_never_wrap() {
+        // glibc would read each of these as port 80.
+        for service in ["+65616", "\t+70000", "+4294967376", " 65616"] {
+            let err = lookup(&query("127.0.0.1", service)).unwrap_err();
+            assert_eq!(err.message(), format!("127.0.0.1/{service} Port number out of range"));
+        }
+        let err = lookup(&query("127.0.0.1", "-4294967216")).unwrap_err();
+        assert_eq!(err.message(), "127.0.0.1/-4294967216 Servname not supported for ai_socktype");
+        // In range, sign and white space are what getaddrinfo would take them for.
+        let found = lookup(&query("127.0.0.1", " +0081")).unwrap();
+        assert_eq!(found, vec![Address::Inet4 { octets: [127, 0, 0, 1], port: 81 }]);
     }
 
     #[test]
