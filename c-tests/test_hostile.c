@@ -725,7 +725,8 @@ struct keyword_row {
  * buffer for POINTER, a lambda for the functions). Where the rows differ from Emacs it is
  * the README's documented difference (:filter, :sentinel and :log take only their own
  * kind of C function) or a C value that has no Lisp twin (:plist of a FILTER is not a
- * sequence; a lambda would be a list); :tls-parameters is out of scope, so any list passes. */
+ * sequence; a lambda would be a list); a non-nil :tls-parameters is refused until netproc
+ * has TLS (README), so that no client that asked for TLS talks in the clear. */
 static const struct keyword_row keyword_rows[] = {
     {":name", B_SERVER, 5, "x",
      {"W stringp", "W stringp", "W stringp", "ok listen", "W stringp", "W stringp", "W stringp", "W stringp",
@@ -788,8 +789,9 @@ static const struct keyword_row keyword_rows[] = {
       "ok listen", "ok listen", "ok listen", "ok listen", "ok listen", "ok listen", "ok listen", "ok listen",
       "ok listen", "ok listen"}},
     {":tls-parameters", B_SERVER, 5, "x",
-     {"ok listen", "W listp", "W listp", "W listp", "W listp", "W listp", "ok listen", "ok listen", "W listp",
-      "W listp", "W listp", "W listp"}},
+     {"ok listen", "W listp", "W listp", "W listp", "W listp", "W listp",
+      "E TLS is not supported yet: :tls-parameters refused", "E TLS is not supported yet: :tls-parameters refused",
+      "W listp", "W listp", "W listp", "W listp"}},
     {":use-external-socket", B_SERVER, 5, "x", OK_ALL("listen")},
     {":broadcast", B_SERVER, 5, "x", OK_ALL("listen")},
     {":dontroute", B_SERVER, 5, "x", OK_ALL("listen")},

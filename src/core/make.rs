@@ -99,11 +99,16 @@ impl Shared {
             Value::Cons(_, cdr) => return Err(Error::wrong_type("listp", &cdr)),
             other => return Err(Error::wrong_type("sequencep", &other)),
         };
-        // Step 11 too: TLS is out of scope and the value is never used, but Emacs rejects
-        // one that is not a list, so the same call fails the same way here.
-        match contact.get_or_nil(":tls-parameters") {
-            Value::Nil | Value::List(_) | Value::Cons(..) => {}
-            other => return Err(Error::wrong_type("listp", &other)),
+        // Step 11 too: Emacs rejects a :tls-parameters that is not a list, so the same
+        // call fails the same way here. netproc has no TLS yet, and a client that asked
+        // for it must not talk in the clear, so any other non-nil value is refused. Nil
+        // stays accepted: `open-network-stream :type plain` passes it.
+        let tls = contact.get_or_nil(":tls-parameters");
+        if !tls.is_list() {
+            return Err(Error::wrong_type("listp", &tls));
+        }
+        if tls.is_non_nil() {
+            return Err(Error::msg("TLS is not supported yet: :tls-parameters refused"));
         }
         // Step 12: coding systems; an unknown one is (coding-system-error NAME).
         let mut coding =
@@ -480,5 +485,47 @@ mod tests {
             error_of(&[(":name", Value::string("x")), (":service", Value::Int(70000))]),
             "error: 127.0.0.1/70000 Port number out of range"
         );
+    }
+
+    #[test]
+    fn tls_parameters_are_refused_until_tls_exists() {
+        let ctx = super::super::Shared::new().unwrap();
+        let make = |tls: Value| {
+            let args = vec![
+                (Value::symbol(":name"), Value::string("tls")),
+                (Value::symbol(":server"), Value::T),
+                (Value::symbol(":service"), Value::T),
+                (Value::symbol(":tls-parameters"), tls),
+            ];
+            match ctx.make_network_process(args, &mut NoHost) {
+                Ok(made) => format!("ok {}", made.map_or("none", |p| p.status_symbol())),
+                Err(err) => format!("{}: {}", err.symbol, err.message()),
+            }
+        };
+        let boot =
+            Value::cons(Value::symbol("gnutls-x509pki"), Value::list(vec![Value::symbol(":hostname")]));
+        assert_eq!(make(boot), "error: TLS is not supported yet: :tls-parameters refused");
+        assert_eq!(
+            make(Value::list(vec![Value::T])),
+            "error: TLS is not supported yet: :tls-parameters refused"
+        );
+        assert_eq!(make(Value::Int(1)), "wrong-type-argument: Wrong type argument: listp, 1");
+        assert_eq!(make(Value::Nil), "ok listen");
+        assert!(ctx.process_list().len() == 1);
+    }
+
+    /// A host that is never called: the processes made here have no callbacks to run.
+    struct NoHost;
+
+    impl super::super::Host for NoHost {
+        fn filter(&mut self, _: &ProcRef, _: &Value, _: &[u8]) {}
+        fn sentinel(&mut self, _: &ProcRef, _: &Value, _: &str) {}
+        fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &str) {}
+        fn buffer_name(&mut self, _: &Value) -> Option<Vec<u8>> {
+            None
+        }
+        fn get_buffer_create(&mut self, name: &[u8]) -> Value {
+            Value::string(name)
+        }
     }
 }

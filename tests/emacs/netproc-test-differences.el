@@ -369,6 +369,41 @@ netproc signals \"HOST/PORT Port number out of range\" for the text and
                      (made (error args-out-of-range PORT 0 PORT))
                      (made (error args-out-of-range -1 0 PORT)))))))
 
+;;;; :tls-parameters without TLS
+
+(ert-deftest netproc-difference-tls-parameters-refused ()
+  "Emacs (built with GnuTLS) starts TLS on a connection made with :tls-parameters.
+netproc has no TLS yet and refuses a non-nil :tls-parameters, so that a client that
+asked for TLS never talks in the clear; nil, which `open-network-stream :type plain'
+passes, is accepted by both."
+  (require 'gnutls)
+  (let ((scenario
+         (lambda ()
+           (let ((server (np-quiet-server "srv")))
+             (np-note 'tls
+                      (np-error (lambda ()
+                                  (let ((p (np 'make-network-process
+                                               :name "tls" :host "127.0.0.1" :nowait t
+                                               :service (np-port server)
+                                               :tls-parameters
+                                               (cons 'gnutls-x509pki
+                                                     (gnutls-boot-parameters
+                                                      :hostname "localhost")))))
+                                    (prog1 (np 'process-status p)
+                                      (np 'delete-process p))))))
+             (np-note 'plain
+                      (np-error (lambda ()
+                                  (np 'process-status
+                                      (np 'make-network-process
+                                          :name "plain" :host "127.0.0.1"
+                                          :service (np-port server)
+                                          :tls-parameters nil)))))))))
+    (should (equal (np-run scenario nil)
+                   '((tls (returned connect)) (plain (returned open)))))
+    (should (equal (np-run scenario t)
+                   '((tls (error error "TLS is not supported yet: :tls-parameters refused"))
+                     (plain (returned open)))))))
+
 ;;;; A NUL inside a unix socket path
 
 (ert-deftest netproc-difference-nul-in-unix-path ()
