@@ -12,7 +12,7 @@ use super::context::{Host, Shared};
 use super::error::{Error, Result};
 use super::process::{ProcRef, Process, Role, State, Status};
 use super::process_coding::from_coding_argument;
-use super::resolve::{gai_message, lookup, Lookup};
+use super::resolve::{gai_message, literal, lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
 use super::value::{Plist, Value};
 
@@ -144,24 +144,34 @@ impl Shared {
 
         let mut core = self.core.lock();
         let serial = core.next_serial();
+        // The lookup starts before the process exists: a resolver that cannot start a
+        // thread fails the call and leaves nothing behind in the process list.
+        let (target, cancel) = match request.target {
+            Target::Background(query) => (None, Some(core.resolver.submit(serial, query)?)),
+            Target::Addresses(addresses) => (Some(addresses), None),
+        };
         let name = core.unique_name(request.name.clone());
         let process = Process::new(serial, name, core.me.clone(), state);
         let mut state = process.state.lock();
-        core.register(&process, &mut state)
-            .map_err(|err| Error::file("make client process failed", &err, vec![]))?;
+        if let Err(err) = core.register(&process, &mut state) {
+            if cancel.is_some() {
+                core.resolver.cancel(serial);
+            }
+            return Err(Error::file("make client process failed", &err, vec![]));
+        }
         core.list(&process, &mut state);
-        match request.target {
-            Target::Background(query) => {
-                let cancel = core.resolver.submit(serial, query)?;
-                state.occasional_mut().lookup = Some(cancel);
+        match target {
+            None => {
+                state.occasional_mut().lookup = cancel;
                 core.lookups.insert(serial, process.clone());
             }
-            Target::Addresses(addresses) if state.status == Status::Connecting => {
-                // :nowait to known addresses (unix sockets): connect now, report later.
+            Some(addresses) if state.status == Status::Connecting => {
+                // :nowait to known addresses (unix sockets, literal hosts): connect now,
+                // report later.
                 state.occasional_mut().connect_remaining = addresses;
                 core.try_next_address(&process, &mut state, libc::ECONNREFUSED);
             }
-            Target::Addresses(_) => {
+            Some(_) => {
                 if state.status == Status::Run || state.status == Status::Listen {
                     state.readable = true;
                     core.mark_ready(&process, &mut state);
@@ -253,8 +263,16 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     }
     let service = service_text(&contact.get_or_nil(":service"), &host_text)?;
     let query = Lookup { host, service, family, socktype: kind.socktype() };
-    let target =
-        if nowait && !is_server { Target::Background(query) } else { Target::Addresses(lookup(&query)?) };
+    let target = if nowait && !is_server {
+        // A literal address needs no resolver thread, so it never waits behind lookups
+        // of other names (Emacs sends every :nowait host through getaddrinfo_a).
+        match literal(&query) {
+            Some(addresses) => Target::Addresses(addresses),
+            None => Target::Background(query),
+        }
+    } else {
+        Target::Addresses(lookup(&query)?)
+    };
     Ok(Request { kind, backlog, nowait, name, target, host_text })
 }
 

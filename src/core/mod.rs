@@ -16,8 +16,11 @@ mod connect;
 mod contact;
 mod context;
 mod datagrams;
+#[cfg(all(test, not(loom)))]
+mod lookup_tests;
 mod make;
 mod ops;
+mod pool;
 mod process_coding;
 mod queue;
 mod reactor;

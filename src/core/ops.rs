@@ -381,8 +381,8 @@ impl Core {
 
     /// The network side of `delete-process`.
     pub(crate) fn delete(&mut self, process: &ProcRef, state: &mut State) {
-        if let Some(cancel) = state.occasional_mut_if_any().and_then(|more| more.lookup.take()) {
-            cancel.store(true, std::sync::atomic::Ordering::Release);
+        if state.occasional_mut_if_any().and_then(|more| more.lookup.take()).is_some() {
+            self.resolver.cancel(process.serial);
             self.lookups.remove(&process.serial);
         }
         state.deleted = true;

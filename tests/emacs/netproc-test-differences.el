@@ -369,6 +369,24 @@ netproc signals \"HOST/PORT Port number out of range\" for the text and
                      (made (error args-out-of-range PORT 0 PORT))
                      (made (error args-out-of-range -1 0 PORT)))))))
 
+;;;; :nowait to a literal address
+
+(ert-deftest netproc-difference-nowait-literal-address ()
+  "Emacs sends a :nowait client's literal address through getaddrinfo_a like a name, so
+right after the call it has no socket and `process-contact' NO-BLOCK gives nil.
+netproc parses a literal address at once and starts connecting: :remote is known."
+  (let ((scenario
+         (lambda ()
+           (let* ((server (np-quiet-server "srv"))
+                  (client (np 'make-network-process :name "lit" :host "127.0.0.1"
+                              :service (np-port server) :nowait t)))
+             (np-note 'made (np 'process-status client)
+                      (np 'process-contact client :remote t))
+             (np-wait (lambda () (eq (np 'process-status client) 'open)))
+             (np-note 'then (np 'process-status client))))))
+    (should (equal (np-run scenario nil) '((made connect nil) (then open))))
+    (should (equal (np-run scenario t) '((made connect [127 0 0 1 PORT]) (then open))))))
+
 ;;;; :tls-parameters without TLS
 
 (ert-deftest netproc-difference-tls-parameters-refused ()
