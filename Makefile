@@ -15,18 +15,13 @@ endif
 
 # X.Y.Z from the `version =` line of [package] in Cargo.toml.
 VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
-VERSION_WORDS := $(subst ., ,$(VERSION))
-MAJOR := $(word 1,$(VERSION_WORDS))
-MINOR := $(word 2,$(VERSION_WORDS))
-# Same soname policy as build.rs: below 1.0 each minor release may break the ABI.
-ifeq ($(MAJOR),0)
-SONAME := libnetproc.so.0.$(MINOR)
-else
-SONAME := libnetproc.so.$(MAJOR)
-endif
 REALNAME := libnetproc.so.$(VERSION)
 
 TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
+# The soname rule lives in build.rs, which links the library with it and leaves it in
+# $(SONAME_FILE). Read when a recipe runs (`=`), so after cargo-build has written it.
+SONAME_FILE := $(TARGET_DIR)/netproc.soname
+SONAME       = $(shell cat $(SONAME_FILE) 2>/dev/null)
 RELEASE_DIR := $(TARGET_DIR)/release
 GEN_HEADER  := $(TARGET_DIR)/netproc.h
 STAGE       := build
@@ -91,6 +86,7 @@ $(LISP_ELC): lisp/netproc.el lisp/netproc-api.el
 
 stage: cargo-build $(STAGE)/native-static-libs
 	@test -n "$(VERSION)" || { echo "cannot read version from Cargo.toml" >&2; exit 1; }
+	@test -n "$(SONAME)" || { echo "$(SONAME_FILE) missing: build.rs did not run" >&2; exit 1; }
 	@test -f include/netproc.h || { echo "include/netproc.h missing: run make header" >&2; exit 1; }
 	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/include
 	install -p -m 755 $(RELEASE_DIR)/libnetproc.so $(STAGE)/lib/$(REALNAME)
@@ -324,8 +320,10 @@ install: all
 	  install -d $(DESTDIR)$(LISPDIR) && install -m 644 lisp/*.el $(DESTDIR)$(LISPDIR)/; \
 	fi
 
+# The soname link is named after what the installed library says, so no build is needed.
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	soname=$$(readelf -d $(DESTDIR)$(LIBDIR)/$(REALNAME) 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'); \
+	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $${soname:+$(DESTDIR)$(LIBDIR)/$$soname} \
 	      $(DESTDIR)$(LIBDIR)/libnetproc.so $(DESTDIR)$(LIBDIR)/libnetproc.a \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/netproc.pc $(DESTDIR)$(INCLUDEDIR)/netproc.h
 	rm -rf $(DESTDIR)$(LISPDIR)
