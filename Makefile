@@ -67,7 +67,7 @@ TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions
 .DELETE_ON_ERROR:
 
 .PHONY: all stage emacs-module cargo-build header check-header lint c-tests test test-asan \
-        test-valgrind test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
+        test-valgrind test-fuzz-corpus test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
 all: stage emacs-module
 
@@ -133,10 +133,12 @@ header: cargo-build
 	$(need_gen_header)
 	cp $(GEN_HEADER) include/netproc.h
 
-# rustfmt and clippy with warnings as errors (STYLE.md §2).
+# rustfmt and clippy with warnings as errors: every target with the fuzz bodies, and the
+# library without the Emacs module (what `--no-default-features` builds).
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) clippy --release --all-targets --features fuzzing -- -D warnings
+	$(CARGO) clippy --release --lib --no-default-features -- -D warnings
 
 check-header: cargo-build
 	$(need_gen_header)
@@ -171,6 +173,7 @@ c-tests/bin/header_cxx: c-tests/header_cxx.cpp $(C_TEST_DEPS)
 test: all
 	$(MAKE) --no-print-directory lint
 	$(CARGO) test --release
+	$(MAKE) --no-print-directory test-fuzz-corpus
 	$(MAKE) --no-print-directory test-loom
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory c-tests
@@ -189,6 +192,11 @@ test-asan: $(ASAN_BINS) $(CANARY_BINS)
 
 test-valgrind: c-tests
 	RUNNER="$(VALGRIND)" CHECK_TIMEOUT_SCALE=10 c-tests/run.sh $(VALGRIND_BINS)
+
+# The fuzz corpus replayed through the fuzz bodies (cargo feature `fuzzing`), in a target
+# dir of its own so that the feature does not rebuild the library `make` stages.
+test-fuzz-corpus:
+	CARGO_TARGET_DIR=$(TARGET_DIR)/fuzzing $(CARGO) test --release --features fuzzing --test fuzz_corpus
 
 test-loom:
 	CARGO_TARGET_DIR=$(TARGET_DIR)/loom RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=$(LOOM_MAX_PREEMPTIONS) \
@@ -339,6 +347,7 @@ help:
 	@echo "test           cargo test, loom, check-header, C tests (plain, ASan+UBSan, valgrind subset), ERT, install test"
 	@echo "demo-emacs     an echo server and clients in emacs --batch, through the module"
 	@echo "test-asan      C tests with ASan+UBSan+LSan;  test-valgrind: C tests under valgrind"
+	@echo "test-fuzz-corpus replay fuzz/corpus/ through the fuzz bodies, stable Rust (in make test)"
 	@echo "test-loom      loom models of the resolver pool and the Emacs watcher (in make test)"
 	@echo "test-tsan      ThreadSanitizer on the cross-thread tests (nightly; not in make test)"
 	@echo "test-stress    load with integrity: 1,000 x 1 MiB echo (TCP, unix), 100,000 cycles, datagrams; then under ASan"
