@@ -5,6 +5,7 @@
  */
 #include "check.h"
 #include "pump.h"
+#include "netproc_testing.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

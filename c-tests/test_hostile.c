@@ -13,6 +13,7 @@
  */
 #include "check.h"
 #include "pump.h"
+#include "netproc_testing.h"
 
 #include <inttypes.h>
 #include <netdb.h>
@@ -468,12 +469,14 @@ static bool null_row_covers(const char *function, const char *param) {
     return false;
 }
 
-/* Reads include/netproc.h and fails the case for every pointer parameter (a `*`, or a
- * netproc_*_fn callback) of every function that the tables do not cover: a function added
- * to the API without a NULL row is caught here. Returns how many it checked. */
-static size_t check_header_pointer_params_covered(void) {
-    FILE *header = fopen("include/netproc.h", "r");
-    if (header == NULL) SKIP_TEST("include/netproc.h not found (run from the repository root)");
+/* Reads a header and counts every pointer parameter (a `*`, or a netproc_*_fn callback) of
+ * every function in it, and those the tables do not cover. */
+static void count_pointer_params(const char *path, size_t *checked_out, size_t *missing_out) {
+    FILE *header = fopen(path, "r");
+    if (header == NULL) {
+        printf("# %s not found (run from the repository root)\n", path);
+        SKIP_TEST("a header is missing");
+    }
     static char text[1 << 17];
     size_t n = fread(text, 1, sizeof text - 1, header);
     fclose(header);
@@ -539,6 +542,17 @@ static size_t check_header_pointer_params_covered(void) {
         line = strchr(end, '\n');
         if (line) line++;
     }
+    *checked_out += checked;
+    *missing_out += missing;
+}
+
+/* Fails the case for every pointer parameter of every function in include/netproc.h and
+ * c-tests/netproc_testing.h (the exported test hooks) that the tables do not cover: a
+ * function added to the API without a NULL row is caught here. Returns how many it checked. */
+static size_t check_header_pointer_params_covered(void) {
+    size_t checked = 0, missing = 0;
+    count_pointer_params("include/netproc.h", &checked, &missing);
+    count_pointer_params("c-tests/netproc_testing.h", &checked, &missing);
     CHECK_EQ(missing, 0);
     return checked;
 }

@@ -615,17 +615,6 @@ enum netproc_status netproc_context_set_drain_timeout(struct netproc_context *ct
                                                       uint32_t timeout_ms);
 
 /**
- * Testing aid for the panic boundary: panics inside netproc, which must come back as
- * NETPROC_E_PANIC with the context marked unusable (later calls fail the same way).
- *
- * Ownership: n/a.
- * Lifetime:  n/a.
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
- * Since:     0.1
- */
-enum netproc_status netproc_debug_panic(struct netproc_context *ctx);
-
-/**
  * `process-datagram-address`: where sends of a datagram process go (for a server, the
  * last sender), as an address value; before any datagram a server reports the zeroed
  * `(0 . [0 … 0])` form. NIL for other processes and closed ones.

@@ -537,6 +537,9 @@ pub unsafe extern "C" fn netproc_context_set_drain_timeout(
 /// Testing aid for the panic boundary: panics inside netproc, which must come back as
 /// NETPROC_E_PANIC with the context marked unusable (later calls fail the same way).
 ///
+/// Exported but not part of the API: cbindgen leaves it out of include/netproc.h, and the C
+/// tests declare it in c-tests/netproc_testing.h, so they test the library that is shipped.
+///
 /// Ownership: n/a.
 /// Lifetime:  n/a.
 /// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
