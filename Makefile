@@ -1,4 +1,4 @@
-# netproc — each target is a thin wrapper around commands CI also runs (STYLE.md §7).
+# netproc — each target is a thin wrapper around commands CI also runs (CONTRIBUTING.md).
 # GNU make. `make help` lists the targets.
 
 PREFIX     ?= /usr/local
@@ -246,7 +246,7 @@ test-stress: all $(addprefix c-tests/bin/,$(STRESS_PROGS)) $(addprefix c-tests/b
 	done; \
 	echo "test-stress: every run passed, plain and under ASan, in $$(( $$(date +%s) - start )) s"
 
-# ---- benchmarks: timings live here, never in test asserts (STYLE.md §5) ------
+# ---- benchmarks: timings live here, never in test asserts (CONTRIBUTING.md) ------
 # Issue 6's suite: plain-C peers (bench/peer_*.c) against each system under test
 # (bench/sut_netproc.c, bench/sut_epoll.c, bench/sut_libuv.c, bench/sut_emacs.el in
 # emacs --batch with the built-ins or the netproc twins); bench/run.py runs them, prints one

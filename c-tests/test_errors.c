@@ -453,7 +453,7 @@ static void send_to_server(void) {
 }
 
 /* After process-send-eof, Emacs 28.2 drops further output silently; netproc refuses it
- * (reference §17 item 15) so nothing is lost unseen. */
+ * (docs/DIFFERENCES.md) so nothing is lost unseen. */
 static void send_after_eof(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0};

@@ -212,7 +212,7 @@ typedef struct netproc_value {
 
 /**
  * Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
- * gives them (§5.3 of the reference). Either hook may be NULL.
+ * gives them (Emacs's server_accept_connection). Either hook may be NULL.
  *
  * When and where: on the context's thread, with no netproc lock held — get_buffer_create
  * from netproc_make_network_process() (for a `:buffer` given by name) and from

@@ -76,7 +76,7 @@ impl Shared {
         // Step 12: coding systems; an unknown one is (coding-system-error NAME).
         let mut coding =
             from_coding_argument(&contact.get_or_nil(":coding"), &self.settings().default_coding)?;
-        // :filter-multibyte nil means unibyte strings, as the docstring says (§17 item 1).
+        // :filter-multibyte nil means unibyte strings, as documented (docs/DIFFERENCES.md).
         if contact.get(":filter-multibyte").is_some_and(Value::is_nil) {
             coding.set_filter_multibyte(false);
         }
@@ -147,7 +147,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     let nowait = contact.get_or_nil(":nowait").is_non_nil();
     if server.is_non_nil() && nowait {
         // Emacs runs this text through substitute-command-keys, which curves the quotes in a
-        // UTF-8 locale (the reference's setting).
+        // UTF-8 locale; netproc always gives the curved form.
         return Err(Error::msg("‘:server’ is incompatible with ‘:nowait’"));
     }
     let name = match contact.get_or_nil(":name") {

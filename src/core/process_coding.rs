@@ -28,7 +28,7 @@ struct Codecs {
     decoder: Decoder,
     encoder: Encoder,
     /// The decoding that `set-process-filter-multibyte nil` replaced with its raw-text form;
-    /// `t` brings it back (Emacs 28.2 cannot; §17 item 17).
+    /// `t` brings it back (Emacs 28.2 cannot: docs/DIFFERENCES.md).
     multibyte_decoding: Option<CodingSystem>,
 }
 

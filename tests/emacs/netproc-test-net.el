@@ -173,7 +173,7 @@ it as a zero-length filter call and stays open (README differences)."
 ;;;; Address utilities
 
 (np-deftest format-address
-  "format-network-address on the reference's table (§4.2)."
+  "format-network-address on every form of Emacs's Fformat_network_address."
   (dolist (address '([127 0 0 1] [127 0 0 1 80] [0 0 0 0 0 0 0 1] [0 0 0 0 0 0 0 1 80]
                      [65535 10 0 255 4096 0 0 1 443] [1 2 3 4 70000] [256 0 0 1 80]
                      [-1 0 0 0 1] [1.0 2 3 4] [a b c d] [1 2 3] [1 2 3 4 5 6] "" "/tmp/s"
