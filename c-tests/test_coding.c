@@ -797,9 +797,9 @@ static void undecided_detection_reported(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* A documented difference (README): with the end-of-line undecided, a CR at the end of a read
- * is held, so a CR LF split between reads is detected as -dos. With one-byte reads,
- * "é\r\nx" gives "é\nx" and (utf-8-dos . undecided); Emacs 28.2 gives "é\n\nx" and
+/* A documented difference (docs/DIFFERENCES.md): with the end-of-line undecided, a CR at the
+ * end of a read is held, so a CR LF split between reads is detected as -dos. With one-byte
+ * reads, "é\r\nx" gives "é\nx" and (utf-8-dos . undecided); Emacs 28.2 gives "é\n\nx" and
  * (utf-8-mac . undecided). */
 static void undecided_crlf_split_across_reads_is_dos(void) {
     netproc_context *ctx = new_context();
@@ -1189,7 +1189,7 @@ static void random_splits_decode_exactly(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* ---- differences from Emacs 28.2 that the README lists ------------------------------ */
+/* ---- differences from Emacs 28.2 (docs/DIFFERENCES.md) --------------------------------- */
 
 /* An unknown :coding with :nowait: Emacs 28.2 creates the process and signals
  * (coding-system-error NAME) later, from a pump; netproc signals it from the call itself,

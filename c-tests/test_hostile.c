@@ -7,7 +7,7 @@
  * work, hosts that do not resolve, :bindtodevice on a missing interface.
  *
  * Each case asserts the Emacs error symbol and exact message (Emacs 28.2's, checked with
- * `emacs --batch -Q`, or the README's documented difference), that a failed call creates
+ * `emacs --batch -Q`, or docs/DIFFERENCES.md), that a failed call creates
  * nothing, and ends with CHECK_NO_LEAK: no process listed, every descriptor closed. Memory
  * leaks are for `make test-asan` (LeakSanitizer) and `make test-valgrind`.
  */
@@ -729,11 +729,11 @@ struct keyword_row {
 
 #define OK_ALL(s) {"ok " s, "ok " s, "ok " s, "ok " s, "ok " s, "ok " s, "ok " s, "ok " s, "ok " s, "ok " s, "ok " s, "ok " s}
 
-/* Checked against Emacs 28.2 (`emacs --batch -Q`, the same matrix with Lisp stand-ins: a
- * buffer for POINTER, a lambda for the functions). Where the rows differ from Emacs it is
- * the README's documented difference (:filter, :sentinel and :log take only their own
- * kind of C function) or a C value that has no Lisp twin (:plist of a FILTER is not a
- * sequence; a lambda would be a list); :tls-parameters is out of scope, so any list passes. */
+/* Checked against Emacs 28.2 (`emacs --batch -Q`, the same matrix with Lisp stand-ins: a buffer
+ * for POINTER, a lambda for the functions). Where the rows differ from Emacs it is the
+ * difference docs/DIFFERENCES.md documents (:filter, :sentinel and :log take only their own
+ * kind of C function) or a C value that has no Lisp twin (:plist of a FILTER is not a sequence;
+ * a lambda would be a list); :tls-parameters is out of scope, so any list passes. */
 static const struct keyword_row keyword_rows[] = {
     {":name", B_SERVER, 5, "x",
      {"W stringp", "W stringp", "W stringp", "ok listen", "W stringp", "W stringp", "W stringp", "W stringp",
@@ -1010,7 +1010,7 @@ static void every_value_type_for_every_setter(void) {
  * plist. The options are the exception: Emacs applies every option key in list order, so
  * a bad duplicate fails in either position (verified: :priority 1 :priority foo). So do
  * :filter, :sentinel and :log, whose C function values netproc checks as they are read,
- * every occurrence (README: checked at once; Emacs never checks them). */
+ * every occurrence (docs/DIFFERENCES.md: checked at once; Emacs never checks them). */
 static void duplicated_keywords_first_wins(void) {
     static const struct {
         const char *key;
@@ -1099,11 +1099,11 @@ static void unknown_keywords_kept_and_ignored(void) {
 
 /* ---- ports and backlogs ------------------------------------------------------------- */
 
-/* A numeric :service outside 0–65535 is "HOST/SERVICE Port number out of range" (README:
- * Emacs's getaddrinfo wraps 70000 to 4464 silently); for every socket kind and family, as
- * an integer or a decimal string, before anything is created. "-1" as a string is not a
- * number to either, so getaddrinfo rejects it as Emacs shows. Address vectors, though, wrap
- * as in Emacs (their elements are masked to 16 bits). */
+/* A numeric :service outside 0–65535 is "HOST/SERVICE Port number out of range"
+ * (docs/DIFFERENCES.md: Emacs's getaddrinfo wraps 70000 to 4464 silently); for every socket
+ * kind and family, as an integer or a decimal string, before anything is created. "-1" as a
+ * string is not a number to either, so getaddrinfo rejects it as Emacs shows. Address vectors,
+ * though, wrap as in Emacs (their elements are masked to 16 bits). */
 static void ports_out_of_range(void) {
     int baseline = fd_baseline();
     netproc_context *ctx = new_context();
@@ -1166,9 +1166,9 @@ static void ports_out_of_range(void) {
     CHECK_NO_LEAK(ctx, baseline);
 }
 
-/* :server N is the listen backlog. Negative: (wrong-type-argument natnump N) (README); 0
- * and anything up to INT64_MAX listen (the kernel caps it at somaxconn; Emacs too listens,
- * with its default of 5 for values beyond an int). */
+/* :server N is the listen backlog. Negative: (wrong-type-argument natnump N)
+ * (docs/DIFFERENCES.md); 0 and anything up to INT64_MAX listen (the kernel caps it at
+ * somaxconn; Emacs too listens, with its default of 5 for values beyond an int). */
 static void backlogs_negative_or_huge(void) {
     int baseline = fd_baseline();
     netproc_context *ctx = new_context();
@@ -1383,11 +1383,11 @@ static const char *gai_text(const char *host, const char *service) {
     return rc == 0 ? NULL : gai_strerror(rc);
 }
 
-/* Hosts that do not resolve: (error "HOST/SERVICE GAI-TEXT") with the resolver's own text;
- * a non-ASCII host: Emacs's puny-encode-domain error; with :nowait the call succeeds and
- * the failure comes as the sentinel "failed with code Name lookup of HOST failed\n"
- * (README), status failed, exit status that string. A host with a NUL inside is refused
- * as unresolvable (Emacs would cut it at the NUL and connect). */
+/* Hosts that do not resolve: (error "HOST/SERVICE GAI-TEXT") with the resolver's own text; a
+ * non-ASCII host: Emacs's puny-encode-domain error; with :nowait the call succeeds and the
+ * failure comes as the sentinel "failed with code Name lookup of HOST failed\n"
+ * (docs/DIFFERENCES.md), status failed, exit status that string. A host with a NUL inside is
+ * refused as unresolvable (Emacs would cut it at the NUL and connect). */
 static void hosts_that_do_not_resolve(void) {
     int baseline = fd_baseline();
     netproc_context *ctx = new_context();
