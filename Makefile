@@ -89,6 +89,8 @@ stage: cargo-build $(STAGE)/native-static-libs
 	@test -n "$(SONAME)" || { echo "$(SONAME_FILE) missing: build.rs did not run" >&2; exit 1; }
 	@test -f include/netproc.h || { echo "include/netproc.h missing: run make header" >&2; exit 1; }
 	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/include
+	@# Another version's library and links (after a version change) would only mislead.
+	find $(STAGE)/lib -maxdepth 1 -name 'libnetproc.so.*' ! -name $(REALNAME) ! -name $(SONAME) -delete
 	install -p -m 755 $(RELEASE_DIR)/libnetproc.so $(STAGE)/lib/$(REALNAME)
 	ln -sf $(REALNAME) $(STAGE)/lib/$(SONAME)
 	ln -sf $(SONAME) $(STAGE)/lib/libnetproc.so

@@ -308,7 +308,7 @@ pub unsafe extern "C" fn netproc_wakeup(ctx: *mut netproc_context) -> netproc_st
 /// Ownership: n/a.
 /// Lifetime:  ctx must not be freed concurrently with this call.
 /// Thread:    any (this is how a context moves to another thread).
-/// Since:     0.1
+/// Since:     0.2
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_set_owner_thread(ctx: *mut netproc_context) -> netproc_status {
     guard(NETPROC_E_PANIC, || {

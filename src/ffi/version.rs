@@ -49,7 +49,7 @@ pub extern "C" fn netproc_version() -> u32 {
     NETPROC_VERSION_NUMBER
 }
 
-/// The runtime library's version as a NUL-terminated string, e.g. "0.1.0".
+/// The runtime library's version as a NUL-terminated string, e.g. "0.2.0".
 ///
 /// Ownership: static storage; never free it.
 /// Lifetime:  the whole program.
