@@ -310,6 +310,145 @@ static void unix_address_too_long(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
+/* ---- ports out of range, paths with a NUL ------------------------------------------- */
+
+/* Text that getaddrinfo reads as a number (strtoul: leading white space, a sign, digits)
+ * wraps modulo 65536 in Emacs 28.2: "+65616", "\t+70000" and "+4294967376" bind port 80,
+ * " 65536" a random port. netproc refuses each, for every kind of process, and a text
+ * that would wrap onto a port in use reaches nobody. A negative text is getaddrinfo's own
+ * error in Emacs ("-1"), and stays one even where glibc would wrap it onto a port. */
+static void textual_ports_out_of_range(void) {
+    int baseline = fd_baseline();
+    netproc_context *ctx = new_context();
+    long long port = 0;
+    int listener = raw_listen(&port);
+    char wrapped[4][40];
+    snprintf(wrapped[0], sizeof wrapped[0], "+%lld", port + 65536);
+    snprintf(wrapped[1], sizeof wrapped[1], "\t+%lld", port + 65536);
+    snprintf(wrapped[2], sizeof wrapped[2], "+%lld", port + 4294967296LL);
+    snprintf(wrapped[3], sizeof wrapped[3], " %lld", port + 65536);
+    const char *texts[] = {"+65616", "\t+70000", "+4294967376", " 65536", "\n\v\f\r 99999",
+                           wrapped[0], wrapped[1], wrapped[2], wrapped[3]};
+    static const char *kinds[][2] = {{":stop", NULL}, {":server", "t"}, {":nowait", "t"}, {":type", "datagram"}};
+    for (size_t k = 0; k < NARGS(kinds); k++) {
+        netproc_value extra = kinds[k][1] == NULL ? netproc_nil() : SYM(kinds[k][1]);
+        for (size_t i = 0; i < NARGS(texts); i++) {
+            netproc_arg args[] = {ARG(":name", STR("p")), ARG(":service", STR(texts[i])), ARG(kinds[k][0], extra)};
+            netproc_process *p = NULL;
+            char want[128];
+            snprintf(want, sizeof want, "127.0.0.1/%s Port number out of range", texts[i]);
+            CHECK_ERROR(ctx, netproc_make_network_process(ctx, args, NARGS(args), &p), NETPROC_E_ERROR, "error", want);
+            CHECK_NULL(p);
+        }
+    }
+    char negative[40], want[128];
+    snprintf(negative, sizeof negative, "-%lld", 4294967296LL - port);
+    netproc_arg args[] = {ARG(":name", STR("p")), ARG(":service", STR(negative))};
+    netproc_process *p = NULL;
+    snprintf(want, sizeof want, "127.0.0.1/%s %s", negative, gai_strerror(EAI_SERVICE));
+    CHECK_ERROR(ctx, netproc_make_network_process(ctx, args, NARGS(args), &p), NETPROC_E_ERROR, "error", want);
+    struct pollfd pending = {listener, POLLIN, 0};
+    CHECK_EQ(poll(&pending, 1, 0), 0); /* nothing reached the listener */
+    /* In range, a sign and white space mean what getaddrinfo takes them for. */
+    char in_range[40];
+    snprintf(in_range, sizeof in_range, " +%lld", port);
+    netproc_arg ok[] = {ARG(":name", STR("ok")), ARG(":service", STR(in_range))};
+    CHECK_OK(ctx, netproc_make_network_process(ctx, ok, NARGS(ok), &p));
+    CHECK_EQ(contact_port(p, ":remote"), port);
+    netproc_delete_process(p);
+    netproc_process_free(p);
+    close(listener);
+    CHECK_NO_LEAK(ctx, baseline);
+}
+
+/* Emacs masks an address vector's port to 16 bits: [127 0 0 1 -1] is port 65535 and
+ * [127 0 0 1 P+65536] port P. netproc refuses a port outside 0–65535 as Emacs refuses an
+ * integer out of its range: (args-out-of-range PORT 0 65535), as :remote, :local or a
+ * datagram address, IPv4 or IPv6. */
+static void vector_ports_out_of_range(void) {
+    int baseline = fd_baseline();
+    netproc_context *ctx = new_context();
+    long long port = 0;
+    int listener = raw_listen(&port);
+    const long long ports[] = {-1, 65536, 70000, port + 65536, port - 65536, INT64_MIN, INT64_MAX};
+    for (size_t i = 0; i < NARGS(ports); i++) {
+        char want[96];
+        snprintf(want, sizeof want, "Args out of range: %lld, 0, 65535", ports[i]);
+        netproc_value v4[5] = {INT(127), INT(0), INT(0), INT(1), INT(ports[i])};
+        netproc_value v6[9] = {INT(0), INT(0), INT(0), INT(0), INT(0), INT(0), INT(0), INT(1), INT(ports[i])};
+        netproc_value forms[] = {netproc_vector(v4, 5), netproc_vector(v6, 9)};
+        for (size_t f = 0; f < NARGS(forms); f++) {
+            netproc_process *p = NULL;
+            netproc_arg client[] = {ARG(":name", STR("c")), ARG(":remote", forms[f])};
+            CHECK_ERROR(ctx, netproc_make_network_process(ctx, client, NARGS(client), &p), NETPROC_E_ERROR,
+                        "args-out-of-range", want);
+            CHECK_NULL(p);
+            netproc_arg server[] = {ARG(":name", STR("s")), ARG(":server", netproc_t()), ARG(":local", forms[f])};
+            CHECK_ERROR(ctx, netproc_make_network_process(ctx, server, NARGS(server), &p), NETPROC_E_ERROR,
+                        "args-out-of-range", want);
+            CHECK_NULL(p);
+        }
+    }
+    struct pollfd pending = {listener, POLLIN, 0};
+    CHECK_EQ(poll(&pending, 1, 0), 0);
+    /* A datagram process does not take such an address as its peer. */
+    netproc_arg dargs[] = {ARG(":name", STR("d")), ARG(":type", SYM("datagram")), ARG(":service", INT(port))};
+    netproc_process *d = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, dargs, NARGS(dargs), &d));
+    netproc_value bad[5] = {INT(127), INT(0), INT(0), INT(1), INT(-1)};
+    netproc_value address = netproc_vector(bad, 5);
+    bool applied = true;
+    CHECK_OK(ctx, netproc_set_process_datagram_address(d, &address, &applied));
+    CHECK(!applied);
+    CHECK_EQ(contact_port(d, ":remote"), port);
+    netproc_delete_process(d);
+    netproc_process_free(d);
+    close(listener);
+    CHECK_NO_LEAK(ctx, baseline);
+}
+
+/* Emacs copies a unix path as a C string, so "DIR/a\0b" binds or connects to DIR/a.
+ * netproc refuses a path with a NUL inside, as :service with :family local, as :local or
+ * as :remote, with the error Emacs's file primitives give such a name:
+ * (wrong-type-argument filenamep PATH) (C messages leave the NUL out). Nothing is made,
+ * no file appears. An abstract name, which starts with a NUL, may hold more. */
+static void unix_path_with_nul(void) {
+    int baseline = fd_baseline();
+    char dir[64], path[128], shown[160], want[200];
+    CHECK_NOT_NULL(make_temp_dir(dir, sizeof dir));
+    int n = snprintf(path, sizeof path, "%s/a", dir);
+    memcpy(path + n, "\0b", 3);
+    netproc_value nul_path = netproc_string_n((const uint8_t *)path, (size_t)n + 2);
+    snprintf(shown, sizeof shown, "%s/ab", dir);
+    snprintf(want, sizeof want, "Wrong type argument: filenamep, \"%s\"", shown);
+    netproc_context *ctx = new_context();
+    netproc_arg forms[][4] = {
+        {ARG(":name", STR("s")), ARG(":server", netproc_t()), ARG(":family", SYM("local")), ARG(":service", nul_path)},
+        {ARG(":name", STR("c")), ARG(":family", SYM("local")), ARG(":service", nul_path), ARG(":nowait", netproc_t())},
+        {ARG(":name", STR("s")), ARG(":server", netproc_t()), ARG(":local", nul_path), ARG(":stop", netproc_nil())},
+        {ARG(":name", STR("c")), ARG(":remote", nul_path), ARG(":stop", netproc_nil()), ARG(":stop", netproc_nil())},
+    };
+    for (size_t i = 0; i < NARGS(forms); i++) {
+        netproc_process *p = NULL;
+        CHECK_ERROR(ctx, netproc_make_network_process(ctx, forms[i], 4, &p), NETPROC_E_WRONG_TYPE,
+                    "wrong-type-argument", want);
+        CHECK_NULL(p);
+    }
+    struct stat st;
+    path[n] = '\0';
+    CHECK(stat(path, &st) != 0 && errno == ENOENT);
+    /* An abstract name with NULs inside still works. */
+    static const uint8_t abstract[] = "\0netproc-test-abstract\0name";
+    netproc_arg sargs[] = {ARG(":name", STR("abs")), ARG(":server", netproc_t()), ARG(":family", SYM("local")),
+                           ARG(":service", netproc_string_n(abstract, sizeof abstract - 1))};
+    netproc_process *server = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, sargs, NARGS(sargs), &server));
+    netproc_delete_process(server);
+    netproc_process_free(server);
+    CHECK_NO_LEAK(ctx, baseline);
+    CHECK_EQ(remove_temp_dir(dir), 0);
+}
+
 /* ---- format-network-address ------------------------------------------------------ */
 
 static const char *format_text(struct text *t, const netproc_value *address, bool omit_port) {
@@ -763,6 +902,9 @@ int main(void) {
         {"server_local_ipv4_binds_there", server_local_ipv4_binds_there, 10},
         {"server_local_ipv6_binds_there", server_local_ipv6_binds_there, 10},
         {"unix_address_too_long", unix_address_too_long, 10},
+        {"textual_ports_out_of_range", textual_ports_out_of_range, 10},
+        {"vector_ports_out_of_range", vector_ports_out_of_range, 10},
+        {"unix_path_with_nul", unix_path_with_nul, 10},
         {"format_fixed_forms", format_fixed_forms, 10},
         {"format_computed_addresses", format_computed_addresses, 10},
         {"interface_list_has_loopback", interface_list_has_loopback, 10},

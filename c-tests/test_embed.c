@@ -307,12 +307,15 @@ static void reentrant_poll_in_host_loop(void) {
 
 /* ---- :nowait through the host loop -------------------------------------------- */
 
-static netproc_process *nowait_client(netproc_context *ctx, const char *host, long long port,
+/* A :nowait client of `host` (IPv4 only when `ipv4`). A literal address connects at
+ * once; a name goes through a resolver thread first. */
+static netproc_process *nowait_client(netproc_context *ctx, const char *host, bool ipv4, long long port,
                                       struct recorder *rec) {
     netproc_arg args[] = {
         ARG(":name", STR("nowait")),      ARG(":host", STR(host)),
         ARG(":service", INT(port)),       ARG(":nowait", netproc_t()),
         ARG(":filter", REC_FILTER_V(rec)), ARG(":sentinel", REC_SENTINEL_V(rec)),
+        ARG(":family", ipv4 ? SYM("ipv4") : netproc_nil()),
     };
     netproc_process *p = NULL;
     CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &p));
@@ -337,7 +340,8 @@ static void nowait_finish(struct host *h, struct recorder *rec, netproc_process 
 }
 
 /* The background lookup's answer makes the backend fd readable; then "open\n" arrives
- * through the host loop after a handful of netproc_polls. */
+ * through the host loop after a handful of netproc_polls. ("localhost" as IPv4: a name,
+ * so that the resolver thread looks it up; a literal address needs none.) */
 static void nowait_connect_wakes_backend_fd(void) {
     long long port = 0;
     int listener = listen_loopback(&port);
@@ -345,7 +349,7 @@ static void nowait_connect_wakes_backend_fd(void) {
     struct host h;
     host_init(&h, ctx);
     struct recorder rec = {0};
-    netproc_process *p = nowait_client(ctx, "127.0.0.1", port, &rec);
+    netproc_process *p = nowait_client(ctx, "localhost", true, port, &rec);
     CHECK_STR_EQ(netproc_process_status(p), "connect");
 
     /* Only the resolver thread can make this context's backend fd readable now: the
@@ -391,7 +395,7 @@ static void nowait_slow_connect_wakes_backend_fd(void) {
     struct host h;
     host_init(&h, ctx);
     struct recorder rec = {0};
-    netproc_process *p = nowait_client(ctx, "127.0.0.1", port, &rec);
+    netproc_process *p = nowait_client(ctx, "localhost", true, port, &rec);
     CHECK(backend_readable(&h, (int)scaled_ms(5000))); /* the lookup's answer */
     host_netproc_poll(&h);                            /* takes it and starts connecting */
     CHECK_STR_EQ(netproc_process_status(p), "connect");
@@ -425,7 +429,7 @@ static void nowait_lookup_localhost_through_host_loop(void) {
     struct host h;
     host_init(&h, ctx);
     struct recorder rec = {0};
-    netproc_process *p = nowait_client(ctx, "localhost", port, &rec);
+    netproc_process *p = nowait_client(ctx, "localhost", false, port, &rec);
     CHECK_STR_EQ(netproc_process_status(p), "connect");
 
     CHECK(HOST_UNTIL(&h, rec.count > 0, 10000));

@@ -269,7 +269,7 @@ static void buffer_wrong_type(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* TLS is out of scope, but Emacs still checks the argument: (wrong-type-argument listp 5). */
+/* Emacs checks the argument first: (wrong-type-argument listp 5). */
 static void tls_parameters_not_list(void) {
     netproc_context *ctx = new_context();
     netproc_arg args[] = {
@@ -277,6 +277,36 @@ static void tls_parameters_not_list(void) {
         ARG(":tls-parameters", INT(5)),
     };
     EXPECT_MAKE_ERROR(ctx, args, NETPROC_E_WRONG_TYPE, "wrong-type-argument", "Wrong type argument: listp, 5");
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+}
+
+/* netproc has no TLS yet: a client that asks for it with a non-nil :tls-parameters is
+ * refused rather than connected in the clear (docs/DIFFERENCES.md). Nothing is made and
+ * nothing reaches the server. nil stays accepted, as open-network-stream :type plain
+ * passes it. */
+static void tls_parameters_refused(void) {
+    netproc_context *ctx = new_context();
+    long long port = 0;
+    int listener = raw_listen(&port);
+    netproc_value boot_items[] = {SYM(":hostname"), STR("localhost")};
+    netproc_value boot[2] = {SYM("gnutls-x509pki"), netproc_list(boot_items, 2)};
+    netproc_value forms[] = {netproc_cons(boot), netproc_list(boot, 1)};
+    for (size_t i = 0; i < NARGS(forms); i++) {
+        netproc_arg client[] = {ARG(":name", STR("tls")), ARG(":service", INT(port)), ARG(":tls-parameters", forms[i])};
+        EXPECT_MAKE_ERROR(ctx, client, NETPROC_E_ERROR, "error", "TLS is not supported yet: :tls-parameters refused");
+        netproc_arg nowait[] = {ARG(":name", STR("tls")), ARG(":service", INT(port)), ARG(":nowait", netproc_t()),
+                                ARG(":tls-parameters", forms[i])};
+        EXPECT_MAKE_ERROR(ctx, nowait, NETPROC_E_ERROR, "error", "TLS is not supported yet: :tls-parameters refused");
+    }
+    struct pollfd pending = {listener, POLLIN, 0};
+    CHECK_EQ(poll(&pending, 1, 0), 0);
+    netproc_arg plain[] = {ARG(":name", STR("plain")), ARG(":service", INT(port)), ARG(":tls-parameters", netproc_nil())};
+    netproc_process *p = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, plain, NARGS(plain), &p));
+    CHECK_STR_EQ(netproc_process_status(p), "open");
+    netproc_delete_process(p);
+    netproc_process_free(p);
+    close(listener);
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
@@ -612,6 +642,7 @@ int main(void) {
         {"plist_not_sequence", plist_not_sequence, 5},
         {"buffer_wrong_type", buffer_wrong_type, 5},
         {"tls_parameters_not_list", tls_parameters_not_list, 5},
+        {"tls_parameters_refused", tls_parameters_refused, 5},
         {"port_out_of_range", port_out_of_range, 5},
         {"negative_backlog", negative_backlog, 5},
         {"checks_run_in_emacs_order", checks_run_in_emacs_order, 5},

@@ -25,6 +25,7 @@
 #include <netdb.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -362,7 +363,8 @@ static void delete_while_resolving_case(const char *host) {
     rec_free(&crec);
 }
 
-static void delete_while_resolving(void) { delete_while_resolving_case("127.0.0.1"); }
+/* A name, not a literal address: "127.0.0.1" would need no resolving and connect at once. */
+static void delete_while_resolving(void) { delete_while_resolving_case("localhost"); }
 static void delete_while_resolving_unresolvable(void) { delete_while_resolving_case("nonexistent.invalid"); }
 
 /* Delete a :nowait client whose connect is in progress (a listener whose backlog is full
@@ -420,6 +422,134 @@ static void delete_while_connecting(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
     rec_free(&rec);
     close(listener);
+}
+
+/* ---- slow name servers, literal addresses, no threads -------------------------------- */
+
+/* A dead name server for this (forked, still single-threaded) case: a private mount
+ * namespace whose /etc/resolv.conf names a UDP socket this case binds and never reads
+ * (each query waits its full 30 s), and whose /etc/hosts knows fast.netproc.test, so
+ * that one name answers at once and every other hangs. Skips, saying why, without the
+ * privilege for that (as use_dual_hosts). Returns the socket. */
+static int use_dead_name_server(char *dir, size_t cap) {
+    CHECK_NOT_NULL(make_temp_dir(dir, cap));
+    char resolv[128], hosts[128];
+    snprintf(resolv, sizeof resolv, "%s/resolv.conf", dir);
+    snprintf(hosts, sizeof hosts, "%s/hosts", dir);
+    FILE *f = fopen(resolv, "w");
+    CHECK_NOT_NULL(f);
+    fprintf(f, "nameserver 127.77.0.53\noptions timeout:30 attempts:1\n");
+    CHECK_EQ(fclose(f), 0);
+    f = fopen(hosts, "w");
+    CHECK_NOT_NULL(f);
+    fprintf(f, "127.0.0.1 localhost\n127.0.0.1 fast.netproc.test\n");
+    CHECK_EQ(fclose(f), 0);
+    if (unshare(CLONE_NEWNS) != 0) SKIP_ERRNO("unshare(CLONE_NEWNS)");
+    if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0) SKIP_ERRNO("making / private");
+    if (mount(resolv, "/etc/resolv.conf", "none", MS_BIND, NULL) != 0) SKIP_ERRNO("bind-mounting /etc/resolv.conf");
+    if (mount(hosts, "/etc/hosts", "none", MS_BIND, NULL) != 0) SKIP_ERRNO("bind-mounting /etc/hosts");
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    CHECK(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(53);
+    CHECK_EQ(inet_pton(AF_INET, "127.77.0.53", &a.sin_addr), 1);
+    if (bind(fd, (const struct sockaddr *)&a, sizeof a) != 0) SKIP_ERRNO("binding 127.77.0.53:53");
+    return fd;
+}
+
+/* Answer every query waiting at the dead name server with REFUSED (the query sent back
+ * with QR set and RCODE 5), so that the lookups hanging on it fail now. */
+static void refuse_queries(int dns) {
+    unsigned char query[512];
+    struct sockaddr_storage from;
+    socklen_t len = sizeof from;
+    ssize_t n;
+    while ((n = recvfrom(dns, query, sizeof query, MSG_DONTWAIT, (struct sockaddr *)&from, &len)) >= 12) {
+        query[2] |= 0x80;
+        query[3] = (unsigned char)((query[3] & 0xf0) | 5);
+        CHECK_EQ(sendto(dns, query, (size_t)n, 0, (const struct sockaddr *)&from, len), n);
+        len = sizeof from;
+    }
+}
+
+/* Eight :nowait clients of names the dead name server never answers hold eight resolver
+ * threads; a ninth name (in /etc/hosts) still gets a thread of its own and connects at
+ * once, where a pool of four threads would keep it waiting for minutes. So does a
+ * literal address, which needs no thread at all. Then the server refuses the eight, and
+ * each fails with its sentinel. */
+static void slow_name_server_holds_up_no_other_name(void) {
+    char dir[64];
+    int dns = use_dead_name_server(dir, sizeof dir);
+    netproc_context *ctx = new_context();
+    struct recorder srec = {0}, crec = {0};
+    netproc_process *server = start_server(ctx, "srv", &srec);
+    long long port = contact_int(server, ":service");
+    netproc_process *slow[8];
+    for (int i = 0; i < 8; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "slow%d.netproc.test", i);
+        slow[i] = nowait_client(ctx, name, name, port, &crec);
+    }
+    pump_for(ctx, 100); /* every slow lookup is under way */
+    netproc_process *fast = nowait_client(ctx, "fast", "fast.netproc.test", port, &crec);
+    netproc_process *literal = nowait_client(ctx, "literal", "127.0.0.1", port, &crec);
+    CHECK(PUMP_UNTIL(ctx, rec_find(&crec, 0, REC_SENTINEL, fast, "open\n") >= 0
+                              && rec_find(&crec, 0, REC_SENTINEL, literal, "open\n") >= 0,
+                     scaled_ms(5000)));
+    for (int i = 0; i < 8; i++) CHECK_STR_EQ(netproc_process_status(slow[i]), "connect");
+    size_t failed = 0;
+    uint64_t until = monotonic_ms() + scaled_ms(10000);
+    while (failed < 8 && monotonic_ms() < until) {
+        refuse_queries(dns);
+        CHECK(netproc_poll(ctx, 10) >= 0);
+        failed = 0;
+        for (int i = 0; i < 8; i++) failed += strcmp(netproc_process_status(slow[i]), "failed") == 0;
+    }
+    CHECK_EQ(failed, 8);
+    for (int i = 0; i < 8; i++) netproc_process_free(slow[i]);
+    netproc_process_free(fast);
+    netproc_process_free(literal);
+    netproc_process_free(server);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+    close(dns);
+    rec_free(&srec);
+    rec_free(&crec);
+    CHECK_EQ(remove_temp_dir(dir), 0);
+}
+
+/* With no thread to be had (RLIMIT_NPROC 0, as an unprivileged user: root is exempt), a
+ * :nowait name fails at once with a clear error and leaves no process behind, where the
+ * process used to stay listed for ever; a :nowait literal address needs no thread and
+ * connects. */
+static void no_resolver_thread_leaves_no_process(void) {
+    netproc_context *ctx = new_context();
+    struct recorder srec = {0}, crec = {0};
+    netproc_process *server = start_server(ctx, "srv", &srec);
+    long long port = contact_int(server, ":service");
+    if (geteuid() == 0) CHECK_EQ(setuid(65534), 0);
+    struct rlimit before, none;
+    CHECK_EQ(getrlimit(RLIMIT_NPROC, &before), 0);
+    none.rlim_cur = 0;
+    none.rlim_max = before.rlim_max;
+    CHECK_EQ(setrlimit(RLIMIT_NPROC, &none), 0);
+    netproc_arg name[] = {ARG(":name", STR("n")), ARG(":host", STR("localhost")), ARG(":service", INT(port)),
+                          ARG(":nowait", netproc_t())};
+    netproc_process *p = NULL;
+    CHECK_ERROR(ctx, netproc_make_network_process(ctx, name, NARGS(name), &p), NETPROC_E_FILE, "file-error",
+                "Cannot start resolver thread: Resource temporarily unavailable");
+    CHECK_NULL(p);
+    CHECK_EQ(listed_processes(ctx), 1); /* the server alone */
+    netproc_process *literal = nowait_client(ctx, "literal", "127.0.0.1", port, &crec);
+    CHECK(PUMP_UNTIL(ctx, rec_find(&crec, 0, REC_SENTINEL, literal, "open\n") >= 0, scaled_ms(5000)));
+    /* Threads again for whatever runs at exit (LeakSanitizer's checker is one). */
+    CHECK_EQ(setrlimit(RLIMIT_NPROC, &before), 0);
+    netproc_process_free(literal);
+    netproc_process_free(server);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+    rec_free(&srec);
+    rec_free(&crec);
 }
 
 /* ---- seqpacket ---------------------------------------------------------------------- */
@@ -530,6 +660,8 @@ int main(void) {
         {"delete_while_resolving", delete_while_resolving, 10},
         {"delete_while_resolving_unresolvable", delete_while_resolving_unresolvable, 20},
         {"delete_while_connecting", delete_while_connecting, 10},
+        {"slow_name_server_holds_up_no_other_name", slow_name_server_holds_up_no_other_name, 20},
+        {"no_resolver_thread_leaves_no_process", no_resolver_thread_leaves_no_process, 10},
         {"seqpacket_keeps_message_boundaries", seqpacket_keeps_message_boundaries, 10},
         {"seqpacket_over_ipv4_fails", seqpacket_over_ipv4_fails, 10},
     };

@@ -166,6 +166,12 @@ typedef void (*netproc_log_fn)(void *userdata,
  * host's memory and are only read during the call they are passed to. Values netproc
  * writes into an out-parameter own their memory: release them with netproc_value_free().
  * Strings netproc hands out carry a terminating NUL after `length` bytes.
+ *
+ * An input value is read as a tree within a budget: at most 1,048,576 elements, 256 MiB
+ * of string and symbol bytes in all, and 64 levels of nesting (the top level is 0). Items
+ * shared many times over are counted each time, so a value whose structure doubles at
+ * each level, or that contains itself, fails with NETPROC_E_INVALID and the message
+ * "Value too large or circular: …" instead of exhausting time, memory or the stack.
  */
 typedef struct netproc_value {
   /**

@@ -24,7 +24,7 @@ impl Host for Recorder {
         None
     }
     fn get_buffer_create(&mut self, name: &[u8]) -> Value {
-        Value::Str(name.to_vec())
+        Value::string(name)
     }
 }
 

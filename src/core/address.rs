@@ -50,7 +50,7 @@ impl Address {
                 Ok(Address::Inet4 {
                     // Emacs masks each element to its field's width.
                     octets: [ints[0] as u8, ints[1] as u8, ints[2] as u8, ints[3] as u8],
-                    port: ints[4] as u16,
+                    port: port_in_range(ints[4])?,
                 })
             }
             Value::Vector(items) if items.len() == 9 => {
@@ -59,13 +59,14 @@ impl Address {
                 for (group, int) in groups.iter_mut().zip(&ints) {
                     *group = *int as u16;
                 }
-                Ok(Address::Inet6 { groups, port: ints[8] as u16 })
+                Ok(Address::Inet6 { groups, port: port_in_range(ints[8])? })
             }
             Value::Str(path) => {
                 if path.len() >= UNIX_PATH_MAX {
                     return Err(Error::msg("Unix socket path too long"));
                 }
-                Ok(Address::Local(path.clone()))
+                check_unix_path(path, value)?;
+                Ok(Address::Local(path.to_vec()))
             }
             Value::Cons(car, cdr) => match (car.as_ref(), cdr.as_ref()) {
                 (Value::Int(family), Value::Vector(bytes)) => {
@@ -91,17 +92,17 @@ impl Address {
             Address::Inet4 { octets, port } => {
                 let mut items: Vec<Value> = octets.iter().map(|b| Value::Int(*b as i64)).collect();
                 items.push(Value::Int(*port as i64));
-                Value::Vector(items)
+                Value::vector(items)
             }
             Address::Inet6 { groups, port } => {
                 let mut items: Vec<Value> = groups.iter().map(|g| Value::Int(*g as i64)).collect();
                 items.push(Value::Int(*port as i64));
-                Value::Vector(items)
+                Value::vector(items)
             }
-            Address::Local(path) => Value::Str(path.clone()),
-            Address::Other { family, data } => Value::Cons(
-                Box::new(Value::Int(*family as i64)),
-                Box::new(Value::Vector(data.iter().map(|b| Value::Int(*b as i64)).collect())),
+            Address::Local(path) => Value::string(path),
+            Address::Other { family, data } => Value::cons(
+                Value::Int(*family as i64),
+                Value::vector(data.iter().map(|b| Value::Int(*b as i64)).collect::<Vec<_>>()),
             ),
         }
     }
@@ -223,6 +224,72 @@ pub(crate) fn push_decimal(out: &mut String, mut n: u32) {
     out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
 }
 
+/// An address vector's port. Emacs masks it to 16 bits (`conv_lisp_to_sockaddr`), so
+/// `[127 0 0 1 -1]` is port 65535 and `[127 0 0 1 65616]` port 80; netproc refuses it as
+/// Emacs refuses any integer out of its range (CHECK_RANGED_INTEGER's `args_out_of_range_3`).
+fn port_in_range(port: i64) -> Result<u16> {
+    u16::try_from(port).map_err(|_| Error {
+        symbol: "args-out-of-range",
+        data: vec![Value::Int(port), Value::Int(0), Value::Int(65535)],
+        errno: 0,
+    })
+}
+
+/// A unix socket path with a NUL inside. The kernel (and Emacs, which copies the path as a
+/// C string) would cut it at the NUL and use another file than the one named; netproc
+/// refuses it with the error Emacs's file primitives give such a name
+/// (CHECK_STRING_NULL_BYTES: `(wrong-type-argument filenamep PATH)`). An abstract name,
+/// which starts with a NUL, may hold more.
+pub(crate) fn check_unix_path(path: &[u8], value: &Value) -> Result<()> {
+    if path.first() != Some(&0) && path.contains(&0) {
+        return Err(Error::wrong_type("filenamep", value));
+    }
+    Ok(())
+}
+
+/// What getaddrinfo makes of a service text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceText {
+    /// A service name, looked up in /etc/services.
+    Name,
+    /// A number in 0–65535.
+    Port(u16),
+    /// A number above 65535.
+    OutOfRange,
+    /// A number below 0.
+    Negative,
+}
+
+/// Read a service text as glibc's getaddrinfo does: with strtoul in base 10, which takes
+/// leading white space, an optional sign and digits, and the text is a number when
+/// nothing follows them. The number then becomes a port modulo 2^16 (after passing
+/// through an `int`), so `"+65616"`, `"\t+70000"` and `"+4294967376"` all mean port 80
+/// and `" 65536"` port 0, and Emacs passes a `:service` string as it is.
+pub fn numeric_service(text: &[u8]) -> ServiceText {
+    // isspace in the C locale.
+    let start = text.iter().position(|b| !b" \t\n\x0b\x0c\r".contains(b)).unwrap_or(text.len());
+    let mut rest = &text[start..];
+    let negative = rest.first() == Some(&b'-');
+    if matches!(rest.first(), Some(b'+' | b'-')) {
+        rest = &rest[1..];
+    }
+    if rest.is_empty() || !rest.iter().all(u8::is_ascii_digit) {
+        return ServiceText::Name;
+    }
+    let significant = rest.iter().position(|b| *b != b'0').map_or(&[][..], |first| &rest[first..]);
+    let value = if significant.len() > 5 {
+        None
+    } else {
+        significant.iter().try_fold(0u32, |n, digit| Some(n * 10 + u32::from(digit - b'0')))
+    };
+    match value {
+        Some(0) => ServiceText::Port(0),
+        _ if negative => ServiceText::Negative,
+        Some(port) if port <= 65535 => ServiceText::Port(port as u16),
+        _ => ServiceText::OutOfRange,
+    }
+}
+
 fn integers(items: &[Value]) -> Option<Vec<i64>> {
     items.iter().map(|item| if let Value::Int(n) = item { Some(*n) } else { None }).collect()
 }
@@ -273,7 +340,7 @@ fn sockaddr_bytes(addr: &SockAddr) -> &[u8] {
 /// `format-network-address`: the text of an address, or nil when the value is not one.
 pub fn format_network_address(value: &Value, omit_port: bool) -> Result<Value> {
     match value {
-        Value::Vector(items) => Ok(format_vector(items, omit_port).map_or(Value::Nil, Value::Str)),
+        Value::Vector(items) => Ok(format_vector(items, omit_port).map_or(Value::Nil, Value::string)),
         Value::Str(text) => Ok(Value::Str(text.clone())),
         Value::Cons(car, _) => format_family(car),
         Value::List(items) if !items.is_empty() => format_family(&items[0]),
@@ -348,9 +415,9 @@ mod tests {
         assert_eq!(formatted(&vector(&[1, 2, 3, 4, 70000]), true), "\"1.2.3.4\"");
         assert_eq!(formatted(&vector(&[256, 0, 0, 1, 80]), false), "nil");
         assert_eq!(formatted(&vector(&[1, 2, 3]), false), "nil");
-        let family = Value::Cons(Box::new(Value::Int(1)), Box::new(vector(&[1, 2, 3])));
+        let family = Value::cons(Value::Int(1), vector(&[1, 2, 3]));
         assert_eq!(formatted(&family, false), "\"<Family 1>\"");
-        let bad = Value::Cons(Box::new(Value::string("a")), Box::new(Value::Int(5)));
+        let bad = Value::cons(Value::string("a"), Value::Int(5));
         assert!(format_network_address(&bad, false).is_err());
         assert_eq!(formatted(&Value::Nil, false), "nil");
     }
@@ -371,10 +438,64 @@ mod tests {
     }
 
     #[test]
+    fn service_texts_read_like_strtoul() {
+        use ServiceText::*;
+        for (text, want) in [
+            ("80", Port(80)),
+            ("0080", Port(80)),
+            (" 81", Port(81)),
+            ("+80", Port(80)),
+            ("\t\n\x0b\x0c\r 65535", Port(65535)),
+            ("-0", Port(0)),
+            ("+0", Port(0)),
+            ("0000000000000000000000065535", Port(65535)),
+            ("+65616", OutOfRange),
+            ("\t+70000", OutOfRange),
+            ("+4294967376", OutOfRange),
+            (" 65536", OutOfRange),
+            ("99999999999999999999999", OutOfRange),
+            ("-1", Negative),
+            ("-4294967216", Negative),
+            ("http", Name),
+            ("80 ", Name),
+            ("0x50", Name),
+            ("1e3", Name),
+            ("+", Name),
+            ("", Name),
+            ("+-1", Name),
+        ] {
+            assert_eq!(numeric_service(text.as_bytes()), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn vector_ports_out_of_range_are_errors() {
+        for port in [-1, 65536, 70000, i64::MIN, i64::MAX] {
+            let error = Address::from_value(&vector(&[127, 0, 0, 1, port])).unwrap_err();
+            assert_eq!(error.symbol, "args-out-of-range");
+            assert_eq!(error.message(), format!("Args out of range: {port}, 0, 65535"));
+            assert!(Address::from_value(&vector(&[0, 0, 0, 0, 0, 0, 0, 1, port])).is_err());
+        }
+        assert_eq!(Address::from_value(&vector(&[127, 0, 0, 1, 65535])).unwrap().port(), Some(65535));
+        // Address bytes are still masked, as in Emacs.
+        let masked = Address::from_value(&vector(&[383, 0, 0, 1, 0])).unwrap();
+        assert_eq!(masked, Address::Inet4 { octets: [127, 0, 0, 1], port: 0 });
+    }
+
+    #[test]
+    fn unix_paths_with_a_nul_inside_are_errors() {
+        let error = Address::from_value(&Value::string(b"/tmp/a\0b")).unwrap_err();
+        assert_eq!(error.symbol, "wrong-type-argument");
+        assert_eq!(error.message(), "Wrong type argument: filenamep, \"/tmp/a\0b\"");
+        assert!(Address::from_value(&Value::string(b"\0abstract\0name")).is_ok());
+        assert!(Address::from_value(&Value::string(b"/tmp/a")).is_ok());
+    }
+
+    #[test]
     fn malformed_addresses_are_errors() {
         assert!(Address::from_value(&vector(&[1, 2, 3])).is_err());
         assert!(Address::from_value(&Value::Int(3)).is_err());
-        assert!(Address::from_value(&Value::Str(vec![b'a'; 108])).is_err());
-        assert!(Address::from_value(&Value::Str(vec![b'a'; 107])).is_ok());
+        assert!(Address::from_value(&Value::string(vec![b'a'; 108])).is_err());
+        assert!(Address::from_value(&Value::string(vec![b'a'; 107])).is_ok());
     }
 }

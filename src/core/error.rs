@@ -30,7 +30,7 @@ const ERROR_MESSAGES: &[(&str, &str)] = &[
 impl Error {
     /// `(error MESSAGE)`.
     pub fn msg(message: impl Into<String>) -> Error {
-        Error { symbol: "error", data: vec![Value::Str(message.into().into_bytes())], errno: 0 }
+        Error { symbol: "error", data: vec![Value::string(message.into())], errno: 0 }
     }
 
     /// `(wrong-type-argument PREDICATE VALUE)`.

@@ -45,25 +45,25 @@ pub fn network_interface_list(full: bool, family: &Value) -> Result<Value> {
             continue;
         }
         // SAFETY: ifa_name is a NUL-terminated string in the list.
-        let name = Value::Str(unsafe { CStr::from_ptr(entry.ifa_name) }.to_bytes().to_vec());
+        let name = Value::string(unsafe { CStr::from_ptr(entry.ifa_name) }.to_bytes());
         let address = with_port_zero(address);
         if full {
             let netmask = unsafe { read_sockaddr(entry.ifa_netmask) }.map(with_port_zero);
             let broadcast = netmask.as_ref().map(|mask| broadcast_of(&address, mask));
-            entries.push(Value::List(vec![
+            entries.push(Value::list(vec![
                 name,
                 address.to_value(),
                 broadcast.map_or(Value::Nil, |b| b.to_value()),
                 netmask.map_or(Value::Nil, |m| m.to_value()),
             ]));
         } else {
-            entries.push(Value::Cons(Box::new(name), Box::new(address.to_value())));
+            entries.push(Value::cons(name, address.to_value()));
         }
     }
     // SAFETY: list came from a successful getifaddrs and is freed once.
     unsafe { libc::freeifaddrs(list) };
     entries.reverse();
-    Ok(Value::List(entries))
+    Ok(Value::list(entries))
 }
 
 /// Read an optional sockaddr from getifaddrs.
@@ -161,8 +161,8 @@ pub fn network_interface_info(name: &[u8]) -> Result<Value> {
     let hardware = query(libc::SIOCGIFHWADDR).map(|ifr| {
         // SAFETY: SIOCGIFHWADDR fills ifru_hwaddr.
         let hw = unsafe { ifr.ifr_ifru.ifru_hwaddr };
-        let bytes = hw.sa_data[..6].iter().map(|b| Value::Int(*b as u8 as i64)).collect();
-        Value::Cons(Box::new(Value::Int(hw.sa_family as i64)), Box::new(Value::Vector(bytes)))
+        let bytes: Vec<Value> = hw.sa_data[..6].iter().map(|b| Value::Int(*b as u8 as i64)).collect();
+        Value::cons(Value::Int(hw.sa_family as i64), Value::vector(bytes))
     });
     let flags = query(libc::SIOCGIFFLAGS).map(|ifr| {
         // SAFETY: SIOCGIFFLAGS fills ifru_flags.
@@ -172,7 +172,7 @@ pub fn network_interface_info(name: &[u8]) -> Result<Value> {
     if parts.iter().all(Option::is_none) {
         return Ok(Value::Nil);
     }
-    Ok(Value::List(parts.into_iter().map(|part| part.unwrap_or(Value::Nil)).collect()))
+    Ok(Value::list(parts.into_iter().map(|part| part.unwrap_or(Value::Nil)).collect::<Vec<_>>()))
 }
 
 fn flag_list(mut flags: i32) -> Value {
@@ -193,7 +193,7 @@ fn flag_list(mut flags: i32) -> Value {
         number += 1;
     }
     symbols.reverse();
-    Value::List(symbols)
+    Value::list(symbols)
 }
 
 /// `network-lookup-address-info`: the addresses of `name` with port 0. A failed lookup is
@@ -213,7 +213,7 @@ pub fn network_lookup_address_info(
     // Emacs passes no service; ours is "0", so the message reads NAME/0 just the same.
     Ok(match lookup(&query) {
         Ok(addresses) => {
-            Ok(Value::List(addresses.into_iter().map(|a| with_port_zero(a).to_value()).collect()))
+            Ok(Value::list(addresses.into_iter().map(|a| with_port_zero(a).to_value()).collect::<Vec<_>>()))
         }
         Err(error) => Err(error.message()),
     })
@@ -221,7 +221,7 @@ pub fn network_lookup_address_info(
 
 /// The subfeatures of `make-network-process`, as `(get 'make-network-process 'subfeatures)`.
 pub fn network_features() -> Value {
-    let pair = |key: &str, value: Value| Value::List(vec![Value::symbol(key), value]);
+    let pair = |key: &str, value: Value| Value::list(vec![Value::symbol(key), value]);
     let mut features: Vec<Value> = OPTION_KEYWORDS.iter().rev().map(|k| Value::symbol(k)).collect();
     features.extend([
         pair(":server", Value::T),
@@ -233,7 +233,7 @@ pub fn network_features() -> Value {
         pair(":type", Value::symbol("datagram")),
         pair(":nowait", Value::T),
     ]);
-    Value::List(features)
+    Value::list(features)
 }
 
 /// `(featurep 'make-network-process SUBFEATURE)`: nil asks about the feature itself; a
@@ -249,7 +249,7 @@ pub fn network_featurep(subfeature: &Value) -> bool {
 fn lisp_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::List(x), Value::List(y)) | (Value::Vector(x), Value::Vector(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| lisp_equal(p, q))
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| lisp_equal(p, q))
         }
         (Value::Cons(a1, d1), Value::Cons(a2, d2)) => lisp_equal(a1, a2) && lisp_equal(d1, d2),
         _ => a.same(b),
@@ -290,9 +290,9 @@ mod tests {
         let failed = network_lookup_address_info(b"127.0.0.1", &Value::symbol("ipv6")).unwrap().unwrap_err();
         assert!(failed.starts_with("127.0.0.1/0 "), "{failed}");
         assert!(network_lookup_address_info(b"x", &Value::symbol("foo")).is_err());
-        assert!(network_featurep(&Value::List(vec![Value::symbol(":family"), Value::symbol("ipv6")])));
+        assert!(network_featurep(&Value::list(vec![Value::symbol(":family"), Value::symbol("ipv6")])));
         assert!(network_featurep(&Value::symbol(":keepalive")));
         assert!(!network_featurep(&Value::symbol(":nodelay")));
-        assert!(!network_featurep(&Value::List(vec![Value::symbol(":nowait"), Value::Nil])));
+        assert!(!network_featurep(&Value::list(vec![Value::symbol(":nowait"), Value::Nil])));
     }
 }

@@ -6,15 +6,48 @@ use std::os::fd::AsRawFd;
 
 use socket2::Socket;
 
-use super::address::{Address, UNIX_PATH_MAX};
+use super::address::{check_unix_path, numeric_service, Address, ServiceText, UNIX_PATH_MAX};
 use super::contact::Contact;
 use super::context::{Host, Shared};
 use super::error::{Error, Result};
 use super::process::{ProcRef, Process, Role, State};
 use super::process_coding::from_coding_argument;
-use super::resolve::{lookup, Lookup};
+use super::resolve::{gai_message, literal, lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
 use super::value::{Plist, Value};
+
+/// The keywords `make-network-process` reads (besides the network options). A boundary
+/// whose values are objects of their own (the Emacs module) converts these to data, and
+/// keeps the value of any other keyword as it is: the core only stores those in the
+/// contact plist and hands them back.
+#[cfg(feature = "emacs-module")]
+const READ_KEYWORDS: &[&str] = &[
+    ":name",
+    ":buffer",
+    ":host",
+    ":service",
+    ":type",
+    ":family",
+    ":local",
+    ":remote",
+    ":coding",
+    ":nowait",
+    ":noquery",
+    ":stop",
+    ":filter",
+    ":filter-multibyte",
+    ":sentinel",
+    ":log",
+    ":plist",
+    ":server",
+    ":tls-parameters",
+];
+
+/// Whether `make-network-process` reads the value of `key` (see [`READ_KEYWORDS`]).
+#[cfg(feature = "emacs-module")]
+pub(crate) fn reads_keyword(key: &str) -> bool {
+    READ_KEYWORDS.contains(&key) || super::socket::is_option(key)
+}
 
 /// The default listen backlog.
 const DEFAULT_BACKLOG: i32 = 5;
@@ -63,15 +96,21 @@ impl Shared {
         };
         let plist = match contact.get_or_nil(":plist") {
             value @ (Value::Nil | Value::List(_) | Value::Vector(_) | Value::Str(_)) => value,
+            Value::Host(object) if object.is_list() => Value::Host(object),
             // copy-sequence of a dotted pair: (wrong-type-argument listp CDR).
             Value::Cons(_, cdr) => return Err(Error::wrong_type("listp", &cdr)),
             other => return Err(Error::wrong_type("sequencep", &other)),
         };
-        // Step 11 too: TLS is out of scope and the value is never used, but Emacs rejects
-        // one that is not a list, so the same call fails the same way here.
-        match contact.get_or_nil(":tls-parameters") {
-            Value::Nil | Value::List(_) | Value::Cons(..) => {}
-            other => return Err(Error::wrong_type("listp", &other)),
+        // Step 11 too: Emacs rejects a :tls-parameters that is not a list, so the same
+        // call fails the same way here. netproc has no TLS yet, and a client that asked
+        // for it must not talk in the clear, so any other non-nil value is refused. Nil
+        // stays accepted: `open-network-stream :type plain` passes it.
+        let tls = contact.get_or_nil(":tls-parameters");
+        if !tls.is_list() {
+            return Err(Error::wrong_type("listp", &tls));
+        }
+        if tls.is_non_nil() {
+            return Err(Error::msg("TLS is not supported yet: :tls-parameters refused"));
         }
         // Step 12: coding systems; an unknown one is (coding-system-error NAME).
         let mut coding =
@@ -107,20 +146,30 @@ impl Shared {
 
         let mut core = self.core.lock();
         let serial = core.next_serial();
+        // The lookup starts before the process exists: a resolver that cannot start a
+        // thread fails the call and leaves nothing behind in the process list.
+        let (target, cancel) = match request.target {
+            Target::Background(query) => (None, Some(core.resolver.submit(serial, query)?)),
+            Target::Addresses(addresses) => (Some(addresses), None),
+        };
         let name = core.unique_name(request.name.clone());
         let process = Process::new(serial, name, core.me.clone(), state);
         let mut state = process.state.lock();
-        core.register(&process, &mut state)
-            .map_err(|err| Error::file("make client process failed", &err, vec![]))?;
+        if let Err(err) = core.register(&process, &mut state) {
+            if cancel.is_some() {
+                core.resolver.cancel(serial);
+            }
+            return Err(Error::file("make client process failed", &err, vec![]));
+        }
         core.list(&process, &mut state);
-        match request.target {
-            Target::Background(query) => {
-                let cancel = core.resolver.submit(serial, query)?;
-                state.occasional_mut().lookup = Some(cancel);
+        match target {
+            None => {
+                state.occasional_mut().lookup = cancel;
                 core.lookups.insert(serial, process.clone());
             }
-            Target::Addresses(addresses) if state.lifecycle.is_connecting() => {
-                // :nowait to known addresses (unix sockets): connect now, report later.
+            Some(addresses) if state.lifecycle.is_connecting() => {
+                // :nowait to known addresses (unix sockets, literal hosts): connect now,
+                // report later.
                 state.occasional_mut().connect_remaining = addresses;
                 // A failure found inside this call is the caller's news at once, as
                 // process-status shows in Emacs; its sentinel still runs from the next poll.
@@ -128,7 +177,7 @@ impl Shared {
                     state.lifecycle.connect_failed(failure);
                 }
             }
-            Target::Addresses(_) => {
+            Some(_) => {
                 if state.lifecycle.is_active() {
                     state.readable = true;
                     core.mark_ready(&process, &mut state);
@@ -151,7 +200,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
         return Err(Error::msg("‘:server’ is incompatible with ‘:nowait’"));
     }
     let name = match contact.get_or_nil(":name") {
-        Value::Str(name) => name,
+        Value::Str(name) => name.to_vec(),
         other => return Err(Error::wrong_type("stringp", &other)),
     };
     let is_server = server.is_non_nil();
@@ -172,7 +221,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     let host = match contact.get_or_nil(":host") {
         Value::Nil => None,
         Value::Symbol(name) if name == "local" => None,
-        Value::Str(text) => Some(text),
+        Value::Str(text) => Some(text.to_vec()),
         other => return Err(Error::wrong_type("stringp", &other)),
     };
     let backlog = match server {
@@ -192,13 +241,14 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     };
     if family == libc::AF_UNIX {
         let path = match contact.get_or_nil(":service") {
-            Value::Str(path) => path,
+            Value::Str(path) => path.to_vec(),
             other if given_address.is_none() => return Err(Error::wrong_type("stringp", &other)),
             _ => Vec::new(),
         };
         if path.len() >= UNIX_PATH_MAX {
             return Err(Error::msg("Service name too long"));
         }
+        check_unix_path(&path, &contact.get_or_nil(":service"))?;
         if contact.contains(":host") {
             contact.put(":host", Value::Nil);
         }
@@ -219,13 +269,24 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     }
     let service = service_text(&contact.get_or_nil(":service"), &host_text)?;
     let query = Lookup { host, service, family, socktype: kind.socktype() };
-    let target =
-        if nowait && !is_server { Target::Background(query) } else { Target::Addresses(lookup(&query)?) };
+    let target = if nowait && !is_server {
+        // A literal address needs no resolver thread, so it never waits behind lookups
+        // of other names (Emacs sends every :nowait host through getaddrinfo_a).
+        match literal(&query) {
+            Some(addresses) => Target::Addresses(addresses),
+            None => Target::Background(query),
+        }
+    } else {
+        Target::Addresses(lookup(&query)?)
+    };
     Ok(Request { kind, backlog, nowait, name, target, host_text })
 }
 
-/// The service as getaddrinfo gets it. Unlike Emacs (whose getaddrinfo wraps ports modulo
-/// 65536), a numeric port outside 0–65535 is an error.
+/// The service as Emacs writes it for getaddrinfo. Unlike Emacs (whose getaddrinfo wraps
+/// ports modulo 65536), a number outside 0–65535 is an error, whether an integer or text
+/// that getaddrinfo would read as a number, sign and leading white space included
+/// (`"+65616"` would be port 80). A negative number as text is getaddrinfo's own error, as
+/// Emacs shows it for `"-1"`.
 fn service_text(service: &Value, host: &str) -> Result<String> {
     let text = match service {
         Value::T => return Ok("0".into()),
@@ -233,13 +294,17 @@ fn service_text(service: &Value, host: &str) -> Result<String> {
         Value::Str(text) => String::from_utf8_lossy(text).into_owned(),
         other => return Err(Error::wrong_type("stringp", other)),
     };
-    let digits = text.trim_start();
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let in_range = digits.parse::<u32>().map(|port| port <= 65535).unwrap_or(false);
-        if !in_range {
-            return Err(Error::msg(format!("{host}/{text} Port number out of range")));
-        }
-    } else if let Value::Int(_) = service {
+    let in_range = match service {
+        Value::Int(port) => (0..=65535).contains(port),
+        _ => match numeric_service(text.as_bytes()) {
+            ServiceText::Name | ServiceText::Port(_) => true,
+            ServiceText::OutOfRange => false,
+            ServiceText::Negative => {
+                return Err(Error::msg(format!("{host}/{text} {}", gai_message(libc::EAI_SERVICE))))
+            }
+        },
+    };
+    if !in_range {
         return Err(Error::msg(format!("{host}/{text} Port number out of range")));
     }
     Ok(text)
@@ -247,7 +312,7 @@ fn service_text(service: &Value, host: &str) -> Result<String> {
 
 fn contact_data(contact: &Plist) -> Vec<Value> {
     match contact.to_value() {
-        Value::List(items) => items,
+        Value::List(items) => items.to_vec(),
         _ => Vec::new(),
     }
 }
@@ -431,7 +496,7 @@ mod tests {
             error_of(&[
                 (":name", Value::string("x")),
                 (":family", Value::symbol("local")),
-                (":service", Value::Str(vec![b'a'; 108]))
+                (":service", Value::string(vec![b'a'; 108]))
             ]),
             "error: Service name too long"
         );
@@ -443,5 +508,47 @@ mod tests {
             error_of(&[(":name", Value::string("x")), (":service", Value::Int(70000))]),
             "error: 127.0.0.1/70000 Port number out of range"
         );
+    }
+
+    #[test]
+    fn tls_parameters_are_refused_until_tls_exists() {
+        let ctx = super::super::Shared::new().unwrap();
+        let make = |tls: Value| {
+            let args = vec![
+                (Value::symbol(":name"), Value::string("tls")),
+                (Value::symbol(":server"), Value::T),
+                (Value::symbol(":service"), Value::T),
+                (Value::symbol(":tls-parameters"), tls),
+            ];
+            match ctx.make_network_process(args, &mut NoHost) {
+                Ok(made) => format!("ok {}", made.map_or("none", |p| p.status_symbol())),
+                Err(err) => format!("{}: {}", err.symbol, err.message()),
+            }
+        };
+        let boot =
+            Value::cons(Value::symbol("gnutls-x509pki"), Value::list(vec![Value::symbol(":hostname")]));
+        assert_eq!(make(boot), "error: TLS is not supported yet: :tls-parameters refused");
+        assert_eq!(
+            make(Value::list(vec![Value::T])),
+            "error: TLS is not supported yet: :tls-parameters refused"
+        );
+        assert_eq!(make(Value::Int(1)), "wrong-type-argument: Wrong type argument: listp, 1");
+        assert_eq!(make(Value::Nil), "ok listen");
+        assert!(ctx.process_list().len() == 1);
+    }
+
+    /// A host that is never called: the processes made here have no callbacks to run.
+    struct NoHost;
+
+    impl super::super::Host for NoHost {
+        fn filter(&mut self, _: &ProcRef, _: &Value, _: &[u8]) {}
+        fn sentinel(&mut self, _: &ProcRef, _: &Value, _: &str) {}
+        fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &str) {}
+        fn buffer_name(&mut self, _: &Value) -> Option<Vec<u8>> {
+            None
+        }
+        fn get_buffer_create(&mut self, name: &[u8]) -> Value {
+            Value::string(name)
+        }
     }
 }

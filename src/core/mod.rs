@@ -17,8 +17,11 @@ mod contact;
 mod context;
 mod datagrams;
 mod inbox;
+#[cfg(all(test, not(loom)))]
+mod lookup_tests;
 mod make;
 mod ops;
+mod pool;
 mod process_coding;
 mod queue;
 mod reactor;
@@ -28,6 +31,8 @@ pub(crate) mod sync;
 
 pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};
 pub use error::{Error, Result};
+#[cfg(feature = "emacs-module")]
+pub(crate) use make::reads_keyword;
 pub use ops::ContactQuery;
 pub use process::{ExitStatus, ProcRef, Process};
-pub use value::{HostObject, HostRef, Plist, Value};
+pub use value::{Budget, HostObject, HostRef, Plist, Value};

@@ -154,7 +154,7 @@ impl Shared {
 
     /// `set-process-plist`: the plist must be a list (a cons is one, as LISTP says).
     pub fn set_plist(&self, process: &ProcRef, plist: Value) -> Result<()> {
-        if !matches!(plist, Value::Nil | Value::List(_) | Value::Cons(..)) {
+        if !plist.is_list() {
             return Err(Error::wrong_type("listp", &plist));
         }
         self.with_process(process, |_, state| {
@@ -275,7 +275,7 @@ impl Process {
         }
         match query {
             ContactQuery::HostService => {
-                Value::List(vec![state.contact.get_or_nil(":host"), state.contact.get_or_nil(":service")])
+                Value::list(vec![state.contact.get_or_nil(":host"), state.contact.get_or_nil(":service")])
             }
             ContactQuery::All => state.contact.to_value(),
             ContactQuery::Key(key) => state.contact.get_or_nil(key),
@@ -415,8 +415,8 @@ impl Core {
 
     /// The network side of `delete-process`.
     pub(crate) fn delete(&mut self, process: &ProcRef, state: &mut State) {
-        if let Some(cancel) = state.occasional_mut_if_any().and_then(|more| more.lookup.take()) {
-            cancel.store(true, std::sync::atomic::Ordering::Release);
+        if state.occasional_mut_if_any().and_then(|more| more.lookup.take()).is_some() {
+            self.resolver.cancel(process.serial);
             self.lookups.remove(&process.serial);
         }
         state.deleted = true;

@@ -97,7 +97,7 @@ impl ProcessCoding {
 
     /// Whether input reaches the filter exactly as read.
     pub(crate) fn passes_input(&self) -> bool {
-        self.codecs.as_ref().map_or(true, |codecs| passes_bytes(&codecs.decoding))
+        self.codecs.as_ref().is_none_or(|codecs| passes_bytes(&codecs.decoding))
     }
 
     /// Whether this read decodes to exactly its own bytes (see `Decoder::passes_unchanged`),
@@ -169,10 +169,10 @@ impl ProcessCoding {
     /// `process-coding-system`: `(DECODING . ENCODING)`, showing what `undecided` detected.
     pub(crate) fn pair(&self) -> Value {
         let Some(codecs) = &self.codecs else {
-            return Value::Cons(Box::new(Value::symbol("binary")), Box::new(Value::symbol("binary")));
+            return Value::cons(Value::symbol("binary"), Value::symbol("binary"));
         };
         let decoding = codecs.decoder.detected().unwrap_or_else(|| codecs.decoding.clone());
-        Value::Cons(Box::new(system_value(&decoding)), Box::new(system_value(&codecs.encoding)))
+        Value::cons(system_value(&decoding), system_value(&codecs.encoding))
     }
 
     /// `set-process-coding-system`. ENCODING gets an end-of-line type (utf-8 → utf-8-unix,
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn undecided_detection_shows_and_fills_a_nil_encoding() {
         let defaults = (system("binary"), system("binary"));
-        let argument = Value::Cons(Box::new(Value::symbol("undecided")), Box::new(Value::Nil));
+        let argument = Value::cons(Value::symbol("undecided"), Value::Nil);
         let mut coding = from_coding_argument(&argument, &defaults).unwrap();
         let decoded = coding.decode("é\r\n".as_bytes()).unwrap();
         assert_eq!(decoded.data, "é\n".as_bytes());

@@ -7,6 +7,8 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use super::error::Error;
+
 /// A value owned by the host: a buffer, a filter function, a pointer. Opaque to the core.
 pub trait HostObject: Send + Sync + fmt::Debug {
     /// For the boundary layer to get its own type back.
@@ -15,12 +17,26 @@ pub trait HostObject: Send + Sync + fmt::Debug {
     fn describe(&self) -> String;
     /// Identity, as Lisp's `eq` sees it.
     fn same(&self, other: &dyn HostObject) -> bool;
+    /// Whether the object is a list (a cons) of the host's own, kept as itself (the Emacs
+    /// module keeps a process's plist so, for `eq` values and no copy per read). The core
+    /// accepts it where a list is wanted.
+    fn is_list(&self) -> bool {
+        false
+    }
 }
 
 /// A shared reference to a host object.
 pub type HostRef = Arc<dyn HostObject>;
 
 /// A Lisp value, as far as network processes need one.
+///
+/// Strings, vectors, lists and conses hold their contents behind an [`Arc`], so a clone
+/// costs a reference count, never a copy: values are never changed in place (a setter
+/// replaces the whole value), so sharing is invisible. This is what lets every connection
+/// a server accepts share the server's `:plist` and contact plist, where Emacs's
+/// `server_accept_connection` copies only the list's spine (`Fcopy_sequence`) and shares
+/// the elements; a deep copy per accept would cost 10 GiB for 10,000 connections to a
+/// server holding a 1 MiB plist.
 #[derive(Clone, Debug, Default)]
 pub enum Value {
     /// `nil`, also the empty list.
@@ -31,15 +47,15 @@ pub enum Value {
     /// A fixnum.
     Int(i64),
     /// A string, as bytes.
-    Str(Vec<u8>),
+    Str(Arc<[u8]>),
     /// A symbol by name; keywords keep their colon (`:name`).
     Symbol(String),
     /// A vector, e.g. an address `[127 0 0 1 80]`.
-    Vector(Vec<Value>),
+    Vector(Arc<[Value]>),
     /// A proper list.
-    List(Vec<Value>),
+    List(Arc<[Value]>),
     /// A cons cell whose cdr is not a list, e.g. `(DECODING . ENCODING)`.
-    Cons(Box<Value>, Box<Value>),
+    Cons(Arc<Value>, Arc<Value>),
     /// Something only the host understands.
     Host(HostRef),
 }
@@ -52,12 +68,36 @@ impl Value {
 
     /// A string value from text.
     pub fn string(text: impl AsRef<[u8]>) -> Value {
-        Value::Str(text.as_ref().to_vec())
+        Value::Str(Arc::from(text.as_ref()))
+    }
+
+    /// A proper list of `items`.
+    pub fn list(items: impl Into<Arc<[Value]>>) -> Value {
+        Value::List(items.into())
+    }
+
+    /// A vector of `items`.
+    pub fn vector(items: impl Into<Arc<[Value]>>) -> Value {
+        Value::Vector(items.into())
+    }
+
+    /// The cons cell `(CAR . CDR)`, for a CDR that is not a list.
+    pub fn cons(car: Value, cdr: Value) -> Value {
+        Value::Cons(Arc::new(car), Arc::new(cdr))
     }
 
     /// Lisp truth: everything but nil (and the empty list).
     pub fn is_non_nil(&self) -> bool {
         !self.is_nil()
+    }
+
+    /// Whether this is a list, as `listp` says: nil, a list, a cons, or a host's list.
+    pub fn is_list(&self) -> bool {
+        match self {
+            Value::Nil | Value::List(_) | Value::Cons(..) => true,
+            Value::Host(object) => object.is_list(),
+            _ => false,
+        }
     }
 
     /// Whether this is nil or an empty list.
@@ -166,6 +206,65 @@ impl fmt::Display for Value {
     }
 }
 
+/// How much of a host's value netproc converts, at most (README, "Values"). A host value
+/// is read as a tree, so shared structure is expanded: a list whose two items are the same
+/// list, 64 levels deep, stands for 2^64 nodes, and a list that contains itself for
+/// infinitely many. Counting every node, every string byte and the nesting depth makes
+/// such a value a clear error after bounded work instead of exhausted time, memory or
+/// stack.
+#[derive(Debug)]
+pub struct Budget {
+    nodes_left: usize,
+    bytes_left: usize,
+    max_nodes: usize,
+}
+
+/// The most values (atoms, strings, vectors, lists, conses) one host value may hold.
+pub const MAX_VALUE_NODES: usize = 1 << 20;
+/// The most string and symbol bytes one host value may hold, all strings together.
+pub const MAX_VALUE_BYTES: usize = 256 << 20;
+/// The deepest nesting of one host value: the top level is 0, its items 1, and so on.
+pub const MAX_VALUE_DEPTH: usize = 64;
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget::with_nodes(MAX_VALUE_NODES)
+    }
+}
+
+impl Budget {
+    /// A budget of `nodes` elements (and the usual bytes and depth).
+    pub fn with_nodes(nodes: usize) -> Budget {
+        Budget { nodes_left: nodes, bytes_left: MAX_VALUE_BYTES, max_nodes: nodes }
+    }
+
+    /// Count one node found at `depth`.
+    pub fn node(&mut self, depth: usize) -> Result<(), Error> {
+        if depth > MAX_VALUE_DEPTH {
+            return Err(too_large(&format!("nested more than {MAX_VALUE_DEPTH} levels")));
+        }
+        if self.nodes_left == 0 {
+            return Err(too_large(&format!("more than {} elements", self.max_nodes)));
+        }
+        self.nodes_left -= 1;
+        Ok(())
+    }
+
+    /// Count `length` bytes of a string or symbol name.
+    pub fn bytes(&mut self, length: usize) -> Result<(), Error> {
+        if length > self.bytes_left {
+            return Err(too_large(&format!("more than {MAX_VALUE_BYTES} bytes of strings")));
+        }
+        self.bytes_left -= length;
+        Ok(())
+    }
+}
+
+/// `(error "Value too large or circular: WHY")`.
+fn too_large(why: &str) -> Error {
+    Error::msg(format!("Value too large or circular: {why}"))
+}
+
 /// A property list kept in order, as Emacs keeps a contact plist: lookups take the first
 /// match, updates replace in place, new keys go at the end, and nothing is ever removed.
 #[derive(Clone, Debug, Default)]
@@ -214,7 +313,7 @@ impl Plist {
             items.push(key.clone());
             items.push(value.clone());
         }
-        Value::List(items)
+        Value::List(items.into())
     }
 }
 
@@ -224,15 +323,50 @@ mod tests {
 
     #[test]
     fn prints_like_lisp() {
-        let value = Value::List(vec![
+        let value = Value::list(vec![
             Value::symbol(":name"),
             Value::string("a \"b\""),
-            Value::Vector(vec![Value::Int(127), Value::Int(0)]),
-            Value::Cons(Box::new(Value::Int(1)), Box::new(Value::Nil)),
+            Value::vector(vec![Value::Int(127), Value::Int(0)]),
+            Value::cons(Value::Int(1), Value::Nil),
         ]);
         assert_eq!(value.prin1(), "(:name \"a \\\"b\\\"\" [127 0] (1 . nil))");
         assert_eq!(Value::string("x").princ(), "x");
-        assert_eq!(Value::List(Vec::new()).prin1(), "nil");
+        assert_eq!(Value::list(Vec::new()).prin1(), "nil");
+    }
+
+    #[test]
+    fn clones_share_strings_lists_and_conses() {
+        let big = Value::string(vec![b'x'; 1 << 20]);
+        let list = Value::list(vec![Value::symbol(":big"), big.clone()]);
+        let pair = Value::cons(list.clone(), Value::Int(1));
+        let copy = pair.clone();
+        let (Value::Cons(car, _), Value::Cons(car2, _)) = (&pair, &copy) else { unreachable!() };
+        assert!(Arc::ptr_eq(car, car2));
+        let (Value::List(items), Value::Str(bytes)) = (car.as_ref(), &big) else { unreachable!() };
+        let Value::Str(inner) = &items[1] else { unreachable!() };
+        assert!(Arc::ptr_eq(inner, bytes));
+        // A plist's pairs share their values too.
+        let plist = Plist::from_pairs(vec![(Value::symbol(":plist"), list)]);
+        let Value::List(flat) = plist.clone().to_value() else { unreachable!() };
+        let (Value::List(a), Value::List(b)) = (&flat[1], plist.get(":plist").unwrap()) else {
+            unreachable!()
+        };
+        assert!(Arc::ptr_eq(a, b));
+    }
+
+    #[test]
+    fn the_budget_counts_nodes_bytes_and_depth() {
+        let mut budget = Budget::default();
+        assert!(budget.node(MAX_VALUE_DEPTH).is_ok());
+        let deep = budget.node(MAX_VALUE_DEPTH + 1).unwrap_err();
+        assert_eq!(deep.message(), "Value too large or circular: nested more than 64 levels");
+        for _ in 1..MAX_VALUE_NODES {
+            budget.node(1).unwrap();
+        }
+        let many = budget.node(1).unwrap_err();
+        assert_eq!(many.message(), "Value too large or circular: more than 1048576 elements");
+        assert!(budget.bytes(MAX_VALUE_BYTES).is_ok());
+        assert!(budget.bytes(1).is_err());
     }
 
     #[test]

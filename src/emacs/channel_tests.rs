@@ -201,7 +201,7 @@ mod threads {
             None
         }
         fn get_buffer_create(&mut self, name: &[u8]) -> Value {
-            Value::Str(name.to_vec())
+            Value::string(name)
         }
     }
 

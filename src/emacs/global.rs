@@ -25,13 +25,21 @@ pub(crate) struct GlobalRef {
     /// The `emacs_value` of the reference, kept as an address so the type is Send + Sync;
     /// it is only ever turned back into a value on the main thread.
     value: usize,
+    /// Whether the object is a list (see [`HostObject::is_list`]).
+    list: bool,
 }
 
 impl GlobalRef {
     /// A new global reference to `value`.
     pub(crate) fn new(env: &Env, value: emacs_value) -> LispResult<Arc<GlobalRef>> {
         let global = env.make_global_ref(value)?;
-        Ok(Arc::new(GlobalRef { value: global as usize }))
+        Ok(Arc::new(GlobalRef { value: global as usize, list: false }))
+    }
+
+    /// A new global reference to `value`, which the caller knows is a cons.
+    pub(crate) fn new_list(env: &Env, value: emacs_value) -> LispResult<Arc<GlobalRef>> {
+        let global = env.make_global_ref(value)?;
+        Ok(Arc::new(GlobalRef { value: global as usize, list: true }))
     }
 
     /// The referenced object, usable in any module call while this reference lives.
@@ -61,6 +69,10 @@ impl HostObject for GlobalRef {
         // Emacs 28 hands out one global reference per object (counted), so equal
         // addresses mean `eq` objects.
         other.as_any().downcast_ref::<GlobalRef>().is_some_and(|o| o.value == self.value)
+    }
+
+    fn is_list(&self) -> bool {
+        self.list
     }
 }
 

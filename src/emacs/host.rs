@@ -298,7 +298,7 @@ impl Host for EmacsHost<'_> {
         let env = self.env;
         let result = (|| -> LispResult<Option<Vec<u8>>> {
             if let Value::Str(name) = buffer {
-                return Ok(Some(name.clone()));
+                return Ok(Some(name.to_vec()));
             }
             if buffer.is_nil() {
                 return Ok(None);

@@ -5,15 +5,17 @@ use std::time::{Duration, Instant};
 
 use super::boundary::{arg, Function};
 use super::channel::Channel;
-use super::convert::{from_lisp, object, to_lisp};
+use super::convert::{from_lisp, list_object, object, plist_argument, to_lisp};
 use super::env::Env;
 use super::error::{Failure, LispResult};
+use super::global::global_of;
 use super::host::EmacsHost;
 use super::init::Module;
 use super::object::{lisp_process, output_count, process_arg, release_unlisted};
 use super::sys::emacs_value;
 use crate::core::process::live_tail;
-use crate::core::{ExitStatus, Value};
+use crate::core::{reads_keyword, ExitStatus, Value};
+use std::sync::Arc;
 
 macro_rules! function {
     ($name:literal, $min:expr, $max:expr, $body:expr, $doc:literal) => {
@@ -227,6 +229,9 @@ fn make_network_process(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
                 Some(":filter") => callback_arg(env, value, "internal-default-process-filter")?,
                 Some(":sentinel") => callback_arg(env, value, "internal-default-process-sentinel")?,
                 Some(":log") => object(env, value)?,
+                Some(":plist") => plist_argument(env, value)?,
+                // What the core only keeps comes back `eq`, as from Emacs's contact plist.
+                Some(key) if !reads_keyword(key) => object(env, value)?,
                 _ => from_lisp(env, value)?,
             },
         };
@@ -317,14 +322,37 @@ fn set_process_sentinel(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
     Ok(sentinel)
 }
 
-fn process_plist(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
-    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.plist())
+/// `process-plist`: the list itself, as `set-process-plist` stored it. A plist shared with
+/// other holders (the contact's `:plist`, a server and the connections it accepted) is
+/// first copied for this process alone, as Emacs copies the spine when it makes the
+/// process (`Fcopy_sequence` in make-network-process and server_accept_connection), so
+/// that `process-put` on one never changes another's.
+fn process_plist(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let process = process_arg(env, arg(env, args, 0)?)?;
+    let plist = process.plist();
+    if let (Value::Host(object), Some(global)) = (&plist, global_of(&plist)) {
+        // `plist` and the process hold one reference each; any more are other holders.
+        if Arc::strong_count(object) > 2 {
+            let copy = env.call("copy-sequence", &[global.value()])?;
+            module.shared.set_plist(&process, list_object(env, copy)?)?;
+            return Ok(copy);
+        }
+        return Ok(global.value());
+    }
+    to_lisp(env, &plist)
 }
 
 fn set_process_plist(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let process = process_arg(env, arg(env, args, 0)?)?;
     let plist = arg(env, args, 1)?;
-    module.shared.set_plist(&process, from_lisp(env, plist)?)?;
+    // netproc-set-process-plist checked `listp`; a circular or dotted list, which
+    // Emacs's set-process-plist takes too, is kept as itself like any other.
+    let kept = if env.is_not_nil(env.call("consp", &[plist])?) {
+        list_object(env, plist)?
+    } else {
+        from_lisp(env, plist)?
+    };
+    module.shared.set_plist(&process, kept)?;
     Ok(plist)
 }
 

@@ -220,7 +220,7 @@ impl Host for CHost<'_> {
 
     fn buffer_name(&mut self, buffer: &Value) -> Option<Vec<u8>> {
         match buffer {
-            Value::Str(name) => Some(name.clone()),
+            Value::Str(name) => Some(name.to_vec()),
             Value::Host(object) => {
                 let pointer = object.as_any().downcast_ref::<CPointer>()?.0;
                 let hooks: Option<BufferHooks> = *self.state.buffer_hooks.lock();
@@ -248,7 +248,7 @@ impl Host for CHost<'_> {
         let create = hooks.and_then(|hooks| hooks.get_buffer_create.map(|f| (f, hooks.userdata)));
         let Some((create, userdata)) = create else {
             // No buffers in this host: the buffer is known by its name.
-            return Value::Str(name.to_vec());
+            return Value::string(name);
         };
         // The name with its NUL bytes and its true length: dropping the NULs while stating
         // the full length made the host read past the end of the copy.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::callbacks::{netproc_filter_fn, netproc_log_fn, netproc_sentinel_fn, CFunction};
 use super::status::netproc_status;
-use crate::core::{HostObject, Value};
+use crate::core::{Budget, HostObject, Value};
 
 /// The kind of a netproc_value, one of the NETPROC_VALUE_* constants. An integer, not a C
 /// enum, so that any number a host passes is checked rather than trusted.
@@ -46,6 +46,12 @@ pub const NETPROC_VALUE_LOG: netproc_value_type = 11;
 /// host's memory and are only read during the call they are passed to. Values netproc
 /// writes into an out-parameter own their memory: release them with netproc_value_free().
 /// Strings netproc hands out carry a terminating NUL after `length` bytes.
+///
+/// An input value is read as a tree within a budget: at most 1,048,576 elements, 256 MiB
+/// of string and symbol bytes in all, and 64 levels of nesting (the top level is 0). Items
+/// shared many times over are counted each time, so a value whose structure doubles at
+/// each level, or that contains itself, fails with NETPROC_E_INVALID and the message
+/// "Value too large or circular: …" instead of exhausting time, memory or the stack.
 #[repr(C)]
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy)]
@@ -116,29 +122,32 @@ impl HostObject for CPointer {
     }
 }
 
-/// Deepest nesting accepted from C, so a hostile value cannot exhaust the stack.
-const MAX_DEPTH: usize = 64;
-
 /// Why a C value could not be read.
 pub(crate) struct BadValue(pub(crate) String);
 
-/// Read a value the host built.
+impl From<crate::core::Error> for BadValue {
+    fn from(error: crate::core::Error) -> BadValue {
+        BadValue(error.message())
+    }
+}
+
+/// Read a value the host built. A value is read as a tree within a [`Budget`] (nodes,
+/// string bytes, depth), so items shared many times over, or a LIST whose items point
+/// back at itself, are refused ("Value too large or circular: …") after bounded work.
 ///
 /// # Safety
 /// Pointers in `value` (recursively) must be valid for the lengths it states.
 pub(crate) unsafe fn from_c(value: &netproc_value) -> Result<Value, BadValue> {
-    unsafe { from_c_at(value, 0) }
+    unsafe { from_c_at(value, 0, &mut Budget::default()) }
 }
 
-unsafe fn from_c_at(value: &netproc_value, depth: usize) -> Result<Value, BadValue> {
-    if depth > MAX_DEPTH {
-        return Err(BadValue("value nested too deeply".into()));
-    }
+unsafe fn from_c_at(value: &netproc_value, depth: usize, budget: &mut Budget) -> Result<Value, BadValue> {
+    budget.node(depth)?;
     // slice::from_raw_parts requires a slice of at most isize::MAX bytes: beyond that it is
     // undefined behaviour before anything is read, so absurd lengths are refused first.
-    let bytes = || -> Result<Vec<u8>, BadValue> {
+    let bytes = |budget: &mut Budget| -> Result<&[u8], BadValue> {
         if value.length == 0 {
-            return Ok(Vec::new());
+            return Ok(&[]);
         }
         if value.length > isize::MAX as usize {
             let what = if value.kind == NETPROC_VALUE_SYMBOL { "symbol" } else { "string" };
@@ -147,10 +156,11 @@ unsafe fn from_c_at(value: &netproc_value, depth: usize) -> Result<Value, BadVal
         if value.bytes.is_null() {
             return Err(BadValue("string value with NULL bytes".into()));
         }
+        budget.bytes(value.length)?;
         // SAFETY: the caller guarantees `bytes` points at `length` readable bytes.
-        Ok(unsafe { std::slice::from_raw_parts(value.bytes, value.length) }.to_vec())
+        Ok(unsafe { std::slice::from_raw_parts(value.bytes, value.length) })
     };
-    let items = || -> Result<Vec<Value>, BadValue> {
+    let items = |budget: &mut Budget| -> Result<Vec<Value>, BadValue> {
         if value.count == 0 {
             return Ok(Vec::new());
         }
@@ -162,39 +172,38 @@ unsafe fn from_c_at(value: &netproc_value, depth: usize) -> Result<Value, BadVal
         }
         // SAFETY: the caller guarantees `items` points at `count` values.
         let slice = unsafe { std::slice::from_raw_parts(value.items, value.count) };
-        slice.iter().map(|item| unsafe { from_c_at(item, depth + 1) }).collect()
+        slice.iter().map(|item| unsafe { from_c_at(item, depth + 1, budget) }).collect()
     };
     Ok(match value.kind {
         NETPROC_VALUE_NIL => Value::Nil,
         NETPROC_VALUE_T => Value::T,
         NETPROC_VALUE_INTEGER => Value::Int(value.integer),
-        NETPROC_VALUE_STRING => Value::Str(bytes()?),
+        NETPROC_VALUE_STRING => Value::string(bytes(budget)?),
         NETPROC_VALUE_SYMBOL => {
-            let name =
-                String::from_utf8(bytes()?).map_err(|_| BadValue("symbol name is not UTF-8".into()))?;
-            match name.as_str() {
+            let name = std::str::from_utf8(bytes(budget)?)
+                .map_err(|_| BadValue("symbol name is not UTF-8".into()))?;
+            match name {
                 "nil" => Value::Nil,
                 "t" => Value::T,
-                _ => Value::Symbol(name),
+                _ => Value::symbol(name),
             }
         }
-        NETPROC_VALUE_VECTOR => Value::Vector(items()?),
-        NETPROC_VALUE_LIST => Value::List(items()?),
+        NETPROC_VALUE_VECTOR => Value::vector(items(budget)?),
+        NETPROC_VALUE_LIST => Value::list(items(budget)?),
         NETPROC_VALUE_CONS => {
             if value.count != 2 {
                 return Err(BadValue("cons value must have exactly 2 items".into()));
             }
-            let mut pair = items()?;
+            let mut pair = items(budget)?;
             let cdr = pair.pop().unwrap_or(Value::Nil);
             let car = pair.pop().unwrap_or(Value::Nil);
             match cdr {
                 // (A . (B C)) is the list (A B C).
-                Value::List(mut rest) => {
-                    rest.insert(0, car);
-                    Value::List(rest)
+                Value::List(rest) => {
+                    Value::list(std::iter::once(car).chain(rest.iter().cloned()).collect::<Vec<_>>())
                 }
-                Value::Nil => Value::List(vec![car]),
-                cdr => Value::Cons(Box::new(car), Box::new(cdr)),
+                Value::Nil => Value::list(vec![car]),
+                cdr => Value::cons(car, cdr),
             }
         }
         NETPROC_VALUE_POINTER => Value::Host(Arc::new(CPointer(value.pointer as usize))),

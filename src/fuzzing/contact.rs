@@ -185,7 +185,7 @@ fn check_contact(process: *mut netproc_process, given: &[(String, Value)]) -> Ve
     for (key, _) in &contact {
         assert_eq!(contact_of(process, Some(key)).prin1(), first(key).prin1(), "(process-contact p {key})");
     }
-    let host_service = Value::List(vec![first(":host"), first(":service")]);
+    let host_service = Value::list(vec![first(":host"), first(":service")]);
     assert_eq!(contact_of(process, None).prin1(), host_service.prin1());
     // Addresses netproc filled in parse (what the host gave under an unused key is its own).
     for key in [":local", ":remote"] {

@@ -61,19 +61,18 @@ unsafe fn read_owned(value: &netproc_value) -> Value {
         slice.iter().map(|item| unsafe { read_owned(item) }).collect()
     };
     match value.kind {
-        NETPROC_VALUE_VECTOR => Value::Vector(items()),
-        NETPROC_VALUE_LIST => Value::List(items()),
+        NETPROC_VALUE_VECTOR => Value::vector(items()),
+        NETPROC_VALUE_LIST => Value::list(items()),
         NETPROC_VALUE_CONS => {
             let mut pair = items();
             assert_eq!(pair.len(), 2, "netproc wrote a CONS of {}", pair.len());
             let (cdr, car) = (pair.pop().unwrap_or(Value::Nil), pair.pop().unwrap_or(Value::Nil));
             match cdr {
-                Value::List(mut rest) => {
-                    rest.insert(0, car);
-                    Value::List(rest)
+                Value::List(rest) => {
+                    Value::list(std::iter::once(car).chain(rest.iter().cloned()).collect::<Vec<_>>())
                 }
-                Value::Nil => Value::List(vec![car]),
-                cdr => Value::Cons(Box::new(car), Box::new(cdr)),
+                Value::Nil => Value::list(vec![car]),
+                cdr => Value::cons(car, cdr),
             }
         }
         // SAFETY: as for this function.

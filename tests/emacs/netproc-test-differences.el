@@ -342,6 +342,110 @@ NUL inside, with the error getaddrinfo gives a name it does not know."
   (should (equal (funcall (np-replacing "/[0-9]+ " "/PORT ") (np-run #'np-scenario-nul-host t))
                  '((made (error error "127.0.0.1\0junk/PORT Name or service not known"))))))
 
+;;;; Ports getaddrinfo would wrap, given as text or in an address vector
+
+(ert-deftest netproc-difference-port-out-of-range-text-and-vector ()
+  "Emacs's getaddrinfo reads \" 65536\" (white space, a sign, digits) as a number and
+wraps it to 0, a random port, and Emacs masks an address vector's port to 16 bits;
+netproc signals \"HOST/PORT Port number out of range\" for the text and
+\(args-out-of-range PORT 0 65535) for the vector."
+  (let ((scenario
+         (lambda ()
+           (dolist (args '((:service " 65536") (:service "+65536") (:local [127 0 0 1 65536])
+                           (:local [127 0 0 1 -1])))
+             (np-note 'made
+                      (np-error (lambda ()
+                                  (let ((p (apply #'np 'make-network-process
+                                                  :name "wrap" :server t :host "127.0.0.1"
+                                                  args)))
+                                    (prog1 (integerp (np 'process-contact p :service))
+                                      (np 'delete-process p))))))))))
+    (should (equal (np-run scenario nil)
+                   '((made (returned t)) (made (returned t)) (made (returned t))
+                     (made (returned t)))))
+    (should (equal (np-run scenario t)
+                   '((made (error error "127.0.0.1/ 65536 Port number out of range"))
+                     (made (error error "127.0.0.1/+65536 Port number out of range"))
+                     (made (error args-out-of-range PORT 0 PORT))
+                     (made (error args-out-of-range -1 0 PORT)))))))
+
+;;;; :nowait to a literal address
+
+(ert-deftest netproc-difference-nowait-literal-address ()
+  "Emacs sends a :nowait client's literal address through getaddrinfo_a like a name, so
+right after the call it has no socket and `process-contact' NO-BLOCK gives nil.
+netproc parses a literal address at once and starts connecting: :remote is known."
+  (let ((scenario
+         (lambda ()
+           (let* ((server (np-quiet-server "srv"))
+                  (client (np 'make-network-process :name "lit" :host "127.0.0.1"
+                              :service (np-port server) :nowait t)))
+             (np-note 'made (np 'process-status client)
+                      (np 'process-contact client :remote t))
+             (np-wait (lambda () (eq (np 'process-status client) 'open)))
+             (np-note 'then (np 'process-status client))))))
+    (should (equal (np-run scenario nil) '((made connect nil) (then open))))
+    (should (equal (np-run scenario t) '((made connect [127 0 0 1 PORT]) (then open))))))
+
+;;;; :tls-parameters without TLS
+
+(ert-deftest netproc-difference-tls-parameters-refused ()
+  "Emacs (built with GnuTLS) starts TLS on a connection made with :tls-parameters.
+netproc has no TLS yet and refuses a non-nil :tls-parameters, so that a client that
+asked for TLS never talks in the clear; nil, which `open-network-stream :type plain'
+passes, is accepted by both."
+  (require 'gnutls)
+  (let ((scenario
+         (lambda ()
+           (let ((server (np-quiet-server "srv")))
+             (np-note 'tls
+                      (np-error (lambda ()
+                                  (let ((p (np 'make-network-process
+                                               :name "tls" :host "127.0.0.1" :nowait t
+                                               :service (np-port server)
+                                               :tls-parameters
+                                               (cons 'gnutls-x509pki
+                                                     (gnutls-boot-parameters
+                                                      :hostname "localhost")))))
+                                    (prog1 (np 'process-status p)
+                                      (np 'delete-process p))))))
+             (np-note 'plain
+                      (np-error (lambda ()
+                                  (np 'process-status
+                                      (np 'make-network-process
+                                          :name "plain" :host "127.0.0.1"
+                                          :service (np-port server)
+                                          :tls-parameters nil)))))))))
+    (should (equal (np-run scenario nil)
+                   '((tls (returned connect)) (plain (returned open)))))
+    (should (equal (np-run scenario t)
+                   '((tls (error error "TLS is not supported yet: :tls-parameters refused"))
+                     (plain (returned open)))))))
+
+;;;; A NUL inside a unix socket path
+
+(ert-deftest netproc-difference-nul-in-unix-path ()
+  "Emacs copies a unix path as a C string, so \"DIR/s\\0x\" binds DIR/s.  netproc
+refuses a path with a NUL inside with the error Emacs's file primitives give such a
+name: (wrong-type-argument filenamep PATH)."
+  (let* ((dir (make-temp-file "np-nul" t))
+         (path (concat (expand-file-name "s" dir) "\0x"))
+         (scenario
+          (lambda ()
+            (np-note 'made
+                     (np-error (lambda ()
+                                 (np 'process-status
+                                     (np 'make-network-process :name "nul" :server t
+                                         :family 'local :service path)))))
+            (np-note 'file (file-exists-p (expand-file-name "s" dir)))
+            (ignore-errors (delete-file (expand-file-name "s" dir))))))
+    (unwind-protect
+        (progn
+          (should (equal (np-run scenario nil) '((made (returned listen)) (file t))))
+          (should (equal (np-run scenario t)
+                         `((made (error wrong-type-argument filenamep ,path)) (file nil)))))
+      (delete-directory dir t))))
+
 ;;;; Unix addresses of 108 bytes or more
 
 (defun np-scenario-unix-long-remote ()
