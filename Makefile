@@ -1,4 +1,4 @@
-# netproc — each target is a thin wrapper around commands CI also runs (STYLE.md §7).
+# netproc — each target is a thin wrapper around commands CI also runs (CONTRIBUTING.md).
 # GNU make. `make help` lists the targets.
 
 PREFIX     ?= /usr/local
@@ -15,18 +15,13 @@ endif
 
 # X.Y.Z from the `version =` line of [package] in Cargo.toml.
 VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml)
-VERSION_WORDS := $(subst ., ,$(VERSION))
-MAJOR := $(word 1,$(VERSION_WORDS))
-MINOR := $(word 2,$(VERSION_WORDS))
-# Same soname policy as build.rs: below 1.0 each minor release may break the ABI.
-ifeq ($(MAJOR),0)
-SONAME := libnetproc.so.0.$(MINOR)
-else
-SONAME := libnetproc.so.$(MAJOR)
-endif
 REALNAME := libnetproc.so.$(VERSION)
 
 TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
+# The soname rule lives in build.rs, which links the library with it and leaves it in
+# $(SONAME_FILE). Read when a recipe runs (`=`), so after cargo-build has written it.
+SONAME_FILE := $(TARGET_DIR)/netproc.soname
+SONAME       = $(shell cat $(SONAME_FILE) 2>/dev/null)
 RELEASE_DIR := $(TARGET_DIR)/release
 GEN_HEADER  := $(TARGET_DIR)/netproc.h
 STAGE       := build
@@ -72,7 +67,7 @@ TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions
 .DELETE_ON_ERROR:
 
 .PHONY: all stage emacs-module cargo-build header check-header lint c-tests test test-asan \
-        test-valgrind test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
+        test-valgrind test-fuzz-corpus test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
 all: stage emacs-module
 
@@ -91,8 +86,11 @@ $(LISP_ELC): lisp/netproc.el lisp/netproc-api.el
 
 stage: cargo-build $(STAGE)/native-static-libs
 	@test -n "$(VERSION)" || { echo "cannot read version from Cargo.toml" >&2; exit 1; }
+	@test -n "$(SONAME)" || { echo "$(SONAME_FILE) missing: build.rs did not run" >&2; exit 1; }
 	@test -f include/netproc.h || { echo "include/netproc.h missing: run make header" >&2; exit 1; }
 	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/include
+	@# Another version's library and links (after a version change) would only mislead.
+	find $(STAGE)/lib -maxdepth 1 -name 'libnetproc.so.*' ! -name $(REALNAME) ! -name $(SONAME) -delete
 	install -p -m 755 $(RELEASE_DIR)/libnetproc.so $(STAGE)/lib/$(REALNAME)
 	ln -sf $(REALNAME) $(STAGE)/lib/$(SONAME)
 	ln -sf $(SONAME) $(STAGE)/lib/libnetproc.so
@@ -137,10 +135,12 @@ header: cargo-build
 	$(need_gen_header)
 	cp $(GEN_HEADER) include/netproc.h
 
-# rustfmt and clippy with warnings as errors (STYLE.md §2).
+# rustfmt and clippy with warnings as errors: every target with the fuzz bodies, and the
+# library without the Emacs module (what `--no-default-features` builds).
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) clippy --release --all-targets --features fuzzing -- -D warnings
+	$(CARGO) clippy --release --lib --no-default-features -- -D warnings
 
 check-header: cargo-build
 	$(need_gen_header)
@@ -175,6 +175,7 @@ c-tests/bin/header_cxx: c-tests/header_cxx.cpp $(C_TEST_DEPS)
 test: all
 	$(MAKE) --no-print-directory lint
 	$(CARGO) test --release
+	$(MAKE) --no-print-directory test-fuzz-corpus
 	$(MAKE) --no-print-directory test-loom
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory c-tests
@@ -193,6 +194,11 @@ test-asan: $(ASAN_BINS) $(CANARY_BINS)
 
 test-valgrind: c-tests
 	RUNNER="$(VALGRIND)" CHECK_TIMEOUT_SCALE=10 c-tests/run.sh $(VALGRIND_BINS)
+
+# The fuzz corpus replayed through the fuzz bodies (cargo feature `fuzzing`), in a target
+# dir of its own so that the feature does not rebuild the library `make` stages.
+test-fuzz-corpus:
+	CARGO_TARGET_DIR=$(TARGET_DIR)/fuzzing $(CARGO) test --release --features fuzzing --test fuzz_corpus
 
 test-loom:
 	CARGO_TARGET_DIR=$(TARGET_DIR)/loom RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=$(LOOM_MAX_PREEMPTIONS) \
@@ -242,7 +248,7 @@ test-stress: all $(addprefix c-tests/bin/,$(STRESS_PROGS)) $(addprefix c-tests/b
 	done; \
 	echo "test-stress: every run passed, plain and under ASan, in $$(( $$(date +%s) - start )) s"
 
-# ---- benchmarks: timings live here, never in test asserts (STYLE.md §5) ------
+# ---- benchmarks: timings live here, never in test asserts (CONTRIBUTING.md) ------
 # Issue 6's suite: plain-C peers (bench/peer_*.c) against each system under test
 # (bench/sut_netproc.c, bench/sut_epoll.c, bench/sut_libuv.c, bench/sut_emacs.el in
 # emacs --batch with the built-ins or the netproc twins); bench/run.py runs them, prints one
@@ -324,8 +330,10 @@ install: all
 	  install -d $(DESTDIR)$(LISPDIR) && install -m 644 lisp/*.el $(DESTDIR)$(LISPDIR)/; \
 	fi
 
+# The soname link is named after what the installed library says, so no build is needed.
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	soname=$$(readelf -d $(DESTDIR)$(LIBDIR)/$(REALNAME) 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p'); \
+	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $${soname:+$(DESTDIR)$(LIBDIR)/$$soname} \
 	      $(DESTDIR)$(LIBDIR)/libnetproc.so $(DESTDIR)$(LIBDIR)/libnetproc.a \
 	      $(DESTDIR)$(LIBDIR)/pkgconfig/netproc.pc $(DESTDIR)$(INCLUDEDIR)/netproc.h
 	rm -rf $(DESTDIR)$(LISPDIR)
@@ -341,6 +349,7 @@ help:
 	@echo "test           cargo test, loom, check-header, C tests (plain, ASan+UBSan, valgrind subset), ERT, install test"
 	@echo "demo-emacs     an echo server and clients in emacs --batch, through the module"
 	@echo "test-asan      C tests with ASan+UBSan+LSan;  test-valgrind: C tests under valgrind"
+	@echo "test-fuzz-corpus replay fuzz/corpus/ through the fuzz bodies, stable Rust (in make test)"
 	@echo "test-loom      loom models of the resolver pool and the Emacs watcher (in make test)"
 	@echo "test-tsan      ThreadSanitizer on the cross-thread tests (nightly; not in make test)"
 	@echo "test-stress    load with integrity: 1,000 x 1 MiB echo (TCP, unix), 100,000 cycles, datagrams; then under ASan"

@@ -1,15 +1,18 @@
-//! Build script: keeps the version constants in step with Cargo.toml, generates
-//! the C header with cbindgen, and sets the shared library's soname.
+//! Build script: generates the C header with cbindgen and sets the shared library's
+//! soname. It writes only into Cargo's own directories: `$OUT_DIR`, and the target
+//! directory, where `make` finds what it needs:
 //!
-//! The header is written to `$OUT_DIR/netproc.h` and copied to
-//! `<target dir>/netproc.h`, where `make header` and `make check-header` find it.
+//! - `<target dir>/netproc.h`: the header, which `make header` copies to `include/` and
+//!   `make check-header` compares with `include/netproc.h`;
+//! - `<target dir>/netproc.soname`: the soname, which the Makefile reads when it stages and
+//!   installs the library, so that the soname rule is written here only.
+//!
+//! The version numbers come from Cargo.toml through Cargo's `CARGO_PKG_VERSION_*`
+//! variables, in Rust (`src/ffi/version.rs`) and in the header's `#define`s (below) alike.
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// The one file in src/ this script may rewrite (see `sync_version_constants`).
-const VERSION_RS: &str = "src/ffi/version.rs";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -19,14 +22,13 @@ fn main() {
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
 
     let manifest_dir = PathBuf::from(env_var("CARGO_MANIFEST_DIR"));
+    let target_dir = target_dir(&manifest_dir);
     let major: u32 = env_var("CARGO_PKG_VERSION_MAJOR").parse().unwrap_or(0);
     let minor: u32 = env_var("CARGO_PKG_VERSION_MINOR").parse().unwrap_or(0);
     let patch: u32 = env_var("CARGO_PKG_VERSION_PATCH").parse().unwrap_or(0);
 
-    // Before the header: the header must show the synced numbers.
-    sync_version_constants(&manifest_dir.join(VERSION_RS), major, minor, patch);
-    generate_header(&manifest_dir);
-    set_soname(major, minor);
+    generate_header(&manifest_dir, &target_dir, version_defines(major, minor, patch));
+    set_soname(&target_dir, &soname(major, minor));
 }
 
 fn env_var(name: &str) -> String {
@@ -34,77 +36,36 @@ fn env_var(name: &str) -> String {
     env::var(name).unwrap_or_default()
 }
 
-/// Makes the `NETPROC_VERSION_*` constants agree with Cargo.toml.
-///
-/// The constants live in Rust source (not only in build output) so that the plain
-/// `cbindgen` CLI produces the same header as this script. The file is rewritten
-/// only when a number differs, so an up-to-date tree is never touched.
-fn sync_version_constants(path: &Path, major: u32, minor: u32, patch: u32) {
-    let wanted = [
-        ("NETPROC_VERSION_MAJOR", major),
-        ("NETPROC_VERSION_MINOR", minor),
-        ("NETPROC_VERSION_PATCH", patch),
-        ("NETPROC_VERSION_NUMBER", major * 10000 + minor * 100 + patch),
-    ];
-    let Ok(text) = fs::read_to_string(path) else {
-        println!("cargo:warning={} not readable; version constants not checked", path.display());
-        return;
-    };
-
-    let mut found = 0;
-    let mut changed = false;
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        match version_line(line, &wanted) {
-            Some((up_to_date, fixed)) => {
-                found += 1;
-                changed |= !up_to_date;
-                out.push_str(if up_to_date { line } else { &fixed });
-            }
-            None => out.push_str(line),
-        }
+/// The header's version macros, from the same numbers as `src/ffi/version.rs`'s constants.
+/// They open the header (cbindgen's `after_includes`), where hosts look for them.
+fn version_defines(major: u32, minor: u32, patch: u32) -> String {
+    let number = major * 10000 + minor * 100 + patch;
+    let mut text = String::new();
+    for (name, value, doc) in [
+        ("MAJOR", major, "Major version of the library this header belongs to."),
+        ("MINOR", minor, "Minor version."),
+        ("PATCH", patch, "Patch version."),
+        ("NUMBER", number, "MAJOR * 10000 + MINOR * 100 + PATCH, for `#if` comparisons."),
+    ] {
+        text.push_str(&format!("\n/**\n * {doc}\n */\n#define NETPROC_VERSION_{name} {value}\n"));
     }
-
-    if found != wanted.len() {
-        println!(
-            "cargo:warning={}: expected one `pub const NAME: u32 = N;` line for each of \
-             NETPROC_VERSION_MAJOR/MINOR/PATCH/NUMBER, found {found} lines",
-            path.display()
-        );
-    }
-    if changed {
-        println!("cargo:warning=updated version constants in {} to {major}.{minor}.{patch}", path.display());
-        if let Err(e) = fs::write(path, out) {
-            println!("cargo:warning=cannot write {}: {e}", path.display());
-        }
-    }
-}
-
-/// If `line` is `pub const NETPROC_VERSION_X: u32 = N;` for a wanted name, returns
-/// whether N is already the wanted value, and the line with the wanted value.
-fn version_line(line: &str, wanted: &[(&str, u32)]) -> Option<(bool, String)> {
-    let body = line.trim_start();
-    let indent = &line[..line.len() - body.len()];
-    let (name, rest) = body.strip_prefix("pub const ")?.split_once(':')?;
-    let name = name.trim();
-    let &(_, value) = wanted.iter().find(|(n, _)| *n == name)?;
-    let (_, current) = rest.split_once('=')?;
-    let up_to_date = current.trim().trim_end_matches(';').trim().parse() == Ok(value);
-    let eol = if line.ends_with('\n') { "\n" } else { "" };
-    Some((up_to_date, format!("{indent}pub const {name}: u32 = {value};{eol}")))
+    // cbindgen ends the block with a newline of its own.
+    text.pop();
+    text
 }
 
 /// Generates the header; a failure is a warning, never a build error, so that a
 /// cbindgen parse hiccup cannot block `cargo test`. `make check-header` then fails
 /// because the copy in the target directory is missing.
-fn generate_header(manifest_dir: &Path) {
+fn generate_header(manifest_dir: &Path, target_dir: &Path, defines: String) {
     let out_dir = PathBuf::from(env_var("OUT_DIR"));
-    let target_copy = target_dir(manifest_dir).join("netproc.h");
+    let target_copy = target_dir.join("netproc.h");
 
-    let config = match cbindgen::Config::from_file(manifest_dir.join("cbindgen.toml")) {
+    let mut config = match cbindgen::Config::from_file(manifest_dir.join("cbindgen.toml")) {
         Ok(config) => config,
         Err(e) => return header_failed(&target_copy, &format!("cbindgen.toml: {e}")),
     };
+    config.after_includes = Some(defines);
     let bindings = match cbindgen::Builder::new().with_crate(manifest_dir).with_config(config).generate() {
         Ok(bindings) => bindings,
         Err(e) => return header_failed(&target_copy, &e.to_string()),
@@ -114,12 +75,7 @@ fn generate_header(manifest_dir: &Path) {
     bindings.write_to_file(&generated);
     // Copy only on change, so the file's mtime means "the header changed".
     let new = fs::read(&generated).unwrap_or_default();
-    if fs::read(&target_copy).ok().as_ref() != Some(&new) {
-        let _ = fs::create_dir_all(target_copy.parent().unwrap_or(Path::new(".")));
-        if let Err(e) = fs::write(&target_copy, &new) {
-            println!("cargo:warning=cannot write {}: {e}", target_copy.display());
-        }
-    }
+    write_if_changed(&target_copy, &new);
 }
 
 fn header_failed(target_copy: &Path, why: &str) {
@@ -127,6 +83,15 @@ fn header_failed(target_copy: &Path, why: &str) {
     println!("cargo:warning=header not generated: {}", why.replace('\n', " "));
     // A stale copy would let `make check-header` pass on an old header.
     let _ = fs::remove_file(target_copy);
+}
+
+fn write_if_changed(path: &Path, contents: &[u8]) {
+    if fs::read(path).ok().as_deref() != Some(contents) {
+        let _ = fs::create_dir_all(path.parent().unwrap_or(Path::new(".")));
+        if let Err(e) = fs::write(path, contents) {
+            println!("cargo:warning=cannot write {}: {e}", path.display());
+        }
+    }
 }
 
 /// `$CARGO_TARGET_DIR` if set, else `<manifest dir>/target`. A relative
@@ -138,15 +103,25 @@ fn target_dir(manifest_dir: &Path) -> PathBuf {
     }
 }
 
-/// Soname policy (STYLE.md §3): below 1.0 every minor release may break the ABI.
-fn set_soname(major: u32, minor: u32) {
+/// The soname policy (README, "Soname and ABI policy"), written here and nowhere else:
+/// below 1.0 every minor release may break the ABI, from 1.0 on only a major one.
+fn soname(major: u32, minor: u32) -> String {
+    if major == 0 {
+        format!("libnetproc.so.0.{minor}")
+    } else {
+        format!("libnetproc.so.{major}")
+    }
+}
+
+/// Links the shared library with `soname` and leaves it in `<target dir>/netproc.soname`
+/// for the Makefile (the symlinks it stages and installs are named after it).
+fn set_soname(target_dir: &Path, soname: &str) {
+    write_if_changed(&target_dir.join("netproc.soname"), format!("{soname}\n").as_bytes());
     let os = env_var("CARGO_CFG_TARGET_OS");
     let family = env_var("CARGO_CFG_TARGET_FAMILY");
     // -soname is an ELF linker flag; Apple and Windows linkers reject it.
     if family != "unix" || os == "macos" || os == "ios" {
         return;
     }
-    let soname =
-        if major == 0 { format!("libnetproc.so.0.{minor}") } else { format!("libnetproc.so.{major}") };
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
 }

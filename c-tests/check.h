@@ -28,7 +28,7 @@
  * Environment: CHECK_FILTER=substring runs only the matching cases;
  * CHECK_TIMEOUT_SCALE=n multiplies every timeout (valgrind is slow).
  *
- * Model: libuv's test/task.h and test/runner.c (STYLE.md §5).
+ * Model: libuv's test/task.h and test/runner.c (CONTRIBUTING.md, "Tests").
  */
 #ifndef NETPROC_CHECK_H
 #define NETPROC_CHECK_H

@@ -155,7 +155,8 @@ static void count_close(void *ud, netproc_process *p, const char *msg, size_t le
     const char *want = "connection broken by remote peer\n";
     if (len == strlen("deleted\n") && memcmp(msg, "deleted\n", len) == 0) return; /* the server itself */
     if (len >= 10 && memcmp(msg, "open from ", 10) == 0) {
-        t->opened++; /* an accepted connection's first sentinel call (reference §5.4) */
+        /* An accepted connection's first sentinel call (Emacs's server_accept_connection). */
+        t->opened++;
         return;
     }
     t->closed++;

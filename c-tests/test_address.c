@@ -1,15 +1,17 @@
 /*
- * test_address: address values (reference §4.1) as they go into make-network-process and
- * come back through process-contact; format-network-address, network-interface-list,
- * network-interface-info and network-lookup-address-info (§4.2–4.5) checked against
- * values this test computes itself (snprintf, getifaddrs, ioctl, getaddrinfo); and
- * (featurep 'make-network-process …) with the subfeature list (§11.3).
+ * test_address: address values (Emacs's conv_sockaddr_to_lisp) as they go into
+ * make-network-process and come back through process-contact; format-network-address,
+ * network-interface-list, network-interface-info and network-lookup-address-info
+ * (Fformat_network_address, Fnetwork_interface_list, Fnetwork_interface_info,
+ * Fnetwork_lookup_address_info) checked against values this test computes itself (snprintf,
+ * getifaddrs, ioctl, getaddrinfo); and (featurep 'make-network-process …) with the subfeature
+ * list (syms_of_process).
  *
  * Every expected form was checked against `emacs --batch -Q` 28.2 here, e.g.
  * (network-interface-info "lo") => ([127 0 0 1 0] [0 0 0 0 0] [255 0 0 0 0]
  * (772 . [0 0 0 0 0 0]) (running loopback up)). netproc differs on purpose in two places
- * tested here: IPv6 client ids are printed in network byte order (§17 item 6), and a unix
- * address longer than sun_path is an error instead of being cut short.
+ * tested here: IPv6 client ids are printed in network byte order (docs/DIFFERENCES.md), and a
+ * unix address longer than sun_path is an error instead of being cut short.
  *
  * Values are compared as text in Lisp syntax (value_text), so a failure shows both forms.
  */
@@ -143,7 +145,7 @@ static void ipv4_vector_round_trip(void) {
 
 /* An IPv6 server shows :local [0 0 0 0 0 0 0 1 PORT]; :remote [0 0 0 0 0 0 0 1 PORT]
  * reaches it and stays in the contact; the accepted connection is named with the groups
- * in network byte order, "srv <[0:0:0:0:0:0:0:1]:PORT>" (§17 item 6). */
+ * in network byte order, "srv <[0:0:0:0:0:0:0:1]:PORT>" (docs/DIFFERENCES.md). */
 static void ipv6_vector_round_trip(void) {
     if (!can_ipv6()) SKIP_TEST("no IPv6 loopback");
     netproc_context *ctx = new_context();
@@ -455,7 +457,7 @@ static const char *format_text(struct text *t, const netproc_value *address, boo
     return take_text(t, &out);
 }
 
-/* The table of §4.2, as Emacs answered each form. */
+/* Fformat_network_address's forms, as Emacs answered each. */
 static void format_fixed_forms(void) {
     struct text t;
     netproc_value items[9];
@@ -604,7 +606,7 @@ static const char *interface_list_text(struct text *t, bool full, const netproc_
     return take_text(t, &out);
 }
 
-/* The loopback entries of §4.3, as Emacs prints them. */
+/* The loopback entries of Fnetwork_interface_list, as Emacs prints them. */
 static void interface_list_has_loopback(void) {
     struct text t;
     CHECK_NOT_NULL(strstr(interface_list_text(&t, false, NULL), "(\"lo\" . [127 0 0 1 0])"));

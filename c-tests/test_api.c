@@ -5,6 +5,7 @@
  */
 #include "check.h"
 #include "pump.h"
+#include "netproc_testing.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -728,7 +729,7 @@ static netproc_value int_vector(netproc_value *buf, const long long *ints, size_
     return netproc_vector(buf, n);
 }
 
-/* Every row of the reference's §4.2 table, both with and without OMIT-PORT
+/* Every form of Emacs's Fformat_network_address, both with and without OMIT-PORT
  * (verified against Emacs 28.2). */
 static void format_network_address_table(void) {
     static const struct {

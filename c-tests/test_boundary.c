@@ -228,8 +228,8 @@ static void nul_bytes_reach_every_callback_and_hook(void) {
     CHECK_BYTES(ev.list[mark].name, "s\0r\0v");
     CHECK_BYTES(ev.list[mark].data, "deleted\n");
 
-    /* An error message about that name is a well-formed C string: netproc_last_error has
-     * no length to give, so the NULs are left out (as the README documents for :host). */
+    /* An error message about that name is a well-formed C string: netproc_last_error has no
+     * length to give, so the NULs are left out (as docs/DIFFERENCES.md documents for :host). */
     CHECK_ERROR(ctx, netproc_process_send(server, (const uint8_t *)"x", 1), NETPROC_E_ERROR, "error",
                 "Process srv not running");
 
@@ -242,10 +242,10 @@ static void nul_bytes_reach_every_callback_and_hook(void) {
     CHECK_OK(ctx, netproc_context_free(ctx));
 }
 
-/* A :host with a NUL inside is refused (the README's difference from Emacs, which cuts it
- * at the NUL): the error message stays a well-formed C string. With :nowait the refusal
- * comes as the failure sentinel, whose message keeps the host's bytes, NUL included, as do
- * the exit status and the contact. */
+/* A :host with a NUL inside is refused (docs/DIFFERENCES.md: Emacs cuts it at the NUL): the
+ * error message stays a well-formed C string. With :nowait the refusal comes as the failure
+ * sentinel, whose message keeps the host's bytes, NUL included, as do the exit status and the
+ * contact. */
 static void nul_in_host(void) {
     netproc_context *ctx = new_context();
     netproc_arg blocking[] = {ARG(":name", STR("h")), ARG(":host", netproc_string_n((const uint8_t *)"127.0.0.1\0x", 11)),

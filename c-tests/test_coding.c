@@ -1,5 +1,7 @@
-/* test_coding: coding systems over real sockets through the C API (issue 4; reference §8.2,
- * §9.4–9.6, §16 items 1 and 17, §17): every system against Emacs's bytes, every split
+/* test_coding: coding systems over real sockets through the C API (issue 4; Emacs's
+ * send_process, set_network_socket_coding_system, read_process_output,
+ * Fset_process_coding_system, Fset_process_filter_multibyte; docs/DIFFERENCES.md): every
+ * system against Emacs's bytes, every split
  * position of multibyte samples, CR LF under -dos, invalid bytes, encoding on send, unibyte
  * and multibyte filters, process-coding-system forms, the default and inherited systems, and
  * random splits. Byte sequences marked "Emacs" were produced or checked by Emacs 28.2
@@ -324,7 +326,7 @@ static void split_positions_utf_16be(void) { split_positions(&split_samples[2]);
 static void split_positions_utf_16_bom(void) { split_positions(&split_samples[3]); }
 static void split_positions_iso_2022_jp(void) { split_positions(&split_samples[4]); }
 
-/* ---- end-of-lines (§9.5) ------------------------------------------------------------ */
+/* ---- end-of-lines (read_process_output) -------------------------------------------- */
 
 /* utf-8-dos with one-byte reads: every CR LF is split, and still becomes LF; a CR at the end
  * of the data is held (it may start a CR LF) until the peer closes, then arrives as a CR
@@ -465,7 +467,7 @@ static void partial_character_at_eof_arrives_as_raw_bytes(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* ---- encoding on send (§8.2) ------------------------------------------------------- */
+/* ---- encoding on send (send_process) ----------------------------------------------- */
 
 struct send_sample {
     const char *coding;
@@ -525,7 +527,7 @@ static void encode_on_send(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* ---- unibyte and multibyte filters (§9.5, §9.6, §16 items 1 and 17) ---------------- */
+/* ---- unibyte and multibyte filters (read_process_output, Fset_process_filter_multibyte) ---- */
 
 /* binary and raw-text decode to unibyte: netproc_process_filter_multibyte_p is false inside
  * the filter and the bytes are unchanged, except that raw-text-dos (and raw-text, which
@@ -563,8 +565,8 @@ static void binary_and_raw_text_filters_get_unibyte(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* §17 item 1 (Emacs 28.2 ignores the keyword): `:filter-multibyte nil` with `:coding utf-8`
- * gives the filter the bytes undecoded, unibyte; the decoding shows as raw-text. */
+/* docs/DIFFERENCES.md (Emacs 28.2 ignores the keyword): `:filter-multibyte nil` with `:coding
+ * utf-8` gives the filter the bytes undecoded, unibyte; the decoding shows as raw-text. */
 static void filter_multibyte_nil_keyword_gives_unibyte(void) {
     netproc_context *ctx = new_context();
     long long port = 0;
@@ -596,7 +598,7 @@ static void filter_multibyte_nil_keyword_gives_unibyte(void) {
 }
 
 /* set_process_filter_multibyte(p, false) makes the decoding raw-text (Emacs: (raw-text .
- * utf-8)) and the filter unibyte; true brings utf-8 back (§17 item 17; Emacs 28.2 stays
+ * utf-8)) and the filter unibyte; true brings utf-8 back (docs/DIFFERENCES.md; Emacs 28.2 stays
  * raw-text). "é\xff" arrives as C3 A9 FF, then as é + C1 BF. */
 static void set_filter_multibyte_false_then_true_restores(void) {
     netproc_context *ctx = new_context();
@@ -633,7 +635,7 @@ static void set_filter_multibyte_false_then_true_restores(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* ---- process-coding-system and its setters (§9.4, §9.6) ---------------------------- */
+/* ---- process-coding-system and its setters (Fset_process_coding_system) ------------ */
 
 /* `:coding SYM` gives (SYM . SYM); a cons gives that pair, and is used that way round:
  * utf-8 decodes, latin-1 encodes (Emacs: "é" goes out as E9). */
@@ -665,7 +667,7 @@ static void coding_argument_forms(void) {
 
 /* set-process-coding-system fills in the encoding's end-of-line: (utf-8, utf-8) gives
  * (utf-8 . utf-8-unix), (nil, nil) and (NULL, NULL) give (nil . raw-text-unix), (utf-8-dos,
- * latin-1) gives (utf-8-dos . iso-latin-1-unix) (Emacs, §9.6);
+ * latin-1) gives (utf-8-dos . iso-latin-1-unix) (Emacs's Fset_process_coding_system);
  * the new decoding applies to what is read next. */
 static void set_process_coding_system_forms(void) {
     netproc_context *ctx = new_context();
@@ -744,10 +746,10 @@ static void unknown_coding_system_is_coding_system_error(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* `undecided` detects from the data and process-coding-system shows it (Emacs, §9.5):
- * "é\r\n" gives (utf-8-dos . undecided), and with (undecided . nil) the nil encoding is set to
- * match, (utf-8-dos . utf-8-dos), so "x\ny" goes out as "x\r\ny"; ASCII "ab\r\n" gives
- * (undecided-dos . undecided); utf-8 after "é\n" shows (utf-8-unix . utf-8). */
+/* `undecided` detects from the data and process-coding-system shows it (Emacs's
+ * read_process_output): "é\r\n" gives (utf-8-dos . undecided), and with (undecided . nil) the
+ * nil encoding is set to match, (utf-8-dos . utf-8-dos), so "x\ny" goes out as "x\r\ny"; ASCII
+ * "ab\r\n" gives (undecided-dos . undecided); utf-8 after "é\n" shows (utf-8-unix . utf-8). */
 static void undecided_detection_reported(void) {
     netproc_context *ctx = new_context();
     long long port = 0;
@@ -795,9 +797,9 @@ static void undecided_detection_reported(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* A documented difference (README): with the end-of-line undecided, a CR at the end of a read
- * is held, so a CR LF split between reads is detected as -dos. With one-byte reads,
- * "é\r\nx" gives "é\nx" and (utf-8-dos . undecided); Emacs 28.2 gives "é\n\nx" and
+/* A documented difference (docs/DIFFERENCES.md): with the end-of-line undecided, a CR at the
+ * end of a read is held, so a CR LF split between reads is detected as -dos. With one-byte
+ * reads, "é\r\nx" gives "é\nx" and (utf-8-dos . undecided); Emacs 28.2 gives "é\n\nx" and
  * (utf-8-mac . undecided). */
 static void undecided_crlf_split_across_reads_is_dos(void) {
     netproc_context *ctx = new_context();
@@ -817,14 +819,14 @@ static void undecided_crlf_split_across_reads_is_dos(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* ---- default and inherited coding systems (§9.4) ----------------------------------- */
+/* ---- default and inherited coding systems (set_network_socket_coding_system) ------- */
 
 /* Without :coding, a process gets the context default, binary both ways: (binary . binary),
  * bytes unchanged and unibyte; text goes out in its internal form, a raw-byte pair as its
  * byte (Emacs: (encode-coding-string "a\377é" 'binary) is 61 FF C3 A9). */
 /* A nil decoding system decodes like undecided, as Emacs's setup_coding_system makes it
  * (checked with a real Emacs 28.2 process: multibyte strings, and the detected system shown
- * afterwards); the reference's §9.5 calls it "no conversion", which Emacs does not do. */
+ * afterwards), not passed through unconverted. */
 static void nil_decoding_decodes_like_undecided(void) {
     netproc_context *ctx = new_context();
     long long port = 0;
@@ -969,7 +971,7 @@ static void server_coding_inherited_by_connections(void) {
 
 /* A server's `:filter-multibyte nil` reaches its connections too (unibyte, raw-text), and
  * set_process_filter_multibyte(conn, true) brings the server's utf-8 back for that connection
- * (§17 items 1 and 17; netproc extensions). */
+ * (docs/DIFFERENCES.md; netproc extensions). */
 static void server_filter_multibyte_nil_inherited_and_restorable(void) {
     netproc_context *ctx = new_context();
     struct sink s = {0};
@@ -1187,7 +1189,7 @@ static void random_splits_decode_exactly(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* ---- differences from Emacs 28.2 that the README lists ------------------------------ */
+/* ---- differences from Emacs 28.2 (docs/DIFFERENCES.md) --------------------------------- */
 
 /* An unknown :coding with :nowait: Emacs 28.2 creates the process and signals
  * (coding-system-error NAME) later, from a pump; netproc signals it from the call itself,
@@ -1231,8 +1233,8 @@ static void send_eof_returns_iso_2022_to_ascii(void) {
     CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
 }
 
-/* An empty multibyte string through utf-16: Emacs 28.2 writes a lone byte-order mark;
- * netproc sends nothing for empty data whatever the coding system (§8.2), so the mark
+/* An empty multibyte string through utf-16: Emacs 28.2 writes a lone byte-order mark; netproc
+ * sends nothing for empty data whatever the coding system (docs/DIFFERENCES.md), so the mark
  * comes with the first real text. */
 static void empty_text_sends_nothing_even_through_utf_16(void) {
     netproc_context *ctx = new_context();

@@ -4,7 +4,7 @@
  * of its own, and calls netproc_poll(ctx, 0) only when the backend fd is readable or that
  * timeout expired. No case here calls netproc_poll with a non-zero timeout: all waiting
  * happens in the host's poll(). Model: libuv's test/test-embed.c (uv_backend_fd +
- * uv_backend_timeout), STYLE.md §3 "Embedding: offer both styles".
+ * uv_backend_timeout); README, API conventions, "Embedding".
  */
 #include "check.h"
 #include "pump.h"

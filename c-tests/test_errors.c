@@ -281,7 +281,7 @@ static void tls_parameters_not_list(void) {
 }
 
 /* netproc has no TLS yet: a client that asks for it with a non-nil :tls-parameters is
- * refused rather than connected in the clear (README, differences). Nothing is made and
+ * refused rather than connected in the clear (docs/DIFFERENCES.md). Nothing is made and
  * nothing reaches the server. nil stays accepted, as open-network-stream :type plain
  * passes it. */
 static void tls_parameters_refused(void) {
@@ -483,7 +483,7 @@ static void send_to_server(void) {
 }
 
 /* After process-send-eof, Emacs 28.2 drops further output silently; netproc refuses it
- * (reference §17 item 15) so nothing is lost unseen. */
+ * (docs/DIFFERENCES.md) so nothing is lost unseen. */
 static void send_after_eof(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0};

@@ -87,8 +87,8 @@ static void peer_resets_mid_stream(void) {
     CHECK_NO_LEAK(ctx, baseline);
 }
 
-/* The peer half-closes (shutdown SHUT_WR) and keeps reading. As in Emacs (reference §16
- * item 16, matched), reading EOF ends the connection for the host: the data first, then
+/* The peer half-closes (shutdown SHUT_WR) and keeps reading. As in Emacs
+ * (read_process_output), reading EOF ends the connection for the host: the data first, then
  * "connection broken by remote peer\n", status closed, exit 256. Emacs's sends complete
  * before they return, so everything it accepted reached the peer; netproc's queue does the
  * same: the socket stays open for writing until what was queued is written (within the
@@ -141,9 +141,9 @@ static void peer_half_closes(void) {
     CHECK_NO_LEAK(ctx, baseline);
 }
 
-/* A peer connects, sends 256 KiB and closes before the server has even accepted it: the
- * server logs "accept from 127.0.0.1\n", the connection gets "open from 127.0.0.1\n", every
- * byte, then "connection broken by remote peer\n" (data before close, reference §6.6). */
+/* A peer connects, sends 256 KiB and closes before the server has even accepted it: the server
+ * logs "accept from 127.0.0.1\n", the connection gets "open from 127.0.0.1\n", every byte, then
+ * "connection broken by remote peer\n" (data before close, as Emacs's read_process_output). */
 static void peer_sends_and_vanishes(void) {
     int baseline = fd_baseline();
     netproc_context *ctx = new_context();

@@ -7,12 +7,13 @@
  * work, hosts that do not resolve, :bindtodevice on a missing interface.
  *
  * Each case asserts the Emacs error symbol and exact message (Emacs 28.2's, checked with
- * `emacs --batch -Q`, or the README's documented difference), that a failed call creates
+ * `emacs --batch -Q`, or docs/DIFFERENCES.md), that a failed call creates
  * nothing, and ends with CHECK_NO_LEAK: no process listed, every descriptor closed. Memory
  * leaks are for `make test-asan` (LeakSanitizer) and `make test-valgrind`.
  */
 #include "check.h"
 #include "pump.h"
+#include "netproc_testing.h"
 
 #include <inttypes.h>
 #include <netdb.h>
@@ -468,12 +469,14 @@ static bool null_row_covers(const char *function, const char *param) {
     return false;
 }
 
-/* Reads include/netproc.h and fails the case for every pointer parameter (a `*`, or a
- * netproc_*_fn callback) of every function that the tables do not cover: a function added
- * to the API without a NULL row is caught here. Returns how many it checked. */
-static size_t check_header_pointer_params_covered(void) {
-    FILE *header = fopen("include/netproc.h", "r");
-    if (header == NULL) SKIP_TEST("include/netproc.h not found (run from the repository root)");
+/* Reads a header and counts every pointer parameter (a `*`, or a netproc_*_fn callback) of
+ * every function in it, and those the tables do not cover. */
+static void count_pointer_params(const char *path, size_t *checked_out, size_t *missing_out) {
+    FILE *header = fopen(path, "r");
+    if (header == NULL) {
+        printf("# %s not found (run from the repository root)\n", path);
+        SKIP_TEST("a header is missing");
+    }
     static char text[1 << 17];
     size_t n = fread(text, 1, sizeof text - 1, header);
     fclose(header);
@@ -539,6 +542,17 @@ static size_t check_header_pointer_params_covered(void) {
         line = strchr(end, '\n');
         if (line) line++;
     }
+    *checked_out += checked;
+    *missing_out += missing;
+}
+
+/* Fails the case for every pointer parameter of every function in include/netproc.h and
+ * c-tests/netproc_testing.h (the exported test hooks) that the tables do not cover: a
+ * function added to the API without a NULL row is caught here. Returns how many it checked. */
+static size_t check_header_pointer_params_covered(void) {
+    size_t checked = 0, missing = 0;
+    count_pointer_params("include/netproc.h", &checked, &missing);
+    count_pointer_params("c-tests/netproc_testing.h", &checked, &missing);
     CHECK_EQ(missing, 0);
     return checked;
 }
@@ -717,10 +731,10 @@ struct keyword_row {
 
 /* Checked against Emacs 28.2 (`emacs --batch -Q`, the same matrix with Lisp stand-ins: a
  * buffer for POINTER, a lambda for the functions). Where the rows differ from Emacs it is
- * the README's documented difference (:filter, :sentinel and :log take only their own
- * kind of C function) or a C value that has no Lisp twin (:plist of a FILTER is not a
+ * the difference docs/DIFFERENCES.md documents (:filter, :sentinel and :log take only their
+ * own kind of C function) or a C value that has no Lisp twin (:plist of a FILTER is not a
  * sequence; a lambda would be a list); a non-nil :tls-parameters is refused until netproc
- * has TLS (README), so that no client that asked for TLS talks in the clear. */
+ * has TLS (docs/DIFFERENCES.md), so that no client that asked for TLS talks in the clear. */
 static const struct keyword_row keyword_rows[] = {
     {":name", B_SERVER, 5, "x",
      {"W stringp", "W stringp", "W stringp", "ok listen", "W stringp", "W stringp", "W stringp", "W stringp",
@@ -998,7 +1012,7 @@ static void every_value_type_for_every_setter(void) {
  * plist. The options are the exception: Emacs applies every option key in list order, so
  * a bad duplicate fails in either position (verified: :priority 1 :priority foo). So do
  * :filter, :sentinel and :log, whose C function values netproc checks as they are read,
- * every occurrence (README: checked at once; Emacs never checks them). */
+ * every occurrence (docs/DIFFERENCES.md: checked at once; Emacs never checks them). */
 static void duplicated_keywords_first_wins(void) {
     static const struct {
         const char *key;
@@ -1087,11 +1101,11 @@ static void unknown_keywords_kept_and_ignored(void) {
 
 /* ---- ports and backlogs ------------------------------------------------------------- */
 
-/* A numeric :service outside 0–65535 is "HOST/SERVICE Port number out of range" (README:
- * Emacs's getaddrinfo wraps 70000 to 4464 silently); for every socket kind and family, as
- * an integer or a decimal string, before anything is created. "-1" as a string is
- * getaddrinfo's own error, as Emacs shows it. Address vectors with such a port are refused
- * too. */
+/* A numeric :service outside 0–65535 is "HOST/SERVICE Port number out of range"
+ * (docs/DIFFERENCES.md: Emacs's getaddrinfo wraps 70000 to 4464 silently); for every socket
+ * kind and family, as an integer or a decimal string, before anything is created. "-1" as a
+ * string is getaddrinfo's own error, as Emacs shows it. Address vectors with such a port are
+ * refused too. */
 static void ports_out_of_range(void) {
     int baseline = fd_baseline();
     netproc_context *ctx = new_context();
@@ -1154,9 +1168,9 @@ static void ports_out_of_range(void) {
     CHECK_NO_LEAK(ctx, baseline);
 }
 
-/* :server N is the listen backlog. Negative: (wrong-type-argument natnump N) (README); 0
- * and anything up to INT64_MAX listen (the kernel caps it at somaxconn; Emacs too listens,
- * with its default of 5 for values beyond an int). */
+/* :server N is the listen backlog. Negative: (wrong-type-argument natnump N)
+ * (docs/DIFFERENCES.md); 0 and anything up to INT64_MAX listen (the kernel caps it at
+ * somaxconn; Emacs too listens, with its default of 5 for values beyond an int). */
 static void backlogs_negative_or_huge(void) {
     int baseline = fd_baseline();
     netproc_context *ctx = new_context();
@@ -1371,11 +1385,11 @@ static const char *gai_text(const char *host, const char *service) {
     return rc == 0 ? NULL : gai_strerror(rc);
 }
 
-/* Hosts that do not resolve: (error "HOST/SERVICE GAI-TEXT") with the resolver's own text;
- * a non-ASCII host: Emacs's puny-encode-domain error; with :nowait the call succeeds and
- * the failure comes as the sentinel "failed with code Name lookup of HOST failed\n"
- * (README), status failed, exit status that string. A host with a NUL inside is refused
- * as unresolvable (Emacs would cut it at the NUL and connect). */
+/* Hosts that do not resolve: (error "HOST/SERVICE GAI-TEXT") with the resolver's own text; a
+ * non-ASCII host: Emacs's puny-encode-domain error; with :nowait the call succeeds and the
+ * failure comes as the sentinel "failed with code Name lookup of HOST failed\n"
+ * (docs/DIFFERENCES.md), status failed, exit status that string. A host with a NUL inside is
+ * refused as unresolvable (Emacs would cut it at the NUL and connect). */
 static void hosts_that_do_not_resolve(void) {
     int baseline = fd_baseline();
     netproc_context *ctx = new_context();

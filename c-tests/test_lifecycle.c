@@ -1,9 +1,10 @@
 /*
  * test_lifecycle: deleting and freeing processes, callbacks that call back into netproc
- * (STYLE.md §3 "Reentrancy"; reference §6, §11.1), handle reference counting and userdata,
- * freeing a context with live processes, and the send queue: sends never block, nothing is
- * lost silently, order is kept, queued output survives delete, a dying peer is reported
- * with the lost byte count, SIGPIPE is never raised (reference §8, §17 items 15 and 18).
+ * (README, API conventions, "Reentrancy"; Emacs's status_notify, Fdelete_process), handle
+ * reference counting and userdata, freeing a context with live processes, and the send queue:
+ * sends never block, nothing is lost silently, order is kept, queued output survives delete, a
+ * dying peer is reported with the lost byte count, SIGPIPE is never raised (Emacs's
+ * send_process; docs/DIFFERENCES.md).
  *
  * Environment: NETPROC_TEST_CYCLES sets the number of connect/delete cycles of
  * no_descriptor_leak_after_many_cycles (default 10000; e.g. 1000 under valgrind).
@@ -384,12 +385,12 @@ static void cw_filter(void *ud, netproc_process *p, const uint8_t *data, size_t 
 }
 
 /* A filter deletes another process B whose close was read in the same poll but not yet
- * announced (A's data and B's EOF arrive together, A's first). As in Emacs (reference
- * §6.5: the status is overwritten, "only deleted is sent"), B is still listed, the delete
- * runs B's "deleted\n" sentinel before returning, and no "connection broken" follows —
- * so a host may forget B once delete returns. Where B's close was announced before A's
- * filter ran, the delete is a no-op; either way B hears exactly one final sentinel and
- * nothing after the delete returned. */
+ * announced (A's data and B's EOF arrive together, A's first). As in Emacs (Fdelete_process:
+ * the status is overwritten, only "deleted\n" is sent), B is still listed, the delete runs B's
+ * "deleted\n" sentinel before returning, and no "connection broken" follows — so a host may
+ * forget B once delete returns. Where B's close was announced before A's filter ran, the delete
+ * is a no-op; either way B hears exactly one final sentinel and nothing after the delete
+ * returned. */
 static void delete_other_process_with_close_pending(void) {
     int unannounced = 0;
     for (int attempt = 0; attempt < 5; attempt++) {
@@ -1257,8 +1258,8 @@ static void no_sigpipe_after_unix_peer_close(void) {
 }
 
 /* process-send-eof: the peer reads the data, then EOF; the process stays open and what
- * the peer sends afterwards still reaches the filter; sending more is an error (reference
- * §17 item 15); the process ends when the peer closes. */
+ * the peer sends afterwards still reaches the filter; sending more is an error
+ * (docs/DIFFERENCES.md); the process ends when the peer closes. */
 static void send_eof_half_close(void) {
     sigpipe_default();
     netproc_context *ctx = new_context();

@@ -1,5 +1,5 @@
-/* test_limits: the README's differences from Emacs 28.2 that concern limits and closing:
- * no FD_SETSIZE ceiling, a paused (not busy) accept loop when descriptors run out, and
+/* test_limits: the differences from Emacs 28.2 (docs/DIFFERENCES.md) that concern limits and
+ * closing: no FD_SETSIZE ceiling, a paused (not busy) accept loop when descriptors run out, and
  * :linger t (queued data is sent) against :linger 0 (an abortive close). */
 #include "check.h"
 #include "pump.h"

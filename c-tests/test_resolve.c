@@ -1,10 +1,11 @@
 /*
- * test_resolve: names that resolve to several addresses (reference §3.3), service names per
- * socket type (§3.1), :nowait success, failure and deletion (§12), and seqpacket sockets.
+ * test_resolve: names that resolve to several addresses (Emacs's connect_network_socket),
+ * service names per socket type (Fmake_network_process), :nowait success, failure and
+ * deletion (check_for_dns, Fdelete_process), and seqpacket sockets.
  *
  * Several addresses per name need a hosts file: the dual_* cases enter a private mount
  * namespace in their forked child and bind-mount one over /etc/hosts that maps
- * dual.netproc.test to ::1 first and 127.0.0.1 second (as the reference's own setup did);
+ * dual.netproc.test to ::1 first and 127.0.0.1 second (as when Emacs 28.2 was checked, below);
  * without the privilege for that they are skipped, saying why.
  *
  * Emacs 28.2, checked with `emacs --batch -Q` under the same hosts file: a blocking client
@@ -15,8 +16,8 @@
  * UDP too; seqpacket over IPv4 fails with "Socket type not supported"; seqpacket keeps
  * message boundaries and names accepted connections "SERVER <N>".
  *
- * netproc differs on purpose (§17 item 8): a failed :nowait lookup runs the sentinel with
- * "failed with code Name lookup of HOST failed\n", where Emacs runs none.
+ * netproc differs on purpose (docs/DIFFERENCES.md): a failed :nowait lookup runs the sentinel
+ * with "failed with code Name lookup of HOST failed\n", where Emacs runs none.
  */
 #include "check.h"
 #include "pump.h"
@@ -309,7 +310,7 @@ static void service_names_follow_socket_type(void) {
 
 /* ---- :nowait failure and deletion ----------------------------------------------------- */
 
-/* §17 item 8: an unresolvable :nowait name makes the status "failed" with one sentinel,
+/* docs/DIFFERENCES.md: an unresolvable :nowait name makes the status "failed" with one sentinel,
  * "failed with code Name lookup of nonexistent.invalid failed\n", and the exit status is
  * that text as a STRING; the process stays listed and refuses sends. */
 static void nowait_unresolvable_fails_with_sentinel(void) {

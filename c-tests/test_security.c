@@ -1,17 +1,17 @@
 /*
  * test_security: what a server exposes and what netproc touches (issue 7, item 6).
  *
- * - Addresses. A server given :host accepts only on that address: 127.0.0.2 (a second
- *   loopback address) refuses nothing there and everything on 127.0.0.1, and in a private
- *   network namespace with a veth pair (10.213.7.1/24 and .2/24) a server on .1 is not
- *   reachable through 127.0.0.1 or .2. A server without :host listens on loopback only, as
- *   Emacs 28.2 does (reference §16 item 3, "match" in §17): checked here with `emacs --batch
+ * - Addresses. A server given :host accepts only on that address: 127.0.0.2 (a second loopback
+ *   address) refuses nothing there and everything on 127.0.0.1, and in a private network
+ *   namespace with a veth pair (10.213.7.1/24 and .2/24) a server on .1 is not reachable
+ *   through 127.0.0.1 or .2. A server without :host listens on loopback only, as Emacs 28.2
+ *   does (Fmake_network_process defaults :host to loopback): checked here with `emacs --batch
  *   -Q`, (make-network-process :name "s" :server t :service t) has :local [127 0 0 1 PORT]
- *   (/proc/net/tcp shows it listening on 0100007F), with :family ipv6 [0 0 0 0 0 0 0 1
- *   PORT], and a client to the host's eth0 address gets (file-error "make client process
- *   failed" "Connection refused"). So here a client connecting to any non-loopback local
- *   address (the host's own, and the veth addresses in the namespace) is refused, TCP, and
- *   a datagram sent there never reaches the filter.
+ *   (/proc/net/tcp shows it listening on 0100007F), with :family ipv6 [0 0 0 0 0 0 0 1 PORT],
+ *   and a client to the host's eth0 address gets (file-error "make client process failed"
+ *   "Connection refused"). So here a client connecting to any non-loopback local address (the
+ *   host's own, and the veth addresses in the namespace) is refused, TCP, and a datagram sent
+ *   there never reaches the filter.
  * - Unix socket files. They get the mode the umask gives (bind's 0777 & ~umask; Emacs does
  *   the same), and a symlink planted at the path by another user is not followed: the bind
  *   fails as Emacs's does, (file-error "Cannot bind server socket" "Address already in

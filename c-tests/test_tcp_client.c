@@ -1,7 +1,8 @@
 /* test_tcp_client: TCP stream clients against Emacs 28.2's semantics: status and sentinels,
  * default filter and sentinel, unique names and the process list, delete, :nowait, stop and
- * continue, filter t, host forms, network options (reference §2, §5.1, §6, §7, §9, §10,
- * §11, §12). */
+ * continue, filter t, host forms, network options (Emacs's
+ * Fmake_network_process, make_process, status_notify, Fprocess_contact, read_process_output,
+ * Fstop_process, Fdelete_process, connect_network_socket). */
 #include "check.h"
 #include "pump.h"
 
@@ -80,8 +81,9 @@ static netproc_process *plain_server(netproc_context *ctx, const char *name) {
 
 /* ---- blocking clients ------------------------------------------------------------ */
 
-/* §6.4, §7: a blocking client returns open, with no sentinel call, and its contact gets
- * :remote and :local; (process-contact C) is the raw (HOST SERVICE). */
+/* Fmake_network_process, Fprocess_contact: a blocking client returns open, with no sentinel
+ * call, and its contact gets :remote and :local; (process-contact C) is the raw
+ * (HOST SERVICE). */
 static void blocking_client_open_without_sentinel(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0};
@@ -117,7 +119,7 @@ static void blocking_client_open_without_sentinel(void) {
     rec_free(&rec);
 }
 
-/* ---- default filter and sentinel (§9.2, §9.3, §7) ---------------------------- */
+/* ---- default filter and sentinel (Finternal_default_process_filter, -sentinel) ----- */
 
 /* A process with no filter or sentinel uses the context's defaults, and reports the
  * default symbols as its filter and sentinel. */
@@ -188,7 +190,7 @@ static void set_filter_nil_records_default_symbol(void) {
     rec_free(&own);
 }
 
-/* ---- names and the process list (§5.1, §11.2) -------------------------------- */
+/* ---- names and the process list (make_process, Fget_process) ----------------------- */
 
 static void unique_names_and_get_process(void) {
     netproc_context *ctx = new_context();
@@ -263,9 +265,9 @@ static void probe_sentinel(void *ud, netproc_process *p, const char *msg, size_t
     pr->calls++;
 }
 
-/* §6.5, §6.6, §11.2: the peer sends "bye" and closes: the filter gets "bye" before the
- * sentinel; the process is closed with exit 256, and is out of the process list already
- * inside its sentinel. */
+/* status_notify, read_process_output: the peer sends "bye" and closes: the filter gets "bye"
+ * before the sentinel; the process is closed with exit 256, and is out of the process list
+ * already inside its sentinel. */
 static void data_before_close_then_closed_and_unlisted(void) {
     netproc_context *ctx = new_context();
     struct probe pr = {.ctx = ctx};
@@ -306,8 +308,8 @@ static void data_before_close_then_closed_and_unlisted(void) {
     rec_free(&pr.rec);
 }
 
-/* §11.1: the "deleted\n" sentinel runs inside delete_process, once; the process is closed
- * with exit 0 and gone from the list (already inside the sentinel); a second delete does
+/* Fdelete_process: the "deleted\n" sentinel runs inside delete_process, once; the process is
+ * closed with exit 0 and gone from the list (already inside the sentinel); a second delete does
  * nothing. */
 static void delete_runs_sentinel_synchronously_once(void) {
     netproc_context *ctx = new_context();
@@ -348,7 +350,7 @@ static void delete_runs_sentinel_synchronously_once(void) {
     rec_free(&pr.rec);
 }
 
-/* ---- :nowait (§12) ------------------------------------------------------------------ */
+/* ---- :nowait (check_for_dns, connect_network_socket) ------------------------------- */
 
 /* A log function that greets each new connection at once, so its data is in flight as
  * early as possible. */
@@ -413,7 +415,7 @@ static void nowait_refused_fails_with_111(void) {
     netproc_process *client = NULL;
     CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &client));
     CHECK_STR_EQ(netproc_process_status(client), "connect");
-    CHECK_EQ(exit_status_int(client), 0); /* §17 item 10 */
+    CHECK_EQ(exit_status_int(client), 0); /* docs/DIFFERENCES.md */
 
     CHECK(PUMP_UNTIL(ctx, rec_count(&rec, REC_SENTINEL, client) > 0, WAIT_MS));
     CHECK_STR_EQ(rec.events[rec_find(&rec, 0, REC_SENTINEL, client, NULL)].data, "failed with code 111\n");
@@ -459,8 +461,8 @@ static void nowait_send_while_connecting_is_delivered(void) {
     rec_free(&rec);
 }
 
-/* §10: a :nowait client made with :stop t shows "stop" from the start, still gets "open\n"
- * (status still "stop"), and reads nothing until continued. */
+/* Fstop_process: a :nowait client made with :stop t shows "stop" from the start, still gets
+ * "open\n" (status still "stop"), and reads nothing until continued. */
 struct status_probe {
     struct recorder rec;
     char status_in_sentinel[16];
@@ -520,7 +522,7 @@ static void nowait_stopped_gets_open_then_reads_after_continue(void) {
     rec_free(&sp.rec);
 }
 
-/* ---- stop, continue, filter t (§9.3, §10) -------------------------------------- */
+/* ---- stop, continue, filter t (Fstop_process, Fset_process_filter) ----------------- */
 
 /* While stopped, data and EOF wait in the kernel and the status stays "stop"; continue
  * delivers the data, then the close. Neither call runs the sentinel. */
@@ -558,7 +560,7 @@ static void stopped_client_holds_data_and_eof_until_continue(void) {
     rec_free(&rec);
 }
 
-/* A stopped client can still send (§10). */
+/* A stopped client can still send (Fstop_process). */
 static void stopped_client_still_sends(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0};
@@ -619,7 +621,7 @@ static void filter_t_reads_nothing_until_filter_set(void) {
     rec_free(&rec);
 }
 
-/* ---- host forms (§2.2, §2.3, §7) ------------------------------------------------- */
+/* ---- host forms (Fmake_network_process, Fprocess_contact) -------------------------- */
 
 /* A server and a client both made with `:host`/`:family` as given; both are on 127.0.0.1,
  * and the contacts keep the raw argument. */
@@ -682,8 +684,8 @@ static void family_ipv4(void) {
     host_form_case(":family", SYM("ipv4"));
 }
 
-/* §2.3: :remote replaces :host/:service for a client (the service here is a closed port),
- * yet (process-contact C) still shows the unused (HOST SERVICE). */
+/* Fmake_network_process: :remote replaces :host/:service for a client (the service here is a
+ * closed port), yet (process-contact C) still shows the unused (HOST SERVICE). */
 static void remote_vector_overrides_host_and_service(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0};
@@ -718,7 +720,7 @@ static void remote_vector_overrides_host_and_service(void) {
     rec_free(&rec);
 }
 
-/* ---- network options (§2.4) ------------------------------------------------------ */
+/* ---- network options (set_socket_option) ------------------------------------------- */
 
 static void check_options_in_contact(netproc_process *p) {
     netproc_value all;
@@ -830,7 +832,7 @@ static void set_option_updates_contact_in_place(void) {
     rec_free(&rec);
 }
 
-/* ---- query-on-exit flag (§11.2) ------------------------------------------------- */
+/* ---- query-on-exit flag (Fset_process_query_on_exit_flag) -------------------------- */
 
 static void query_on_exit_flag(void) {
     netproc_context *ctx = new_context();

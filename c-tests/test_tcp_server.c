@@ -1,5 +1,6 @@
 /* test_tcp_server: TCP stream servers and the connections they accept, against Emacs 28.2's
- * semantics (reference §3.2, §5, §6, §7, §10, §11, §17 item 6). */
+ * semantics (Emacs's connect_network_socket, server_accept_connection, status_notify,
+ * Fprocess_contact, Fstop_process, Fdelete_process; docs/DIFFERENCES.md). */
 #include "check.h"
 #include "pump.h"
 
@@ -91,7 +92,8 @@ static void check_name(netproc_process *p, const char *expected) {
 
 /* ---- the server itself --------------------------------------------------------- */
 
-/* §3.2, §7: status listen; :service t becomes the real port; :local is the bound address. */
+/* connect_network_socket, Fprocess_contact: status listen; :service t becomes the real port;
+ * :local is the bound address. */
 static void server_status_listen_and_real_port(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0};
@@ -118,8 +120,8 @@ static void server_status_listen_and_real_port(void) {
     rec_free(&rec);
 }
 
-/* §7: (process-contact S) of a server made without :host is (nil PORT), and the contact
- * plist has no :host key at all. */
+/* Fprocess_contact: (process-contact S) of a server made without :host is (nil PORT), and the
+ * contact plist has no :host key at all. */
 static void server_contact_without_key_is_nil_and_port(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0};
@@ -147,8 +149,8 @@ static void server_contact_without_key_is_nil_and_port(void) {
     rec_free(&rec);
 }
 
-/* §2.4: servers get SO_REUSEADDR unless :reuseaddr is given. The port is held by a
- * TIME_WAIT connection (the server side closed first); without SO_REUSEADDR the bind
+/* connect_network_socket: servers get SO_REUSEADDR unless :reuseaddr is given. The port is held
+ * by a TIME_WAIT connection (the server side closed first); without SO_REUSEADDR the bind
  * fails, which the :reuseaddr nil control shows; by default it succeeds at once. */
 static void server_reuseaddr_allows_immediate_rebind(void) {
     netproc_context *ctx = new_context();
@@ -199,9 +201,9 @@ static void server_reuseaddr_allows_immediate_rebind(void) {
 
 /* ---- accepting ------------------------------------------------------------------ */
 
-/* §5.4, §6.6: the log function gets "accept from 127.0.0.1\n" with the new client, then
- * the client's sentinel "open from 127.0.0.1\n", and only then data the peer sent before
- * the accept happened. */
+/* server_accept_connection: the log function gets "accept from 127.0.0.1\n" with the new
+ * client, then the client's sentinel "open from 127.0.0.1\n", and only then data the peer sent
+ * before the accept happened. */
 static void accept_log_then_open_from_then_data(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0};
@@ -233,7 +235,7 @@ static void accept_log_then_open_from_then_data(void) {
     rec_free(&rec);
 }
 
-/* §5.2: "SRV <127.0.0.1:PORT>", PORT being the client's own local port. */
+/* server_accept_connection: "SRV <127.0.0.1:PORT>", PORT being the client's own local port. */
 static void accepted_name_has_client_port(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0}, crec = {0};
@@ -259,9 +261,9 @@ static void accepted_name_has_client_port(void) {
     rec_free(&crec);
 }
 
-/* §5.5, §7: the accepted contact is the server's, with :server nil, :host the peer's
- * text, :service the peer port (an integer), and real :remote/:local vectors; other keys,
- * such as :name (the server's name) and :noquery, are copied. */
+/* server_accept_connection: the accepted contact is the server's, with :server nil, :host the
+ * peer's text, :service the peer port (an integer), and real :remote/:local vectors; other
+ * keys, such as :name (the server's name) and :noquery, are copied. */
 static void accepted_contact_copied_from_server(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0}, crec = {0};
@@ -324,8 +326,9 @@ static void accepted_contact_copied_from_server(void) {
     rec_free(&crec);
 }
 
-/* §5.5: filter, sentinel and a copy of the plist are inherited; the query-on-exit flag is
- * always true even when the server has :noquery; the connection is not stopped. */
+/* server_accept_connection: filter, sentinel and a copy of the plist are inherited; the
+ * query-on-exit flag is always true even when the server has :noquery; the connection is not
+ * stopped. */
 static void accepted_inherits_filter_sentinel_plist_not_noquery(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0}, crec = {0};
@@ -395,7 +398,7 @@ static void accepted_inherits_filter_sentinel_plist_not_noquery(void) {
     rec_free(&crec);
 }
 
-/* §5.5: a connection gets the server's filter as it is at accept time. */
+/* server_accept_connection: a connection gets the server's filter as it is at accept time. */
 static void accepted_gets_server_filter_at_accept_time(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0}, later = {0}, crec = {0};
@@ -428,7 +431,7 @@ static void accepted_gets_server_filter_at_accept_time(void) {
     rec_free(&crec);
 }
 
-/* ---- buffers of accepted connections (§5.3) ---------------------------------- */
+/* ---- buffers of accepted connections (server_accept_connection) -------------------- */
 
 struct fake_buffer {
     char name[128];
@@ -661,8 +664,9 @@ static void buffer_name_stays_string_without_hooks(void) {
 
 /* ---- life of accepted connections ------------------------------------------------ */
 
-/* §6.6: a peer that sends "bye" and closes at once: open from, "bye", then the broken
- * sentinel; the connection ends closed with exit status 256, out of the process list. */
+/* read_process_output, status_notify: a peer that sends "bye" and closes at once: open from,
+ * "bye", then the broken sentinel; the connection ends closed with exit status 256, out of the
+ * process list. */
 static void accepted_data_before_close(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0};
@@ -697,7 +701,7 @@ static void accepted_data_before_close(void) {
     rec_free(&rec);
 }
 
-/* §11.1: deleting a server leaves its accepted connections working in both directions. */
+/* Fdelete_process: deleting a server leaves its accepted connections working both ways. */
 static void delete_server_keeps_connections(void) {
     netproc_context *ctx = new_context();
     struct recorder rec = {0}, crec = {0};
@@ -726,7 +730,7 @@ static void delete_server_keeps_connections(void) {
     rec_free(&crec);
 }
 
-/* §10: a server made with :stop t does not accept; the kernel still completes a plain
+/* Fstop_process: a server made with :stop t does not accept; the kernel still completes a plain
  * client's connect; continue accepts it (log, open from), its data arrives, and the
  * connection is not stopped even though :stop t is in the contact it copied. Neither stop
  * nor continue calls a sentinel. */
@@ -785,7 +789,8 @@ static void stopped_server_accepts_after_continue(void) {
     rec_free(&rec);
 }
 
-/* §4, §5.2, §5.4, §17 item 6: an IPv6 server on ::1; ids use network byte order. */
+/* server_accept_connection, docs/DIFFERENCES.md: an IPv6 server on ::1; ids use network byte
+ * order. */
 static void ipv6_server_local_and_client_id(void) {
     if (!can_ipv6()) SKIP_TEST("::1 is not available");
     netproc_context *ctx = new_context();

@@ -2,22 +2,22 @@
  * test_udp: datagram processes (`:type datagram`) over IPv4, IPv6 and unix sockets, and
  * set-network-process-option on every kind of process.
  *
- * What Emacs 28.2 does was checked with `emacs --batch -Q` here (reference §6.4, §7, §8.6,
- * §9.1): datagram servers and clients are "open" with no sentinel on creation; one filter
- * call per datagram; a server's peer starts as the zeroed (0 . [0 …]) form (14 zeros for
- * IPv4, 26 for IPv6, 108 for unix) and becomes the last sender, which is where the
- * server's sends go; set-process-datagram-address redirects sends and shows in the contact
- * :remote, and gives nil for non-datagram processes and addresses that do not fit;
- * `:remote` gives a datagram server its first peer; a client's contact :remote is its
- * target and its :local stays [0 0 0 0 0]; 70,000 bytes fail with (file-error "Sending
- * datagram" "Message too long" PROC); process-send-eof does nothing; a unix datagram
- * client ignores :local and is unbound, so the server cannot answer it; options can be set
- * on every kind of socket afterwards, while a datagram client ignores them at creation.
+ * What Emacs 28.2 does was checked with `emacs --batch -Q` here (Emacs's Fmake_network_process,
+ * Fprocess_contact, send_process, read_process_output): datagram servers and clients are "open"
+ * with no sentinel on creation; one filter call per datagram; a server's peer starts as the
+ * zeroed (0 . [0 …]) form (14 zeros for IPv4, 26 for IPv6, 108 for unix) and becomes the last
+ * sender, which is where the server's sends go; set-process-datagram-address redirects sends
+ * and shows in the contact :remote, and gives nil for non-datagram processes and addresses that
+ * do not fit; `:remote` gives a datagram server its first peer; a client's contact :remote is
+ * its target and its :local stays [0 0 0 0 0]; 70,000 bytes fail with (file-error "Sending
+ * datagram" "Message too long" PROC); process-send-eof does nothing; a unix datagram client
+ * ignores :local and is unbound, so the server cannot answer it; options can be set on every
+ * kind of socket afterwards, while a datagram client ignores them at creation.
  *
- * Where netproc deliberately differs (reference §17): datagrams up to 65,507 (IPv4) /
- * 65,527 (IPv6) bytes arrive whole whatever the read size (item 20); an empty datagram is
- * one zero-length filter call and the process stays open (item 14); `:nowait` datagram
- * clients become "open" after resolution, with no sentinel, and can send (item 13).
+ * Where netproc deliberately differs (docs/DIFFERENCES.md): datagrams up to 65,507 (IPv4) /
+ * 65,527 (IPv6) bytes arrive whole whatever the read size; an empty datagram is one
+ * zero-length filter call and the process stays open; `:nowait` datagram clients become
+ * "open" after resolution, with no sentinel, and can send.
  */
 #include "check.h"
 #include "pump.h"
@@ -293,9 +293,9 @@ static void one_filter_call_per_datagram(void) {
     rec_free(&crec);
 }
 
-/* §17 item 20: the largest datagram of the family arrives whole, in one filter call, at the
- * server and (echoed) at the client — even with the read size at Emacs's default 4096,
- * which would cut it short in Emacs. One byte more does not fit: "Message too long". */
+/* docs/DIFFERENCES.md: the largest datagram of the family arrives whole, in one filter call, at
+ * the server and (echoed) at the client — even with the read size at Emacs's default 4096, which
+ * would cut it short in Emacs. One byte more does not fit: "Message too long". */
 static void largest_datagram_case(bool ipv6) {
     if (ipv6 && !can_ipv6()) SKIP_TEST("no IPv6 loopback");
     const size_t largest = ipv6 ? 65527 : 65507;
@@ -332,7 +332,7 @@ static void largest_datagram_case(bool ipv6) {
 static void largest_ipv4_datagram_arrives_whole(void) { largest_datagram_case(false); }
 static void largest_ipv6_datagram_arrives_whole(void) { largest_datagram_case(true); }
 
-/* §17 item 14: an empty datagram is one zero-length filter call; server and client stay
+/* docs/DIFFERENCES.md: an empty datagram is one zero-length filter call; server and client stay
  * open, listed and silent, and later datagrams still arrive. Sending zero bytes from
  * netproc sends nothing at all, as in Emacs. */
 static void empty_datagram_keeps_process_open(void) {
@@ -686,9 +686,9 @@ static void send_eof_is_noop(void) {
     rec_free(&crec);
 }
 
-/* §17 item 13: a :nowait datagram client is "connect" while its name resolves, then "open"
- * with no sentinel at all; its target is in the contact and sends work. ("localhost" as
- * IPv4: a literal address would need no resolving and be open at once.) */
+/* docs/DIFFERENCES.md: a :nowait datagram client is "connect" while its name resolves, then
+ * "open" with no sentinel at all; its target is in the contact and sends work. ("localhost"
+ * as IPv4: a literal address would need no resolving and be open at once.) */
 static void nowait_client_opens_without_sentinel(void) {
     netproc_context *ctx = new_context();
     struct recorder srec = {0}, crec = {0};

@@ -1,9 +1,9 @@
 /*
  * test_unix: unix-domain stream sockets (`:family local`). Servers keep their path as
  * :service, accepted connections are named "SERVER <N>" from one session-wide counter and
- * announced with "-" as the host, contacts look as in Emacs 28.2 (reference §3.1, §5.2–5.5,
- * §7, §11.1), and failures give Emacs's errors — except the :nowait failure, which runs a
- * sentinel (reference §17 items 8–9).
+ * announced with "-" as the host, contacts look as in Emacs 28.2 (Fmake_network_process,
+ * server_accept_connection, Fprocess_contact, Fdelete_process), and failures give Emacs's
+ * errors — except the :nowait failure, which runs a sentinel (docs/DIFFERENCES.md).
  *
  * Every socket lives in a fresh make_temp_dir() directory that the case removes again.
  */
@@ -101,7 +101,7 @@ static netproc_process *await_accept(netproc_context *ctx, struct recorder *rec,
 /* ---- cases ----------------------------------------------------------------- */
 
 /* A unix server listens and keeps its path (a string) as :service and :local; TCP servers
- * would have an integer port there (reference §3.2). */
+ * would have an integer port there (Emacs's connect_network_socket). */
 static void server_listens_on_path(void) {
     struct sock_dir d;
     sock_dir_open(&d, "srv.sock");
@@ -179,8 +179,8 @@ static void echo_both_ways(void) {
     sock_dir_close(&d);
 }
 
-/* The <N> of accepted unix connections is one session-wide count of accepts: it goes up by
- * one per accept, across servers, and TCP accepts count too (reference §5.2). */
+/* The <N> of accepted unix connections is one session-wide count of accepts: it goes up by one
+ * per accept, across servers, and TCP accepts count too (Emacs's server_accept_connection). */
 static void accept_counter_is_session_wide(void) {
     struct sock_dir d;
     sock_dir_open(&d, "a.sock");
@@ -226,8 +226,8 @@ static void accept_counter_is_session_wide(void) {
 }
 
 /* Contacts as in Emacs: the accepted connection has :host t, keeps the server's path as
- * :service, so (process-contact ACC) is (t "/path"), and its :remote is "" (an unbound
- * peer); the client has :remote "/path" and :local "" (reference §5.5, §7). */
+ * :service, so (process-contact ACC) is (t "/path"), and its :remote is "" (an unbound peer);
+ * the client has :remote "/path" and :local "" (server_accept_connection, Fprocess_contact). */
 static void contacts_of_client_and_accepted(void) {
     struct sock_dir d;
     sock_dir_open(&d, "contact.sock");
@@ -272,7 +272,7 @@ static void contacts_of_client_and_accepted(void) {
 }
 
 /* 108 bytes do not fit sun_path with its NUL: (error "Service name too long"), for servers
- * and clients alike; 107 bytes work (reference §3.1). */
+ * and clients alike; 107 bytes work (Emacs's Fmake_network_process). */
 static void path_length_limit(void) {
     struct sock_dir d;
     sock_dir_open(&d, "x");
@@ -324,7 +324,7 @@ static void path_length_limit(void) {
 
 /* Deleting a unix server leaves its socket file, as in Emacs, so binding the path again
  * fails with (file-error "Cannot bind server socket" "Address already in use") until the
- * file is removed (reference §11.1). */
+ * file is removed (Emacs's Fdelete_process leaves it). */
 static void rebind_existing_socket_file(void) {
     struct sock_dir d;
     sock_dir_open(&d, "again.sock");
@@ -392,7 +392,7 @@ static void client_to_missing_path(void) {
 
 /* :nowait to a missing path: the call succeeds, the status is "failed" at once (Emacs 28.2
  * shows the symbol file-missing), and the next poll runs the sentinel once with
- * "failed with code 2\n" (Emacs 28.2 runs none: reference §17 items 8–9). The process stays
+ * "failed with code 2\n" (Emacs 28.2 runs none: docs/DIFFERENCES.md). The process stays
  * listed until deleted. */
 static void nowait_to_missing_path_fails_with_sentinel(void) {
     struct sock_dir d;

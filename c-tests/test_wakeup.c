@@ -1,7 +1,7 @@
 /*
  * test_wakeup: netproc_wakeup from other threads, how netproc_poll waits (0: not at all,
- * negative: until activity), and that an idle context costs no CPU. netproc_wakeup is the
- * one context function marked "Thread: any" (STYLE.md §3 "Threads"; uv_async_send in
+ * negative: until activity), and that an idle context costs no CPU. netproc_wakeup is the one
+ * context function marked "Thread: any" (README, API conventions, "Threads"; uv_async_send in
  * libuv's docs/src/async.rst, mio's Waker).
  */
 #include "check.h"

@@ -19,7 +19,7 @@
 /**
  * Minor version.
  */
-#define NETPROC_VERSION_MINOR 1
+#define NETPROC_VERSION_MINOR 2
 
 /**
  * Patch version.
@@ -29,7 +29,7 @@
 /**
  * MAJOR * 10000 + MINOR * 100 + PATCH, for `#if` comparisons.
  */
-#define NETPROC_VERSION_NUMBER 100
+#define NETPROC_VERSION_NUMBER 200
 
 /**
  * The result of a fallible netproc function. After an error,
@@ -84,7 +84,7 @@ typedef enum netproc_status {
   NETPROC_E_BAD_HANDLE = -10,
   /**
    * Called from a thread that does not own the context (see
-   * netproc_context_set_owner_thread()).
+   * netproc_context_set_owner_thread()). Since 0.2.
    */
   NETPROC_E_WRONG_THREAD = -11,
 } netproc_status;
@@ -218,7 +218,7 @@ typedef struct netproc_value {
 
 /**
  * Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
- * gives them (§5.3 of the reference). Either hook may be NULL.
+ * gives them (Emacs's server_accept_connection). Either hook may be NULL.
  *
  * When and where: on the context's thread, with no netproc lock held — get_buffer_create
  * from netproc_make_network_process() (for a `:buffer` given by name) and from
@@ -518,7 +518,7 @@ enum netproc_status netproc_wakeup(struct netproc_context *ctx);
  * Ownership: n/a.
  * Lifetime:  ctx must not be freed concurrently with this call.
  * Thread:    any (this is how a context moves to another thread).
- * Since:     0.1
+ * Since:     0.2
  */
 enum netproc_status netproc_context_set_owner_thread(struct netproc_context *ctx);
 
@@ -619,17 +619,6 @@ enum netproc_status netproc_context_set_send_queue_max(struct netproc_context *c
  */
 enum netproc_status netproc_context_set_drain_timeout(struct netproc_context *ctx,
                                                       uint32_t timeout_ms);
-
-/**
- * Testing aid for the panic boundary: panics inside netproc, which must come back as
- * NETPROC_E_PANIC with the context marked unusable (later calls fail the same way).
- *
- * Ownership: n/a.
- * Lifetime:  n/a.
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
- * Since:     0.1
- */
-enum netproc_status netproc_debug_panic(struct netproc_context *ctx);
 
 /**
  * `process-datagram-address`: where sends of a datagram process go (for a server, the
@@ -1322,7 +1311,7 @@ struct netproc_value netproc_log(netproc_log_fn log, void *userdata);
 uint32_t netproc_version(void);
 
 /**
- * The runtime library's version as a NUL-terminated string, e.g. "0.1.0".
+ * The runtime library's version as a NUL-terminated string, e.g. "0.2.0".
  *
  * Ownership: static storage; never free it.
  * Lifetime:  the whole program.

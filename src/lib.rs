@@ -3,13 +3,16 @@
 //! dynamic module.
 //!
 //! `core` holds the model in plain Rust; `ffi` is the thin C boundary over it; `emacs` is the
-//! Emacs dynamic module over the same core.
+//! Emacs dynamic module over the same core (cargo feature `emacs-module`, on by default);
+//! `fuzzing` holds the fuzz targets' bodies (cargo feature `fuzzing`, off by default).
 #![deny(missing_docs)]
 
 /// cbindgen:ignore
 pub mod core;
 /// cbindgen:ignore
+#[cfg(feature = "emacs-module")]
 pub mod emacs;
 pub mod ffi;
 /// cbindgen:ignore
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;

@@ -20,6 +20,7 @@ use super::value::{Plist, Value};
 /// whose values are objects of their own (the Emacs module) converts these to data, and
 /// keeps the value of any other keyword as it is: the core only stores those in the
 /// contact plist and hands them back.
+#[cfg(feature = "emacs-module")]
 const READ_KEYWORDS: &[&str] = &[
     ":name",
     ":buffer",
@@ -43,6 +44,7 @@ const READ_KEYWORDS: &[&str] = &[
 ];
 
 /// Whether `make-network-process` reads the value of `key` (see [`READ_KEYWORDS`]).
+#[cfg(feature = "emacs-module")]
 pub(crate) fn reads_keyword(key: &str) -> bool {
     READ_KEYWORDS.contains(&key) || super::socket::is_option(key)
 }
@@ -113,7 +115,7 @@ impl Shared {
         // Step 12: coding systems; an unknown one is (coding-system-error NAME).
         let mut coding =
             from_coding_argument(&contact.get_or_nil(":coding"), &self.settings().default_coding)?;
-        // :filter-multibyte nil means unibyte strings, as the docstring says (§17 item 1).
+        // :filter-multibyte nil means unibyte strings, as documented (docs/DIFFERENCES.md).
         if contact.get(":filter-multibyte").is_some_and(Value::is_nil) {
             coding.set_filter_multibyte(false);
         }
@@ -194,7 +196,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     let nowait = contact.get_or_nil(":nowait").is_non_nil();
     if server.is_non_nil() && nowait {
         // Emacs runs this text through substitute-command-keys, which curves the quotes in a
-        // UTF-8 locale (the reference's setting).
+        // UTF-8 locale; netproc always gives the curved form.
         return Err(Error::msg("‘:server’ is incompatible with ‘:nowait’"));
     }
     let name = match contact.get_or_nil(":name") {

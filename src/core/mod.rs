@@ -31,6 +31,7 @@ pub(crate) mod sync;
 
 pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};
 pub use error::{Error, Result};
+#[cfg(feature = "emacs-module")]
 pub(crate) use make::reads_keyword;
 pub use ops::ContactQuery;
 pub use process::{ExitStatus, ProcRef, Process};

@@ -37,7 +37,7 @@ impl Shared {
     }
 
     /// `process-send-string` with a unibyte string: no character conversion, but the
-    /// encoding's end-of-line conversion applies (§8.2). Written now if the socket takes it,
+    /// encoding's end-of-line conversion applies (send_process). Written now if the socket takes it,
     /// otherwise queued and flushed as it drains. Never blocks.
     pub fn send(&self, process: &ProcRef, data: &[u8]) -> Result<()> {
         self.with_process(process, |core, state| {

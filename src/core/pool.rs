@@ -263,7 +263,7 @@ fn worker<J, A>(shared: &PoolShared<J, A>, id: usize, work: fn(&J) -> A, notify:
         let answer = work(&job.query);
         drop(job.query);
         state = shared.state.lock();
-        let answered = state.busy[id].take().map_or(true, |running| running.answered);
+        let answered = state.busy[id].take().is_none_or(|running| running.answered);
         if !state.shutdown && !answered && !job.cancelled.load(Ordering::Acquire) {
             state.answers.push((job.ticket, answer));
             drop(state);

@@ -28,7 +28,7 @@ struct Codecs {
     decoder: Decoder,
     encoder: Encoder,
     /// The decoding that `set-process-filter-multibyte nil` replaced with its raw-text form;
-    /// `t` brings it back (Emacs 28.2 cannot; §17 item 17).
+    /// `t` brings it back (Emacs 28.2 cannot: docs/DIFFERENCES.md).
     multibyte_decoding: Option<CodingSystem>,
 }
 
@@ -97,7 +97,7 @@ impl ProcessCoding {
 
     /// Whether input reaches the filter exactly as read.
     pub(crate) fn passes_input(&self) -> bool {
-        self.codecs.as_ref().map_or(true, |codecs| passes_bytes(&codecs.decoding))
+        self.codecs.as_ref().is_none_or(|codecs| passes_bytes(&codecs.decoding))
     }
 
     /// Whether this read decodes to exactly its own bytes (see `Decoder::passes_unchanged`),

@@ -227,7 +227,7 @@ mod tests {
         assert_eq!(found, vec![Address::Inet4 { octets: [127, 0, 0, 1], port: 80 }]);
         let found = literal(&query("::1", " +81")).unwrap();
         assert_eq!(found, vec![Address::Inet6 { groups: [0, 0, 0, 0, 0, 0, 0, 1], port: 81 }]);
-        // Forms inet_aton takes, as getaddrinfo does (§3.1).
+        // Forms inet_aton takes, as getaddrinfo does for Emacs's Fmake_network_process.
         assert_eq!(literal(&query("127.1", "80")), literal(&query("127.0.0.1", "80")));
         // Names, getaddrinfo's failures, bracketed IPv6 and service names need the resolver.
         for (host, service) in

@@ -16,7 +16,7 @@ use super::status::netproc_status::{self, *};
 use crate::core::{ProcRef, Shared};
 
 /// Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
-/// gives them (§5.3 of the reference). Either hook may be NULL.
+/// gives them (Emacs's server_accept_connection). Either hook may be NULL.
 ///
 /// When and where: on the context's thread, with no netproc lock held — get_buffer_create
 /// from netproc_make_network_process() (for a `:buffer` given by name) and from
@@ -308,7 +308,7 @@ pub unsafe extern "C" fn netproc_wakeup(ctx: *mut netproc_context) -> netproc_st
 /// Ownership: n/a.
 /// Lifetime:  ctx must not be freed concurrently with this call.
 /// Thread:    any (this is how a context moves to another thread).
-/// Since:     0.1
+/// Since:     0.2
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_context_set_owner_thread(ctx: *mut netproc_context) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
@@ -536,6 +536,9 @@ pub unsafe extern "C" fn netproc_context_set_drain_timeout(
 
 /// Testing aid for the panic boundary: panics inside netproc, which must come back as
 /// NETPROC_E_PANIC with the context marked unusable (later calls fail the same way).
+///
+/// Exported but not part of the API: cbindgen leaves it out of include/netproc.h, and the C
+/// tests declare it in c-tests/netproc_testing.h, so they test the library that is shipped.
 ///
 /// Ownership: n/a.
 /// Lifetime:  n/a.

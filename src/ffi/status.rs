@@ -34,7 +34,7 @@ pub enum netproc_status {
     /// often than referenced, or it never was a handle.
     NETPROC_E_BAD_HANDLE = -10,
     /// Called from a thread that does not own the context (see
-    /// netproc_context_set_owner_thread()).
+    /// netproc_context_set_owner_thread()). Since 0.2.
     NETPROC_E_WRONG_THREAD = -11,
 }
 

@@ -138,7 +138,7 @@ fn check_format(value: &Value, omit_port: bool) {
     };
     let port = (ints.len() > address_len && !omit_port).then(|| ints[address_len]);
     let fits = ints[..address_len].iter().all(|n| (0..=max).contains(n))
-        && port.map_or(true, |p| (0..=65535).contains(&p));
+        && port.is_none_or(|p| (0..=65535).contains(&p));
     let Value::Str(text) = result else {
         assert!(!fits, "{value} is an address but formats as nil");
         return;

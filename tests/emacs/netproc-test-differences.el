@@ -1,10 +1,10 @@
-;;; netproc-test-differences.el --- README differences from Emacs 28.2, asserted  -*- lexical-binding: t -*-
+;;; netproc-test-differences.el --- docs/DIFFERENCES.md, asserted  -*- lexical-binding: t -*-
 
 ;; SPDX-License-Identifier: GPL-3.0-or-later
 
 ;;; Commentary:
 
-;; Rows of the README's "Differences from Emacs 28.2" not asserted elsewhere: each runs
+;; Rows of docs/DIFFERENCES.md not asserted elsewhere: each runs
 ;; the built-in and the twin and asserts what each does.  Where the built-in would hang
 ;; or crash this Emacs, only the harmless half of its behaviour is observed.
 
@@ -606,7 +606,7 @@ lowered (prlimit) once it listens."
 ;;;; Callback values
 
 (np-deftest callback-values-unchecked
-  "The README row on checking :filter, :sentinel and :log at once is about C hosts
+  "The docs/DIFFERENCES.md row on checking :filter, :sentinel and :log at once is about C hosts
 \(a C function pointer of the wrong type could not be called safely).  A Lisp value
 is any object, so the twins take what Emacs takes and fail, as Emacs does, only when
 the value is called."

@@ -50,7 +50,7 @@
 
 (ert-deftest netproc-difference-filter-multibyte-restore ()
   "Emacs's set-process-filter-multibyte t after nil leaves the decoding raw-text;
-netproc restores the decoding that nil replaced (README differences)."
+netproc restores the decoding that nil replaced (docs/DIFFERENCES.md)."
   (let ((scenario
          (lambda ()
            (let* ((server (np-quiet-server "srv"))
@@ -126,7 +126,7 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'', ('127.0.0.1', int(s
 
 (ert-deftest netproc-difference-empty-datagram ()
   "Emacs closes a datagram process that receives an empty datagram; netproc delivers
-it as a zero-length filter call and stays open (README differences)."
+it as a zero-length filter call and stays open (docs/DIFFERENCES.md)."
   (unless (or (executable-find "perl") (executable-find "python3"))
     (ert-skip "no perl or python3 to send an empty datagram"))
   (let ((scenario (lambda ()
@@ -173,7 +173,7 @@ it as a zero-length filter call and stays open (README differences)."
 ;;;; Address utilities
 
 (np-deftest format-address
-  "format-network-address on the reference's table (§4.2)."
+  "format-network-address on every form of Emacs's Fformat_network_address."
   (dolist (address '([127 0 0 1] [127 0 0 1 80] [0 0 0 0 0 0 0 1] [0 0 0 0 0 0 0 1 80]
                      [65535 10 0 255 4096 0 0 1 443] [1 2 3 4 70000] [256 0 0 1 80]
                      [-1 0 0 0 1] [1.0 2 3 4] [a b c d] [1 2 3] [1 2 3 4 5 6] "" "/tmp/s"

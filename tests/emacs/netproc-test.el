@@ -8,7 +8,7 @@
 ;; (a primitive by its Emacs name) and records what it sees with `np-note'.  It is run
 ;; once with Emacs's built-in primitives and once with netproc's twins, in the same Emacs,
 ;; and the two transcripts (ports and process objects normalised) must be `equal'.
-;; Where the README documents a difference, the test asserts that difference instead.
+;; Where docs/DIFFERENCES.md documents a difference, the test asserts that difference instead.
 
 ;;; Code:
 

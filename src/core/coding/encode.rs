@@ -104,8 +104,9 @@ impl Encoder {
         }
     }
 
-    /// Encode unibyte data: no character conversion, but the end-of-line conversion still
-    /// applies (§8.2: `"u\nv"` through `utf-8-dos` goes out as `u\r\nv`). No BOM is written.
+    /// Encode unibyte data: no character conversion, but the end-of-line conversion still applies
+    /// (Emacs's send_process: `"u\nv"` through `utf-8-dos` goes out as `u\r\nv`). No BOM is
+    /// written.
     pub fn encode_bytes(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(&encode_eol(bytes, self.eol));
     }

@@ -183,7 +183,7 @@ fn unknown_names_are_coding_system_errors() {
 
 #[test]
 fn set_process_coding_system_and_filter_multibyte_forms() {
-    // §9.6: ENCODING 'utf-8 becomes utf-8-unix, nil becomes raw-text-unix.
+    // Fset_process_coding_system: ENCODING 'utf-8 becomes utf-8-unix, nil becomes raw-text-unix.
     assert_eq!(cs("utf-8").with_eol_unix_if_undecided().name(), "utf-8-unix");
     assert_eq!(cs("latin-1").with_eol_unix_if_undecided().name(), "iso-latin-1-unix");
     assert_eq!(cs("nil").with_eol_unix_if_undecided().name(), "raw-text-unix");
@@ -276,7 +276,7 @@ fn end_of_line_and_signature_detection_names() {
         (texts[0].as_slice(), detected.as_deref(), multibyte),
         (&b"a\nb"[..], Some("raw-text-dos"), false)
     );
-    // :coding 'binary gives unibyte strings with CR kept (§9.5)
+    // :coding 'binary gives unibyte strings with CR kept (Emacs's read_process_output)
     let (texts, _, detected, multibyte) = reads("binary", &[b"a\r\nb\r"]);
     assert_eq!((texts[0].as_slice(), detected, multibyte), (&b"a\r\nb\r"[..], None, false));
 }
@@ -364,7 +364,8 @@ fn raw_bytes_encode_as_in_emacs() {
 
 #[test]
 fn unibyte_sends_get_end_of_line_conversion_only() {
-    // §8.2: "u\nv" through utf-8-dos arrives as u\r\nv; no BOM, no character conversion.
+    // Emacs's send_process: "u\nv" through utf-8-dos arrives as u\r\nv; no BOM, no character
+    // conversion.
     let mut out = Vec::new();
     cs("utf-8-dos").encoder().encode_bytes(b"u\nv\xFF", &mut out);
     assert_eq!(out, b"u\r\nv\xFF");

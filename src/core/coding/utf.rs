@@ -270,7 +270,7 @@ mod tests {
 
     #[test]
     fn split_characters_are_joined() {
-        // The reference's example: C3 then A9 61 gave one "éa".
+        // As Emacs 28.2's read_process_output: C3 then A9 61 gave one "éa".
         assert_eq!(utf8(Utf8Form::Plain, &[b"\xC3", b"\xA9a"]), "éa".as_bytes());
         assert_eq!(utf8(Utf8Form::Plain, &[b"\xF0", b"\x9F", b"\x98", b"\x80"]), "😀".as_bytes());
     }
