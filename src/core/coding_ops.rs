@@ -63,7 +63,7 @@ impl Core {
         held: Option<Decoded>,
     ) {
         if let Some(held) = held {
-            self.arrive_first(process, state, held);
+            self.inbox.record_first(process, state, held);
         }
     }
 }

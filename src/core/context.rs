@@ -19,7 +19,7 @@ use super::buffers::BufferPool;
 use super::coding::CodingSystem;
 use super::datagrams::DatagramBatch;
 use super::error::{Error, Result};
-use super::inbox::Arrival;
+use super::inbox::Inbox;
 use super::process::{Name, ProcRef, Role, State};
 use super::resolve::Resolver;
 use super::value::Value;
@@ -101,7 +101,7 @@ pub(crate) struct Core {
     /// Processes that may have input (or accepts) waiting, served round-robin.
     pub(crate) ready: VecDeque<ProcRef>,
     /// What happened to processes, in order, not yet delivered (see inbox.rs).
-    pub(crate) arrivals: VecDeque<(ProcRef, Arrival)>,
+    pub(crate) inbox: Inbox,
     /// References to drop after delivery, outside the locks (a drop may run host
     /// destructors).
     pub(crate) releases: Vec<ProcRef>,
@@ -147,7 +147,7 @@ impl Shared {
                 listed: BTreeMap::new(),
                 names: HashMap::new(),
                 ready: VecDeque::new(),
-                arrivals: VecDeque::new(),
+                inbox: Inbox::default(),
                 releases: Vec::new(),
                 draining: Vec::new(),
                 resolver,
@@ -261,6 +261,14 @@ impl Shared {
         self.callback_depth.fetch_add(1, Ordering::AcqRel);
         let _depth = Depth(&self.callback_depth);
         f()
+    }
+}
+
+impl super::process::Process {
+    /// The context the process belongs to, unless it was freed.
+    pub fn context(&self) -> Option<Arc<Shared>> {
+        // Only contexts make processes (`Core::me`), so the downcast cannot fail.
+        self.context.upgrade().and_then(|context| context.downcast::<Shared>().ok())
     }
 }
 
@@ -469,7 +477,7 @@ impl Core {
     }
 
     fn next_timeout(&self) -> Option<Duration> {
-        if !self.arrivals.is_empty() || !self.ready.is_empty() || self.resolver.has_answers() {
+        if !self.inbox.is_empty() || !self.ready.is_empty() || self.resolver.has_answers() {
             return Some(Duration::ZERO);
         }
         self.timer_bound(None)

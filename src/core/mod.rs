@@ -10,12 +10,14 @@ pub mod resolve;
 pub mod socket;
 pub mod value;
 
+mod budget;
 mod buffers;
 mod coding_ops;
 mod connect;
 mod contact;
 mod context;
 mod datagrams;
+mod delivery;
 mod inbox;
 #[cfg(all(test, not(loom)))]
 mod lookup_tests;
@@ -29,10 +31,12 @@ mod server;
 mod status;
 pub(crate) mod sync;
 
+pub use budget::Budget;
 pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};
 pub use error::{Error, Result};
 #[cfg(feature = "emacs-module")]
 pub(crate) use make::reads_keyword;
 pub use ops::ContactQuery;
-pub use process::{ExitStatus, ProcRef, Process};
-pub use value::{Budget, HostObject, HostRef, Plist, Value};
+pub use process::{ProcRef, Process};
+pub use status::ExitStatus;
+pub use value::{HostObject, HostRef, Plist, Value};

@@ -208,7 +208,7 @@ impl Shared {
         // Dropped outside the lock, as every last reference must be: it may run a host
         // destructor, which may call back into the context.
         let leftovers = (
-            std::mem::take(&mut core.arrivals),
+            std::mem::take(&mut core.inbox),
             std::mem::take(&mut core.releases),
             std::mem::take(&mut core.draining),
             std::mem::take(&mut core.lookups),
@@ -421,9 +421,7 @@ impl Core {
         }
         state.deleted = true;
         state.lifecycle.deleted();
-        if let Some(more) = state.occasional_mut_if_any() {
-            more.held.clear();
-        }
+        self.inbox.drop_held(process, state);
         self.unlist(process, state);
         if state.connect_in_progress || state.role == Role::Server {
             // A connect still in flight never completes: what was queued for it is never
@@ -437,7 +435,7 @@ impl Core {
     /// Reading may have become possible again: give back what was held, and look at the
     /// socket on the next turn.
     fn resume_input(&mut self, process: &ProcRef, state: &mut State) {
-        let released = self.release_held(process, state);
+        let released = self.inbox.release(process, state);
         if state.wants_input() && (state.readable || released) {
             self.mark_ready(process, state);
         }

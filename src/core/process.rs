@@ -10,11 +10,10 @@ use socket2::Socket;
 
 use super::address::Address;
 use super::contact::Contact;
-use super::context::Shared;
-use super::inbox::Held;
 use super::process_coding::ProcessCoding;
 use super::queue::SendQueue;
 use super::socket::SocketKind;
+pub use super::status::ExitStatus;
 use super::status::Lifecycle;
 use super::value::Value;
 
@@ -70,15 +69,6 @@ pub enum Role {
     Accepted,
 }
 
-/// `process-exit-status`: an integer, or the lookup-failure string.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// The numeric code.
-    Code(i32),
-    /// The message of a failed name lookup.
-    Message(String),
-}
-
 /// A process object. The name never changes; everything else is behind the state lock.
 pub struct Process {
     /// The key a boundary layer gave this process in its handle table (0 until it gives
@@ -86,7 +76,9 @@ pub struct Process {
     boundary_handle: AtomicUsize,
     pub(crate) serial: u64,
     name: Name,
-    pub(crate) context: Weak<Shared>,
+    /// The context (a `Shared`), type-erased so that this module need not know it;
+    /// `Process::context` in context.rs gives it back typed.
+    pub(crate) context: Weak<dyn std::any::Any + Send + Sync>,
     pub(crate) state: Mutex<State>,
     attachment: Mutex<Option<Box<dyn Any + Send>>>,
 }
@@ -112,7 +104,12 @@ impl Process {
         }
     }
 
-    pub(crate) fn new(serial: u64, name: Vec<u8>, context: Weak<Shared>, state: State) -> ProcRef {
+    pub(crate) fn new(
+        serial: u64,
+        name: Vec<u8>,
+        context: Weak<dyn std::any::Any + Send + Sync>,
+        state: State,
+    ) -> ProcRef {
         Arc::new(Process {
             boundary_handle: AtomicUsize::new(0),
             serial,
@@ -136,11 +133,6 @@ impl Process {
     /// The name as text, for messages.
     pub fn name_text(&self) -> String {
         String::from_utf8_lossy(self.name()).into_owned()
-    }
-
-    /// The context the process belongs to, unless it was freed.
-    pub fn context(&self) -> Option<Arc<Shared>> {
-        self.context.upgrade()
     }
 
     /// Keep boundary-layer data (host userdata) with the process; the previous value is
@@ -224,6 +216,8 @@ pub struct State {
     pub(crate) socket: Option<Socket>,
     /// The socket's non-blocking connect has not finished yet.
     pub(crate) connect_in_progress: bool,
+    /// The inbox holds arrivals for this process until it reads again (kept by inbox.rs).
+    pub(crate) holds_arrivals: bool,
     /// The peer's end of file (or a reset) was read: nothing more to read. The socket
     /// stays open, for the replies the filter still sends, until the close is delivered.
     pub(crate) input_closed: bool,
@@ -273,8 +267,6 @@ pub(crate) struct Occasional {
     pub(crate) plist: Value,
     /// Bytes accepted by sends that could never be written (peer gone, abortive close).
     pub(crate) lost_output: u64,
-    /// Arrivals held while the process is stopped or its filter is t (see inbox.rs).
-    pub(crate) held: Held,
     /// For datagram processes: where sends go.
     pub(crate) datagram_peer: Option<Address>,
     /// For `:nowait`: addresses still to try after the current attempt.
@@ -301,6 +293,7 @@ impl State {
             socket: None,
             connect_in_progress: false,
             input_closed: false,
+            holds_arrivals: false,
             slot: None,
             buffer: Value::Nil,
             filter: Value::Nil,
@@ -354,9 +347,9 @@ impl State {
         self.occasional().and_then(|more| more.datagram_peer.as_ref())
     }
 
-    /// Whether arrivals are held back for `continue-process`.
-    pub(crate) fn holds_input(&self) -> bool {
-        self.occasional().is_some_and(|more| !more.held.is_empty())
+    /// Whether input is held back now: `stop-process`, or a filter of t.
+    pub(crate) fn holds_back_input(&self) -> bool {
+        self.lifecycle.is_stopped() || self.filter.is_symbol("t")
     }
 
     /// Whether a server's accepting is paused after a failed accept.
@@ -382,7 +375,7 @@ impl State {
             && !self.deleted
             && !self.draining
             && !self.lifecycle.is_stopped()
-            && !self.holds_input()
+            && !self.holds_arrivals
             && !self.accept_paused()
     }
 }

@@ -45,11 +45,11 @@ impl Shared {
 }
 
 impl Core {
-    /// Wait for readiness and record what happened in `self.arrivals`.
+    /// Wait for readiness and record what happened in `self.inbox`.
     fn turn(&mut self, timeout: Option<Duration>) -> Result<()> {
         self.write_budget = TURN_WRITE_BUDGET;
         self.take_lookup_answers();
-        let has_work = !self.arrivals.is_empty() || !self.ready.is_empty();
+        let has_work = !self.inbox.is_empty() || !self.ready.is_empty();
         let timeout = if has_work { Some(Duration::ZERO) } else { self.timer_bound(timeout) };
         if let Err(err) = self.poll.poll(&mut self.events, timeout) {
             if err.kind() != io::ErrorKind::Interrupted {
@@ -180,7 +180,7 @@ impl Core {
                     self.turn_budget = self.turn_budget.saturating_sub(n);
                     // Decoded when delivered, with the coding system in force then.
                     let bytes = self.buffers.hand_over(input, size);
-                    self.arrive(process, state, Arrival::Data { bytes, sender: None });
+                    self.inbox.record(process, state, Arrival::Data { bytes, sender: None });
                 }
                 outcome => {
                     self.buffers.give_back(input, size);
@@ -232,7 +232,7 @@ impl Core {
                     (Role::Server, Some(sender)) => Some(Box::new(Address::from_sockaddr(&sender))),
                     _ => None,
                 };
-                self.arrive(process, state, Arrival::Data { bytes, sender });
+                self.inbox.record(process, state, Arrival::Data { bytes, sender });
             }
         }
         true
@@ -253,7 +253,7 @@ impl Core {
                     // Out of descriptors, typically. Log once, then pause instead of spinning:
                     // while paused the server is not served, however many clients arrive.
                     let errno = err.raw_os_error().unwrap_or(0);
-                    self.arrive(server, state, Arrival::AcceptFailed { errno });
+                    self.inbox.record(server, state, Arrival::AcceptFailed { errno });
                     state.occasional_mut().accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
                     self.paused_servers.push(server.clone());
                     return false;
@@ -311,7 +311,7 @@ impl Core {
         }
         state.input_closed = true;
         state.readable = false;
-        self.arrive(process, state, Arrival::Closed { reset });
+        self.inbox.record(process, state, Arrival::Closed { reset });
     }
 
     /// A write found the peer gone: what is queued can never be written (it counts as
@@ -329,7 +329,7 @@ impl Core {
     pub(crate) fn fail_connect(&mut self, process: &ProcRef, state: &mut State, failure: Failure) {
         state.connect_in_progress = false;
         self.close_socket(state);
-        self.arrive(process, state, Arrival::ConnectFailed(failure));
+        self.inbox.record(process, state, Arrival::ConnectFailed(failure));
     }
 
     /// A connect finished: record it, start reading and write what waited. The status
@@ -339,7 +339,7 @@ impl Core {
         if let Some(more) = state.occasional_mut_if_any() {
             more.connect_remaining.clear();
         }
-        self.arrive(process, state, Arrival::Connected);
+        self.inbox.record(process, state, Arrival::Connected);
         state.readable = true;
         self.mark_ready(process, state);
         self.flush_output(process, state);

@@ -70,14 +70,14 @@ impl Core {
         let mut client_state = client.state.lock();
         if let Err(err) = self.register(&client, &mut client_state) {
             let errno = err.raw_os_error().unwrap_or(0);
-            self.arrive(server, server_state, Arrival::AcceptFailed { errno });
+            self.inbox.record(server, server_state, Arrival::AcceptFailed { errno });
             return;
         }
         self.list(&client, &mut client_state);
         // The opening comes first in the client's own stream, so nothing it sends can
         // reach its filter before its "open from" sentinel.
         let accepted = Box::new(Accepted { server: server.clone(), host, client_id, wants_buffer });
-        self.arrive(&client, &mut client_state, Arrival::Accepted(accepted));
+        self.inbox.record(&client, &mut client_state, Arrival::Accepted(accepted));
         // Data may have arrived before registration; look once.
         client_state.readable = true;
         self.mark_ready(&client, &mut client_state);

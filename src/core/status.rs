@@ -6,7 +6,14 @@
 //! delivery of the event that carries them (see inbox.rs), never when the bytes are read:
 //! a filter that runs on data read before an end of file still sees the process `open`.
 
-use super::process::ExitStatus;
+/// `process-exit-status`: an integer, or the lookup-failure string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// The numeric code.
+    Code(i32),
+    /// The message of a failed name lookup.
+    Message(String),
+}
 
 /// Why a process is `failed`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use crate::ffi::value::{
     NETPROC_VALUE_FILTER, NETPROC_VALUE_LOG, NETPROC_VALUE_SENTINEL, NETPROC_VALUE_VECTOR,
 };
 
-/// The decoder's nesting limit (`MAX_VALUE_DEPTH` in core/value.rs): a value deeper than this is
+/// The decoder's nesting limit (`MAX_VALUE_DEPTH` in core/budget.rs): a value deeper than this is
 /// refused. Kept here as the model's own number, so a change there shows up as a finding.
 pub(crate) const DECODER_MAX_DEPTH: usize = 64;
 

@@ -1,0 +1,250 @@
+//! Delivering arrivals (inbox.rs) to the host: each is applied to its process under the
+//! locks (status, decoding, reply address), then the host call is made without them.
+
+use std::borrow::Cow;
+
+use super::context::{Core, Host, Shared};
+use super::inbox::{Accepted, Arrival};
+use super::process::{messages, ProcRef, State};
+use super::process_coding::Decoded;
+use super::status::Failure;
+use super::value::Value;
+
+/// One host call, worked out under the locks and made after they are released.
+enum Delivery {
+    Filter { process: ProcRef, filter: Value, data: Vec<u8> },
+    Sentinel { process: ProcRef, sentinel: Value, message: Cow<'static, str>, unlisted: Option<ProcRef> },
+    Accept { client: ProcRef, accepted: Box<Accepted> },
+    AcceptFailed { server: ProcRef, log: Value, errno: i32 },
+}
+
+impl Core {
+    /// Take the next arrival and apply what it changes; None when there is nothing to
+    /// deliver. An arrival that produces no host call yields `Some(None)`.
+    fn next_delivery(&mut self) -> Option<Option<Delivery>> {
+        let (process, arrival) = self.inbox.pop()?;
+        let delivery = {
+            let mut state = process.state.lock();
+            self.apply(&process, &mut state, arrival)
+        };
+        if delivery.is_none() {
+            self.release_later(process);
+        }
+        Some(delivery)
+    }
+
+    /// Apply one arrival to its process (under both locks) and say which host call it
+    /// makes.
+    fn apply(&mut self, process: &ProcRef, state: &mut State, arrival: Arrival) -> Option<Delivery> {
+        if state.deleted {
+            // delete-process discards what was not delivered, as Emacs closes the socket
+            // with its unread input.
+            return None;
+        }
+        if arrival.is_input() && (state.holds_back_input() || state.holds_arrivals) {
+            self.inbox.hold(process, state, arrival);
+            return None;
+        }
+        match arrival {
+            Arrival::Data { bytes, sender } => {
+                if let Some(sender) = sender {
+                    // Emacs sets the reply address per read, right before the filter runs.
+                    state.occasional_mut().datagram_peer = Some(*sender);
+                }
+                let (data, multibyte) = self.decode(state, bytes);
+                if data.is_empty() && state.kind != super::socket::SocketKind::Datagram {
+                    // The decoder holds all of it (a character cut by the read).
+                    self.buffers.give_back(data, self.settings.read_max);
+                    return None;
+                }
+                self.filter_call(process, state, data, multibyte)
+            }
+            Arrival::Text(Decoded { data, multibyte }) => self.filter_call(process, state, data, multibyte),
+            Arrival::Closed { reset } => {
+                // A character cut short by the close still reaches the filter, as raw
+                // bytes, before the sentinel: deliver that first, then this again.
+                if let Some(Decoded { data, multibyte }) = state.coding.finish() {
+                    self.inbox.push_front(process, Arrival::Closed { reset });
+                    return self.filter_call(process, state, data, multibyte);
+                }
+                state.lifecycle.peer_closed();
+                let unlisted = self.take_listed(process, state);
+                self.close_after_peer(process, state, reset);
+                Some(Delivery::Sentinel {
+                    process: process.clone(),
+                    sentinel: state.sentinel.clone(),
+                    message: messages::BROKEN.into(),
+                    unlisted,
+                })
+            }
+            Arrival::Connected => {
+                if !state.lifecycle.opened() {
+                    return None;
+                }
+                Some(Delivery::Sentinel {
+                    process: process.clone(),
+                    sentinel: state.sentinel.clone(),
+                    message: messages::OPEN.into(),
+                    unlisted: None,
+                })
+            }
+            Arrival::ConnectFailed(failure) => {
+                let code = match &failure {
+                    Failure::Errno(errno) => errno.to_string(),
+                    Failure::Lookup(message) => message.clone(),
+                };
+                // Failed already when the create call itself found the failure.
+                if !state.lifecycle.connect_failed(failure) && !state.lifecycle.is_failed() {
+                    return None;
+                }
+                Some(Delivery::Sentinel {
+                    process: process.clone(),
+                    sentinel: state.sentinel.clone(),
+                    message: messages::failed(&code).into(),
+                    unlisted: None,
+                })
+            }
+            Arrival::Accepted(accepted) => Some(Delivery::Accept { client: process.clone(), accepted }),
+            Arrival::AcceptFailed { errno } => {
+                let log = state.log();
+                log.is_non_nil().then(|| Delivery::AcceptFailed { server: process.clone(), log, errno })
+            }
+        }
+    }
+
+    fn filter_call(
+        &mut self,
+        process: &ProcRef,
+        state: &mut State,
+        data: Vec<u8>,
+        multibyte: bool,
+    ) -> Option<Delivery> {
+        state.delivering_multibyte = Some(multibyte);
+        Some(Delivery::Filter { process: process.clone(), filter: state.filter.clone(), data })
+    }
+
+    /// Decode bytes with the coding system in force now. Bytes that pass unchanged travel
+    /// in their own buffer; an empty result (all held by the decoder) is still delivered
+    /// only when the bytes were a datagram, which is one filter call even when empty.
+    fn decode(&mut self, state: &mut State, bytes: Vec<u8>) -> (Vec<u8>, bool) {
+        let datagram = state.kind == super::socket::SocketKind::Datagram;
+        if state.coding.passes_input() {
+            return (bytes, false);
+        }
+        if !datagram && state.coding.passes_unchanged(&bytes) {
+            // Valid UTF-8 with LF line ends: W6 would otherwise copy every read.
+            return (bytes, true);
+        }
+        let size = self.settings.read_max;
+        let mut decoded = self.buffers.take(size.max(bytes.len() + 8));
+        let mut multibyte = state.coding.decode_into(&bytes, &mut decoded);
+        if datagram {
+            // Each datagram is decoded on its own: a partial character cannot continue
+            // in the next one.
+            if let Some(held) = state.coding.finish() {
+                decoded.extend_from_slice(&held.data);
+                multibyte = held.multibyte;
+            }
+        }
+        self.buffers.give_back(bytes, size);
+        (decoded, multibyte)
+    }
+}
+
+impl Shared {
+    /// Deliver what has arrived, in order, running the host's callbacks with no lock of
+    /// ours held. Returns how many callbacks ran. Arrivals recorded while this runs (a
+    /// send that found the peer gone) are delivered too, up to a bound, so that one call
+    /// cannot run forever; the rest wait for the next poll.
+    pub(crate) fn dispatch(&self, host: &mut dyn Host) -> usize {
+        let mut calls = 0;
+        let mut spent = Vec::new();
+        let mut budget = self.core.lock().inbox.len().saturating_mul(2) + 64;
+        while budget > 0 {
+            budget -= 1;
+            let next = self.core.lock().next_delivery();
+            let Some(delivery) = next else { break };
+            if let Some(delivery) = delivery {
+                calls += self.deliver(delivery, host, &mut spent);
+            }
+        }
+        let releases = {
+            let mut core = self.core.lock();
+            let size = core.settings.read_max;
+            for buffer in spent {
+                core.buffers.give_back(buffer, size);
+            }
+            std::mem::take(&mut core.releases)
+        };
+        // Last references go outside the locks: dropping one may run host destructors.
+        drop(releases);
+        calls
+    }
+
+    /// Make one host call.
+    fn deliver(&self, delivery: Delivery, host: &mut dyn Host, spent: &mut Vec<Vec<u8>>) -> usize {
+        match delivery {
+            Delivery::Filter { process, filter, data } => {
+                self.call_host(|| host.filter(&process, &filter, &data));
+                process.state.lock().delivering_multibyte = None;
+                if super::buffers::BufferPool::may_return(&data) {
+                    spent.push(data);
+                }
+                1
+            }
+            Delivery::Sentinel { process, sentinel, message, unlisted } => {
+                self.call_host(|| host.sentinel(&process, &sentinel, &message));
+                // The list's reference goes after the call (it may be the last one).
+                drop(unlisted);
+                1
+            }
+            Delivery::Accept { client, accepted } => self.deliver_accept(&client, &accepted, host),
+            Delivery::AcceptFailed { server, log, errno } => {
+                let message = messages::accept_failed(errno);
+                self.call_host(|| host.log(&server, &log, None, &message));
+                1
+            }
+        }
+    }
+
+    /// An accepted connection's opening, as Emacs's server_accept_connection makes it:
+    /// the client's buffer, the server's log call, then the client's `"open from …"`.
+    fn deliver_accept(&self, client: &ProcRef, accepted: &Accepted, host: &mut dyn Host) -> usize {
+        let server = &accepted.server;
+        let (server_buffer, log) = {
+            let state = server.state.lock();
+            (state.buffer.clone(), state.log())
+        };
+        if accepted.wants_buffer {
+            // Emacs names the buffer after the server's live buffer, else the server's name;
+            // a server whose buffer is dead gets no client buffers at all.
+            let base = if server_buffer.is_nil() {
+                Some(server.name().to_vec())
+            } else {
+                self.call_host(|| host.buffer_name(&server_buffer))
+            };
+            if let Some(mut name) = base {
+                name.push(b' ');
+                name.extend_from_slice(accepted.client_id.as_bytes());
+                let buffer = self.call_host(|| host.get_buffer_create(&name));
+                client.state.lock().buffer = buffer;
+            }
+        }
+        let mut calls = 0;
+        if log.is_non_nil() {
+            let message = messages::accept_from(&accepted.host);
+            self.call_host(|| host.log(server, &log, Some(client), &message));
+            calls += 1;
+        }
+        let sentinel = {
+            let state = client.state.lock();
+            if state.deleted {
+                return calls;
+            }
+            state.sentinel.clone()
+        };
+        let message = messages::open_from(&accepted.host);
+        self.call_host(|| host.sentinel(client, &sentinel, &message));
+        calls + 1
+    }
+}
