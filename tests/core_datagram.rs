@@ -15,10 +15,11 @@ impl Host for Recorder {
     fn filter(&mut self, process: &ProcRef, _f: &Value, data: &[u8]) {
         self.datagrams.push((process.name_text(), data.to_vec()));
     }
-    fn sentinel(&mut self, process: &ProcRef, _s: &Value, message: &str) {
+    fn sentinel(&mut self, process: &ProcRef, _s: &Value, event: &netproc::core::event::SentinelEvent) {
+        let message = &*event.message();
         self.sentinels.push(format!("{} {message}", process.name_text()));
     }
-    fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &str) {}
+    fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &netproc::core::event::LogEvent) {}
     fn buffer_name(&mut self, _: &Value) -> Option<Vec<u8>> {
         None
     }

@@ -13,10 +13,23 @@ impl Host for Recorder {
     fn filter(&mut self, process: &ProcRef, _filter: &Value, data: &[u8]) {
         self.log.push(format!("filter {} {:?}", process.name_text(), String::from_utf8_lossy(data)));
     }
-    fn sentinel(&mut self, process: &ProcRef, _sentinel: &Value, message: &str) {
+    fn sentinel(
+        &mut self,
+        process: &ProcRef,
+        _sentinel: &Value,
+        event: &netproc::core::event::SentinelEvent,
+    ) {
+        let message = &*event.message();
         self.log.push(format!("sentinel {} {:?}", process.name_text(), message));
     }
-    fn log(&mut self, server: &ProcRef, _log: &Value, client: Option<&ProcRef>, message: &str) {
+    fn log(
+        &mut self,
+        server: &ProcRef,
+        _log: &Value,
+        client: Option<&ProcRef>,
+        event: &netproc::core::event::LogEvent,
+    ) {
+        let message = &*event.message();
         let client = client.map(|c| c.name_text()).unwrap_or_default();
         self.log.push(format!("log {} {} {:?}", server.name_text(), client, message));
     }

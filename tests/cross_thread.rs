@@ -16,10 +16,11 @@ struct Recorder {
 
 impl Host for Recorder {
     fn filter(&mut self, _: &ProcRef, _: &Value, _: &[u8]) {}
-    fn sentinel(&mut self, process: &ProcRef, _: &Value, message: &str) {
+    fn sentinel(&mut self, process: &ProcRef, _: &Value, event: &netproc::core::event::SentinelEvent) {
+        let message = &*event.message();
         self.sentinels.push(format!("{} {}", process.name_text(), message.trim_end()));
     }
-    fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &str) {}
+    fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &netproc::core::event::LogEvent) {}
     fn buffer_name(&mut self, _: &Value) -> Option<Vec<u8>> {
         None
     }

@@ -40,8 +40,8 @@ struct Acceptor {
 
 impl Host for Acceptor {
     fn filter(&mut self, _: &ProcRef, _: &Value, _: &[u8]) {}
-    fn sentinel(&mut self, _: &ProcRef, _: &Value, _: &str) {}
-    fn log(&mut self, _: &ProcRef, _: &Value, client: Option<&ProcRef>, _: &str) {
+    fn sentinel(&mut self, _: &ProcRef, _: &Value, _: &netproc::core::event::SentinelEvent) {}
+    fn log(&mut self, _: &ProcRef, _: &Value, client: Option<&ProcRef>, _: &netproc::core::event::LogEvent) {
         self.accepted.extend(client.cloned());
     }
     fn buffer_name(&mut self, _: &Value) -> Option<Vec<u8>> {

@@ -229,7 +229,7 @@ pub(crate) fn push_decimal(out: &mut String, mut n: u32) {
 /// Emacs refuses any integer out of its range (CHECK_RANGED_INTEGER's `args_out_of_range_3`).
 fn port_in_range(port: i64) -> Result<u16> {
     u16::try_from(port).map_err(|_| Error {
-        symbol: "args-out-of-range",
+        symbol: super::error::Symbol::ArgsOutOfRange,
         data: vec![Value::Int(port), Value::Int(0), Value::Int(65535)],
         errno: 0,
     })
@@ -472,7 +472,7 @@ mod tests {
     fn vector_ports_out_of_range_are_errors() {
         for port in [-1, 65536, 70000, i64::MIN, i64::MAX] {
             let error = Address::from_value(&vector(&[127, 0, 0, 1, port])).unwrap_err();
-            assert_eq!(error.symbol, "args-out-of-range");
+            assert_eq!(error.symbol.name(), "args-out-of-range");
             assert_eq!(error.message(), format!("Args out of range: {port}, 0, 65535"));
             assert!(Address::from_value(&vector(&[0, 0, 0, 0, 0, 0, 0, 1, port])).is_err());
         }
@@ -485,7 +485,7 @@ mod tests {
     #[test]
     fn unix_paths_with_a_nul_inside_are_errors() {
         let error = Address::from_value(&Value::string(b"/tmp/a\0b")).unwrap_err();
-        assert_eq!(error.symbol, "wrong-type-argument");
+        assert_eq!(error.symbol.name(), "wrong-type-argument");
         assert_eq!(error.message(), "Wrong type argument: filenamep, \"/tmp/a\0b\"");
         assert!(Address::from_value(&Value::string(b"\0abstract\0name")).is_ok());
         assert!(Address::from_value(&Value::string(b"/tmp/a")).is_ok());

@@ -19,6 +19,7 @@ use super::buffers::BufferPool;
 use super::coding::CodingSystem;
 use super::datagrams::DatagramBatch;
 use super::error::{Error, Result};
+use super::event::{LogEvent, SentinelEvent};
 use super::inbox::Inbox;
 use super::process::{Name, ProcRef, Role, State};
 use super::resolve::Resolver;
@@ -33,9 +34,9 @@ pub trait Host {
     /// Deliver output to a filter; `filter` is the process's filter value (nil = default).
     fn filter(&mut self, process: &ProcRef, filter: &Value, data: &[u8]);
     /// Report a status change to a sentinel (nil = default).
-    fn sentinel(&mut self, process: &ProcRef, sentinel: &Value, message: &str);
+    fn sentinel(&mut self, process: &ProcRef, sentinel: &Value, event: &SentinelEvent);
     /// Report an accept (client given) or an accept failure (no client) to a log function.
-    fn log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, message: &str);
+    fn log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, event: &LogEvent);
     /// The name of a live buffer, or None when `buffer` is nil or dead.
     fn buffer_name(&mut self, buffer: &Value) -> Option<Vec<u8>>;
     /// `get-buffer-create`: the buffer called `name`, made if needed.

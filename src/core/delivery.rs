@@ -1,11 +1,10 @@
 //! Delivering arrivals (inbox.rs) to the host: each is applied to its process under the
 //! locks (status, decoding, reply address), then the host call is made without them.
 
-use std::borrow::Cow;
-
 use super::context::{Core, Host, Shared};
+use super::event::{LogEvent, SentinelEvent};
 use super::inbox::{Accepted, Arrival};
-use super::process::{messages, ProcRef, State};
+use super::process::{ProcRef, State};
 use super::process_coding::Decoded;
 use super::status::Failure;
 use super::value::Value;
@@ -13,7 +12,7 @@ use super::value::Value;
 /// One host call, worked out under the locks and made after they are released.
 enum Delivery {
     Filter { process: ProcRef, filter: Value, data: Vec<u8> },
-    Sentinel { process: ProcRef, sentinel: Value, message: Cow<'static, str>, unlisted: Option<ProcRef> },
+    Sentinel { process: ProcRef, sentinel: Value, event: SentinelEvent, unlisted: Option<ProcRef> },
     Accept { client: ProcRef, accepted: Box<Accepted> },
     AcceptFailed { server: ProcRef, log: Value, errno: i32 },
 }
@@ -73,7 +72,7 @@ impl Core {
                 Some(Delivery::Sentinel {
                     process: process.clone(),
                     sentinel: state.sentinel.clone(),
-                    message: messages::BROKEN.into(),
+                    event: SentinelEvent::PeerClosed,
                     unlisted,
                 })
             }
@@ -84,7 +83,7 @@ impl Core {
                 Some(Delivery::Sentinel {
                     process: process.clone(),
                     sentinel: state.sentinel.clone(),
-                    message: messages::OPEN.into(),
+                    event: SentinelEvent::Open,
                     unlisted: None,
                 })
             }
@@ -100,7 +99,7 @@ impl Core {
                 Some(Delivery::Sentinel {
                     process: process.clone(),
                     sentinel: state.sentinel.clone(),
-                    message: messages::failed(&code).into(),
+                    event: SentinelEvent::Failed(code),
                     unlisted: None,
                 })
             }
@@ -192,16 +191,15 @@ impl Shared {
                 }
                 1
             }
-            Delivery::Sentinel { process, sentinel, message, unlisted } => {
-                self.call_host(|| host.sentinel(&process, &sentinel, &message));
+            Delivery::Sentinel { process, sentinel, event, unlisted } => {
+                self.call_host(|| host.sentinel(&process, &sentinel, &event));
                 // The list's reference goes after the call (it may be the last one).
                 drop(unlisted);
                 1
             }
             Delivery::Accept { client, accepted } => self.deliver_accept(&client, &accepted, host),
             Delivery::AcceptFailed { server, log, errno } => {
-                let message = messages::accept_failed(errno);
-                self.call_host(|| host.log(&server, &log, None, &message));
+                self.call_host(|| host.log(&server, &log, None, &LogEvent::AcceptFailed(errno)));
                 1
             }
         }
@@ -232,8 +230,8 @@ impl Shared {
         }
         let mut calls = 0;
         if log.is_non_nil() {
-            let message = messages::accept_from(&accepted.host);
-            self.call_host(|| host.log(server, &log, Some(client), &message));
+            let event = LogEvent::AcceptFrom(accepted.host.clone());
+            self.call_host(|| host.log(server, &log, Some(client), &event));
             calls += 1;
         }
         let sentinel = {
@@ -243,8 +241,8 @@ impl Shared {
             }
             state.sentinel.clone()
         };
-        let message = messages::open_from(&accepted.host);
-        self.call_host(|| host.sentinel(client, &sentinel, &message));
+        let event = SentinelEvent::OpenFrom(accepted.host.clone());
+        self.call_host(|| host.sentinel(client, &sentinel, &event));
         calls + 1
     }
 }

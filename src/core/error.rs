@@ -5,37 +5,89 @@ use std::io;
 
 use super::value::Value;
 
+/// Declares [`Symbol`]: each error symbol netproc signals, once, with its Lisp name and
+/// the message Emacs's `error-message-string` shows for it (empty where the message is the
+/// error's first datum).
+macro_rules! error_symbols {
+    ($($variant:ident => $name:literal, $message:literal;)*) => {
+        /// An error symbol netproc signals. A misspelt one does not compile.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Symbol {
+            $(#[doc = concat!("`", $name, "`")] $variant,)*
+        }
+
+        impl Symbol {
+            /// Every symbol, in declaration order.
+            pub const ALL: &'static [Symbol] = &[$(Symbol::$variant,)*];
+
+            /// The symbol's Lisp name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Symbol::$variant => $name,)*
+                }
+            }
+
+            /// The symbol's `error-message`, which Emacs shows before the data.
+            pub fn message(self) -> &'static str {
+                match self {
+                    $(Symbol::$variant => $message,)*
+                }
+            }
+        }
+    };
+}
+
+error_symbols! {
+    Error => "error", "";
+    WrongTypeArgument => "wrong-type-argument", "Wrong type argument";
+    ArgsOutOfRange => "args-out-of-range", "Args out of range";
+    CodingSystemError => "coding-system-error", "Invalid coding system";
+    FileError => "file-error", "";
+    FileMissing => "file-missing", "";
+    FileAlreadyExists => "file-already-exists", "";
+    NetprocPanic => "netproc-panic", "netproc internal error";
+    NetprocError => "netproc-error", "netproc error";
+}
+
+impl Symbol {
+    /// Whether `file-error` is among the symbol's conditions.
+    pub fn is_file_error(self) -> bool {
+        matches!(self, Symbol::FileError | Symbol::FileMissing | Symbol::FileAlreadyExists)
+    }
+
+    /// Whether `error-message-string` starts with the first datum (`error` and the file
+    /// errors) rather than the symbol's own message.
+    fn message_is_first_datum(self) -> bool {
+        self == Symbol::Error || self.is_file_error()
+    }
+}
+
+impl fmt::Display for Symbol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// An Emacs-style error: `(SYMBOL . DATA)` plus the errno that caused it, if any.
 #[derive(Clone, Debug)]
 pub struct Error {
-    /// The error symbol: `error`, `file-error`, `file-missing`, `wrong-type-argument`, …
-    pub symbol: &'static str,
+    /// The error symbol.
+    pub symbol: Symbol,
     /// The data list Emacs would signal with.
     pub data: Vec<Value>,
     /// The operating-system error number, or 0.
     pub errno: i32,
 }
 
-/// Every error symbol netproc signals, with the message Emacs gives it.
-const ERROR_MESSAGES: &[(&str, &str)] = &[
-    ("wrong-type-argument", "Wrong type argument"),
-    ("args-out-of-range", "Args out of range"),
-    ("coding-system-error", "Invalid coding system"),
-    ("file-missing", ""),
-    ("file-error", ""),
-    ("file-already-exists", ""),
-    ("netproc-panic", "netproc internal error"),
-];
-
 impl Error {
     /// `(error MESSAGE)`.
     pub fn msg(message: impl Into<String>) -> Error {
-        Error { symbol: "error", data: vec![Value::string(message.into())], errno: 0 }
+        Error { symbol: Symbol::Error, data: vec![Value::string(message.into())], errno: 0 }
     }
 
     /// `(wrong-type-argument PREDICATE VALUE)`.
     pub fn wrong_type(predicate: &str, value: &Value) -> Error {
-        Error { symbol: "wrong-type-argument", data: vec![Value::symbol(predicate), value.clone()], errno: 0 }
+        Error::new(Symbol::WrongTypeArgument, vec![Value::symbol(predicate), value.clone()])
     }
 
     /// `(file-error CONTEXT STRERROR . EXTRA)`, refined to `file-missing` for ENOENT and
@@ -43,9 +95,9 @@ impl Error {
     pub fn file(context: &str, err: &io::Error, extra: Vec<Value>) -> Error {
         let errno = err.raw_os_error().unwrap_or(0);
         let symbol = match errno {
-            libc::ENOENT => "file-missing",
-            libc::EEXIST => "file-already-exists",
-            _ => "file-error",
+            libc::ENOENT => Symbol::FileMissing,
+            libc::EEXIST => Symbol::FileAlreadyExists,
+            _ => Symbol::FileError,
         };
         let mut data = vec![Value::string(context), Value::string(strerror(errno))];
         data.extend(extra);
@@ -54,28 +106,28 @@ impl Error {
 
     /// An error for a panic caught at a boundary.
     pub fn panic(what: &str) -> Error {
-        Error { symbol: "netproc-panic", data: vec![Value::string(what)], errno: 0 }
+        Error::new(Symbol::NetprocPanic, vec![Value::string(what)])
+    }
+
+    /// `(SYMBOL . DATA)` with no errno.
+    pub fn new(symbol: Symbol, data: Vec<Value>) -> Error {
+        Error { symbol, data, errno: 0 }
     }
 
     /// Whether the symbol has `file-error` among its conditions.
     pub fn is_file_error(&self) -> bool {
-        matches!(self.symbol, "file-error" | "file-missing" | "file-already-exists")
+        self.symbol.is_file_error()
     }
 
     /// The text `error-message-string` shows for this error.
     pub fn message(&self) -> String {
-        let (head, rest): (String, &[Value]) = if self.symbol == "error" || self.is_file_error() {
+        let (head, rest): (String, &[Value]) = if self.symbol.message_is_first_datum() {
             match self.data.split_first() {
                 Some((first, rest)) => (first.princ(), rest),
                 None => ("peculiar error".into(), &[]),
             }
         } else {
-            let head = ERROR_MESSAGES
-                .iter()
-                .find(|(symbol, _)| *symbol == self.symbol)
-                .map(|(_, message)| (*message).to_string())
-                .unwrap_or_else(|| "peculiar error".into());
-            (head, &self.data[..])
+            (self.symbol.message().to_string(), &self.data[..])
         };
         let mut text = head;
         for (index, item) in rest.iter().enumerate() {
@@ -122,10 +174,10 @@ mod tests {
             &refused,
             vec![Value::symbol(":name"), Value::string("x")],
         );
-        assert_eq!(err.symbol, "file-error");
+        assert_eq!(err.symbol, Symbol::FileError);
         assert_eq!(err.errno, libc::ECONNREFUSED);
         assert_eq!(err.message(), "make client process failed: Connection refused, :name, x");
         let missing = io::Error::from_raw_os_error(libc::ENOENT);
-        assert_eq!(Error::file("c", &missing, vec![]).symbol, "file-missing");
+        assert_eq!(Error::file("c", &missing, vec![]).symbol, Symbol::FileMissing);
     }
 }

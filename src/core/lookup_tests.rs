@@ -38,10 +38,11 @@ struct Recorder {
 
 impl Host for Recorder {
     fn filter(&mut self, _: &ProcRef, _: &Value, _: &[u8]) {}
-    fn sentinel(&mut self, process: &ProcRef, _: &Value, message: &str) {
+    fn sentinel(&mut self, process: &ProcRef, _: &Value, event: &crate::core::event::SentinelEvent) {
+        let message = &*event.message();
         self.sentinels.push((process.name_text(), message.to_string()));
     }
-    fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &str) {}
+    fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &crate::core::event::LogEvent) {}
     fn buffer_name(&mut self, _: &Value) -> Option<Vec<u8>> {
         None
     }
@@ -192,7 +193,7 @@ fn a_resolver_that_cannot_start_leaves_no_process() {
     ctx.core.lock().resolver.pool.before_spawn = refuse;
     let mut host = Recorder::default();
     let error = nowait(&ctx, &mut host, "name-cannot-start", port).unwrap_err();
-    assert_eq!(error.symbol, "file-error");
+    assert_eq!(error.symbol.name(), "file-error");
     assert_eq!(error.message(), "Cannot start resolver thread: Resource temporarily unavailable");
     assert!(ctx.process_list().is_empty());
     assert!(ctx.core.lock().lookups.is_empty());

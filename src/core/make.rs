@@ -542,8 +542,8 @@ mod tests {
 
     impl super::super::Host for NoHost {
         fn filter(&mut self, _: &ProcRef, _: &Value, _: &[u8]) {}
-        fn sentinel(&mut self, _: &ProcRef, _: &Value, _: &str) {}
-        fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &str) {}
+        fn sentinel(&mut self, _: &ProcRef, _: &Value, _: &crate::core::event::SentinelEvent) {}
+        fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &crate::core::event::LogEvent) {}
         fn buffer_name(&mut self, _: &Value) -> Option<Vec<u8>> {
             None
         }

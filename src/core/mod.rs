@@ -4,6 +4,7 @@
 pub mod address;
 pub mod coding;
 pub mod error;
+pub mod event;
 pub mod interfaces;
 pub mod process;
 pub mod resolve;

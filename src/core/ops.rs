@@ -6,7 +6,8 @@ use std::io;
 use super::address::Address;
 use super::context::{Core, Host, Shared};
 use super::error::{Error, Result};
-use super::process::{messages, ProcRef, Process, Role, State};
+use super::event::SentinelEvent;
+use super::process::{ProcRef, Process, Role, State};
 use super::queue::QueueError;
 use super::socket::{is_option, set_option, SocketKind};
 use super::value::Value;
@@ -92,7 +93,7 @@ impl Shared {
             Ok(Some(state.sentinel.clone()))
         })?;
         if let Some(sentinel) = sentinel {
-            self.call_host(|| host.sentinel(process, &sentinel, messages::DELETED));
+            self.call_host(|| host.sentinel(process, &sentinel, &SentinelEvent::Deleted));
         }
         Ok(())
     }

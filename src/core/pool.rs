@@ -456,7 +456,7 @@ mod tests {
         let mut pool = pool(4);
         pool.before_spawn = refuse;
         let error = pool.submit(1, 0).unwrap_err();
-        assert_eq!(error.symbol, "file-error");
+        assert_eq!(error.symbol.name(), "file-error");
         assert_eq!(error.message(), "Cannot start resolver thread: Resource temporarily unavailable");
         assert_eq!(pool.queued(), 0);
         // With one thread there, a job waits for it instead.

@@ -389,37 +389,6 @@ pub fn live_tail(status: &str) -> &'static [&'static str] {
     }
 }
 
-/// Sentinel message texts.
-pub mod messages {
-    /// A `:nowait` connect finished.
-    pub const OPEN: &str = "open\n";
-    /// `delete-process`.
-    pub const DELETED: &str = "deleted\n";
-    /// EOF, a read error, EPIPE.
-    pub const BROKEN: &str = "connection broken by remote peer\n";
-
-    /// Every address of a `:nowait` connect failed.
-    pub fn failed(code: &str) -> String {
-        format!("failed with code {code}\n")
-    }
-
-    /// The message for an accepted connection's sentinel.
-    pub fn open_from(host: &str) -> String {
-        // Concatenated, not format!ted: this runs for every accepted connection.
-        ["open from ", host, "\n"].concat()
-    }
-
-    /// The log function's message on accept.
-    pub fn accept_from(host: &str) -> String {
-        ["accept from ", host, "\n"].concat()
-    }
-
-    /// The log function's message when accept() fails (no space before the number).
-    pub fn accept_failed(errno: i32) -> String {
-        format!("accept failed with code{errno}\n")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

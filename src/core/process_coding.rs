@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::coding::{CodingSystem, Decoder, Encoder};
-use super::error::{Error, Result};
+use super::error::{Error, Result, Symbol};
 use super::value::Value;
 
 /// Decoded bytes for a filter, and whether they are multibyte text.
@@ -233,7 +233,7 @@ pub(crate) fn system_from_value(value: &Value) -> Result<CodingSystem> {
         Value::Nil => Ok(CodingSystem::nil()),
         Value::Symbol(name) => CodingSystem::from_name(name),
         // t is a symbol in Lisp, but no coding system; anything else fails CHECK_SYMBOL.
-        Value::T => Err(Error { symbol: "coding-system-error", data: vec![Value::T], errno: 0 }),
+        Value::T => Err(Error::new(Symbol::CodingSystemError, vec![Value::T])),
         other => Err(Error::wrong_type("symbolp", other)),
     }
 }
@@ -312,7 +312,7 @@ mod tests {
     fn unknown_names_are_coding_system_errors() {
         let defaults = (system("binary"), system("binary"));
         let err = from_coding_argument(&Value::symbol("no-such-coding"), &defaults).err().unwrap();
-        assert_eq!(err.symbol, "coding-system-error");
+        assert_eq!(err.symbol.name(), "coding-system-error");
         assert_eq!(err.message(), "Invalid coding system: no-such-coding");
     }
 }

@@ -195,8 +195,8 @@ mod threads {
         fn filter(&mut self, _: &ProcRef, _: &Value, data: &[u8]) {
             self.0 += data.len();
         }
-        fn sentinel(&mut self, _: &ProcRef, _: &Value, _: &str) {}
-        fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &str) {}
+        fn sentinel(&mut self, _: &ProcRef, _: &Value, _: &crate::core::event::SentinelEvent) {}
+        fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &crate::core::event::LogEvent) {}
         fn buffer_name(&mut self, _: &Value) -> Option<Vec<u8>> {
             None
         }

@@ -6,6 +6,7 @@
 use super::convert::to_lisp;
 use super::env::Env;
 use super::sys::emacs_value;
+use crate::core::error::Symbol;
 use crate::core::{Error, Value};
 
 /// A non-local exit taken out of the environment, to be raised again.
@@ -38,7 +39,7 @@ impl From<Error> for Failure {
 impl Failure {
     /// `(netproc-error MESSAGE)`: something wrong in the module itself, not in the call.
     pub(crate) fn internal(message: &str) -> Failure {
-        Failure::Error(Error { symbol: "netproc-error", data: vec![Value::string(message)], errno: 0 })
+        Failure::Error(Error::new(Symbol::NetprocError, vec![Value::string(message)]))
     }
 
     /// `(wrong-type-argument PREDICATE VALUE)` for a Lisp value we could not convert.
@@ -46,7 +47,7 @@ impl Failure {
         let data = env
             .intern(predicate)
             .and_then(|symbol| env.list(&[symbol, value]))
-            .and_then(|data| Ok((env.intern("wrong-type-argument")?, data)));
+            .and_then(|data| Ok((env.intern(Symbol::WrongTypeArgument.name())?, data)));
         match data {
             Ok((symbol, data)) => Failure::Exit(Exit::Signal(symbol, data)),
             Err(failure) => failure,
@@ -66,7 +67,7 @@ impl Failure {
 /// failure left pending is raised instead, so something is always signalled.
 pub(crate) fn signal_error(env: &Env, error: &Error) {
     let built = (|| -> LispResult<(emacs_value, emacs_value)> {
-        let symbol = env.intern(error.symbol)?;
+        let symbol = env.intern(error.symbol.name())?;
         let items = error.data.iter().map(|item| to_lisp(env, item)).collect::<LispResult<Vec<_>>>()?;
         Ok((symbol, env.list(&items)?))
     })();
@@ -75,7 +76,9 @@ pub(crate) fn signal_error(env: &Env, error: &Error) {
         Err(Failure::Exit(exit)) => env.raise(&exit),
         Err(Failure::Error(_)) => {
             // Only reachable if interning failed without an exit; say so plainly.
-            if let (Ok(symbol), Ok(message)) = (env.intern("error"), env.string(error.message().as_bytes())) {
+            if let (Ok(symbol), Ok(message)) =
+                (env.intern(Symbol::Error.name()), env.string(error.message().as_bytes()))
+            {
                 if let Ok(data) = env.list(&[message]) {
                     env.signal(symbol, data);
                 }

@@ -27,6 +27,7 @@ use super::error::{Exit, Failure, LispResult};
 use super::init::{Module, Sym};
 use super::object::{count_output, lisp_process};
 use super::sys::emacs_value;
+use crate::core::event::{LogEvent, SentinelEvent};
 use crate::core::{Host, ProcRef, Value};
 
 /// An event whose delivery waits for Emacs to handle a quit.
@@ -267,7 +268,8 @@ impl Host for EmacsHost<'_> {
         }
     }
 
-    fn sentinel(&mut self, process: &ProcRef, sentinel: &Value, message: &str) {
+    fn sentinel(&mut self, process: &ProcRef, sentinel: &Value, event: &SentinelEvent) {
+        let message = &*event.message();
         if self.deferring() {
             let event = Deferred::Sentinel {
                 process: process.clone(),
@@ -280,7 +282,8 @@ impl Host for EmacsHost<'_> {
         }
     }
 
-    fn log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, message: &str) {
+    fn log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, event: &LogEvent) {
+        let message = &*event.message();
         if self.deferring() {
             let event = Deferred::Log {
                 server: server.clone(),

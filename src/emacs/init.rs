@@ -197,13 +197,14 @@ fn initialise(env: &Env) -> LispResult<()> {
 
 /// `netproc-error` (a kind of `error`) and `netproc-panic` (deliberately not an `error`).
 fn define_errors(env: &Env) -> LispResult<()> {
-    let netproc_error = env.intern("netproc-error")?;
-    let message = env.string(b"netproc error")?;
+    use crate::core::error::Symbol;
+    let netproc_error = env.intern(Symbol::NetprocError.name())?;
+    let message = env.string(Symbol::NetprocError.message().as_bytes())?;
     env.call("define-error", &[netproc_error, message])?;
-    let panic = env.intern("netproc-panic")?;
+    let panic = env.intern(Symbol::NetprocPanic.name())?;
     let conditions = env.list(&[panic])?;
     env.call("put", &[panic, env.intern("error-conditions")?, conditions])?;
-    let panic_message = env.string(b"netproc internal error")?;
+    let panic_message = env.string(Symbol::NetprocPanic.message().as_bytes())?;
     env.call("put", &[panic, env.intern("error-message")?, panic_message])?;
     Ok(())
 }

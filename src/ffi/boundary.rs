@@ -28,7 +28,7 @@ pub(crate) struct LastError {
 impl LastError {
     fn from_error(error: &Error, status: netproc_status) -> LastError {
         LastError {
-            symbol: c_string(error.symbol.as_bytes()),
+            symbol: c_string(error.symbol.name().as_bytes()),
             message: c_string(error.message().as_bytes()),
             errno: error.errno,
             status: status as i32,
@@ -138,7 +138,7 @@ pub(crate) fn record(context: Option<&Shared>, error: &Error, status: netproc_st
 
 /// Record a core error, choosing the status from its symbol.
 pub(crate) fn fail(context: Option<&Shared>, error: &Error) -> netproc_status {
-    record(context, error, netproc_status::from_symbol(error.symbol))
+    record(context, error, netproc_status::from_symbol(error.symbol.name()))
 }
 
 /// Record a C-level argument error (a NULL pointer, an unknown enum value, a bad handle).

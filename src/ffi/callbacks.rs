@@ -10,6 +10,7 @@ use super::netproc_process;
 use super::value::{
     netproc_value, CPointer, NETPROC_VALUE_FILTER, NETPROC_VALUE_LOG, NETPROC_VALUE_SENTINEL,
 };
+use crate::core::event::{LogEvent, SentinelEvent};
 use crate::core::{Host, HostObject, ProcRef, Value};
 
 /// A filter: `data` holds `length` bytes that arrived for `process`: unibyte bytes, or
@@ -196,22 +197,22 @@ impl Host for CHost<'_> {
         }
     }
 
-    fn sentinel(&mut self, process: &ProcRef, sentinel: &Value, message: &str) {
+    fn sentinel(&mut self, process: &ProcRef, sentinel: &Value, event: &SentinelEvent) {
         let function = match c_function(sentinel) {
             Some(CFunction::Sentinel(f, userdata)) => Some((f, userdata)),
             _ if sentinel.is_nil() => *self.state.default_sentinel.lock(),
             _ => None,
         };
         if let Some((f, userdata)) = function {
-            let (text, length) = self.c_text(message.as_bytes());
+            let (text, length) = self.c_text(event.message().as_bytes());
             // SAFETY: as for filters; `text` lives until the call returns.
             unsafe { f(userdata as *mut c_void, process_handle(process), text, length) };
         }
     }
 
-    fn log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, message: &str) {
+    fn log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, event: &LogEvent) {
         if let Some(CFunction::Log(f, userdata)) = c_function(log) {
-            let (text, length) = self.c_text(message.as_bytes());
+            let (text, length) = self.c_text(event.message().as_bytes());
             let client = client.map_or(std::ptr::null_mut(), process_handle);
             // SAFETY: as for filters.
             unsafe { f(userdata as *mut c_void, process_handle(server), client, text, length) };

@@ -237,8 +237,21 @@ mod tests {
         struct NoHost;
         impl crate::core::Host for NoHost {
             fn filter(&mut self, _: &ProcRef, _: &crate::core::Value, _: &[u8]) {}
-            fn sentinel(&mut self, _: &ProcRef, _: &crate::core::Value, _: &str) {}
-            fn log(&mut self, _: &ProcRef, _: &crate::core::Value, _: Option<&ProcRef>, _: &str) {}
+            fn sentinel(
+                &mut self,
+                _: &ProcRef,
+                _: &crate::core::Value,
+                _: &crate::core::event::SentinelEvent,
+            ) {
+            }
+            fn log(
+                &mut self,
+                _: &ProcRef,
+                _: &crate::core::Value,
+                _: Option<&ProcRef>,
+                _: &crate::core::event::LogEvent,
+            ) {
+            }
             fn buffer_name(&mut self, _: &crate::core::Value) -> Option<Vec<u8>> {
                 None
             }

@@ -8,6 +8,7 @@ use super::input::{node, well_formed, Input};
 use super::lower::Arena;
 use super::take_value;
 use crate::core::address::{format_network_address, Address};
+use crate::core::error::Symbol;
 use crate::core::Value;
 use crate::ffi::process::netproc_format_network_address;
 use crate::ffi::status::netproc_status::*;
@@ -40,10 +41,10 @@ pub fn address(data: &[u8]) {
         Err(error) => {
             let message = error.message();
             let expected = match error.symbol {
-                "error" => message == "Malformed :address" || message == "Unix socket path too long",
+                Symbol::Error => message == "Malformed :address" || message == "Unix socket path too long",
                 // A port outside 0–65535, a NUL inside a unix path.
-                "args-out-of-range" => message.ends_with(", 0, 65535"),
-                "wrong-type-argument" => message.starts_with("Wrong type argument: filenamep, "),
+                Symbol::ArgsOutOfRange => message.ends_with(", 0, 65535"),
+                Symbol::WrongTypeArgument => message.starts_with("Wrong type argument: filenamep, "),
                 _ => false,
             };
             assert!(expected, "unexpected parse error ({}) {message}", error.symbol);

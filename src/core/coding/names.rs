@@ -4,7 +4,7 @@
 //! `(coding-system-aliases NAME)`; case matters, as symbols do (`UTF-8` is not a coding system).
 
 use super::{Base, Cjk, CodingSystem, Eol, Iso2022, SingleByte, Utf16Form, Utf8Form};
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, Result, Symbol};
 use crate::core::value::Value;
 
 /// `(NAME, BASE-NAME, BASE)`: every name netproc accepts without an end-of-line suffix.
@@ -143,5 +143,5 @@ pub(super) fn lookup(name: &str) -> Result<CodingSystem> {
             return Ok(CodingSystem { name: name.to_string(), base_name, base, eol });
         }
     }
-    Err(Error { symbol: "coding-system-error", data: vec![Value::symbol(name)], errno: 0 })
+    Err(Error::new(Symbol::CodingSystemError, vec![Value::symbol(name)]))
 }

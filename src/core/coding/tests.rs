@@ -174,7 +174,7 @@ fn unknown_names_are_coding_system_errors() {
             Ok(system) => panic!("{name} accepted as {system:?}"),
             Err(error) => error,
         };
-        assert_eq!(error.symbol, "coding-system-error");
+        assert_eq!(error.symbol.name(), "coding-system-error");
         assert_eq!(error.data.len(), 1);
         assert!(error.data[0].is_symbol(name));
         assert_eq!(error.message(), format!("Invalid coding system: {name}"));
