@@ -230,9 +230,10 @@ static void peer_refuses(void) {
         CHECK_EQ(exit_status_int(p), 111);
         CHECK(in_process_list(ctx, p));
         CHECK_ERROR(ctx, netproc_process_send(p, (const uint8_t *)"x", 1), NETPROC_E_ERROR, "error", "Process r not running");
-        drop(p);
+        CHECK_EQ(netproc_delete_process(p), NETPROC_OK);
         CHECK_STR_EQ(sentinels_of(&rec, p, s, sizeof s), "failed with code 111\n|deleted\n");
         CHECK_STR_EQ(netproc_process_status(p), "closed");
+        netproc_process_free(p);
     }
     rec_free(&rec);
     CHECK_NO_LEAK(ctx, baseline);

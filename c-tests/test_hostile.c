@@ -1218,8 +1218,10 @@ static void names_empty_huge_or_not_utf8(void) {
     netproc_process *found = NULL;
     CHECK_OK(ctx, netproc_get_process(ctx, "", &found));
     CHECK(found == e1);
-    drop(e1);
+    /* Checked after the delete and before the free: a freed handle is not to be used. */
+    CHECK_EQ(netproc_delete_process(e1), NETPROC_OK);
     expect_not_running(ctx, e1, "Process  not running");
+    netproc_process_free(e1);
     drop(e2);
 
     /* 1 MiB. */
@@ -1267,8 +1269,9 @@ static void names_empty_huge_or_not_utf8(void) {
     int w = snprintf(want, sizeof want, "%c%c%c%c <127.0.0.1:%lld>", 0xff, 0xfe, 'X', 'z', contact_port(c, ":local"));
     want[2] = '\0';
     CHECK_MEM_EQ(acc_name, len, want, (size_t)w);
-    drop(b);
+    CHECK_EQ(netproc_delete_process(b), NETPROC_OK);
     expect_not_running(ctx, b, "Process \xef\xbf\xbd\xef\xbf\xbdz not running");
+    netproc_process_free(b);
     drop(c);
     delete_all(ctx);
     rec_free(&rec);

@@ -426,6 +426,42 @@ static void deleted_nowait_connect_never_connects(void) {
     CHECK_NO_LEAK(ctx, baseline);
 }
 
+/* delete-process ends with Emacs's notify pass (Fdelete_process calls status_notify): a
+ * status change already known for another process, here a :nowait connect that failed
+ * inside its create call, gets its sentinel before the delete returns, not at the next
+ * poll. The Emacs module did this; C hosts now get the same from the core. */
+static void delete_runs_the_notify_pass(void) {
+    netproc_context *ctx = new_context();
+    struct recorder rec = {0};
+    char dir[64], path[128];
+    CHECK_NOT_NULL(make_temp_dir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/missing", dir);
+    netproc_arg args[] = {
+        ARG(":name", STR("nw")), ARG(":family", SYM("local")), ARG(":service", STR(path)),
+        ARG(":nowait", netproc_t()), ARG(":sentinel", REC_SENTINEL_V(&rec)),
+    };
+    netproc_process *failing = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &failing));
+    CHECK_STR_EQ(netproc_process_status(failing), "failed");
+    CHECK_EQ(rec.count, 0);
+    netproc_arg other_args[] = {
+        ARG(":name", STR("other")), ARG(":server", netproc_t()), ARG(":service", netproc_t()),
+        ARG(":host", STR("127.0.0.1")), ARG(":sentinel", REC_SENTINEL_V(&rec)),
+    };
+    netproc_process *other = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, other_args, NARGS(other_args), &other));
+    CHECK_OK(ctx, netproc_delete_process(other));
+    char s[128];
+    CHECK_STR_EQ(sentinels_of(&rec, other, s, sizeof s), "deleted\n");
+    CHECK_STR_EQ(sentinels_of(&rec, failing, s, sizeof s), "failed with code 2\n");
+    netproc_delete_process(failing);
+    netproc_process_free(failing);
+    netproc_process_free(other);
+    rec_free(&rec);
+    remove_temp_dir(dir);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+}
+
 int main(void) {
     static const struct test_case cases[] = {
         {"half_close_tcp", half_close_tcp, 10},
@@ -441,6 +477,7 @@ int main(void) {
         {"coding_change_applies_to_the_next_bytes", coding_change_applies_to_the_next_bytes, 10},
         {"stopped_datagram_server_keeps_each_sender", stopped_datagram_server_keeps_each_sender, 10},
         {"deleted_nowait_connect_never_connects", deleted_nowait_connect_never_connects, 10},
+        {"delete_runs_the_notify_pass", delete_runs_the_notify_pass, 10},
     };
     return run_tests(cases, sizeof cases / sizeof cases[0]);
 }

@@ -83,8 +83,23 @@ impl Shared {
 
     /// `delete-process`: close, leave `process-list`, and run the `"deleted\n"` sentinel
     /// before returning. Output still queued is written in the background first, unless
-    /// `:linger 0` asked for an abortive close. Deleting twice does nothing.
+    /// `:linger 0` asked for an abortive close. Deleting twice does nothing. Then, as
+    /// Emacs's Fdelete_process ends with status_notify, whatever else is already known
+    /// (a send that found its peer gone, a `:nowait` failure) is delivered before it
+    /// returns, in order, unless the call comes from a callback.
     pub fn delete_process(&self, process: &ProcRef, host: &mut dyn Host) -> Result<()> {
+        self.delete_without_notify(process, host)?;
+        // From inside a callback, the delivery under way goes on with the rest in order
+        // as soon as that callback returns; a nested pass would run other filters inside it.
+        if !self.in_callback() {
+            self.dispatch(host);
+        }
+        Ok(())
+    }
+
+    /// `delete-process` without the notify pass (for freeing the context, when nothing
+    /// else is to be delivered).
+    fn delete_without_notify(&self, process: &ProcRef, host: &mut dyn Host) -> Result<()> {
         let sentinel = self.with_process(process, |core, state| {
             if !state.listed {
                 return Ok(None);
@@ -197,7 +212,7 @@ impl Shared {
     /// call this again.
     pub fn shutdown(&self, host: &mut dyn Host) {
         for process in self.process_list() {
-            let _ = self.delete_process(&process, host);
+            let _ = self.delete_without_notify(&process, host);
         }
         let mut core = self.core.lock();
         core.closed = true;

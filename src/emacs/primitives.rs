@@ -249,13 +249,9 @@ fn make_network_process(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
 fn delete_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let process = process_arg(env, arg(env, args, 0)?)?;
     let mut host = EmacsHost::new(env, module);
+    // The core's delete runs Emacs's notify pass too, for every boundary.
     let deleted = module.shared.delete_process(&process, &mut host);
     module.note_status_change(&process);
-    // Emacs's delete-process runs its notify pass: other processes' status changes that
-    // are already known (a send that found the peer gone) get their sentinels now too.
-    if deleted.is_ok() {
-        module.shared.notify_pending(&mut host);
-    }
     host.finish()?;
     deleted?;
     release_unlisted(module);
