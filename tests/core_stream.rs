@@ -72,7 +72,7 @@ fn tcp_server_accepts_echoes_and_reports_close() {
         )
         .unwrap()
         .unwrap();
-    assert_eq!(server.status_symbol(), "listen");
+    assert_eq!(server.status().name(), "listen");
     let Value::Int(port) = server.contact(&ContactQuery::Key(":service".into()), false) else {
         panic!("server contact has no port");
     };
@@ -90,7 +90,7 @@ fn tcp_server_accepts_echoes_and_reports_close() {
         )
         .unwrap()
         .unwrap();
-    assert_eq!(client.status_symbol(), "open");
+    assert_eq!(client.status().name(), "open");
     ctx.send(&client, b"hello").unwrap();
     pump_until(&ctx, &mut host, |h| h.log.iter().any(|l| l.starts_with("filter srv <")));
     let accepted = host.log.iter().find(|l| l.starts_with("log srv")).unwrap().clone();
@@ -101,7 +101,7 @@ fn tcp_server_accepts_echoes_and_reports_close() {
 
     ctx.delete_process(&client, &mut host).unwrap();
     assert_eq!(host.log.last().unwrap(), "sentinel cli \"deleted\\n\"");
-    assert_eq!(client.status_symbol(), "closed");
+    assert_eq!(client.status().name(), "closed");
     pump_until(&ctx, &mut host, |h| {
         h.log.iter().any(|l| {
             l.starts_with("sentinel srv <") && l.ends_with("\"connection broken by remote peer\\n\"")
@@ -130,8 +130,8 @@ fn nowait_connect_to_closed_port_fails_with_sentinel() {
         )
         .unwrap()
         .unwrap();
-    assert_eq!(client.status_symbol(), "connect");
+    assert_eq!(client.status().name(), "connect");
     pump_until(&ctx, &mut host, |h| h.log.iter().any(|l| l.starts_with("sentinel nw")));
     assert_eq!(host.log, vec!["sentinel nw \"failed with code 111\\n\"".to_string()]);
-    assert_eq!(client.status_symbol(), "failed");
+    assert_eq!(client.status().name(), "failed");
 }

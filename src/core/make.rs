@@ -521,7 +521,7 @@ mod tests {
                 (Value::symbol(":tls-parameters"), tls),
             ];
             match ctx.make_network_process(args, &mut NoHost) {
-                Ok(made) => format!("ok {}", made.map_or("none", |p| p.status_symbol())),
+                Ok(made) => format!("ok {}", made.map_or("none", |p| p.status().name())),
                 Err(err) => format!("{}: {}", err.symbol, err.message()),
             }
         };

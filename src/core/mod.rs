@@ -39,5 +39,5 @@ pub use error::{Error, Result};
 pub(crate) use make::reads_keyword;
 pub use ops::ContactQuery;
 pub use process::{ProcRef, Process};
-pub use status::ExitStatus;
+pub use status::{ExitStatus, ProcessStatus};
 pub use value::{HostObject, HostRef, Plist, Value};

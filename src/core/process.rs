@@ -13,8 +13,8 @@ use super::contact::Contact;
 use super::process_coding::ProcessCoding;
 use super::queue::SendQueue;
 use super::socket::SocketKind;
-pub use super::status::ExitStatus;
 use super::status::Lifecycle;
+pub use super::status::{ExitStatus, ProcessStatus};
 use super::value::Value;
 
 /// A process name followed by a NUL byte (for C), shared by the process and the context's
@@ -147,9 +147,9 @@ impl Process {
         f(guard.as_deref_mut())
     }
 
-    /// `process-status` as a symbol name.
-    pub fn status_symbol(&self) -> &'static str {
-        self.state.lock().lifecycle.symbol()
+    /// `process-status`.
+    pub fn status(&self) -> ProcessStatus {
+        self.state.lock().lifecycle.status()
     }
 
     /// `process-filter`: the default filter shows as `internal-default-process-filter`.
@@ -380,26 +380,9 @@ impl State {
     }
 }
 
-/// `process-live-p`: the tail of `(open listen connect stop)` that starts at the status.
-pub fn live_tail(status: &str) -> &'static [&'static str] {
-    const LIVE: [&str; 4] = ["open", "listen", "connect", "stop"];
-    match LIVE.iter().position(|s| *s == status) {
-        Some(index) => &LIVE[index..],
-        None => &[],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn live_tail_matches_emacs() {
-        assert_eq!(live_tail("open"), ["open", "listen", "connect", "stop"]);
-        assert_eq!(live_tail("stop"), ["stop"]);
-        assert!(live_tail("closed").is_empty());
-        assert!(live_tail("failed").is_empty());
-    }
 
     #[test]
     fn an_idle_process_stays_small() {

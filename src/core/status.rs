@@ -15,6 +15,60 @@ pub enum ExitStatus {
     Message(String),
 }
 
+/// `process-status`, as the host sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessStatus {
+    /// `open`: connected.
+    Open,
+    /// `listen`: a server.
+    Listen,
+    /// `connect`: a `:nowait` client not connected yet.
+    Connect,
+    /// `stop`: stopped by `stop-process`.
+    Stop,
+    /// `failed`: a `:nowait` client that could not connect.
+    Failed,
+    /// `closed`: deleted, or closed by the peer.
+    Closed,
+}
+
+impl ProcessStatus {
+    /// The statuses `process-live-p` counts as live, in the order of the list it returns.
+    const LIVE: [ProcessStatus; 4] =
+        [ProcessStatus::Open, ProcessStatus::Listen, ProcessStatus::Connect, ProcessStatus::Stop];
+
+    /// The status symbol's name.
+    pub fn name(self) -> &'static str {
+        self.name_with_nul().trim_end_matches('\0')
+    }
+
+    /// The name followed by a NUL byte, for C (static storage).
+    pub fn name_with_nul(self) -> &'static str {
+        match self {
+            ProcessStatus::Open => "open\0",
+            ProcessStatus::Listen => "listen\0",
+            ProcessStatus::Connect => "connect\0",
+            ProcessStatus::Stop => "stop\0",
+            ProcessStatus::Failed => "failed\0",
+            ProcessStatus::Closed => "closed\0",
+        }
+    }
+
+    /// `process-live-p`: the tail of `(open listen connect stop)` that starts at the
+    /// status (Emacs's Fprocess_live_p returns `memq`'s result), empty when not live.
+    pub fn live_tail(self) -> &'static [ProcessStatus] {
+        match Self::LIVE.iter().position(|status| *status == self) {
+            Some(index) => &Self::LIVE[index..],
+            None => &[],
+        }
+    }
+
+    /// Whether the process is live.
+    pub fn is_live(self) -> bool {
+        !self.live_tail().is_empty()
+    }
+}
+
 /// Why a process is `failed`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
@@ -136,14 +190,14 @@ impl Lifecycle {
     }
 
     /// `process-status`, following Emacs's order: closed beats stop, stop beats the rest.
-    pub(crate) fn symbol(&self) -> &'static str {
+    pub(crate) fn status(&self) -> ProcessStatus {
         match self.status {
-            Status::Exit(_) => "closed",
-            _ if self.stopped => "stop",
-            Status::Run => "open",
-            Status::Listen => "listen",
-            Status::Connecting => "connect",
-            Status::Failed => "failed",
+            Status::Exit(_) => ProcessStatus::Closed,
+            _ if self.stopped => ProcessStatus::Stop,
+            Status::Run => ProcessStatus::Open,
+            Status::Listen => ProcessStatus::Listen,
+            Status::Connecting => ProcessStatus::Connect,
+            Status::Failed => ProcessStatus::Failed,
         }
     }
 
@@ -164,12 +218,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn live_tail_matches_emacs() {
+        use ProcessStatus::*;
+        assert_eq!(Open.live_tail(), [Open, Listen, Connect, Stop]);
+        assert_eq!(Stop.live_tail(), [Stop]);
+        assert!(Closed.live_tail().is_empty());
+        assert!(!Failed.is_live());
+        assert_eq!(Connect.name(), "connect");
+        assert_eq!(Closed.name_with_nul(), "closed\0");
+    }
+
+    #[test]
     fn closed_beats_stopped() {
         let mut lifecycle = Lifecycle::running();
         lifecycle.set_stopped(true);
-        assert_eq!(lifecycle.symbol(), "stop");
+        assert_eq!(lifecycle.status().name(), "stop");
         lifecycle.deleted();
-        assert_eq!(lifecycle.symbol(), "closed");
+        assert_eq!(lifecycle.status().name(), "closed");
         assert_eq!(lifecycle.exit_status(), ExitStatus::Code(0));
     }
 
@@ -188,12 +253,12 @@ mod tests {
         lifecycle.deleted();
         assert!(!lifecycle.opened());
         assert!(!lifecycle.connect_failed(Failure::Errno(111)));
-        assert_eq!(lifecycle.symbol(), "closed");
+        assert_eq!(lifecycle.status().name(), "closed");
 
         let mut lifecycle = Lifecycle::running();
         lifecycle.set_connecting();
         assert!(lifecycle.connect_failed(Failure::Lookup("Name lookup of x failed".into())));
-        assert_eq!(lifecycle.symbol(), "failed");
+        assert_eq!(lifecycle.status().name(), "failed");
         assert_eq!(lifecycle.exit_status(), ExitStatus::Message("Name lookup of x failed".into()));
     }
 }

@@ -13,7 +13,6 @@ use super::host::EmacsHost;
 use super::init::Module;
 use super::object::{lisp_process, output_count, process_arg, release_unlisted};
 use super::sys::emacs_value;
-use crate::core::process::live_tail;
 use crate::core::{reads_keyword, ExitStatus, Value};
 use std::sync::Arc;
 
@@ -259,7 +258,7 @@ fn delete_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResul
 }
 
 fn process_status(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
-    env.intern(process_arg(env, arg(env, args, 0)?)?.status_symbol())
+    env.intern(process_arg(env, arg(env, args, 0)?)?.status().name())
 }
 
 fn process_live_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
@@ -267,8 +266,8 @@ fn process_live_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<ema
     if !env.type_is(value, "netproc-process")? {
         return env.nil();
     }
-    let tail = live_tail(process_arg(env, value)?.status_symbol());
-    let items = tail.iter().map(|name| env.intern(name)).collect::<LispResult<Vec<_>>>()?;
+    let tail = process_arg(env, value)?.status().live_tail();
+    let items = tail.iter().map(|status| env.intern(status.name())).collect::<LispResult<Vec<_>>>()?;
     env.list(&items)
 }
 

@@ -244,15 +244,7 @@ pub unsafe extern "C" fn netproc_process_status(process: *mut netproc_process) -
         let Ok(process) = process_ref(process, "netproc_process_status") else {
             return std::ptr::null();
         };
-        let text: &'static str = match process.status_symbol() {
-            "open" => "open\0",
-            "listen" => "listen\0",
-            "connect" => "connect\0",
-            "stop" => "stop\0",
-            "failed" => "failed\0",
-            _ => "closed\0",
-        };
-        text.as_ptr().cast()
+        process.status().name_with_nul().as_ptr().cast()
     })
 }
 
@@ -267,7 +259,7 @@ pub unsafe extern "C" fn netproc_process_status(process: *mut netproc_process) -
 pub unsafe extern "C" fn netproc_process_live_p(process: *mut netproc_process) -> bool {
     guard(false, || {
         let Ok(process) = process_ref(process, "netproc_process_live_p") else { return false };
-        !crate::core::process::live_tail(process.status_symbol()).is_empty()
+        process.status().is_live()
     })
 }
 
