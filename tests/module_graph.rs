@@ -59,9 +59,16 @@ fn collect_text(path: &Path, out: &mut String) {
 
 /// Whether module text names sibling `other` of `layer` as a path.
 fn refers_to(text: &str, layer: &str, other: &str) -> bool {
-    let forms = [format!("super::{other}::"), format!("super::{other}}}"), format!("super::{other};"),
-        format!("super::{other},"), format!("crate::{layer}::{other}::"), format!("crate::{layer}::{other};"),
-        format!("crate::{layer}::{other}}}"), format!("crate::{layer}::{other},")];
+    let forms = [
+        format!("super::{other}::"),
+        format!("super::{other}}}"),
+        format!("super::{other};"),
+        format!("super::{other},"),
+        format!("crate::{layer}::{other}::"),
+        format!("crate::{layer}::{other};"),
+        format!("crate::{layer}::{other}}}"),
+        format!("crate::{layer}::{other},"),
+    ];
     // `use super::{a, b::C}` groups: look inside braces that follow `super::`.
     let grouped = text.match_indices("super::{").any(|(at, _)| {
         let rest = &text[at + "super::{".len()..];
