@@ -10,6 +10,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::Mutex;
 
 use super::handles;
+use super::status;
 use super::status::netproc_status::{self, *};
 use super::value::{from_c, netproc_value};
 use super::{netproc_context, netproc_process};
@@ -28,7 +29,7 @@ pub(crate) struct LastError {
 impl LastError {
     fn from_error(error: &Error, status: netproc_status) -> LastError {
         LastError {
-            symbol: c_string(error.symbol.as_bytes()),
+            symbol: c_string(status::symbol_name(error).as_bytes()),
             message: c_string(error.message().as_bytes()),
             errno: error.errno,
             status: status as i32,
@@ -138,7 +139,7 @@ pub(crate) fn record(context: Option<&Shared>, error: &Error, status: netproc_st
 
 /// Record a core error, choosing the status from its symbol.
 pub(crate) fn fail(context: Option<&Shared>, error: &Error) -> netproc_status {
-    record(context, error, netproc_status::from_symbol(error.symbol))
+    record(context, error, status::of_error(error))
 }
 
 /// Record a C-level argument error (a NULL pointer, an unknown enum value, a bad handle).
