@@ -325,6 +325,62 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * `format-network-address`: *out is a STRING, or NIL when `address` is not an address.
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_format_network_address(const struct netproc_value *address,
+                                                   bool omit_port,
+                                                   struct netproc_value *out);
+
+/**
+ * `network-interface-list`: a LIST of (NAME . ADDRESS) CONSes, or with `full` of
+ * (NAME ADDRESS BROADCAST NETMASK) LISTs, for IPv4 and IPv6; addresses carry port 0.
+ * `family` is NULL or NIL (both), or the SYMBOL ipv4 or ipv6; anything else is
+ * (error "Unsupported address family").
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_interface_list(bool full,
+                                                   const struct netproc_value *family,
+                                                   struct netproc_value *out);
+
+/**
+ * `network-interface-info`: (ADDRESS BROADCAST NETMASK HWADDR FLAGS) of an IPv4 interface,
+ * each NIL when unknown, or NIL for an unknown interface. A name of 16 bytes or more is
+ * (error "interface name too long").
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free(). name is only read.
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_interface_info(const char *name, struct netproc_value *out);
+
+/**
+ * `network-lookup-address-info`: a LIST of address VECTORs (port 0) for `name`. `family` is
+ * NULL/NIL, ipv4 or ipv6, else (error "Unsupported lookup type"). A failed lookup is not an
+ * error: *out is NIL and, if `message` is not NULL, it receives the STRING Emacs would show
+ * ("NAME/0 Name or service not known"); otherwise *message is NIL. This may block while the
+ * system resolves the name.
+ *
+ * Ownership: caller owns *out and *message; release them with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.1
+ */
+enum netproc_status netproc_network_lookup_address_info(const char *name,
+                                                        const struct netproc_value *family,
+                                                        struct netproc_value *out,
+                                                        struct netproc_value *message);
+
+/**
  * `process-send-string` with multibyte text: `text` (UTF-8, raw bytes in the two-byte form
  * above) is encoded through the process's encoding coding system, end-of-line conversion
  * included, then sent like netproc_process_send(), which instead sends unibyte bytes
@@ -621,6 +677,34 @@ enum netproc_status netproc_context_set_drain_timeout(struct netproc_context *ct
                                                       uint32_t timeout_ms);
 
 /**
+ * `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
+ * NULL when capacity is 0) and the total number of processes into *count. A capacity
+ * beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
+ *
+ * Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
+ * Lifetime:  a borrowed handle stays valid while its process is in the process list,
+ *            i.e. until the next netproc_poll() or delete on this context.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_list(struct netproc_context *ctx,
+                                         struct netproc_process **out,
+                                         size_t capacity,
+                                         size_t *count);
+
+/**
+ * `get-process`: the listed process called `name` (NUL-terminated), or *out = NULL.
+ *
+ * Ownership: *out is borrowed, as for netproc_process_list().
+ * Lifetime:  as for netproc_process_list().
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+ * Since:     0.1
+ */
+enum netproc_status netproc_get_process(struct netproc_context *ctx,
+                                        const char *name,
+                                        struct netproc_process **out);
+
+/**
  * `process-datagram-address`: where sends of a datagram process go (for a server, the
  * last sender), as an address value; before any datagram a server reports the zeroed
  * `(0 . [0 … 0])` form. NIL for other processes and closed ones.
@@ -648,50 +732,6 @@ enum netproc_status netproc_process_datagram_address(struct netproc_process *pro
 enum netproc_status netproc_set_process_datagram_address(struct netproc_process *process,
                                                          const struct netproc_value *address,
                                                          bool *applied);
-
-/**
- * `network-interface-list`: a LIST of (NAME . ADDRESS) CONSes, or with `full` of
- * (NAME ADDRESS BROADCAST NETMASK) LISTs, for IPv4 and IPv6; addresses carry port 0.
- * `family` is NULL or NIL (both), or the SYMBOL ipv4 or ipv6; anything else is
- * (error "Unsupported address family").
- *
- * Ownership: caller owns *out; release it with netproc_value_free().
- * Lifetime:  until released.
- * Thread:    any.
- * Since:     0.1
- */
-enum netproc_status netproc_network_interface_list(bool full,
-                                                   const struct netproc_value *family,
-                                                   struct netproc_value *out);
-
-/**
- * `network-interface-info`: (ADDRESS BROADCAST NETMASK HWADDR FLAGS) of an IPv4 interface,
- * each NIL when unknown, or NIL for an unknown interface. A name of 16 bytes or more is
- * (error "interface name too long").
- *
- * Ownership: caller owns *out; release it with netproc_value_free(). name is only read.
- * Lifetime:  until released.
- * Thread:    any.
- * Since:     0.1
- */
-enum netproc_status netproc_network_interface_info(const char *name, struct netproc_value *out);
-
-/**
- * `network-lookup-address-info`: a LIST of address VECTORs (port 0) for `name`. `family` is
- * NULL/NIL, ipv4 or ipv6, else (error "Unsupported lookup type"). A failed lookup is not an
- * error: *out is NIL and, if `message` is not NULL, it receives the STRING Emacs would show
- * ("NAME/0 Name or service not known"); otherwise *message is NIL. This may block while the
- * system resolves the name.
- *
- * Ownership: caller owns *out and *message; release them with netproc_value_free().
- * Lifetime:  until released.
- * Thread:    any.
- * Since:     0.1
- */
-enum netproc_status netproc_network_lookup_address_info(const char *name,
-                                                        const struct netproc_value *family,
-                                                        struct netproc_value *out,
-                                                        struct netproc_value *message);
 
 /**
  * The subfeatures of make-network-process, as Emacs lists them: the option keywords and
@@ -817,6 +857,83 @@ bool netproc_process_live_p(struct netproc_process *process);
  */
 enum netproc_status netproc_process_exit_status(struct netproc_process *process,
                                                 struct netproc_value *out);
+
+/**
+ * `process-send-string` with bytes: never blocks. Bytes the socket does not take at once
+ * are queued in order and written as it drains; netproc_process_output_pending() tells how
+ * many wait. A send while a :nowait connect is in progress is queued until it completes.
+ * Fails with "Process NAME not running" unless the process is open (stopped is fine), and
+ * after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing; a length
+ * beyond PTRDIFF_MAX is NETPROC_E_INVALID.
+ *
+ * Ownership: data is copied before returning.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_send(struct netproc_process *process,
+                                         const uint8_t *data,
+                                         size_t length);
+
+/**
+ * `process-send-eof`: once queued output is written, shut down the sending side; reading
+ * goes on until the peer closes. No effect on datagram processes.
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
+ * Since:     0.1
+ */
+enum netproc_status netproc_process_send_eof(struct netproc_process *process);
+
+/**
+ * Bytes accepted by sends and not yet handed to the kernel (0 for NULL).
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
+ * Since:     0.1
+ */
+size_t netproc_process_output_pending(struct netproc_process *process);
+
+/**
+ * Bytes accepted by sends that were never written because the connection died (or was
+ * closed abortively) first: the "reported" part of "delivered or reported".
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
+ * Since:     0.1
+ */
+uint64_t netproc_process_output_lost(struct netproc_process *process);
+
+/**
+ * `stop-process`: stop reading (clients) or accepting (servers). Sending still works.
+ * No sentinel runs.
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
+ * Since:     0.1
+ */
+enum netproc_status netproc_stop_process(struct netproc_process *process);
+
+/**
+ * `continue-process`: resume reading or accepting; data and connections that waited are
+ * delivered by the next netproc_poll(). No sentinel runs.
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
+ * Since:     0.1
+ */
+enum netproc_status netproc_continue_process(struct netproc_process *process);
 
 /**
  * `process-name`: the unique name. If `length` is not NULL it receives the byte count
@@ -946,83 +1063,6 @@ enum netproc_status netproc_process_contact(struct netproc_process *process,
                                             struct netproc_value *out);
 
 /**
- * `process-send-string` with bytes: never blocks. Bytes the socket does not take at once
- * are queued in order and written as it drains; netproc_process_output_pending() tells how
- * many wait. A send while a :nowait connect is in progress is queued until it completes.
- * Fails with "Process NAME not running" unless the process is open (stopped is fine), and
- * after netproc_process_send_eof(). Never raises SIGPIPE. length 0 sends nothing; a length
- * beyond PTRDIFF_MAX is NETPROC_E_INVALID.
- *
- * Ownership: data is copied before returning.
- * Lifetime:  n/a.
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
- *            once the context is freed.
- * Since:     0.1
- */
-enum netproc_status netproc_process_send(struct netproc_process *process,
-                                         const uint8_t *data,
-                                         size_t length);
-
-/**
- * `process-send-eof`: once queued output is written, shut down the sending side; reading
- * goes on until the peer closes. No effect on datagram processes.
- *
- * Ownership: n/a.
- * Lifetime:  n/a.
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
- *            once the context is freed.
- * Since:     0.1
- */
-enum netproc_status netproc_process_send_eof(struct netproc_process *process);
-
-/**
- * Bytes accepted by sends and not yet handed to the kernel (0 for NULL).
- *
- * Ownership: n/a.
- * Lifetime:  n/a.
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
- *            once the context is freed.
- * Since:     0.1
- */
-size_t netproc_process_output_pending(struct netproc_process *process);
-
-/**
- * Bytes accepted by sends that were never written because the connection died (or was
- * closed abortively) first: the "reported" part of "delivered or reported".
- *
- * Ownership: n/a.
- * Lifetime:  n/a.
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
- *            once the context is freed.
- * Since:     0.1
- */
-uint64_t netproc_process_output_lost(struct netproc_process *process);
-
-/**
- * `stop-process`: stop reading (clients) or accepting (servers). Sending still works.
- * No sentinel runs.
- *
- * Ownership: n/a.
- * Lifetime:  n/a.
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
- *            once the context is freed.
- * Since:     0.1
- */
-enum netproc_status netproc_stop_process(struct netproc_process *process);
-
-/**
- * `continue-process`: resume reading or accepting; data and connections that waited are
- * delivered by the next netproc_poll(). No sentinel runs.
- *
- * Ownership: n/a.
- * Lifetime:  n/a.
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
- *            once the context is freed.
- * Since:     0.1
- */
-enum netproc_status netproc_continue_process(struct netproc_process *process);
-
-/**
  * `process-query-on-exit-flag` (false for NULL).
  *
  * Ownership: n/a.
@@ -1092,46 +1132,6 @@ enum netproc_status netproc_process_set_userdata(struct netproc_process *process
  * Since:     0.1
  */
 void *netproc_process_userdata(struct netproc_process *process);
-
-/**
- * `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
- * NULL when capacity is 0) and the total number of processes into *count. A capacity
- * beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
- *
- * Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
- * Lifetime:  a borrowed handle stays valid while its process is in the process list,
- *            i.e. until the next netproc_poll() or delete on this context.
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
- * Since:     0.1
- */
-enum netproc_status netproc_process_list(struct netproc_context *ctx,
-                                         struct netproc_process **out,
-                                         size_t capacity,
-                                         size_t *count);
-
-/**
- * `get-process`: the listed process called `name` (NUL-terminated), or *out = NULL.
- *
- * Ownership: *out is borrowed, as for netproc_process_list().
- * Lifetime:  as for netproc_process_list().
- * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
- * Since:     0.1
- */
-enum netproc_status netproc_get_process(struct netproc_context *ctx,
-                                        const char *name,
-                                        struct netproc_process **out);
-
-/**
- * `format-network-address`: *out is a STRING, or NIL when `address` is not an address.
- *
- * Ownership: caller owns *out; release it with netproc_value_free().
- * Lifetime:  until released.
- * Thread:    any.
- * Since:     0.1
- */
-enum netproc_status netproc_format_network_address(const struct netproc_value *address,
-                                                   bool omit_port,
-                                                   struct netproc_value *out);
 
 /**
  * A short description of a status code ("invalid argument"); "unknown status" for a

@@ -1,164 +1,16 @@
-//! Boundary helpers: the panic guard, the owning-thread check, pointer and length checks,
-//! handle look-ups and error recording. Every `extern "C"` function body runs inside
-//! [`guard`], so no unwind reaches C.
+//! Boundary helpers: reading what C passes in. Handles become contexts and processes
+//! (admitted by the owning thread through [`enter`]), pointers and lengths are checked, and
+//! values are read, each failure recorded through `guard`'s [`fail_argument`].
 
-use std::cell::RefCell;
-use std::ffi::CString;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use parking_lot::Mutex;
-
+use super::guard::{enter, fail_argument};
 use super::handles;
 use super::status::netproc_status::{self, *};
 use super::value::{from_c, netproc_value};
 use super::{netproc_context, netproc_process};
 use crate::core::Value;
-use crate::core::{Error, ProcRef, Shared};
-
-/// The last error, kept as C strings so the host can borrow them.
-#[derive(Default)]
-pub(crate) struct LastError {
-    pub(crate) symbol: CString,
-    pub(crate) message: CString,
-    pub(crate) errno: i32,
-    pub(crate) status: i32,
-}
-
-impl LastError {
-    fn from_error(error: &Error, status: netproc_status) -> LastError {
-        LastError {
-            symbol: c_string(error.symbol.name().as_bytes()),
-            message: c_string(error.message().as_bytes()),
-            errno: error.errno,
-            status: status as i32,
-        }
-    }
-}
-
-/// A C string from bytes, dropping interior NULs rather than failing: for the error texts
-/// netproc_last_error() hands out without a length. Strings handed out with a length keep
-/// their NULs (see `CHost::c_text`).
-fn c_string(bytes: &[u8]) -> CString {
-    let clean: Vec<u8> = bytes.iter().copied().filter(|b| *b != 0).collect();
-    CString::new(clean).unwrap_or_default()
-}
-
-/// The context a call works on: for the panic guard, and to end the call's turn as owner.
-struct Entered {
-    context: Weak<Shared>,
-    /// Whether the call was admitted by the context's [`super::owner::Owner`].
-    counted: bool,
-}
-
-impl Entered {
-    /// The call is over: it no longer counts as the owner's.
-    fn leave(&self) -> Option<Arc<Shared>> {
-        let context = self.context.upgrade();
-        if self.counted {
-            if let Some(state) = context.as_deref().and_then(c_state) {
-                state.owner.leave();
-            }
-        }
-        context
-    }
-}
-
-thread_local! {
-    /// Errors with no usable context (a NULL or stale handle, the wrong thread) land here.
-    static THREAD_LAST_ERROR: RefCell<LastError> = RefCell::new(LastError::default());
-    /// The context the current call works on.
-    static CURRENT_CONTEXT: RefCell<Option<Entered>> = const { RefCell::new(None) };
-}
-
-/// Run an `extern "C"` body, turning a panic into `on_panic` after recording it and
-/// marking the context the body was using as failed.
-pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
-    let previous = CURRENT_CONTEXT.with(|current| current.borrow_mut().take());
-    let outcome = catch_unwind(AssertUnwindSafe(body));
-    let used = CURRENT_CONTEXT.with(|current| std::mem::replace(&mut *current.borrow_mut(), previous));
-    let context = used.as_ref().and_then(Entered::leave);
-    match outcome {
-        Ok(value) => value,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
-            let error = Error::panic(&what);
-            if let Some(context) = &context {
-                context.mark_failed();
-            }
-            record(context.as_deref(), &error, netproc_status::NETPROC_E_PANIC);
-            on_panic
-        }
-    }
-}
-
-/// Admit a call on `context` from its owning thread (for the rest of the `guard`ed body),
-/// or refuse it with NETPROC_E_WRONG_THREAD. The refusal is recorded for the calling thread
-/// only: the context's own record belongs to the owner, who may be reading it.
-pub(crate) fn enter(context: &Arc<Shared>, function: &str) -> Result<(), netproc_status> {
-    let counted = match c_state(context) {
-        Some(state) if !state.owner.enter() => return Err(wrong_thread(function)),
-        Some(_) => true,
-        None => false,
-    };
-    let entered = Entered { context: Arc::downgrade(context), counted };
-    let replaced = CURRENT_CONTEXT.with(|current| current.borrow_mut().replace(entered));
-    if let Some(replaced) = replaced {
-        replaced.leave();
-    }
-    Ok(())
-}
-
-/// Record NETPROC_E_WRONG_THREAD for `function` (on the calling thread only).
-pub(crate) fn wrong_thread(function: &str) -> netproc_status {
-    fail_argument(
-        None,
-        NETPROC_E_WRONG_THREAD,
-        &format!("{function}: called from a thread that does not own the context"),
-    )
-}
-
-/// Per-context data of the C boundary, attached to the core context.
-pub(crate) fn c_state(context: &Shared) -> Option<&super::context::CState> {
-    context.extension::<super::context::CState>()
-}
-
-/// Record an error for `netproc_last_error` and return its status code.
-pub(crate) fn record(context: Option<&Shared>, error: &Error, status: netproc_status) -> netproc_status {
-    THREAD_LAST_ERROR.with(|last| *last.borrow_mut() = LastError::from_error(error, status));
-    if let Some(state) = context.and_then(c_state) {
-        *state.last_error.lock() = LastError::from_error(error, status);
-    }
-    status
-}
-
-/// Record a core error, choosing the status from its symbol.
-pub(crate) fn fail(context: Option<&Shared>, error: &Error) -> netproc_status {
-    record(context, error, netproc_status::from_symbol(error.symbol.name()))
-}
-
-/// Record a C-level argument error (a NULL pointer, an unknown enum value, a bad handle).
-pub(crate) fn fail_argument(
-    context: Option<&Shared>,
-    status: netproc_status,
-    message: &str,
-) -> netproc_status {
-    record(context, &Error::msg(message), status)
-}
-
-/// Run `f` on the thread's last error (for calls without a context).
-pub(crate) fn with_thread_last_error<R>(f: impl FnOnce(&LastError) -> R) -> R {
-    THREAD_LAST_ERROR.with(|last| f(&last.borrow()))
-}
-
-/// Run `f` on a context's last error.
-pub(crate) fn with_context_last_error<R>(context: &Shared, f: impl FnOnce(&LastError) -> R) -> Option<R> {
-    c_state(context).map(|state| f(&state.last_error.lock()))
-}
+use crate::core::{ProcRef, Shared};
 
 /// Borrow the context behind a handle, as a new strong reference.
 ///
@@ -306,9 +158,6 @@ pub(crate) unsafe fn byte_slice<'a>(
     // SAFETY: not NULL; the caller guarantees `length` readable bytes.
     Ok(unsafe { std::slice::from_raw_parts(data, length) })
 }
-
-/// A mutex-protected value the boundary keeps per context.
-pub(crate) type Guarded<T> = Mutex<T>;
 
 /// Early-return helper: unwrap a Result whose error is already a status code.
 macro_rules! ok_or_return {

@@ -10,9 +10,9 @@
 use std::ffi::{c_char, CStr};
 
 use super::boundary::{
-    byte_slice, context_of, context_ref, fail, fail_argument, guard, ok_or_return, optional_input, out_ptr,
-    process_ref,
+    byte_slice, context_of, context_ref, ok_or_return, optional_input, out_ptr, process_ref,
 };
+use super::guard::{fail, fail_argument, guard};
 use super::netproc_context;
 use super::netproc_process;
 use super::status::netproc_status::{self, *};

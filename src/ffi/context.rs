@@ -1,19 +1,22 @@
 //! The context: creation, freeing, pumping (netproc_poll, or the backend fd for hosts with
-//! their own loop), cross-thread wakeup, defaults, and the last error.
+//! their own loop), cross-thread wakeup, defaults, the last error, and the process list
+//! (netproc_process_list, netproc_get_process: the context's processes, by position or by
+//! name).
 
-use std::ffi::{c_char, c_int, c_void};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::boundary::{
-    self, c_state, context_ref, fail, fail_argument, guard, ok_or_return, Guarded, LastError,
-};
-use super::callbacks::{netproc_filter_fn, netproc_sentinel_fn, CHost};
-use super::netproc_context;
-use super::owner::{HandOver, Owner};
+use super::boundary::{context_ref, ok_or_return, out_ptr, process_handle};
+use super::callbacks::{netproc_filter_fn, netproc_sentinel_fn};
+use super::cstate::{BufferHooks, CState};
+use super::guard::{self, fail, fail_argument, guard};
+use super::host::with_host;
+use super::last_error::LastError;
+use super::owner::HandOver;
 use super::status::netproc_status::{self, *};
-use crate::core::{ProcRef, Shared};
+use super::{netproc_context, netproc_process};
+use crate::core::Shared;
 
 /// Hooks for hosts that have buffers, so accepted connections get buffers the way Emacs
 /// gives them (Emacs's server_accept_connection). Either hook may be NULL.
@@ -44,60 +47,10 @@ pub struct netproc_buffer_hooks {
     >,
 }
 
-/// The hooks as netproc keeps them (pointers as integers so the state is Send).
-#[derive(Clone, Copy)]
-pub(crate) struct BufferHooks {
-    pub(crate) userdata: usize,
-    pub(crate) get_buffer_create:
-        Option<unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> *mut c_void>,
-    pub(crate) buffer_name:
-        Option<unsafe extern "C" fn(*mut c_void, *mut c_void, *mut usize) -> *const c_char>,
-}
-
-type FilterFn = unsafe extern "C" fn(*mut c_void, *mut super::netproc_process, *const u8, usize);
-type SentinelFn = unsafe extern "C" fn(*mut c_void, *mut super::netproc_process, *const c_char, usize);
-
-/// What the C boundary keeps per context.
-#[derive(Default)]
-pub(crate) struct CState {
-    pub(crate) last_error: Guarded<LastError>,
-    pub(crate) default_filter: Guarded<Option<(FilterFn, usize)>>,
-    pub(crate) default_sentinel: Guarded<Option<(SentinelFn, usize)>>,
-    pub(crate) buffer_hooks: Guarded<Option<BufferHooks>>,
-    /// The thread that owns the context (the creator, unless handed over).
-    pub(crate) owner: Owner,
-    /// Process references the host released on other threads, for the owner to let go
-    /// of: the last one may run a userdata destructor, which belongs on the owner's thread.
-    pub(crate) deferred: Guarded<Vec<ProcRef>>,
-    /// Set when netproc_context_free begins: references released elsewhere from then on
-    /// are let go where they are released.
-    pub(crate) closing: AtomicBool,
-    /// Set when netproc_context_free has deleted processes for FREE_ROUNDS rounds and its
-    /// sentinels still make more: from then on, making a process is refused.
-    pub(crate) refuse_new: AtomicBool,
-}
-
 /// Rounds of deletion netproc_context_free makes (each round's "deleted\n" sentinels and
 /// userdata destructors may make processes, which the next round deletes) before it refuses
 /// new processes, so that a sentinel that always makes a new one cannot keep it going.
 const FREE_ROUNDS: usize = 16;
-
-impl CState {
-    /// Let go of the references released on other threads (outside every lock of ours).
-    pub(crate) fn release_deferred(&self) {
-        let released = std::mem::take(&mut *self.deferred.lock());
-        drop(released);
-    }
-}
-
-/// Run `f` with a host that calls this context's C callbacks.
-pub(crate) fn with_host<R>(context: &Shared, f: impl FnOnce(&mut CHost) -> R) -> R {
-    match c_state(context) {
-        Some(state) => f(&mut CHost::new(state)),
-        // Built only when needed: a default CState allocates (its error strings).
-        None => f(&mut CHost::new(&CState::default())),
-    }
-}
 
 /// Create a context: one event loop with its processes. The calling thread owns it: calls
 /// on the context and its processes from other threads fail with NETPROC_E_WRONG_THREAD,
@@ -119,7 +72,7 @@ pub unsafe extern "C" fn netproc_context_new(out: *mut *mut netproc_context) -> 
                 return fail(None, &crate::core::Error::file("Cannot create event loop", &err, vec![]))
             }
         };
-        context.set_extension(Box::new(CState::default()));
+        CState::attach(&context);
         // SAFETY: out is not NULL and the host promises it is writable.
         unsafe { out.write(Arc::into_raw(context).cast::<netproc_context>().cast_mut()) };
         NETPROC_OK
@@ -160,15 +113,15 @@ pub unsafe extern "C" fn netproc_context_free(ctx: *mut netproc_context) -> netp
                 "netproc_context_free: called from a callback",
             );
         }
-        if let Some(state) = c_state(&context) {
-            state.closing.store(true, Ordering::SeqCst);
+        if let Some(state) = CState::of(&context) {
+            state.begin_closing();
         }
         for round in 1..=FREE_ROUNDS + 1 {
             with_host(&context, |host| context.shutdown(host));
-            if let Some(state) = c_state(&context) {
+            if let Some(state) = CState::of(&context) {
                 state.release_deferred();
                 if round == FREE_ROUNDS {
-                    state.refuse_new.store(true, Ordering::SeqCst);
+                    state.refuse_new_processes();
                 }
             }
             // With new processes refused, one more round leaves none: this ends the loop.
@@ -208,7 +161,7 @@ pub unsafe extern "C" fn netproc_poll(ctx: *mut netproc_context, timeout_ms: c_i
             return fail_argument(Some(&context), NETPROC_E_REENTRANT, "netproc_poll: called from a callback")
                 as c_int;
         }
-        let state = c_state(&context);
+        let state = CState::of(&context);
         if let Some(state) = state {
             state.release_deferred();
         }
@@ -319,8 +272,8 @@ pub unsafe extern "C" fn netproc_context_set_owner_thread(ctx: *mut netproc_cont
         // SAFETY: the host keeps the context alive during the call; only the owner record,
         // made of atomics, is touched.
         let context = unsafe { &*ctx.cast::<Shared>() };
-        let Some(state) = c_state(context) else { return NETPROC_OK };
-        match state.owner.take_over() {
+        let Some(state) = CState::of(context) else { return NETPROC_OK };
+        match state.owner().take_over() {
             Ok(()) => NETPROC_OK,
             Err(HandOver::OwnerBusy) => fail_argument(
                 None,
@@ -363,28 +316,23 @@ pub unsafe extern "C" fn netproc_last_error(
             // The strings live in the context (or thread) until the next failure.
             unsafe {
                 if !symbol.is_null() {
-                    symbol.write(last.symbol.as_ptr());
+                    symbol.write(last.symbol());
                 }
                 if !message.is_null() {
-                    message.write(last.message.as_ptr());
+                    message.write(last.message());
                 }
                 if !errno_out.is_null() {
-                    errno_out.write(last.errno);
+                    errno_out.write(last.errno());
                 }
             }
-            last.status
+            last.status()
         };
-        let status = if ctx.is_null() {
-            boundary::with_thread_last_error(write)
+        if ctx.is_null() {
+            guard::with_thread_last_error(write)
         } else {
             // SAFETY: the host passes a live context.
             let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_last_error") });
-            boundary::with_context_last_error(&context, write).unwrap_or(0)
-        };
-        if status == 0 {
-            NETPROC_OK
-        } else {
-            netproc_status::from_code(status).unwrap_or(NETPROC_E_ERROR)
+            guard::with_context_last_error(&context, write).unwrap_or(NETPROC_OK)
         }
     })
 }
@@ -406,8 +354,8 @@ pub unsafe extern "C" fn netproc_context_set_default_filter(
     guard(NETPROC_E_PANIC, || {
         // SAFETY: the host passes a live context or NULL.
         let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_default_filter") });
-        if let Some(state) = c_state(&context) {
-            *state.default_filter.lock() = filter.map(|f| (f, userdata as usize));
+        if let Some(state) = CState::of(&context) {
+            state.set_default_filter(filter, userdata);
         }
         NETPROC_OK
     })
@@ -429,8 +377,8 @@ pub unsafe extern "C" fn netproc_context_set_default_sentinel(
     guard(NETPROC_E_PANIC, || {
         // SAFETY: the host passes a live context or NULL.
         let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_default_sentinel") });
-        if let Some(state) = c_state(&context) {
-            *state.default_sentinel.lock() = sentinel.map(|f| (f, userdata as usize));
+        if let Some(state) = CState::of(&context) {
+            state.set_default_sentinel(sentinel, userdata);
         }
         NETPROC_OK
     })
@@ -455,14 +403,10 @@ pub unsafe extern "C" fn netproc_context_set_buffer_hooks(
         } else {
             // SAFETY: not NULL; the host promises a readable struct.
             let hooks = unsafe { *hooks };
-            Some(BufferHooks {
-                userdata: hooks.userdata as usize,
-                get_buffer_create: hooks.get_buffer_create,
-                buffer_name: hooks.buffer_name,
-            })
+            Some(BufferHooks::new(hooks.userdata, hooks.get_buffer_create, hooks.buffer_name))
         };
-        if let Some(state) = c_state(&context) {
-            *state.buffer_hooks.lock() = copied;
+        if let Some(state) = CState::of(&context) {
+            state.set_buffer_hooks(copied);
         }
         NETPROC_OK
     })
@@ -530,6 +474,77 @@ pub unsafe extern "C" fn netproc_context_set_drain_timeout(
         let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_drain_timeout") });
         let timeout = std::time::Duration::from_millis(u64::from(timeout_ms));
         context.update_settings(|settings| settings.drain_timeout = timeout);
+        NETPROC_OK
+    })
+}
+
+/// `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
+/// NULL when capacity is 0) and the total number of processes into *count. A capacity
+/// beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
+///
+/// Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
+/// Lifetime:  a borrowed handle stays valid while its process is in the process list,
+///            i.e. until the next netproc_poll() or delete on this context.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_process_list(
+    ctx: *mut netproc_context,
+    out: *mut *mut netproc_process,
+    capacity: usize,
+    count: *mut usize,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_process_list";
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
+        ok_or_return!(out_ptr(Some(&context), count, FUNCTION));
+        if capacity > isize::MAX as usize / std::mem::size_of::<*mut netproc_process>() {
+            return fail_argument(
+                Some(&context),
+                NETPROC_E_INVALID,
+                &format!("{FUNCTION}: capacity {capacity} is out of range"),
+            );
+        }
+        if out.is_null() && capacity > 0 {
+            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: out is NULL"));
+        }
+        let processes = context.process_list();
+        for (index, process) in processes.iter().take(capacity).enumerate() {
+            // SAFETY: index < capacity, and the host promises `capacity` writable slots.
+            unsafe { out.add(index).write(process_handle(process)) };
+        }
+        // SAFETY: checked not NULL.
+        unsafe { count.write(processes.len()) };
+        NETPROC_OK
+    })
+}
+
+/// `get-process`: the listed process called `name` (NUL-terminated), or *out = NULL.
+///
+/// Ownership: *out is borrowed, as for netproc_process_list().
+/// Lifetime:  as for netproc_process_list().
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_get_process(
+    ctx: *mut netproc_context,
+    name: *const c_char,
+    out: *mut *mut netproc_process,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_get_process";
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
+        ok_or_return!(out_ptr(Some(&context), out, FUNCTION));
+        if name.is_null() {
+            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: name is NULL"));
+        }
+        // SAFETY: not NULL; the host promises a NUL-terminated string.
+        let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+        let found = context.get_process(name);
+        // SAFETY: checked not NULL.
+        unsafe { out.write(found.as_ref().map_or(std::ptr::null_mut(), process_handle)) };
         NETPROC_OK
     })
 }

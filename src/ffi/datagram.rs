@@ -1,6 +1,7 @@
 //! Datagram addresses: `process-datagram-address` and `set-process-datagram-address`.
 
-use super::boundary::{guard, input, ok_or_return, out_ptr, process_ref};
+use super::boundary::{input, ok_or_return, out_ptr, process_ref};
+use super::guard::guard;
 use super::netproc_process;
 use super::status::netproc_status::{self, *};
 use super::value::{netproc_value, write_out};

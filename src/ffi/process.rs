@@ -1,28 +1,35 @@
-//! Process functions: `make-network-process` and every primitive that applies to a network
-//! process. Handles are reference counted: see netproc_process_ref/_free.
+//! Process functions, part one: a process's life. Making it (`make-network-process`), the
+//! host's references to it (netproc_process_ref/_free), deleting it, its status, and what
+//! drives its connection: sends, EOF, the output counters, stop and continue.
+//!
+//! The rule of the split: a function that creates, releases or ends a process, reports its
+//! status, or moves or holds its bytes goes here; a getter or setter of something the process
+//! carries (its name, buffer, filter, sentinel, plist, contact, query flag, socket options,
+//! userdata) goes to `process_attrs.rs`. Coding systems are in `coding.rs`, datagram
+//! addresses in `datagram.rs`, the process list in `context.rs`.
 
-use std::ffi::{c_char, c_void, CStr};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
+use std::ffi::{c_char, CStr};
 
 use super::boundary::{
-    bad_handle, byte_slice, c_state, context_of, context_ref, fail, fail_argument, guard, input,
-    ok_or_return, out_ptr, process_into_handle, process_ref,
+    bad_handle, byte_slice, context_of, context_ref, input, ok_or_return, out_ptr, process_into_handle,
+    process_ref,
 };
 use super::callbacks::{is_function, valid_filter, valid_log, valid_sentinel};
-use super::context::with_host;
+use super::cstate::{release_on_owner_thread, CState};
+use super::guard::{fail, fail_argument, guard, status_of};
 use super::handles::{self, Refused};
+use super::host::with_host;
 use super::status::netproc_status::{self, *};
 use super::value::{netproc_arg, netproc_value, write_out};
 use super::{netproc_context, netproc_process};
-use crate::core::{ContactQuery, Error, ExitStatus, ProcRef, Shared, Value};
+use crate::core::{Error, ExitStatus, Value};
 
-fn status_of(context: &Shared, result: crate::core::Result<()>) -> netproc_status {
-    match result {
-        Ok(()) => NETPROC_OK,
-        Err(error) => fail(Some(context), &error),
-    }
-}
+// The paths src/fuzzing imports (`crate::ffi::process::*`, and
+// `crate::ffi::process::netproc_format_network_address`) from before these functions moved
+// to their nouns' files; no header declaration comes from a `use`.
+pub use super::address::netproc_format_network_address;
+pub use super::context::{netproc_get_process, netproc_process_list};
+pub use super::process_attrs::*;
 
 /// More keyword pairs than any call needs; a larger nargs is a corrupt count, refused before
 /// `args` is read.
@@ -60,7 +67,7 @@ pub unsafe extern "C" fn netproc_make_network_process(
                 &format!("{FUNCTION}: nargs {nargs} is more than {MAX_ARGS}"),
             );
         }
-        if c_state(&context).is_some_and(|state| state.refuse_new.load(Ordering::SeqCst)) {
+        if CState::of(&context).is_some_and(CState::refuses_new_processes) {
             return fail_argument(
                 Some(&context),
                 NETPROC_E_CLOSED,
@@ -191,24 +198,6 @@ pub unsafe extern "C" fn netproc_process_free(process: *mut netproc_process) {
     })
 }
 
-/// Drop the host's last reference where its destructor may run: here on the owning thread
-/// (or once the context is freed or being freed), else on the owner's next turn.
-fn release_on_owner_thread(process: ProcRef) {
-    let Some(context) = process.context() else { return drop(process) };
-    let Some(state) = c_state(&context) else { return drop(process) };
-    if state.closing.load(Ordering::SeqCst) {
-        return drop(process);
-    }
-    if state.owner.enter() {
-        drop(process);
-        state.owner.leave();
-        return;
-    }
-    state.deferred.lock().push(process);
-    // The owner may be waiting in netproc_poll; the release is its to make.
-    let _ = context.wakeup();
-}
-
 /// `delete-process`: close the connection (output still queued is written in the
 /// background first, unless :linger 0), take the process out of the process list, and run
 /// its sentinel with "deleted\n" before returning. Deleting again does nothing. Safe from
@@ -285,253 +274,6 @@ pub unsafe extern "C" fn netproc_process_exit_status(
             ExitStatus::Code(code) => Value::Int(code as i64),
             ExitStatus::Message(message) => Value::string(message),
         };
-        // SAFETY: checked not NULL.
-        unsafe { write_out(out, &value) }
-    })
-}
-
-/// `process-name`: the unique name. If `length` is not NULL it receives the byte count
-/// (names may contain NUL bytes; the string is NUL-terminated in any case).
-///
-/// Ownership: the string belongs to the process.
-/// Lifetime:  as long as the caller holds a reference to the process.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_name(
-    process: *mut netproc_process,
-    length: *mut usize,
-) -> *const c_char {
-    guard(std::ptr::null(), || {
-        let Ok(owned) = process_ref(process, "netproc_process_name") else {
-            return std::ptr::null();
-        };
-        if !length.is_null() {
-            // SAFETY: checked not NULL.
-            unsafe { length.write(owned.name().len()) };
-        }
-        // The bytes live in the process object, which the caller's reference keeps alive.
-        owned.name_with_nul().as_ptr().cast()
-    })
-}
-
-/// Write what `getter` reads from a process into a host's out-parameter.
-// Written out as plain functions, not generated by a macro: cbindgen does not expand
-// macros, so generated functions would be exported but missing from the header.
-unsafe fn get_value(
-    process: *mut netproc_process,
-    out: *mut netproc_value,
-    function: &str,
-    getter: fn(&ProcRef) -> Value,
-) -> netproc_status {
-    let process = ok_or_return!(process_ref(process, function));
-    ok_or_return!(out_ptr(process.context().as_deref(), out, function));
-    // SAFETY: checked not NULL.
-    unsafe { write_out(out, &getter(&process)) }
-}
-
-/// `process-buffer`: NIL, a POINTER (a host buffer), or a STRING (a buffer known only by
-/// name, in a host without buffer hooks).
-///
-/// Ownership: caller owns *out; release it with netproc_value_free().
-/// Lifetime:  until released.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_buffer(
-    process: *mut netproc_process,
-    out: *mut netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || unsafe { get_value(process, out, "netproc_process_buffer", |p| p.buffer()) })
-}
-
-/// `process-filter`: a FILTER, T, or the SYMBOL internal-default-process-filter.
-///
-/// Ownership: caller owns *out; release it with netproc_value_free().
-/// Lifetime:  until released.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_filter(
-    process: *mut netproc_process,
-    out: *mut netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || unsafe { get_value(process, out, "netproc_process_filter", |p| p.filter()) })
-}
-
-/// `process-sentinel`: a SENTINEL, or the SYMBOL internal-default-process-sentinel.
-///
-/// Ownership: caller owns *out; release it with netproc_value_free().
-/// Lifetime:  until released.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_sentinel(
-    process: *mut netproc_process,
-    out: *mut netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || unsafe {
-        get_value(process, out, "netproc_process_sentinel", |p| p.sentinel())
-    })
-}
-
-/// `process-plist`.
-///
-/// Ownership: caller owns *out; release it with netproc_value_free().
-/// Lifetime:  until released.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_plist(
-    process: *mut netproc_process,
-    out: *mut netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || unsafe { get_value(process, out, "netproc_process_plist", |p| p.plist()) })
-}
-
-/// Apply a setter that takes one value.
-unsafe fn set_value(
-    process: *mut netproc_process,
-    value: *const netproc_value,
-    function: &str,
-    check: fn(&Value) -> Option<Error>,
-    apply: fn(&Shared, &ProcRef, Value) -> crate::core::Result<()>,
-) -> netproc_status {
-    let process = ok_or_return!(process_ref(process, function));
-    let context = ok_or_return!(context_of(&process, function));
-    let value = ok_or_return!(unsafe { input(Some(&context), value, function, "value") });
-    if let Some(error) = check(&value) {
-        return fail(Some(&context), &error);
-    }
-    status_of(&context, apply(&context, &process, value))
-}
-
-/// `set-process-buffer`: NIL, a POINTER, or a STRING.
-///
-/// Ownership: *buffer is copied.
-/// Lifetime:  n/a.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_buffer(
-    process: *mut netproc_process,
-    buffer: *const netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || unsafe {
-        set_value(
-            process,
-            buffer,
-            "netproc_set_process_buffer",
-            |v| {
-                (!matches!(v, Value::Nil | Value::Host(_) | Value::Str(_)) || is_function(v))
-                    .then(|| Error::wrong_type("bufferp", v))
-            },
-            |c, p, v| c.set_buffer(p, v),
-        )
-    })
-}
-
-/// `set-process-filter`: NIL (the context's default filter), T (stop reading), or a FILTER.
-/// Input read while the filter was T is then delivered.
-///
-/// Ownership: *filter is copied.
-/// Lifetime:  n/a.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_filter(
-    process: *mut netproc_process,
-    filter: *const netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || unsafe {
-        set_value(
-            process,
-            filter,
-            "netproc_set_process_filter",
-            |v| (!valid_filter(v)).then(|| Error::wrong_type("functionp", v)),
-            |c, p, v| c.set_filter(p, v),
-        )
-    })
-}
-
-/// `set-process-sentinel`: NIL (the context's default sentinel) or a SENTINEL. Takes effect
-/// for the next status change, even when called from the running sentinel.
-///
-/// Ownership: *sentinel is copied.
-/// Lifetime:  n/a.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_sentinel(
-    process: *mut netproc_process,
-    sentinel: *const netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || unsafe {
-        set_value(
-            process,
-            sentinel,
-            "netproc_set_process_sentinel",
-            |v| (!valid_sentinel(v)).then(|| Error::wrong_type("functionp", v)),
-            |c, p, v| c.set_sentinel(p, v),
-        )
-    })
-}
-
-/// `set-process-plist`: a LIST or NIL.
-///
-/// Ownership: *plist is copied.
-/// Lifetime:  n/a.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_plist(
-    process: *mut netproc_process,
-    plist: *const netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || unsafe {
-        set_value(process, plist, "netproc_set_process_plist", |_| None, |c, p, v| c.set_plist(p, v))
-    })
-}
-
-/// `process-contact`. `key` NULL gives the list (HOST SERVICE); "t" gives the whole contact
-/// plist; a keyword such as ":service" or ":local" gives its value (NIL if absent). With
-/// `no_block`, a process without an open socket (still resolving, closed, failed) gives NIL.
-///
-/// Ownership: caller owns *out; release it with netproc_value_free(). key is only read.
-/// Lifetime:  until released.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_contact(
-    process: *mut netproc_process,
-    key: *const c_char,
-    no_block: bool,
-    out: *mut netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || {
-        const FUNCTION: &str = "netproc_process_contact";
-        let process = ok_or_return!(process_ref(process, FUNCTION));
-        ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
-        let query = if key.is_null() {
-            ContactQuery::HostService
-        } else {
-            // SAFETY: not NULL; the host promises a NUL-terminated string.
-            match unsafe { CStr::from_ptr(key) }.to_string_lossy().as_ref() {
-                "t" => ContactQuery::All,
-                other => ContactQuery::Key(other.to_string()),
-            }
-        };
-        let value = process.contact(&query, no_block);
         // SAFETY: checked not NULL.
         unsafe { write_out(out, &value) }
     })
@@ -648,251 +390,5 @@ pub unsafe extern "C" fn netproc_continue_process(process: *mut netproc_process)
         let process = ok_or_return!(process_ref(process, "netproc_continue_process"));
         let context = ok_or_return!(context_of(&process, "netproc_continue_process"));
         status_of(&context, context.continue_process(&process))
-    })
-}
-
-/// `process-query-on-exit-flag` (false for NULL).
-///
-/// Ownership: n/a.
-/// Lifetime:  n/a.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_query_on_exit_flag(process: *mut netproc_process) -> bool {
-    guard(false, || {
-        let Ok(process) = process_ref(process, "netproc_process_query_on_exit_flag") else {
-            return false;
-        };
-        process.query_on_exit()
-    })
-}
-
-/// `set-process-query-on-exit-flag`.
-///
-/// Ownership: n/a.
-/// Lifetime:  n/a.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_process_query_on_exit_flag(
-    process: *mut netproc_process,
-    flag: bool,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || {
-        let process = ok_or_return!(process_ref(process, "netproc_set_process_query_on_exit_flag"));
-        process.set_query_on_exit(flag);
-        NETPROC_OK
-    })
-}
-
-/// `set-network-process-option`: set `option` (":keepalive", ":linger", ":priority",
-/// ":reuseaddr", ":broadcast", ":dontroute", ":oobinline", ":bindtodevice") on the open
-/// socket and record it in the contact. An unknown option is an error unless `no_error`, in
-/// which case *applied (if not NULL) says false.
-///
-/// Ownership: option and *value are only read.
-/// Lifetime:  n/a.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_set_network_process_option(
-    process: *mut netproc_process,
-    option: *const c_char,
-    value: *const netproc_value,
-    no_error: bool,
-    applied: *mut bool,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || {
-        const FUNCTION: &str = "netproc_set_network_process_option";
-        let process = ok_or_return!(process_ref(process, FUNCTION));
-        let context = ok_or_return!(context_of(&process, FUNCTION));
-        if option.is_null() {
-            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: option is NULL"));
-        }
-        // SAFETY: not NULL; the host promises a NUL-terminated string.
-        let option = unsafe { CStr::from_ptr(option) }.to_string_lossy().into_owned();
-        let value = ok_or_return!(unsafe { input(Some(&context), value, FUNCTION, "value") });
-        match context.set_network_option(&process, &option, &value, no_error) {
-            Ok(done) => {
-                if !applied.is_null() {
-                    // SAFETY: checked not NULL.
-                    unsafe { applied.write(done) };
-                }
-                NETPROC_OK
-            }
-            Err(error) => fail(Some(&context), &error),
-        }
-    })
-}
-
-/// A host-owned pointer kept with the process, and its destructor.
-struct Userdata {
-    pointer: usize,
-    destructor: Option<unsafe extern "C" fn(*mut c_void)>,
-    /// The process's context, so the destructor runs as a callback of it.
-    context: Weak<crate::core::Shared>,
-}
-
-impl Drop for Userdata {
-    fn drop(&mut self) {
-        let Some(destructor) = self.destructor else { return };
-        let pointer = self.pointer as *mut c_void;
-        // SAFETY: the host registered this destructor for this pointer; it runs once.
-        let run = || unsafe { destructor(pointer) };
-        // Host code, run the way callbacks are: while it runs, netproc_poll() and
-        // netproc_context_free() are refused, so a destructor run during a dispatch cannot
-        // deliver later events ahead of the rest of the batch, nor free the context under
-        // the free that released it.
-        match self.context.upgrade() {
-            Some(context) => context.call_host(run),
-            None => run(),
-        }
-    }
-}
-
-/// Keep `userdata` with the process. `destructor` (may be NULL) runs exactly once: when the
-/// userdata is replaced by another call, or when the last reference to the process goes.
-/// It runs with no netproc lock held, under a callback's rules: it may call netproc
-/// functions, but netproc_poll() and netproc_context_free() return NETPROC_E_REENTRANT. It
-/// runs on the thread that owns the context (a reference released on another thread is let
-/// go by the owner); once netproc_context_free() has begun, on the thread that releases the
-/// last reference.
-///
-/// Ownership: netproc calls `destructor(userdata)`; it never frees userdata otherwise.
-/// Lifetime:  until replaced or the process object is released.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_set_userdata(
-    process: *mut netproc_process,
-    userdata: *mut c_void,
-    destructor: Option<unsafe extern "C" fn(userdata: *mut c_void)>,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || {
-        let process = ok_or_return!(process_ref(process, "netproc_process_set_userdata"));
-        let context = process.context().map(|context| Arc::downgrade(&context)).unwrap_or_default();
-        let data = Userdata { pointer: userdata as usize, destructor, context };
-        let previous = process.set_attachment(Some(Box::new(data)));
-        drop(previous);
-        NETPROC_OK
-    })
-}
-
-/// The userdata set with netproc_process_set_userdata(), or NULL.
-///
-/// Ownership: the host's.
-/// Lifetime:  as the host decides.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
-///            once the context is freed.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_userdata(process: *mut netproc_process) -> *mut c_void {
-    guard(std::ptr::null_mut(), || {
-        let Ok(process) = process_ref(process, "netproc_process_userdata") else {
-            return std::ptr::null_mut();
-        };
-        process.with_attachment(|data| {
-            data.and_then(|d| d.downcast_ref::<Userdata>())
-                .map_or(std::ptr::null_mut(), |u| u.pointer as *mut c_void)
-        })
-    })
-}
-
-/// `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
-/// NULL when capacity is 0) and the total number of processes into *count. A capacity
-/// beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
-///
-/// Ownership: the handles are borrowed: take netproc_process_ref() to keep one.
-/// Lifetime:  a borrowed handle stays valid while its process is in the process list,
-///            i.e. until the next netproc_poll() or delete on this context.
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_process_list(
-    ctx: *mut netproc_context,
-    out: *mut *mut netproc_process,
-    capacity: usize,
-    count: *mut usize,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || {
-        const FUNCTION: &str = "netproc_process_list";
-        // SAFETY: the host passes a live context or NULL.
-        let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
-        ok_or_return!(out_ptr(Some(&context), count, FUNCTION));
-        if capacity > isize::MAX as usize / std::mem::size_of::<*mut netproc_process>() {
-            return fail_argument(
-                Some(&context),
-                NETPROC_E_INVALID,
-                &format!("{FUNCTION}: capacity {capacity} is out of range"),
-            );
-        }
-        if out.is_null() && capacity > 0 {
-            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: out is NULL"));
-        }
-        let processes = context.process_list();
-        for (index, process) in processes.iter().take(capacity).enumerate() {
-            // SAFETY: index < capacity, and the host promises `capacity` writable slots.
-            unsafe { out.add(index).write(super::boundary::process_handle(process)) };
-        }
-        // SAFETY: checked not NULL.
-        unsafe { count.write(processes.len()) };
-        NETPROC_OK
-    })
-}
-
-/// `get-process`: the listed process called `name` (NUL-terminated), or *out = NULL.
-///
-/// Ownership: *out is borrowed, as for netproc_process_list().
-/// Lifetime:  as for netproc_process_list().
-/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_get_process(
-    ctx: *mut netproc_context,
-    name: *const c_char,
-    out: *mut *mut netproc_process,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || {
-        const FUNCTION: &str = "netproc_get_process";
-        // SAFETY: the host passes a live context or NULL.
-        let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
-        ok_or_return!(out_ptr(Some(&context), out, FUNCTION));
-        if name.is_null() {
-            return fail_argument(Some(&context), NETPROC_E_NULL, &format!("{FUNCTION}: name is NULL"));
-        }
-        // SAFETY: not NULL; the host promises a NUL-terminated string.
-        let name = unsafe { CStr::from_ptr(name) }.to_bytes();
-        let found = context.get_process(name);
-        // SAFETY: checked not NULL.
-        unsafe { out.write(found.as_ref().map_or(std::ptr::null_mut(), super::boundary::process_handle)) };
-        NETPROC_OK
-    })
-}
-
-/// `format-network-address`: *out is a STRING, or NIL when `address` is not an address.
-///
-/// Ownership: caller owns *out; release it with netproc_value_free().
-/// Lifetime:  until released.
-/// Thread:    any.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_format_network_address(
-    address: *const netproc_value,
-    omit_port: bool,
-    out: *mut netproc_value,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || {
-        const FUNCTION: &str = "netproc_format_network_address";
-        let value = ok_or_return!(unsafe { input(None, address, FUNCTION, "address") });
-        ok_or_return!(out_ptr(None, out, FUNCTION));
-        match crate::core::address::format_network_address(&value, omit_port) {
-            // SAFETY: checked not NULL.
-            Ok(text) => unsafe { write_out(out, &text) },
-            Err(error) => fail(None, &error),
-        }
     })
 }

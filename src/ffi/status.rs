@@ -1,7 +1,17 @@
 //! Status codes: 0 is success and every error is negative, so `if (rc < 0)` works.
 //! Numbers are never reused; a retired code stays here as a comment.
+//!
+//! One home for each code: its number and C documentation are the enum below, written out
+//! because cbindgen reads the source, not macro output; its text (netproc_status_str), its
+//! name (netproc_status_name, the variant's own name) and the Emacs error symbols that map
+//! to it are its row in `status_table!`, whose exhaustive match does not compile while a
+//! code lacks a row. Every `core::Error` becomes a status ([`of_error`]) or a symbol name
+//! ([`symbol_name`]) here and nowhere else in src/ffi.
 
 use std::ffi::c_char;
+
+use crate::core::error::Symbol;
+use crate::core::Error;
 
 /// The result of a fallible netproc function. After an error,
 /// netproc_last_error() gives the Emacs error symbol, message and errno.
@@ -38,58 +48,65 @@ pub enum netproc_status {
     NETPROC_E_WRONG_THREAD = -11,
 }
 
-impl netproc_status {
-    /// The status for an Emacs error symbol.
-    pub(crate) fn from_symbol(symbol: &str) -> netproc_status {
-        match symbol {
-            "wrong-type-argument" => netproc_status::NETPROC_E_WRONG_TYPE,
-            "file-error" | "file-missing" | "file-already-exists" => netproc_status::NETPROC_E_FILE,
-            "coding-system-error" => netproc_status::NETPROC_E_CODING,
-            "netproc-panic" => netproc_status::NETPROC_E_PANIC,
-            _ => netproc_status::NETPROC_E_ERROR,
-        }
-    }
+/// The rows of the status table: per code, its text and the Emacs error symbols that map
+/// to it. A symbol in no row maps to NETPROC_E_ERROR, as Emacs's plain `error` does.
+macro_rules! status_table {
+    ($($code:ident => $text:literal, [$($symbol:ident),*];)*) => {
+        impl netproc_status {
+            /// Every status, in number order.
+            const ALL: &[netproc_status] = &[$(netproc_status::$code),*];
 
-    /// The status with this number, if there is one.
-    pub(crate) fn from_code(code: i32) -> Option<netproc_status> {
-        use netproc_status::*;
-        [
-            NETPROC_OK,
-            NETPROC_E_NULL,
-            NETPROC_E_INVALID,
-            NETPROC_E_WRONG_TYPE,
-            NETPROC_E_ERROR,
-            NETPROC_E_FILE,
-            NETPROC_E_CODING,
-            NETPROC_E_REENTRANT,
-            NETPROC_E_CLOSED,
-            NETPROC_E_PANIC,
-            NETPROC_E_BAD_HANDLE,
-            NETPROC_E_WRONG_THREAD,
-        ]
-        .into_iter()
-        .find(|status| *status as i32 == code)
-    }
-
-    fn texts(self) -> (&'static str, &'static str) {
-        use netproc_status::*;
-        match self {
-            NETPROC_OK => ("NETPROC_OK\0", "success\0"),
-            NETPROC_E_NULL => ("NETPROC_E_NULL\0", "a required pointer argument was NULL\0"),
-            NETPROC_E_INVALID => ("NETPROC_E_INVALID\0", "invalid argument\0"),
-            NETPROC_E_WRONG_TYPE => ("NETPROC_E_WRONG_TYPE\0", "wrong type argument\0"),
-            NETPROC_E_ERROR => ("NETPROC_E_ERROR\0", "error\0"),
-            NETPROC_E_FILE => ("NETPROC_E_FILE\0", "system call failed\0"),
-            NETPROC_E_CODING => ("NETPROC_E_CODING\0", "invalid coding system\0"),
-            NETPROC_E_REENTRANT => ("NETPROC_E_REENTRANT\0", "not allowed inside a callback\0"),
-            NETPROC_E_CLOSED => ("NETPROC_E_CLOSED\0", "the context was freed\0"),
-            NETPROC_E_PANIC => ("NETPROC_E_PANIC\0", "internal error; context unusable\0"),
-            NETPROC_E_BAD_HANDLE => ("NETPROC_E_BAD_HANDLE\0", "not a live netproc handle\0"),
-            NETPROC_E_WRONG_THREAD => {
-                ("NETPROC_E_WRONG_THREAD\0", "called from a thread that does not own the context\0")
+            /// The code's constant name and text, NUL-terminated, and its error symbols.
+            const fn row(self) -> (&'static str, &'static str, &'static [Symbol]) {
+                match self {
+                    $(netproc_status::$code => {
+                        (concat!(stringify!($code), "\0"), concat!($text, "\0"), &[$(Symbol::$symbol),*])
+                    })*
+                }
             }
         }
+    };
+}
+
+status_table! {
+    NETPROC_OK => "success", [];
+    NETPROC_E_NULL => "a required pointer argument was NULL", [];
+    NETPROC_E_INVALID => "invalid argument", [];
+    NETPROC_E_WRONG_TYPE => "wrong type argument", [WrongTypeArgument];
+    NETPROC_E_ERROR => "error", [Error];
+    NETPROC_E_FILE => "system call failed", [FileError, FileMissing, FileAlreadyExists];
+    NETPROC_E_CODING => "invalid coding system", [CodingSystemError];
+    NETPROC_E_REENTRANT => "not allowed inside a callback", [];
+    NETPROC_E_CLOSED => "the context was freed", [];
+    NETPROC_E_PANIC => "internal error; context unusable", [NetprocPanic];
+    NETPROC_E_BAD_HANDLE => "not a live netproc handle", [];
+    NETPROC_E_WRONG_THREAD => "called from a thread that does not own the context", [];
+}
+
+impl netproc_status {
+    /// The status with this number, if there is one.
+    pub(crate) fn from_code(code: i32) -> Option<netproc_status> {
+        netproc_status::ALL.iter().copied().find(|status| *status as i32 == code)
     }
+
+    /// The status for an Emacs error symbol.
+    fn from_symbol(symbol: Symbol) -> netproc_status {
+        netproc_status::ALL
+            .iter()
+            .copied()
+            .find(|status| status.row().2.contains(&symbol))
+            .unwrap_or(netproc_status::NETPROC_E_ERROR)
+    }
+}
+
+/// The name of an error's Emacs symbol ("file-error").
+pub(crate) fn symbol_name(error: &Error) -> &'static str {
+    error.symbol.name()
+}
+
+/// The status a core error returns to C, chosen by its symbol.
+pub(crate) fn of_error(error: &Error) -> netproc_status {
+    netproc_status::from_symbol(error.symbol)
 }
 
 /// A short description of a status code ("invalid argument"); "unknown status" for a
@@ -101,7 +118,7 @@ impl netproc_status {
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub extern "C" fn netproc_status_str(code: i32) -> *const c_char {
-    let text = netproc_status::from_code(code).map_or("unknown status\0", |s| s.texts().1);
+    let text = netproc_status::from_code(code).map_or("unknown status\0", |s| s.row().1);
     text.as_ptr().cast()
 }
 
@@ -114,6 +131,49 @@ pub extern "C" fn netproc_status_str(code: i32) -> *const c_char {
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub extern "C" fn netproc_status_name(code: i32) -> *const c_char {
-    let text = netproc_status::from_code(code).map_or("NETPROC_E_UNKNOWN\0", |s| s.texts().0);
+    let text = netproc_status::from_code(code).map_or("NETPROC_E_UNKNOWN\0", |s| s.row().0);
     text.as_ptr().cast()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::netproc_status::{self, *};
+    use super::*;
+
+    #[test]
+    fn names_and_numbers_come_from_the_enum() {
+        for pair in netproc_status::ALL.windows(2) {
+            assert!(pair[0] as i32 > pair[1] as i32, "codes are listed in number order");
+        }
+        for status in netproc_status::ALL {
+            assert_eq!(netproc_status::from_code(*status as i32), Some(*status));
+            assert_eq!(status.row().0, format!("{status:?}\0"));
+        }
+        assert_eq!(netproc_status::from_code(1), None);
+        assert_eq!(netproc_status::from_code(-12), None);
+    }
+
+    #[test]
+    fn error_symbols_map_as_before() {
+        let cases = [
+            ("wrong-type-argument", NETPROC_E_WRONG_TYPE),
+            ("file-error", NETPROC_E_FILE),
+            ("file-missing", NETPROC_E_FILE),
+            ("file-already-exists", NETPROC_E_FILE),
+            ("coding-system-error", NETPROC_E_CODING),
+            ("netproc-panic", NETPROC_E_PANIC),
+            ("error", NETPROC_E_ERROR),
+            ("args-out-of-range", NETPROC_E_ERROR),
+        ];
+        for (symbol, status) in cases {
+            assert_eq!(netproc_status::from_symbol(symbol), status, "{symbol}");
+        }
+        let symbols: Vec<&str> =
+            netproc_status::ALL.iter().flat_map(|status| status.row().2).copied().collect();
+        let distinct: std::collections::BTreeSet<&str> = symbols.iter().copied().collect();
+        assert_eq!(symbols.len(), distinct.len(), "a symbol maps to one status");
+        assert_eq!(of_error(&Error::msg("x")), NETPROC_E_ERROR);
+        assert_eq!(of_error(&Error::panic("x")), NETPROC_E_PANIC);
+        assert_eq!(symbol_name(&Error::msg("x")), "error");
+    }
 }

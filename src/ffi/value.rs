@@ -7,6 +7,7 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
 use super::callbacks::{netproc_filter_fn, netproc_log_fn, netproc_sentinel_fn, CFunction};
+use super::guard::guard;
 use super::status::netproc_status;
 use crate::core::{Budget, HostObject, Value};
 
@@ -108,7 +109,19 @@ impl netproc_value {
 
 /// A host pointer kept as a Lisp value (`NETPROC_VALUE_POINTER`).
 #[derive(Debug)]
-pub(crate) struct CPointer(pub(crate) usize);
+pub(crate) struct CPointer(usize);
+
+impl CPointer {
+    /// Keep a host pointer.
+    pub(crate) fn new(pointer: *mut c_void) -> CPointer {
+        CPointer(pointer as usize)
+    }
+
+    /// The host's pointer, as the value C gave.
+    pub(crate) fn pointer(&self) -> *mut c_void {
+        self.0 as *mut c_void
+    }
+}
 
 impl HostObject for CPointer {
     fn as_any(&self) -> &dyn Any {
@@ -206,9 +219,9 @@ unsafe fn from_c_at(value: &netproc_value, depth: usize, budget: &mut Budget) ->
                 cdr => Value::cons(car, cdr),
             }
         }
-        NETPROC_VALUE_POINTER => Value::Host(Arc::new(CPointer(value.pointer as usize))),
+        NETPROC_VALUE_POINTER => Value::Host(Arc::new(CPointer::new(value.pointer))),
         NETPROC_VALUE_FILTER | NETPROC_VALUE_SENTINEL | NETPROC_VALUE_LOG => {
-            let function = CFunction::from_value(value)
+            let function = c_function_of(value)
                 .ok_or_else(|| BadValue("function value with a NULL function pointer".into()))?;
             Value::Host(Arc::new(function))
         }
@@ -240,10 +253,30 @@ fn host_to_c(object: &dyn HostObject) -> netproc_value {
         };
     }
     if let Some(function) = object.as_any().downcast_ref::<CFunction>() {
-        return function.to_value();
+        return function_to_c(*function);
     }
     // A host object of another boundary layer: nothing C could use.
     netproc_value::empty(NETPROC_VALUE_POINTER)
+}
+
+/// Read a FILTER, SENTINEL or LOG value; None if its function pointer is NULL.
+fn c_function_of(value: &netproc_value) -> Option<CFunction> {
+    let userdata = value.pointer as usize;
+    match value.kind {
+        NETPROC_VALUE_FILTER => value.filter.map(|f| CFunction::Filter(f, userdata)),
+        NETPROC_VALUE_SENTINEL => value.sentinel.map(|f| CFunction::Sentinel(f, userdata)),
+        NETPROC_VALUE_LOG => value.log.map(|f| CFunction::Log(f, userdata)),
+        _ => None,
+    }
+}
+
+/// The value the host built a function from.
+fn function_to_c(function: CFunction) -> netproc_value {
+    match function {
+        CFunction::Filter(f, userdata) => netproc_filter(Some(f), userdata as *mut c_void),
+        CFunction::Sentinel(f, userdata) => netproc_sentinel(Some(f), userdata as *mut c_void),
+        CFunction::Log(f, userdata) => netproc_log(Some(f), userdata as *mut c_void),
+    }
 }
 
 fn owned_bytes(kind: netproc_value_type, bytes: &[u8]) -> netproc_value {
@@ -306,7 +339,7 @@ pub(crate) unsafe fn write_out(out: *mut netproc_value, value: &Value) -> netpro
 /// Since:     0.1
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn netproc_value_free(value: *mut netproc_value) {
-    super::boundary::guard((), || {
+    guard((), || {
         if value.is_null() {
             return;
         }

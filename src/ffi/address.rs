@@ -1,14 +1,41 @@
-//! Address and interface utilities: `network-interface-list`, `network-interface-info`,
-//! `network-lookup-address-info`, and `(featurep 'make-network-process …)`. None of them
-//! needs a context.
+//! Network addresses, the Emacs primitives that need no context and read or produce
+//! address values (`[127 0 0 1 8080]`, `(NAME . ADDRESS)`): `format-network-address`,
+//! `network-lookup-address-info`, `network-interface-list` and `network-interface-info`.
+//! The feature list, which is about make-network-process rather than addresses, is in
+//! `features.rs`.
 
 use std::ffi::{c_char, CStr};
 
-use super::boundary::{fail, fail_argument, guard, ok_or_return, optional_input, out_ptr};
+use super::boundary::{input, ok_or_return, optional_input, out_ptr};
+use super::guard::{fail, fail_argument, guard};
 use super::status::netproc_status::{self, *};
 use super::value::{netproc_value, write_out};
 use crate::core::interfaces;
 use crate::core::Value;
+
+/// `format-network-address`: *out is a STRING, or NIL when `address` is not an address.
+///
+/// Ownership: caller owns *out; release it with netproc_value_free().
+/// Lifetime:  until released.
+/// Thread:    any.
+/// Since:     0.1
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_format_network_address(
+    address: *const netproc_value,
+    omit_port: bool,
+    out: *mut netproc_value,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_format_network_address";
+        let value = ok_or_return!(unsafe { input(None, address, FUNCTION, "address") });
+        ok_or_return!(out_ptr(None, out, FUNCTION));
+        match crate::core::address::format_network_address(&value, omit_port) {
+            // SAFETY: checked not NULL.
+            Ok(text) => unsafe { write_out(out, &text) },
+            Err(error) => fail(None, &error),
+        }
+    })
+}
 
 /// `network-interface-list`: a LIST of (NAME . ADDRESS) CONSes, or with `full` of
 /// (NAME ADDRESS BROADCAST NETMASK) LISTs, for IPv4 and IPv6; addresses carry port 0.
@@ -104,46 +131,6 @@ pub unsafe extern "C" fn netproc_network_lookup_address_info(
                 write_out(message, &said);
             }
         }
-        NETPROC_OK
-    })
-}
-
-/// The subfeatures of make-network-process, as Emacs lists them: the option keywords and
-/// (:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) (:type seqpacket)
-/// (:type datagram) (:nowait t).
-///
-/// Ownership: caller owns *out; release it with netproc_value_free().
-/// Lifetime:  until released.
-/// Thread:    any.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_network_features(out: *mut netproc_value) -> netproc_status {
-    guard(NETPROC_E_PANIC, || {
-        ok_or_return!(out_ptr(None, out, "netproc_network_features"));
-        // SAFETY: checked not NULL.
-        unsafe { write_out(out, &interfaces::network_features()) }
-    })
-}
-
-/// `(featurep 'make-network-process SUBFEATURE)`: `subfeature` NULL or NIL asks about the
-/// feature itself (true); a SYMBOL such as ":keepalive" about an option; a LIST such as
-/// (:family ipv6) about a capability.
-///
-/// Ownership: *subfeature is only read; *result is the caller's.
-/// Lifetime:  n/a.
-/// Thread:    any.
-/// Since:     0.1
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn netproc_network_featurep(
-    subfeature: *const netproc_value,
-    result: *mut bool,
-) -> netproc_status {
-    guard(NETPROC_E_PANIC, || {
-        const FUNCTION: &str = "netproc_network_featurep";
-        let subfeature = ok_or_return!(unsafe { optional_input(subfeature, FUNCTION, "subfeature") });
-        ok_or_return!(out_ptr(None, result, FUNCTION));
-        // SAFETY: checked not NULL.
-        unsafe { result.write(interfaces::network_featurep(&subfeature)) };
         NETPROC_OK
     })
 }

@@ -1,0 +1,132 @@
+//! The call: every `extern "C"` body runs inside [`guard`], so no unwind reaches C. A call
+//! on a context is admitted by the context's owning thread ([`enter`]), and a failing call
+//! records its error ([`fail`], [`fail_argument`]) for netproc_last_error(): on the context
+//! it works on and on the calling thread.
+
+use std::cell::RefCell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Weak};
+
+use super::cstate::CState;
+use super::last_error::LastError;
+use super::status::{self, netproc_status};
+use crate::core::{Error, Shared};
+
+/// The context a call works on: for the panic guard, and to end the call's turn as owner.
+struct Entered {
+    context: Weak<Shared>,
+    /// Whether the call was admitted by the context's [`super::owner::Owner`].
+    counted: bool,
+}
+
+impl Entered {
+    /// The call is over: it no longer counts as the owner's.
+    fn leave(&self) -> Option<Arc<Shared>> {
+        let context = self.context.upgrade();
+        if self.counted {
+            if let Some(state) = context.as_deref().and_then(CState::of) {
+                state.owner().leave();
+            }
+        }
+        context
+    }
+}
+
+thread_local! {
+    /// Errors with no usable context (a NULL or stale handle, the wrong thread) land here.
+    static THREAD_LAST_ERROR: RefCell<LastError> = RefCell::new(LastError::default());
+    /// The context the current call works on.
+    static CURRENT_CONTEXT: RefCell<Option<Entered>> = const { RefCell::new(None) };
+}
+
+/// Run an `extern "C"` body, turning a panic into `on_panic` after recording it and
+/// marking the context the body was using as failed.
+pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
+    let previous = CURRENT_CONTEXT.with(|current| current.borrow_mut().take());
+    let outcome = catch_unwind(AssertUnwindSafe(body));
+    let used = CURRENT_CONTEXT.with(|current| std::mem::replace(&mut *current.borrow_mut(), previous));
+    let context = used.as_ref().and_then(Entered::leave);
+    match outcome {
+        Ok(value) => value,
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            let error = Error::panic(&what);
+            if let Some(context) = &context {
+                context.mark_failed();
+            }
+            record(context.as_deref(), &error, netproc_status::NETPROC_E_PANIC);
+            on_panic
+        }
+    }
+}
+
+/// Admit a call on `context` from its owning thread (for the rest of the `guard`ed body),
+/// or refuse it with NETPROC_E_WRONG_THREAD. The refusal is recorded for the calling thread
+/// only: the context's own record belongs to the owner, who may be reading it.
+pub(crate) fn enter(context: &Arc<Shared>, function: &str) -> Result<(), netproc_status> {
+    let counted = match CState::of(context) {
+        Some(state) if !state.owner().enter() => return Err(wrong_thread(function)),
+        Some(_) => true,
+        None => false,
+    };
+    let entered = Entered { context: Arc::downgrade(context), counted };
+    let replaced = CURRENT_CONTEXT.with(|current| current.borrow_mut().replace(entered));
+    if let Some(replaced) = replaced {
+        replaced.leave();
+    }
+    Ok(())
+}
+
+/// Record NETPROC_E_WRONG_THREAD for `function` (on the calling thread only).
+pub(crate) fn wrong_thread(function: &str) -> netproc_status {
+    fail_argument(
+        None,
+        netproc_status::NETPROC_E_WRONG_THREAD,
+        &format!("{function}: called from a thread that does not own the context"),
+    )
+}
+
+/// Record an error for `netproc_last_error` and return its status code.
+pub(crate) fn record(context: Option<&Shared>, error: &Error, status: netproc_status) -> netproc_status {
+    THREAD_LAST_ERROR.with(|last| *last.borrow_mut() = LastError::new(error, status));
+    if let Some(state) = context.and_then(CState::of) {
+        state.set_last_error(LastError::new(error, status));
+    }
+    status
+}
+
+/// Record a core error, choosing the status from its symbol.
+pub(crate) fn fail(context: Option<&Shared>, error: &Error) -> netproc_status {
+    record(context, error, status::of_error(error))
+}
+
+/// NETPROC_OK, or the recorded failure of a core call.
+pub(crate) fn status_of(context: &Shared, result: crate::core::Result<()>) -> netproc_status {
+    match result {
+        Ok(()) => netproc_status::NETPROC_OK,
+        Err(error) => fail(Some(context), &error),
+    }
+}
+
+/// Record a C-level argument error (a NULL pointer, an unknown enum value, a bad handle).
+pub(crate) fn fail_argument(
+    context: Option<&Shared>,
+    status: netproc_status,
+    message: &str,
+) -> netproc_status {
+    record(context, &Error::msg(message), status)
+}
+
+/// Run `f` on the thread's last error (for calls without a context).
+pub(crate) fn with_thread_last_error<R>(f: impl FnOnce(&LastError) -> R) -> R {
+    THREAD_LAST_ERROR.with(|last| f(&last.borrow()))
+}
+
+/// Run `f` on a context's last error.
+pub(crate) fn with_context_last_error<R>(context: &Shared, f: impl FnOnce(&LastError) -> R) -> Option<R> {
+    CState::of(context).map(|state| state.with_last_error(f))
+}
