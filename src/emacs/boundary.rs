@@ -6,9 +6,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use super::env::Env;
-use super::error::{panic_message, LispResult};
+use super::error::{panic_message, Failure, LispResult};
 use super::global::free_pending;
 use super::init::{module, Module};
+use super::signal::raise;
 use super::sys::{emacs_env, emacs_value, EMACS_VARIADIC_FUNCTION};
 use crate::core::Error;
 
@@ -61,7 +62,7 @@ unsafe extern "C" fn trampoline(
         let module = module()?;
         let function = table().nth(index).map(|f| f.body);
         let Some(body) = function else {
-            return Err(super::error::Failure::internal("unknown module function"));
+            return Err(Failure::internal("unknown module function"));
         };
         let result = body(&env, module, args);
         // Calls such as set-process-filter may leave events for the next poll: make sure
@@ -75,7 +76,7 @@ unsafe extern "C" fn trampoline(
     match outcome {
         Ok(Ok(value)) => value,
         Ok(Err(failure)) => {
-            failure.raise(&env);
+            raise(&env, failure);
             std::ptr::null_mut()
         }
         Err(payload) => {
@@ -83,7 +84,7 @@ unsafe extern "C" fn trampoline(
                 module.shared.mark_failed();
             }
             let error = Error::panic(&panic_message(payload.as_ref()));
-            super::error::signal_error(&env, &error);
+            raise(&env, Failure::Error(error));
             std::ptr::null_mut()
         }
     }

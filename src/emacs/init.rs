@@ -12,6 +12,7 @@ use super::env::Env;
 use super::error::{Failure, LispResult};
 use super::global::GlobalRef;
 use super::host::Deferred;
+use super::signal::raise;
 use super::sys::{emacs_env_28, emacs_runtime, emacs_value};
 use crate::core::{ProcRef, Shared};
 
@@ -169,7 +170,7 @@ pub unsafe extern "C" fn emacs_module_init(runtime: *mut emacs_runtime) -> c_int
         match initialise(&env) {
             Ok(()) => 0,
             Err(failure) => {
-                failure.raise(&env);
+                raise(&env, failure);
                 3
             }
         }

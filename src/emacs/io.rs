@@ -205,7 +205,7 @@ fn set_option(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<em
     let no_error = env.is_not_nil(arg(env, args, 3)?);
     // Emacs checks OPTION with CHECK_SYMBOL before anything else about it.
     let Some(name) = option.as_symbol().map(str::to_string) else {
-        return Err(Failure::wrong_type(env, "symbolp", option_value));
+        return Err(env.wrong_type("symbolp", option_value));
     };
     let applied = module.shared.set_network_option(&process, &name, &value, no_error)?;
     env.boolean(applied)
@@ -267,7 +267,7 @@ fn raise_open_file_limit(env: &Env, _: &Module, args: &[emacs_value]) -> LispRes
     let target = match from_lisp(env, wanted)? {
         Value::Nil => limit.rlim_max,
         Value::Int(n) if n > 0 => (n as libc::rlim_t).min(limit.rlim_max),
-        _ => return Err(Failure::wrong_type(env, "natnump", wanted)),
+        _ => return Err(env.wrong_type("natnump", wanted)),
     };
     if target > limit.rlim_cur {
         limit.rlim_cur = target;
