@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::env::Env;
 use super::error::LispResult;
 use super::global::GlobalRef;
-use super::init::Module;
+use super::state::Module;
 use super::sys::emacs_value;
 use crate::core::ProcRef;
 
@@ -105,7 +105,7 @@ pub(crate) fn output_count(process: &ProcRef) -> u64 {
 /// removal comes with another sentinel call, which notes them again.
 pub(crate) fn release_unlisted(module: &Module) {
     for process in module.take_status_changed() {
-        let listed = module.shared.get_process(process.name()).is_some_and(|p| Arc::ptr_eq(&p, &process));
+        let listed = module.shared().get_process(process.name()).is_some_and(|p| Arc::ptr_eq(&p, &process));
         if !listed {
             // The attachment (and its global reference) is dropped here, outside any lock.
             drop(process.set_attachment(None));
