@@ -13,7 +13,7 @@ use super::object::{lisp_process, output_count, process_arg, release_unlisted};
 use super::state::Module;
 use super::sys::emacs_value;
 use crate::core::process::live_tail;
-use crate::core::{reads_keyword, ExitStatus, Value};
+use crate::core::{reads_keyword, ExitStatus, ProcRef, Value};
 use std::sync::Arc;
 
 /// The functions of this file.
@@ -259,8 +259,13 @@ fn delete_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResul
     env.nil()
 }
 
+/// The name of a process's status symbol: the one place that reads the core's status.
+fn status_name(process: &ProcRef) -> &'static str {
+    process.status_symbol()
+}
+
 fn process_status(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
-    env.intern(process_arg(env, arg(env, args, 0)?)?.status_symbol())
+    env.intern(status_name(&process_arg(env, arg(env, args, 0)?)?))
 }
 
 fn process_live_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
@@ -268,7 +273,7 @@ fn process_live_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<ema
     if !env.type_is(value, "netproc-process")? {
         return env.nil();
     }
-    let tail = live_tail(process_arg(env, value)?.status_symbol());
+    let tail = live_tail(status_name(&process_arg(env, value)?));
     let items = tail.iter().map(|name| env.intern(name)).collect::<LispResult<Vec<_>>>()?;
     env.list(&items)
 }
