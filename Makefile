@@ -141,6 +141,8 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets --features fuzzing -- -D warnings
 	$(CARGO) clippy --release --lib --no-default-features -- -D warnings
+	@# No import cycles inside src/core, src/ffi or src/emacs (tests/module_graph.rs).
+	$(CARGO) test --release --test module_graph
 
 check-header: cargo-build
 	$(need_gen_header)

@@ -153,3 +153,13 @@ fn the_reader_sees_uses() {
 fn no_cycles_in_core() {
     check("core");
 }
+
+#[test]
+fn no_cycles_in_ffi() {
+    check("ffi");
+}
+
+#[test]
+fn no_cycles_in_emacs() {
+    check("emacs");
+}

@@ -1,14 +1,16 @@
 //! The boundary every Lisp-callable function crosses: a panic guard, freeing of dropped
-//! global references, conversion of failures into signals, and the table of functions.
+//! global references, conversion of failures into signals, and the shape of the tables
+//! of functions (`FUNCTIONS` in primitives.rs and io.rs, registered by init.rs).
 
 use std::ffi::{c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use super::env::Env;
-use super::error::{panic_message, LispResult};
+use super::error::{panic_message, Failure, LispResult};
 use super::global::free_pending;
-use super::init::{module, Module};
+use super::signal::raise;
+use super::state::{module, Module};
 use super::sys::{emacs_env, emacs_value, EMACS_VARIADIC_FUNCTION};
 use crate::core::Error;
 
@@ -18,24 +20,34 @@ pub(crate) type Body = fn(&Env, &Module, &[emacs_value]) -> LispResult<emacs_val
 
 /// One Lisp-callable function.
 pub(crate) struct Function {
-    pub(crate) name: &'static str,
-    pub(crate) min: isize,
+    name: &'static str,
+    min: isize,
     /// None for `&rest`.
-    pub(crate) max: Option<isize>,
-    pub(crate) body: Body,
-    pub(crate) doc: &'static CStr,
+    max: Option<isize>,
+    body: Body,
+    doc: &'static CStr,
 }
 
-fn table() -> impl Iterator<Item = &'static Function> {
-    super::primitives::FUNCTIONS.iter().chain(super::io::FUNCTIONS.iter())
+impl Function {
+    /// The function `name`, taking `min` to `max` arguments (None: any number more).
+    pub(crate) const fn new(
+        name: &'static str,
+        min: isize,
+        max: Option<isize>,
+        body: Body,
+        doc: &'static CStr,
+    ) -> Function {
+        Function { name, min, max, body, doc }
+    }
 }
 
-/// `defalias` every function of the table.
-pub(crate) fn register_all(env: &Env) -> LispResult<()> {
-    for (index, function) in table().enumerate() {
+/// `defalias` every function of `table`.
+pub(crate) fn register(env: &Env, table: &'static [Function]) -> LispResult<()> {
+    for function in table {
         let max = function.max.unwrap_or(EMACS_VARIADIC_FUNCTION);
-        // The data pointer carries the table index, not an address.
-        env.defun(function.name, function.min, max, trampoline, function.doc, index as *mut c_void)?;
+        // The data pointer is the entry's address: the tables are statics, never freed.
+        let data = std::ptr::from_ref(function).cast_mut().cast::<c_void>();
+        env.defun(function.name, function.min, max, trampoline, function.doc, data)?;
     }
     Ok(())
 }
@@ -55,35 +67,36 @@ unsafe extern "C" fn trampoline(
     } else {
         &[]
     };
-    let index = data as usize;
+    // SAFETY: `register` made `data` the address of an entry of a static table, and Emacs
+    // passes it back unchanged.
+    let function = unsafe { data.cast::<Function>().as_ref() };
     let outcome = catch_unwind(AssertUnwindSafe(|| -> LispResult<emacs_value> {
         free_pending(&env);
         let module = module()?;
-        let function = table().nth(index).map(|f| f.body);
-        let Some(body) = function else {
-            return Err(super::error::Failure::internal("unknown module function"));
+        let Some(function) = function else {
+            return Err(Failure::internal("unknown module function"));
         };
-        let result = body(&env, module, args);
+        let result = (function.body)(&env, module, args);
         // Calls such as set-process-filter may leave events for the next poll: make sure
         // the watcher sees the reactor ready. Not from inside a callback: the dispatch
         // running it looks again when it ends.
-        if !module.shared.in_callback() && module.shared.next_timeout() == Some(Duration::ZERO) {
-            let _ = module.shared.wakeup();
+        let shared = module.shared();
+        if !shared.in_callback() && shared.next_timeout() == Some(Duration::ZERO) {
+            let _ = shared.wakeup();
         }
         result
     }));
     match outcome {
         Ok(Ok(value)) => value,
         Ok(Err(failure)) => {
-            failure.raise(&env);
+            raise(&env, failure);
             std::ptr::null_mut()
         }
         Err(payload) => {
             if let Ok(module) = module() {
-                module.shared.mark_failed();
+                module.shared().mark_failed();
             }
-            let error = Error::panic(&panic_message(payload.as_ref()));
-            super::error::signal_error(&env, &error);
+            raise(&env, Failure::Error(Error::panic(&panic_message(payload.as_ref()))));
             std::ptr::null_mut()
         }
     }

@@ -1,6 +1,6 @@
 //! A thin, checked wrapper over `emacs_env`: every call that can exit non-locally is
 //! followed by a check, and a pending exit is taken out of the environment (so later calls
-//! still work) and handed back as [`Failure::Exit`] for the boundary to re-raise.
+//! still work) and handed back as [`Failure::Exit`] for `signal.rs` to re-raise.
 
 use std::ffi::{c_char, c_void, CString};
 
@@ -60,6 +60,19 @@ impl Env {
         match *exit {
             Exit::Signal(symbol, data) => raw_call!(self, non_local_exit_signal, symbol, data),
             Exit::Throw(tag, value) => raw_call!(self, non_local_exit_throw, tag, value),
+        }
+    }
+
+    /// `(wrong-type-argument PREDICATE VALUE)` for a Lisp value we could not convert, as
+    /// a failure to return (the caller's module function then signals it).
+    pub(crate) fn wrong_type(&self, predicate: &str, value: emacs_value) -> Failure {
+        let data = self
+            .intern(predicate)
+            .and_then(|symbol| self.list(&[symbol, value]))
+            .and_then(|data| Ok((self.intern("wrong-type-argument")?, data)));
+        match data {
+            Ok((symbol, data)) => Failure::Exit(Exit::Signal(symbol, data)),
+            Err(failure) => failure,
         }
     }
 

@@ -24,18 +24,12 @@
 use super::convert::{object, to_lisp};
 use super::env::Env;
 use super::error::{Exit, Failure, LispResult};
-use super::init::{Module, Sym};
 use super::object::{count_output, lisp_process};
+use super::state::{Deferred, Module};
+use super::symbols::Sym;
 use super::sys::emacs_value;
 use crate::core::event::{LogEvent, SentinelEvent};
 use crate::core::{Host, ProcRef, Value};
-
-/// An event whose delivery waits for Emacs to handle a quit.
-pub(crate) enum Deferred {
-    Filter { process: ProcRef, filter: Value, data: Vec<u8>, multibyte: bool },
-    Sentinel { process: ProcRef, sentinel: Value, message: String },
-    Log { server: ProcRef, log: Value, client: Option<ProcRef>, message: String },
-}
 
 /// The kind of a callback.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -81,10 +75,8 @@ impl<'a> EmacsHost<'a> {
     /// `inhibit-quit` bound (where `should_quit` always says no).
     pub(crate) fn quit_pending(&self) -> bool {
         let env = self.env;
-        let flag = self
-            .module
-            .symbols()
-            .and_then(|symbols| env.funcall(symbols.get(Sym::SymbolValue), &[symbols.get(Sym::QuitFlag)]));
+        let symbols = self.module.symbols();
+        let flag = env.funcall(symbols.get(Sym::SymbolValue), &[symbols.get(Sym::QuitFlag)]);
         match flag {
             Ok(value) => env.is_not_nil(value),
             Err(_) => env.should_quit(),
@@ -106,7 +98,7 @@ impl<'a> EmacsHost<'a> {
     pub(crate) fn flush_deferred(&mut self) -> usize {
         let mut delivered = 0;
         while !self.quit_pending() {
-            let Some(event) = self.module.deferred.lock().pop_front() else { break };
+            let Some(event) = self.module.next_deferred() else { break };
             match event {
                 Deferred::Filter { process, filter, data, multibyte } => {
                     self.deliver_filter(&process, &filter, &data, multibyte)
@@ -125,11 +117,7 @@ impl<'a> EmacsHost<'a> {
 
     /// Whether an event must wait: Emacs wants to quit, or earlier events already wait.
     fn deferring(&self) -> bool {
-        !self.module.deferred.lock().is_empty() || self.quit_pending()
-    }
-
-    fn defer(&self, event: Deferred) {
-        self.module.deferred.lock().push_back(event);
+        self.module.has_deferred() || self.quit_pending()
     }
 
     fn deliver_filter(&mut self, process: &ProcRef, filter: &Value, data: &[u8], multibyte: bool) {
@@ -181,7 +169,7 @@ impl<'a> EmacsHost<'a> {
     /// Run a callback as Emacs runs one of its KIND (see the module docs).
     fn call(&mut self, kind: Kind, function: &Value, args: &[emacs_value]) -> LispResult<()> {
         let env = self.env;
-        let symbols = self.module.symbols()?;
+        let symbols = self.module.symbols();
         let function = if function.is_nil() {
             symbols.get(match kind {
                 Kind::Filter => Sym::DefaultFilter,
@@ -240,7 +228,7 @@ impl<'a> EmacsHost<'a> {
     /// debugger must see the error where it happens).
     fn decide_mode(&self) -> LispResult<Mode> {
         let env = self.env;
-        let symbols = self.module.symbols()?;
+        let symbols = self.module.symbols();
         let debug = env.funcall(symbols.get(Sym::SymbolValue), &[symbols.get(Sym::DebugOnError)])?;
         if env.is_not_nil(debug) {
             return Ok(Mode::Lisp);
@@ -262,7 +250,7 @@ impl Host for EmacsHost<'_> {
                 data: data.to_vec(),
                 multibyte,
             };
-            self.defer(event);
+            self.module.defer(event);
         } else {
             self.deliver_filter(process, filter, data, multibyte);
         }
@@ -276,7 +264,7 @@ impl Host for EmacsHost<'_> {
                 sentinel: sentinel.clone(),
                 message: message.to_string(),
             };
-            self.defer(event);
+            self.module.defer(event);
         } else {
             self.deliver_sentinel(process, sentinel, message);
         }
@@ -291,7 +279,7 @@ impl Host for EmacsHost<'_> {
                 client: client.cloned(),
                 message: message.to_string(),
             };
-            self.defer(event);
+            self.module.defer(event);
         } else {
             self.deliver_log(server, log, client, message);
         }

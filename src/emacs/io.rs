@@ -5,125 +5,125 @@ use super::boundary::{arg, Function};
 use super::convert::{from_lisp, to_lisp};
 use super::env::Env;
 use super::error::{Failure, LispResult};
-use super::init::Module;
 use super::object::process_arg;
+use super::state::Module;
 use super::sys::emacs_value;
 use crate::core::{address, interfaces, ContactQuery, Value};
 
-macro_rules! function {
-    ($name:literal, $min:expr, $max:expr, $body:expr, $doc:literal) => {
-        Function { name: $name, min: $min, max: $max, body: $body, doc: $doc }
-    };
-}
-
 /// The functions of this file.
 pub(crate) static FUNCTIONS: &[Function] = &[
-    function!("netproc--process-contact", 1, Some(3), process_contact, c"Module side of process-contact."),
-    function!(
+    Function::new(
+        "netproc--process-contact",
+        1,
+        Some(3),
+        process_contact,
+        c"Module side of process-contact.",
+    ),
+    Function::new(
         "netproc--process-send-string",
         2,
         Some(2),
         send_string,
-        c"Module side of process-send-string."
+        c"Module side of process-send-string.",
     ),
-    function!("netproc--process-send-eof", 1, Some(1), send_eof, c"Module side of process-send-eof."),
-    function!(
+    Function::new("netproc--process-send-eof", 1, Some(1), send_eof, c"Module side of process-send-eof."),
+    Function::new(
         "netproc--process-coding-system",
         1,
         Some(1),
         coding_system,
-        c"Module side of process-coding-system."
+        c"Module side of process-coding-system.",
     ),
-    function!(
+    Function::new(
         "netproc--set-process-coding-system",
         3,
         Some(3),
         set_coding_system,
-        c"Module side of set-process-coding-system."
+        c"Module side of set-process-coding-system.",
     ),
-    function!(
+    Function::new(
         "netproc--process-filter-multibyte-p",
         1,
         Some(1),
         filter_multibyte_p,
-        c"Module side of process-filter-multibyte-p."
+        c"Module side of process-filter-multibyte-p.",
     ),
-    function!(
+    Function::new(
         "netproc--set-process-filter-multibyte",
         2,
         Some(2),
         set_filter_multibyte,
-        c"Module side of set-process-filter-multibyte."
+        c"Module side of set-process-filter-multibyte.",
     ),
-    function!(
+    Function::new(
         "netproc--process-datagram-address",
         1,
         Some(1),
         datagram_address,
-        c"Module side of process-datagram-address."
+        c"Module side of process-datagram-address.",
     ),
-    function!(
+    Function::new(
         "netproc--set-process-datagram-address",
         2,
         Some(2),
         set_datagram_address,
-        c"Module side of set-process-datagram-address."
+        c"Module side of set-process-datagram-address.",
     ),
-    function!(
+    Function::new(
         "netproc--set-network-process-option",
         3,
         Some(4),
         set_option,
-        c"Module side of set-network-process-option."
+        c"Module side of set-network-process-option.",
     ),
-    function!(
+    Function::new(
         "netproc--format-network-address",
         1,
         Some(2),
         format_address,
-        c"Module side of format-network-address."
+        c"Module side of format-network-address.",
     ),
-    function!(
+    Function::new(
         "netproc--network-interface-list",
         0,
         Some(2),
         interface_list,
-        c"Module side of network-interface-list."
+        c"Module side of network-interface-list.",
     ),
-    function!(
+    Function::new(
         "netproc--network-interface-info",
         1,
         Some(1),
         interface_info,
-        c"Module side of network-interface-info."
+        c"Module side of network-interface-info.",
     ),
-    function!(
+    Function::new(
         "netproc--network-lookup-address-info",
         1,
         Some(2),
         lookup_address_info,
-        c"Module side of network-lookup-address-info."
+        c"Module side of network-lookup-address-info.",
     ),
-    function!(
+    Function::new(
         "netproc--output-pending",
         1,
         Some(1),
         output_pending,
-        c"Bytes sent to PROCESS and not yet written."
+        c"Bytes sent to PROCESS and not yet written.",
     ),
-    function!(
+    Function::new(
         "netproc--raise-open-file-limit",
         1,
         Some(1),
         raise_open_file_limit,
-        c"Raise the soft open-file limit to LIMIT (nil: the hard limit); return the new limit."
+        c"Raise the soft open-file limit to LIMIT (nil: the hard limit); return the new limit.",
     ),
-    function!(
+    Function::new(
         "netproc--set-default-coding-system",
         2,
         Some(2),
         set_default_coding,
-        c"Coding systems for processes made without :coding."
+        c"Coding systems for processes made without :coding.",
     ),
 ];
 
@@ -146,16 +146,16 @@ fn send_string(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<e
     let string = arg(env, args, 1)?;
     let bytes = env.string_bytes(string)?;
     if env.is_not_nil(env.call("multibyte-string-p", &[string])?) {
-        module.shared.send_text(&process, &bytes)?;
+        module.shared().send_text(&process, &bytes)?;
     } else {
-        module.shared.send(&process, &bytes)?;
+        module.shared().send(&process, &bytes)?;
     }
     env.nil()
 }
 
 fn send_eof(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let value = arg(env, args, 0)?;
-    module.shared.send_eof(&process_arg(env, value)?)?;
+    module.shared().send_eof(&process_arg(env, value)?)?;
     Ok(value)
 }
 
@@ -167,7 +167,7 @@ fn set_coding_system(env: &Env, module: &Module, args: &[emacs_value]) -> LispRe
     let process = process_arg(env, arg(env, args, 0)?)?;
     let decoding = from_lisp(env, arg(env, args, 1)?)?;
     let encoding = from_lisp(env, arg(env, args, 2)?)?;
-    module.shared.set_coding_system(&process, &decoding, &encoding)?;
+    module.shared().set_coding_system(&process, &decoding, &encoding)?;
     env.nil()
 }
 
@@ -178,7 +178,7 @@ fn filter_multibyte_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult
 fn set_filter_multibyte(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let process = process_arg(env, arg(env, args, 0)?)?;
     let flag = arg(env, args, 1)?;
-    module.shared.set_filter_multibyte(&process, env.is_not_nil(flag))?;
+    module.shared().set_filter_multibyte(&process, env.is_not_nil(flag))?;
     // Emacs's set-process-filter-multibyte returns nil whatever FLAG is.
     env.nil()
 }
@@ -205,9 +205,9 @@ fn set_option(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<em
     let no_error = env.is_not_nil(arg(env, args, 3)?);
     // Emacs checks OPTION with CHECK_SYMBOL before anything else about it.
     let Some(name) = option.as_symbol().map(str::to_string) else {
-        return Err(Failure::wrong_type(env, "symbolp", option_value));
+        return Err(env.wrong_type("symbolp", option_value));
     };
-    let applied = module.shared.set_network_option(&process, &name, &value, no_error)?;
+    let applied = module.shared().set_network_option(&process, &name, &value, no_error)?;
     env.boolean(applied)
 }
 
@@ -244,13 +244,13 @@ fn lookup_address_info(env: &Env, _: &Module, args: &[emacs_value]) -> LispResul
 
 fn output_pending(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let process = process_arg(env, arg(env, args, 0)?)?;
-    env.int(module.shared.output_pending(&process) as i64)
+    env.int(module.shared().output_pending(&process) as i64)
 }
 
 fn set_default_coding(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let decoding = from_lisp(env, arg(env, args, 0)?)?;
     let encoding = from_lisp(env, arg(env, args, 1)?)?;
-    module.shared.set_default_coding_system(&decoding, &encoding)?;
+    module.shared().set_default_coding_system(&decoding, &encoding)?;
     env.nil()
 }
 
@@ -267,7 +267,7 @@ fn raise_open_file_limit(env: &Env, _: &Module, args: &[emacs_value]) -> LispRes
     let target = match from_lisp(env, wanted)? {
         Value::Nil => limit.rlim_max,
         Value::Int(n) if n > 0 => (n as libc::rlim_t).min(limit.rlim_max),
-        _ => return Err(Failure::wrong_type(env, "natnump", wanted)),
+        _ => return Err(env.wrong_type("natnump", wanted)),
     };
     if target > limit.rlim_cur {
         limit.rlim_cur = target;

@@ -11,9 +11,9 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use super::env::Env;
-use super::error::{Failure, LispResult};
+use super::error::LispResult;
 use super::global::GlobalRef;
-use super::init::Module;
+use super::state::Module;
 use super::sys::emacs_value;
 use crate::core::ProcRef;
 
@@ -67,15 +67,15 @@ pub(crate) fn lisp_process(env: &Env, process: &ProcRef) -> LispResult<emacs_val
 /// for anything else, as Emacs's CHECK_PROCESS says.
 pub(crate) fn process_arg(env: &Env, value: emacs_value) -> LispResult<ProcRef> {
     if !env.type_is(value, "netproc-process")? {
-        return Err(Failure::wrong_type(env, "processp", value));
+        return Err(env.wrong_type("processp", value));
     }
     let user_ptr = env.call("aref", &[value, env.int(POINTER_SLOT)?])?;
     if !env.type_is(user_ptr, "user-ptr")? {
-        return Err(Failure::wrong_type(env, "processp", value));
+        return Err(env.wrong_type("processp", value));
     }
     let pointer = env.get_user_ptr(user_ptr)?;
     if pointer.is_null() {
-        return Err(Failure::wrong_type(env, "processp", value));
+        return Err(env.wrong_type("processp", value));
     }
     // SAFETY: only `lisp_process` makes user pointers that netproc--make-process-object
     // stores in this slot, and it stores a live Box<ProcRef> there, freed only by the
@@ -105,7 +105,7 @@ pub(crate) fn output_count(process: &ProcRef) -> u64 {
 /// removal comes with another sentinel call, which notes them again.
 pub(crate) fn release_unlisted(module: &Module) {
     for process in module.take_status_changed() {
-        let listed = module.shared.get_process(process.name()).is_some_and(|p| Arc::ptr_eq(&p, &process));
+        let listed = module.shared().get_process(process.name()).is_some_and(|p| Arc::ptr_eq(&p, &process));
         if !listed {
             // The attachment (and its global reference) is dropped here, outside any lock.
             drop(process.set_attachment(None));

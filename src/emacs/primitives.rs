@@ -4,141 +4,141 @@
 use std::time::{Duration, Instant};
 
 use super::boundary::{arg, Function};
-use super::channel::Channel;
 use super::convert::{from_lisp, list_object, object, plist_argument, to_lisp};
 use super::env::Env;
 use super::error::{Failure, LispResult};
 use super::global::global_of;
 use super::host::EmacsHost;
-use super::init::Module;
 use super::object::{lisp_process, output_count, process_arg, release_unlisted};
+use super::state::Module;
 use super::sys::emacs_value;
 use crate::core::{reads_keyword, ExitStatus, Value};
 use std::sync::Arc;
 
-macro_rules! function {
-    ($name:literal, $min:expr, $max:expr, $body:expr, $doc:literal) => {
-        Function { name: $name, min: $min, max: $max, body: $body, doc: $doc }
-    };
-}
-
 /// The functions of this file.
 pub(crate) static FUNCTIONS: &[Function] = &[
-    function!("netproc--init-channel", 1, Some(1), init_channel, c"Wake Emacs through PIPE-PROCESS."),
-    function!(
+    Function::new("netproc--init-channel", 1, Some(1), init_channel, c"Wake Emacs through PIPE-PROCESS."),
+    Function::new(
         "netproc--dispatch",
         0,
         Some(1),
         dispatch,
-        c"Run due netproc callbacks; return how many ran. With LINGER, wait briefly for more."
+        c"Run due netproc callbacks; return how many ran. With LINGER, wait briefly for more.",
     ),
-    function!(
+    Function::new(
         "netproc--make-network-process",
         0,
         None,
         make_network_process,
-        c"Module side of make-network-process."
+        c"Module side of make-network-process.",
     ),
-    function!("netproc--delete-process", 1, Some(1), delete_process, c"Module side of delete-process."),
-    function!("netproc--process-status", 1, Some(1), process_status, c"Module side of process-status."),
-    function!("netproc--process-live-p", 1, Some(1), process_live_p, c"Module side of process-live-p."),
-    function!(
+    Function::new("netproc--delete-process", 1, Some(1), delete_process, c"Module side of delete-process."),
+    Function::new("netproc--process-status", 1, Some(1), process_status, c"Module side of process-status."),
+    Function::new("netproc--process-live-p", 1, Some(1), process_live_p, c"Module side of process-live-p."),
+    Function::new(
         "netproc--process-exit-status",
         1,
         Some(1),
         exit_status,
-        c"Module side of process-exit-status."
+        c"Module side of process-exit-status.",
     ),
-    function!("netproc--process-name", 1, Some(1), process_name, c"Module side of process-name."),
-    function!("netproc--process-buffer", 1, Some(1), process_buffer, c"Module side of process-buffer."),
-    function!(
+    Function::new("netproc--process-name", 1, Some(1), process_name, c"Module side of process-name."),
+    Function::new("netproc--process-buffer", 1, Some(1), process_buffer, c"Module side of process-buffer."),
+    Function::new(
         "netproc--set-process-buffer",
         2,
         Some(2),
         set_process_buffer,
-        c"Module side of set-process-buffer."
+        c"Module side of set-process-buffer.",
     ),
-    function!("netproc--process-filter", 1, Some(1), process_filter, c"Module side of process-filter."),
-    function!(
+    Function::new("netproc--process-filter", 1, Some(1), process_filter, c"Module side of process-filter."),
+    Function::new(
         "netproc--set-process-filter",
         2,
         Some(2),
         set_process_filter,
-        c"Module side of set-process-filter."
+        c"Module side of set-process-filter.",
     ),
-    function!("netproc--process-sentinel", 1, Some(1), process_sentinel, c"Module side of process-sentinel."),
-    function!(
+    Function::new(
+        "netproc--process-sentinel",
+        1,
+        Some(1),
+        process_sentinel,
+        c"Module side of process-sentinel.",
+    ),
+    Function::new(
         "netproc--set-process-sentinel",
         2,
         Some(2),
         set_process_sentinel,
-        c"Module side of set-process-sentinel."
+        c"Module side of set-process-sentinel.",
     ),
-    function!("netproc--process-plist", 1, Some(1), process_plist, c"Module side of process-plist."),
-    function!(
+    Function::new("netproc--process-plist", 1, Some(1), process_plist, c"Module side of process-plist."),
+    Function::new(
         "netproc--set-process-plist",
         2,
         Some(2),
         set_process_plist,
-        c"Module side of set-process-plist."
+        c"Module side of set-process-plist.",
     ),
-    function!("netproc--stop-process", 1, Some(1), stop_process, c"Module side of stop-process."),
-    function!("netproc--continue-process", 1, Some(1), continue_process, c"Module side of continue-process."),
-    function!("netproc--process-list", 0, Some(0), process_list, c"Module side of process-list."),
-    function!(
+    Function::new("netproc--stop-process", 1, Some(1), stop_process, c"Module side of stop-process."),
+    Function::new(
+        "netproc--continue-process",
+        1,
+        Some(1),
+        continue_process,
+        c"Module side of continue-process.",
+    ),
+    Function::new("netproc--process-list", 0, Some(0), process_list, c"Module side of process-list."),
+    Function::new(
         "netproc--get-process",
         1,
         Some(1),
         get_process,
-        c"Module side of get-process (a string NAME)."
+        c"Module side of get-process (a string NAME).",
     ),
-    function!(
+    Function::new(
         "netproc--process-query-on-exit-flag",
         1,
         Some(1),
         query_flag,
-        c"Module side of process-query-on-exit-flag."
+        c"Module side of process-query-on-exit-flag.",
     ),
-    function!(
+    Function::new(
         "netproc--set-process-query-on-exit-flag",
         2,
         Some(2),
         set_query_flag,
-        c"Module side of set-process-query-on-exit-flag."
+        c"Module side of set-process-query-on-exit-flag.",
     ),
-    function!(
+    Function::new(
         "netproc--output-count",
         1,
         Some(1),
         output_count_of,
-        c"How many filter calls PROCESS has had."
+        c"How many filter calls PROCESS has had.",
     ),
-    function!(
+    Function::new(
         "netproc--in-callback-p",
         0,
         Some(0),
         in_callback_p,
-        c"Whether a netproc callback is running (netproc cannot pump from inside one)."
+        c"Whether a netproc callback is running (netproc cannot pump from inside one).",
     ),
-    function!(
+    Function::new(
         "netproc--process-p",
         1,
         Some(1),
         process_p,
-        c"Whether OBJECT is a live netproc process object."
+        c"Whether OBJECT is a live netproc process object.",
     ),
 ];
 
 fn init_channel(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let fd = env.open_channel(arg(env, args, 0)?)?;
-    match module.channel.get() {
-        Some(channel) => channel.replace_fd(fd),
-        None => {
-            let channel = Channel::start(module.shared.clone(), fd)
-                .map_err(|err| Failure::internal(&format!("cannot start the watcher thread: {err}")))?;
-            let _ = module.channel.set(channel);
-        }
-    }
+    module
+        .open_channel(fd)
+        .map_err(|err| Failure::internal(&format!("cannot start the watcher thread: {err}")))?;
     env.t()
 }
 
@@ -151,17 +151,17 @@ const DISPATCH_BUDGET: Duration = Duration::from_millis(10);
 fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     // A callback that waits for output cannot pump netproc again (the core's rule); the
     // outer dispatch delivers the rest when the callback returns.
-    if module.shared.in_callback() {
+    if module.shared().in_callback() {
         return env.int(0);
     }
     let mut host = EmacsHost::for_dispatch(env, module);
     // C-g: deliver nothing more until Emacs has handled the quit (it does so as soon as
     // the channel's filter returns); the watcher wakes us again afterwards.
     if host.quit_pending() {
-        if let Some(channel) = module.channel.get() {
+        if let Some(channel) = module.channel() {
             channel.rearm();
             // Events deferred by the quit must not wait for new network activity.
-            if !module.deferred.lock().is_empty() {
+            if module.has_deferred() {
                 channel.wake();
             }
         }
@@ -169,11 +169,8 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
     }
     // Events a quit held back come first; a new quit while they run holds the rest again.
     let flushed = host.flush_deferred();
-    let mut polled = if module.deferred.lock().is_empty() {
-        module.shared.poll(Some(Duration::ZERO), &mut host)
-    } else {
-        Ok(0)
-    };
+    let mut polled =
+        if !module.has_deferred() { module.shared().poll(Some(Duration::ZERO), &mut host) } else { Ok(0) };
     // Woken by the watcher with events flowing: stay a little for the next ones instead
     // of going back through the wake-up round trip (two threads, a pipe, Emacs's select)
     // for each, which is most of the cost of a small event. Bounded: each wait is short,
@@ -184,10 +181,10 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
         let start = Instant::now();
         while start.elapsed() < DISPATCH_BUDGET
             && !host.has_failure()
-            && module.deferred.lock().is_empty()
+            && !module.has_deferred()
             && !host.quit_pending()
         {
-            match module.shared.poll(Some(LINGER), &mut host) {
+            match module.shared().poll(Some(LINGER), &mut host) {
                 Ok(0) => break,
                 Ok(n) => polled = polled.map(|total| total + n),
                 Err(err) => {
@@ -198,11 +195,11 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
         }
     }
     release_unlisted(module);
-    if let Some(channel) = module.channel.get() {
+    if let Some(channel) = module.channel() {
         channel.rearm();
         // Deferred events, or events the watcher read ahead during this dispatch, must not
         // wait for new network activity.
-        if !module.deferred.lock().is_empty() || module.shared.next_timeout() == Some(Duration::ZERO) {
+        if module.has_deferred() || module.shared().next_timeout() == Some(Duration::ZERO) {
             channel.wake();
         }
     }
@@ -237,7 +234,7 @@ fn make_network_process(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
         pairs.push((key, value));
     }
     let mut host = EmacsHost::new(env, module);
-    let made = module.shared.make_network_process(pairs, &mut host);
+    let made = module.shared().make_network_process(pairs, &mut host);
     host.finish()?;
     match made? {
         Some(process) => lisp_process(env, &process),
@@ -249,7 +246,7 @@ fn delete_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResul
     let process = process_arg(env, arg(env, args, 0)?)?;
     let mut host = EmacsHost::new(env, module);
     // The core's delete runs Emacs's notify pass too, for every boundary.
-    let deleted = module.shared.delete_process(&process, &mut host);
+    let deleted = module.shared().delete_process(&process, &mut host);
     module.note_status_change(&process);
     host.finish()?;
     deleted?;
@@ -289,7 +286,7 @@ fn process_buffer(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<ema
 fn set_process_buffer(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let process = process_arg(env, arg(env, args, 0)?)?;
     let buffer = arg(env, args, 1)?;
-    module.shared.set_buffer(&process, object(env, buffer)?)?;
+    module.shared().set_buffer(&process, object(env, buffer)?)?;
     Ok(buffer)
 }
 
@@ -300,7 +297,7 @@ fn process_filter(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<ema
 fn set_process_filter(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let process = process_arg(env, arg(env, args, 0)?)?;
     let filter = arg(env, args, 1)?;
-    module.shared.set_filter(&process, callback_arg(env, filter, "internal-default-process-filter")?)?;
+    module.shared().set_filter(&process, callback_arg(env, filter, "internal-default-process-filter")?)?;
     Ok(filter)
 }
 
@@ -312,7 +309,7 @@ fn set_process_sentinel(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
     let process = process_arg(env, arg(env, args, 0)?)?;
     let sentinel = arg(env, args, 1)?;
     module
-        .shared
+        .shared()
         .set_sentinel(&process, callback_arg(env, sentinel, "internal-default-process-sentinel")?)?;
     Ok(sentinel)
 }
@@ -329,7 +326,7 @@ fn process_plist(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult
         // `plist` and the process hold one reference each; any more are other holders.
         if Arc::strong_count(object) > 2 {
             let copy = env.call("copy-sequence", &[global.value()])?;
-            module.shared.set_plist(&process, list_object(env, copy)?)?;
+            module.shared().set_plist(&process, list_object(env, copy)?)?;
             return Ok(copy);
         }
         return Ok(global.value());
@@ -347,31 +344,35 @@ fn set_process_plist(env: &Env, module: &Module, args: &[emacs_value]) -> LispRe
     } else {
         from_lisp(env, plist)?
     };
-    module.shared.set_plist(&process, kept)?;
+    module.shared().set_plist(&process, kept)?;
     Ok(plist)
 }
 
 fn stop_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let value = arg(env, args, 0)?;
-    module.shared.stop_process(&process_arg(env, value)?)?;
+    module.shared().stop_process(&process_arg(env, value)?)?;
     Ok(value)
 }
 
 fn continue_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let value = arg(env, args, 0)?;
-    module.shared.continue_process(&process_arg(env, value)?)?;
+    module.shared().continue_process(&process_arg(env, value)?)?;
     Ok(value)
 }
 
 fn process_list(env: &Env, module: &Module, _args: &[emacs_value]) -> LispResult<emacs_value> {
-    let items =
-        module.shared.process_list().iter().map(|p| lisp_process(env, p)).collect::<LispResult<Vec<_>>>()?;
+    let items = module
+        .shared()
+        .process_list()
+        .iter()
+        .map(|p| lisp_process(env, p))
+        .collect::<LispResult<Vec<_>>>()?;
     env.list(&items)
 }
 
 fn get_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let name = env.string_bytes(arg(env, args, 0)?)?;
-    match module.shared.get_process(&name) {
+    match module.shared().get_process(&name) {
         Some(process) => lisp_process(env, &process),
         None => env.nil(),
     }
@@ -397,5 +398,5 @@ fn process_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_va
 }
 
 fn in_callback_p(env: &Env, module: &Module, _args: &[emacs_value]) -> LispResult<emacs_value> {
-    env.boolean(module.shared.in_callback())
+    env.boolean(module.shared().in_callback())
 }

@@ -156,21 +156,23 @@ mod tests {
     #[test]
     fn error_symbols_map_as_before() {
         let cases = [
-            ("wrong-type-argument", NETPROC_E_WRONG_TYPE),
-            ("file-error", NETPROC_E_FILE),
-            ("file-missing", NETPROC_E_FILE),
-            ("file-already-exists", NETPROC_E_FILE),
-            ("coding-system-error", NETPROC_E_CODING),
-            ("netproc-panic", NETPROC_E_PANIC),
-            ("error", NETPROC_E_ERROR),
-            ("args-out-of-range", NETPROC_E_ERROR),
+            (Symbol::WrongTypeArgument, NETPROC_E_WRONG_TYPE),
+            (Symbol::FileError, NETPROC_E_FILE),
+            (Symbol::FileMissing, NETPROC_E_FILE),
+            (Symbol::FileAlreadyExists, NETPROC_E_FILE),
+            (Symbol::CodingSystemError, NETPROC_E_CODING),
+            (Symbol::NetprocPanic, NETPROC_E_PANIC),
+            (Symbol::Error, NETPROC_E_ERROR),
+            (Symbol::ArgsOutOfRange, NETPROC_E_ERROR),
+            (Symbol::NetprocError, NETPROC_E_ERROR),
         ];
         for (symbol, status) in cases {
             assert_eq!(netproc_status::from_symbol(symbol), status, "{symbol}");
         }
-        let symbols: Vec<&str> =
+        assert_eq!(cases.len(), Symbol::ALL.len(), "every symbol has a case");
+        let symbols: Vec<Symbol> =
             netproc_status::ALL.iter().flat_map(|status| status.row().2).copied().collect();
-        let distinct: std::collections::BTreeSet<&str> = symbols.iter().copied().collect();
+        let distinct: std::collections::HashSet<Symbol> = symbols.iter().copied().collect();
         assert_eq!(symbols.len(), distinct.len(), "a symbol maps to one status");
         assert_eq!(of_error(&Error::msg("x")), NETPROC_E_ERROR);
         assert_eq!(of_error(&Error::panic("x")), NETPROC_E_PANIC);
