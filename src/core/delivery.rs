@@ -197,7 +197,7 @@ impl Shared {
                 drop(unlisted);
                 1
             }
-            Delivery::Accept { client, accepted } => self.deliver_accept(&client, &accepted, host),
+            Delivery::Accept { client, accepted } => self.deliver_accept(&client, *accepted, host),
             Delivery::AcceptFailed { server, log, errno } => {
                 self.call_host(|| host.log(&server, &log, None, &LogEvent::AcceptFailed(errno)));
                 1
@@ -207,7 +207,7 @@ impl Shared {
 
     /// An accepted connection's opening, as Emacs's server_accept_connection makes it:
     /// the client's buffer, the server's log call, then the client's `"open from …"`.
-    fn deliver_accept(&self, client: &ProcRef, accepted: &Accepted, host: &mut dyn Host) -> usize {
+    fn deliver_accept(&self, client: &ProcRef, accepted: Accepted, host: &mut dyn Host) -> usize {
         let server = &accepted.server;
         let (server_buffer, log) = {
             let state = server.state.lock();
@@ -241,7 +241,7 @@ impl Shared {
             }
             state.sentinel.clone()
         };
-        let event = SentinelEvent::OpenFrom(accepted.host.clone());
+        let event = SentinelEvent::OpenFrom(accepted.host);
         self.call_host(|| host.sentinel(client, &sentinel, &event));
         calls + 1
     }

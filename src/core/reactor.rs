@@ -37,7 +37,9 @@ impl Shared {
     pub fn poll(&self, timeout: Option<Duration>, host: &mut dyn Host) -> Result<usize> {
         self.check_usable()?;
         if self.in_callback() {
-            return Err(super::error::Error::msg("netproc_poll called from inside a callback"));
+            return Err(super::error::Error::msg(
+                "Cannot wait for processes from inside one of their callbacks",
+            ));
         }
         self.core.lock().turn(timeout)?;
         Ok(self.dispatch(host))
