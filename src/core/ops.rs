@@ -299,6 +299,23 @@ impl Process {
     }
 }
 
+/// Write as much of `data` as the socket takes now; the count written. An error only when
+/// nothing was written (after a partial write, the next write reports it).
+fn write_now(socket: &socket2::Socket, data: &[u8]) -> io::Result<usize> {
+    let mut written = 0;
+    while written < data.len() {
+        match socket.send_with_flags(&data[written..], libc::MSG_NOSIGNAL) {
+            Ok(0) => break,
+            Ok(n) => written += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+            Err(err) if written == 0 => return Err(err),
+            Err(_) => break,
+        }
+    }
+    Ok(written)
+}
+
 fn datagram_address(state: &State) -> Value {
     match state.datagram_peer() {
         Some(peer) => peer.to_value(),
@@ -352,25 +369,33 @@ impl Core {
         if state.kind == SocketKind::Datagram {
             return self.send_datagram(process, state, data);
         }
-        let was_idle = state.output.is_empty();
-        self.queue_output(process, state, data)?;
-        if state.socket.is_none() || state.connect_in_progress || !was_idle {
+        let writable_now = state.output.is_empty() && state.socket.is_some() && !state.connect_in_progress;
+        if !writable_now {
             // Connecting, or the socket is already full: the queue drains in order.
+            self.queue_output(process, state, data)?;
             self.watch_output(state);
             return Ok(());
         }
+        if data.len() > self.settings.send_queue_max {
+            // What the socket does not take at once must fit the queue: refuse it whole
+            // before any byte goes out.
+            return self.queue_output(process, state, data);
+        }
         let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
-        let outcome =
-            state.output.flush(usize::MAX, |bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
-        match outcome {
-            Ok(_) => {
-                self.watch_output(state);
+        // Nothing is queued, so the bytes go straight from the caller's buffer, and only
+        // what the socket does not take is copied into the queue: no allocation per send
+        // in the common case (as libuv's uv_try_write).
+        match write_now(socket, data) {
+            Ok(written) => {
+                if written < data.len() {
+                    self.queue_output(process, state, &data[written..])?;
+                    self.watch_output(state);
+                }
                 Ok(())
             }
             Err(err) if err.raw_os_error() == Some(libc::EPIPE) => {
                 // Emacs's send_process closes the process at once on EPIPE and says so;
                 // input already read still reaches the filter before its sentinel.
-                state.output.discard();
                 state.lifecycle.peer_closed();
                 self.input_ended(process, state, true);
                 Err(Error::msg(format!(
@@ -378,12 +403,8 @@ impl Core {
                     process.name_text()
                 )))
             }
-            Err(err) => {
-                // The queue was idle, so it holds only this call's bytes, and the error
-                // tells the caller they were not accepted: they are not "lost".
-                state.output.discard();
-                Err(Error::file("Writing to process", &err, vec![Value::string(process.name())]))
-            }
+            // Nothing of this call was taken, and the error says so: nothing is "lost".
+            Err(err) => Err(Error::file("Writing to process", &err, vec![Value::string(process.name())])),
         }
     }
 
