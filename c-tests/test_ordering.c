@@ -450,10 +450,40 @@ static void delete_runs_the_notify_pass(void) {
     };
     netproc_process *other = NULL;
     CHECK_OK(ctx, netproc_make_network_process(ctx, other_args, NARGS(other_args), &other));
+    /* A client holding input: stopped by its first filter call, the rest (and the close)
+     * held. continue-process gives it back to the queue, but the notify pass runs no
+     * filter: that input waits for the next poll. */
+    struct stopper st = {0};
+    long long port;
+    int listener = raw_listen(&port);
+    netproc_arg held_args[] = {
+        ARG(":name", STR("held")), ARG(":service", INT(port)),
+        ARG(":filter", netproc_filter(stopping_filter, &st)),
+    };
+    netproc_process *held = NULL;
+    CHECK_OK(ctx, netproc_make_network_process(ctx, held_args, NARGS(held_args), &held));
+    int peer = raw_accept(ctx, listener, scaled_ms(2000));
+    /* 3-byte reads: "one" and "two" are read in one turn, so "two" is held. */
+    CHECK_OK(ctx, netproc_context_set_read_max(ctx, 3));
+    raw_send_bytes(peer, "onetwo", 6);
+    close(peer);
+    sleep_ms(30);
+    CHECK(PUMP_UNTIL(ctx, st.stopped_once, scaled_ms(2000)));
+    pump_for(ctx, 50);
+    CHECK_OK(ctx, netproc_continue_process(held));
+    size_t filter_calls = rec_count(&st.rec, REC_FILTER, held);
+    CHECK_EQ(filter_calls, 1);
+
     CHECK_OK(ctx, netproc_delete_process(other));
     char s[128];
     CHECK_STR_EQ(sentinels_of(&rec, other, s, sizeof s), "deleted\n");
     CHECK_STR_EQ(sentinels_of(&rec, failing, s, sizeof s), "failed with code 2\n");
+    CHECK_EQ(rec_count(&st.rec, REC_FILTER, held), filter_calls);
+    CHECK(PUMP_UNTIL(ctx, st.rec.filter_bytes == 6, scaled_ms(2000)));
+    netproc_delete_process(held);
+    netproc_process_free(held);
+    rec_free(&st.rec);
+    close(listener);
     netproc_delete_process(failing);
     netproc_process_free(failing);
     netproc_process_free(other);

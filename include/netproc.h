@@ -810,7 +810,10 @@ void netproc_process_free(struct netproc_process *process);
 /**
  * `delete-process`: close the connection (output still queued is written in the
  * background first, unless :linger 0), take the process out of the process list, and run
- * its sentinel with "deleted\n" before returning. Deleting again does nothing. Safe from
+ * its sentinel with "deleted\n" before returning. Then, as Emacs's notify pass does, the
+ * sentinels of status changes already known for other processes (a send that found its
+ * peer gone, a :nowait connect that failed inside its create call) run too, unless the
+ * call comes from a callback; no filter runs. Deleting again does nothing. Safe from
  * inside any callback, including the process's own.
  *
  * Ownership: the handle stays the caller's.

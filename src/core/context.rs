@@ -244,13 +244,6 @@ impl Shared {
         core.names.get(name).and_then(|serial| core.listed.get(serial)).cloned()
     }
 
-    /// Emacs's notify pass outside a pump (`delete-process` runs one): deliver what
-    /// operations recorded since the last poll (a send that found the peer gone, a
-    /// `:nowait` failure), without reading any socket. Returns how many callbacks ran.
-    pub fn notify_pending(&self, host: &mut dyn Host) -> usize {
-        self.dispatch(host)
-    }
-
     /// Run host code, tracking that a callback is active.
     pub(crate) fn call_host<R>(&self, f: impl FnOnce() -> R) -> R {
         struct Depth<'a>(&'a AtomicUsize);

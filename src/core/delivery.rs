@@ -167,6 +167,34 @@ impl Shared {
                 calls += self.deliver(delivery, host, &mut spent);
             }
         }
+        self.finish_delivery(spent);
+        calls
+    }
+
+    /// Emacs's notify pass (status_notify), which `delete-process` runs: deliver the status
+    /// news already recorded (a close, a connect result), in order, but no input, so that
+    /// filters still run only from a poll. News recorded behind input for the same process
+    /// waits for the next poll with it. Returns how many callbacks ran.
+    pub fn notify_pending(&self, host: &mut dyn Host) -> usize {
+        let news = self.core.lock().inbox.take_status_news();
+        let mut calls = 0;
+        let mut spent = Vec::new();
+        for (process, arrival) in news {
+            let delivery = {
+                let mut core = self.core.lock();
+                let mut state = process.state.lock();
+                core.apply(&process, &mut state, arrival)
+            };
+            if let Some(delivery) = delivery {
+                calls += self.deliver(delivery, host, &mut spent);
+            }
+        }
+        self.finish_delivery(spent);
+        calls
+    }
+
+    /// Hand spent read buffers back and let go of references, outside the locks.
+    fn finish_delivery(&self, spent: Vec<Vec<u8>>) {
         let releases = {
             let mut core = self.core.lock();
             let size = core.settings.read_max;
@@ -177,7 +205,6 @@ impl Shared {
         };
         // Last references go outside the locks: dropping one may run host destructors.
         drop(releases);
-        calls
     }
 
     /// Make one host call.

@@ -13,7 +13,7 @@
 //! queued. [`Inbox`] owns both, and keeps `State::holds_arrivals` true exactly while a
 //! process has held arrivals.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use super::address::Address;
@@ -119,6 +119,28 @@ impl Inbox {
         if std::mem::take(&mut state.holds_arrivals) {
             self.held.remove(&process.serial);
         }
+    }
+
+    /// Take out, in order, the status news that can be delivered now: every arrival but
+    /// input (data, decoded text) that no input recorded before it for the same process
+    /// holds back. Emacs's status_notify delivers such news and never input.
+    pub(crate) fn take_status_news(&mut self) -> Vec<(ProcRef, Arrival)> {
+        let mut behind_input = HashSet::new();
+        let mut news = Vec::new();
+        let mut kept = VecDeque::with_capacity(self.queue.len());
+        for (process, arrival) in self.queue.drain(..) {
+            let input = matches!(arrival, Arrival::Data { .. } | Arrival::Text(_));
+            if input {
+                behind_input.insert(process.serial);
+                kept.push_back((process, arrival));
+            } else if behind_input.contains(&process.serial) {
+                kept.push_back((process, arrival));
+            } else {
+                news.push((process, arrival));
+            }
+        }
+        self.queue = kept;
+        news
     }
 
     /// The next arrival to deliver.

@@ -84,15 +84,15 @@ impl Shared {
     /// `delete-process`: close, leave `process-list`, and run the `"deleted\n"` sentinel
     /// before returning. Output still queued is written in the background first, unless
     /// `:linger 0` asked for an abortive close. Deleting twice does nothing. Then, as
-    /// Emacs's Fdelete_process ends with status_notify, whatever else is already known
-    /// (a send that found its peer gone, a `:nowait` failure) is delivered before it
-    /// returns, in order, unless the call comes from a callback.
+    /// Emacs's Fdelete_process ends with status_notify, the status news already known for
+    /// other processes (a send that found its peer gone, a `:nowait` failure) gets its
+    /// sentinels before it returns, unless the call comes from a callback. No filter runs.
     pub fn delete_process(&self, process: &ProcRef, host: &mut dyn Host) -> Result<()> {
         self.delete_without_notify(process, host)?;
         // From inside a callback, the delivery under way goes on with the rest in order
         // as soon as that callback returns; a nested pass would run other filters inside it.
         if !self.in_callback() {
-            self.dispatch(host);
+            self.notify_pending(host);
         }
         Ok(())
     }
