@@ -55,10 +55,10 @@ impl Core {
     /// Make a non-blocking socket for `address` and start connecting. A connect that
     /// finishes at once (unix sockets) is announced at once.
     fn start_connect(&mut self, process: &ProcRef, state: &mut State, address: &Address) -> io::Result<()> {
-        let socket = new_socket(address.family(), state.kind)?;
+        let socket = new_socket(address.family(), state.kind())?;
         socket.set_nonblocking(true)?;
-        state.family = address.family();
-        if state.kind == SocketKind::Datagram {
+        state.set_family(address.family());
+        if state.kind() == SocketKind::Datagram {
             // No connect for datagrams: the address is where sends go.
             state.occasional_mut().datagram_peer = Some(address.clone());
             state.contact.put(":remote", address.to_value());

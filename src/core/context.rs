@@ -329,7 +329,7 @@ impl Core {
             }
         };
         let fd = socket.as_raw_fd();
-        state.watching_output = state.role != Role::Accepted || !state.output.is_empty();
+        state.watching_output = state.role() != Role::Accepted || !state.output.is_empty();
         let interest =
             if state.watching_output { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
         if let Err(err) = self.poll.registry().register(&mut mio::unix::SourceFd(&fd), Token(slot), interest)

@@ -51,7 +51,7 @@ impl Core {
                     state.occasional_mut().datagram_peer = Some(*sender);
                 }
                 let (data, multibyte) = self.decode(state, bytes);
-                if data.is_empty() && state.kind != super::socket::SocketKind::Datagram {
+                if data.is_empty() && state.kind() != super::socket::SocketKind::Datagram {
                     // The decoder holds all of it (a character cut by the read).
                     self.buffers.give_back(data, self.settings.read_max);
                     return None;
@@ -126,7 +126,7 @@ impl Core {
     /// in their own buffer; an empty result (all held by the decoder) is still delivered
     /// only when the bytes were a datagram, which is one filter call even when empty.
     fn decode(&mut self, state: &mut State, bytes: Vec<u8>) -> (Vec<u8>, bool) {
-        let datagram = state.kind == super::socket::SocketKind::Datagram;
+        let datagram = state.kind() == super::socket::SocketKind::Datagram;
         if state.coding.passes_input() {
             return (bytes, false);
         }

@@ -360,13 +360,13 @@ fn open_server(state: &mut State, request: &Request, addresses: &[Address]) -> R
     socket.set_nonblocking(true).map_err(|err| Error::file("make server process failed", &err, vec![]))?;
     let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
     if let Ok(local) = local {
-        state.serves_one_address = !local.is_unspecified();
+        state.set_serves_one_address(!local.is_unspecified());
         if let Some(port) = local.port() {
             state.contact.put(":service", Value::Int(port as i64));
         }
         state.contact.put(":local", local.to_value());
     }
-    state.family = address.family();
+    state.set_family(address.family());
     state.socket = Some(socket);
     Ok(())
 }
@@ -384,7 +384,7 @@ fn open_datagram_client(state: &mut State, addresses: &[Address]) -> Result<()> 
                 if let Ok(local) = socket.local_addr() {
                     state.contact.put(":local", Address::from_sockaddr(&local).to_value());
                 }
-                state.family = address.family();
+                state.set_family(address.family());
                 state.occasional_mut().datagram_peer = Some(address.clone());
                 state.socket = Some(socket);
                 return Ok(());
@@ -400,7 +400,7 @@ fn open_datagram_client(state: &mut State, addresses: &[Address]) -> Result<()> 
 fn connect_blocking(state: &mut State, addresses: &[Address]) -> Result<()> {
     let mut last_error = io::Error::from_raw_os_error(libc::EADDRNOTAVAIL);
     for address in addresses {
-        let socket = match new_socket(address.family(), state.kind) {
+        let socket = match new_socket(address.family(), state.kind()) {
             Ok(socket) => socket,
             Err(err) => {
                 last_error = err;
@@ -414,7 +414,7 @@ fn connect_blocking(state: &mut State, addresses: &[Address]) -> Result<()> {
                 if let Ok(local) = socket.local_addr() {
                     state.contact.put(":local", Address::from_sockaddr(&local).to_value());
                 }
-                state.family = address.family();
+                state.set_family(address.family());
                 state.socket = Some(socket);
                 return Ok(());
             }

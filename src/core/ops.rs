@@ -61,7 +61,7 @@ impl Shared {
     /// `process-send-eof`: shut down the writing side once queued output is out.
     pub fn send_eof(&self, process: &ProcRef) -> Result<()> {
         self.with_process(process, |core, state| {
-            if state.kind == SocketKind::Datagram {
+            if state.kind() == SocketKind::Datagram {
                 return Ok(());
             }
             if !state.lifecycle.accepts_output() {
@@ -256,7 +256,7 @@ impl Process {
     /// `process-datagram-address`: nil for non-datagram or closed processes.
     pub fn datagram_address(&self) -> Value {
         let state = self.state.lock();
-        if state.kind != SocketKind::Datagram || state.socket.is_none() {
+        if state.kind() != SocketKind::Datagram || state.socket.is_none() {
             return Value::Nil;
         }
         datagram_address(&state)
@@ -266,11 +266,11 @@ impl Process {
     /// process or the address does not fit its socket's family.
     pub fn set_datagram_address(&self, address: &Value) -> bool {
         let mut state = self.state.lock();
-        if state.kind != SocketKind::Datagram || state.socket.is_none() {
+        if state.kind() != SocketKind::Datagram || state.socket.is_none() {
             return false;
         }
         let Ok(parsed) = Address::from_value(address) else { return false };
-        if parsed.family() != state.family {
+        if parsed.family() != state.family() {
             return false;
         }
         state.occasional_mut().datagram_peer = Some(parsed);
@@ -285,7 +285,7 @@ impl Process {
         // A datagram process's :remote is whoever it talks to now, as Emacs reports it.
         let asks_remote =
             matches!(query, ContactQuery::All) || matches!(query, ContactQuery::Key(k) if k == ":remote");
-        if state.kind == SocketKind::Datagram && state.socket.is_some() && asks_remote {
+        if state.kind() == SocketKind::Datagram && state.socket.is_some() && asks_remote {
             let peer = datagram_address(&state);
             state.contact.put(":remote", peer);
         }
@@ -319,7 +319,7 @@ fn write_now(socket: &socket2::Socket, data: &[u8]) -> io::Result<usize> {
 fn datagram_address(state: &State) -> Value {
     match state.datagram_peer() {
         Some(peer) => peer.to_value(),
-        None => Address::zeroed_like(state.family).to_value(),
+        None => Address::zeroed_like(state.family()).to_value(),
     }
 }
 
@@ -342,7 +342,7 @@ impl Core {
     /// Queue bytes already encoded, within the context's per-process limit.
     pub(crate) fn queue_output(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
         let limit = self.settings.send_queue_max;
-        let queued = if state.kind == SocketKind::Datagram {
+        let queued = if state.kind() == SocketKind::Datagram {
             state.output.push_datagram(data, limit)
         } else {
             state.output.push(data, limit)
@@ -366,7 +366,7 @@ impl Core {
         if data.is_empty() {
             return Ok(());
         }
-        if state.kind == SocketKind::Datagram {
+        if state.kind() == SocketKind::Datagram {
             return self.send_datagram(process, state, data);
         }
         let writable_now = state.output.is_empty() && state.socket.is_some() && !state.connect_in_progress;
@@ -418,7 +418,7 @@ impl Core {
         let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
         let peer = match state.datagram_peer() {
             Some(peer) => peer.to_sockaddr(),
-            None => Address::zeroed_like(state.family).to_sockaddr(),
+            None => Address::zeroed_like(state.family()).to_sockaddr(),
         };
         match socket.send_to_with_flags(data, &peer, libc::MSG_NOSIGNAL) {
             Ok(_) => Ok(()),
@@ -460,7 +460,7 @@ impl Core {
         state.lifecycle.deleted();
         self.inbox.drop_held(process, state);
         self.unlist(process, state);
-        if state.connect_in_progress || state.role == Role::Server {
+        if state.connect_in_progress || state.role() == Role::Server {
             // A connect still in flight never completes: what was queued for it is never
             // sent (it counts as lost), as the host deleted the process before it opened.
             self.close_socket(state);

@@ -207,8 +207,9 @@ impl Process {
 pub struct State {
     /// The status and the stopped flag; only status.rs changes them.
     pub(crate) lifecycle: Lifecycle,
-    pub(crate) role: Role,
-    pub(crate) kind: SocketKind,
+    /// Set at creation, then read-only.
+    role: Role,
+    kind: SocketKind,
     /// True while the process is in `process-list`.
     pub(crate) listed: bool,
     /// Set by `delete-process`: arrivals not yet delivered are dropped.
@@ -248,11 +249,11 @@ pub struct State {
     pub(crate) abortive_close: bool,
     /// Deleted with output still queued: the socket stays open until it drains.
     pub(crate) draining: bool,
-    /// The socket family (AF_INET, AF_INET6, AF_UNIX).
-    pub(crate) family: i32,
+    /// The socket family (AF_INET, AF_INET6, AF_UNIX), set when a socket is made.
+    family: i32,
     /// A server bound to one address (not 0.0.0.0 or ::): its connections' local address
     /// is its own, so accepting needs no getsockname.
-    pub(crate) serves_one_address: bool,
+    serves_one_address: bool,
     /// What only some processes need, kept out of line (see [`Occasional`]).
     occasional: Option<Box<Occasional>>,
 }
@@ -315,6 +316,36 @@ impl State {
             serves_one_address: false,
             occasional: None,
         }
+    }
+
+    /// What the process is for, as made.
+    pub(crate) fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Stream or datagram, as made.
+    pub(crate) fn kind(&self) -> SocketKind {
+        self.kind
+    }
+
+    /// The socket family of the last socket made for the process (AF_UNSPEC before).
+    pub(crate) fn family(&self) -> i32 {
+        self.family
+    }
+
+    /// Record the family of a socket being made for the process.
+    pub(crate) fn set_family(&mut self, family: i32) {
+        self.family = family;
+    }
+
+    /// Whether a server is bound to one address (not 0.0.0.0 or ::).
+    pub(crate) fn serves_one_address(&self) -> bool {
+        self.serves_one_address
+    }
+
+    /// Record, once a server's socket is bound, whether it serves one address.
+    pub(crate) fn set_serves_one_address(&mut self, one: bool) {
+        self.serves_one_address = one;
     }
 
     /// The occasional fields, if any was ever set.

@@ -162,7 +162,7 @@ impl Core {
         if !state.readable || !state.wants_input() {
             return false;
         }
-        match (state.role, state.kind) {
+        match (state.role(), state.kind()) {
             (Role::Server, SocketKind::Stream | SocketKind::Seqpacket) => self.accept_some(process, state),
             (_, SocketKind::Datagram) => self.read_datagrams(process, state),
             _ => self.read_stream(process, state),
@@ -230,7 +230,7 @@ impl Core {
                 // A datagram server answers whoever spoke last: the sender goes with the
                 // data and becomes the peer when its filter runs. Unbound unix senders
                 // have no address to answer, so the peer stays as it was, as in Emacs.
-                let sender = match (state.role, sender) {
+                let sender = match (state.role(), sender) {
                     (Role::Server, Some(sender)) => Some(Box::new(Address::from_sockaddr(&sender))),
                     _ => None,
                 };

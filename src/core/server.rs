@@ -22,7 +22,7 @@ impl Core {
         let peer = Address::from_sockaddr(&peer);
         // A server bound to one address accepts on that address; only a wildcard-bound one
         // needs getsockname to tell which local address a connection came in on.
-        let local = if server_state.serves_one_address {
+        let local = if server_state.serves_one_address() {
             None
         } else {
             let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
@@ -52,7 +52,7 @@ impl Core {
         name.extend_from_slice(client_id.as_bytes());
         let name = self.unique_name(name);
 
-        let mut state = State::new(Role::Accepted, server_state.kind, contact);
+        let mut state = State::new(Role::Accepted, server_state.kind(), contact);
         state.filter = server_state.filter.clone();
         state.sentinel = server_state.sentinel.clone();
         let plist = server_state.plist();
@@ -60,7 +60,7 @@ impl Core {
             state.occasional_mut().plist = plist;
         }
         state.coding = server_state.coding.inherit();
-        state.family = server_state.family;
+        state.set_family(server_state.family());
         state.socket = Some(socket);
         // Only a server using the default filter (or t) gives its connections buffers.
         let wants_buffer = server_state.filter.is_nil() || server_state.filter.is_symbol("t");
