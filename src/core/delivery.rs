@@ -71,7 +71,7 @@ impl Core {
                 self.close_after_peer(process, state, reset);
                 Some(Delivery::Sentinel {
                     process: process.clone(),
-                    sentinel: state.sentinel.clone(),
+                    sentinel: state.sentinel().clone(),
                     event: SentinelEvent::PeerClosed,
                     unlisted,
                 })
@@ -82,7 +82,7 @@ impl Core {
                 }
                 Some(Delivery::Sentinel {
                     process: process.clone(),
-                    sentinel: state.sentinel.clone(),
+                    sentinel: state.sentinel().clone(),
                     event: SentinelEvent::Open,
                     unlisted: None,
                 })
@@ -98,7 +98,7 @@ impl Core {
                 }
                 Some(Delivery::Sentinel {
                     process: process.clone(),
-                    sentinel: state.sentinel.clone(),
+                    sentinel: state.sentinel().clone(),
                     event: SentinelEvent::Failed(code),
                     unlisted: None,
                 })
@@ -119,7 +119,7 @@ impl Core {
         multibyte: bool,
     ) -> Option<Delivery> {
         state.delivering_multibyte = Some(multibyte);
-        Some(Delivery::Filter { process: process.clone(), filter: state.filter.clone(), data })
+        Some(Delivery::Filter { process: process.clone(), filter: state.filter().clone(), data })
     }
 
     /// Decode bytes with the coding system in force now. Bytes that pass unchanged travel
@@ -238,7 +238,7 @@ impl Shared {
         let server = &accepted.server;
         let (server_buffer, log) = {
             let state = server.state.lock();
-            (state.buffer.clone(), state.log())
+            (state.buffer().clone(), state.log())
         };
         if accepted.wants_buffer {
             // Emacs names the buffer after the server's live buffer, else the server's name;
@@ -252,7 +252,7 @@ impl Shared {
                 name.push(b' ');
                 name.extend_from_slice(accepted.client_id.as_bytes());
                 let buffer = self.call_host(|| host.get_buffer_create(&name));
-                client.state.lock().buffer = buffer;
+                client.state.lock().set_buffer_at_opening(buffer);
             }
         }
         let mut calls = 0;
@@ -266,7 +266,7 @@ impl Shared {
             if state.deleted {
                 return calls;
             }
-            state.sentinel.clone()
+            state.sentinel().clone()
         };
         let event = SentinelEvent::OpenFrom(accepted.host);
         self.call_host(|| host.sentinel(client, &sentinel, &event));

@@ -122,16 +122,16 @@ impl Shared {
         let role = if request.backlog.is_some() { Role::Server } else { Role::Client };
         let mut state = State::new(role, request.kind, Contact::new(contact));
         state.coding = coding;
-        state.buffer = buffer;
-        state.occasional_mut().plist = plist;
-        state.filter = state.contact.get_or_nil(":filter");
-        state.sentinel = state.contact.get_or_nil(":sentinel");
+        state.set_buffer_at_opening(buffer);
+        state.set_plist(plist);
+        let (filter, sentinel) = (state.contact.get_or_nil(":filter"), state.contact.get_or_nil(":sentinel"));
+        state.set_handlers_at_creation(filter, sentinel);
         let log = state.contact.get_or_nil(":log");
         if log.is_non_nil() {
-            state.occasional_mut().log = log;
+            state.set_log(log);
         }
         state.lifecycle.set_stopped(state.contact.get_or_nil(":stop").is_non_nil());
-        state.query_on_exit = state.contact.get_or_nil(":noquery").is_nil();
+        state.set_query_on_exit(state.contact.get_or_nil(":noquery").is_nil());
         state.abortive_close = super::socket::linger_is_abortive(state.contact.get(":linger").as_ref());
         state.occasional_mut().lookup_host = request.host_text.clone();
 

@@ -105,7 +105,7 @@ impl Shared {
                 return Ok(None);
             }
             core.delete(process, state);
-            Ok(Some(state.sentinel.clone()))
+            Ok(Some(state.sentinel().clone()))
         })?;
         if let Some(sentinel) = sentinel {
             self.call_host(|| host.sentinel(process, &sentinel, &SentinelEvent::Deleted));
@@ -133,13 +133,7 @@ impl Shared {
     /// `set-process-filter`: nil for the default filter, t to stop reading, or a function.
     pub fn set_filter(&self, process: &ProcRef, filter: Value) -> Result<()> {
         self.with_process(process, |core, state| {
-            let recorded = if filter.is_nil() {
-                Value::symbol("internal-default-process-filter")
-            } else {
-                filter.clone()
-            };
-            state.contact.put(":filter", recorded);
-            state.filter = filter;
+            state.set_filter(filter);
             core.resume_input(process, state);
             Ok(())
         })
@@ -148,13 +142,7 @@ impl Shared {
     /// `set-process-sentinel`: nil for the default sentinel, or a function.
     pub fn set_sentinel(&self, process: &ProcRef, sentinel: Value) -> Result<()> {
         self.with_process(process, |_, state| {
-            let recorded = if sentinel.is_nil() {
-                Value::symbol("internal-default-process-sentinel")
-            } else {
-                sentinel.clone()
-            };
-            state.contact.put(":sentinel", recorded);
-            state.sentinel = sentinel;
+            state.set_sentinel(sentinel);
             Ok(())
         })
     }
@@ -162,8 +150,7 @@ impl Shared {
     /// `set-process-buffer`.
     pub fn set_buffer(&self, process: &ProcRef, buffer: Value) -> Result<()> {
         self.with_process(process, |_, state| {
-            state.contact.put(":buffer", buffer.clone());
-            state.buffer = buffer;
+            state.set_buffer(buffer);
             Ok(())
         })
     }
@@ -174,7 +161,7 @@ impl Shared {
             return Err(Error::wrong_type("listp", &plist));
         }
         self.with_process(process, |_, state| {
-            state.occasional_mut().plist = plist;
+            state.set_plist(plist);
             Ok(())
         })
     }

@@ -184,12 +184,12 @@ impl Process {
 
     /// `process-query-on-exit-flag`.
     pub fn query_on_exit(&self) -> bool {
-        self.state.lock().query_on_exit
+        self.state.lock().query_on_exit()
     }
 
     /// `set-process-query-on-exit-flag`.
     pub fn set_query_on_exit(&self, flag: bool) {
-        self.state.lock().query_on_exit = flag;
+        self.state.lock().set_query_on_exit(flag);
     }
 
     /// The name followed by a NUL byte, for C.
@@ -224,13 +224,13 @@ pub struct State {
     pub(crate) input_closed: bool,
     /// The reactor slot (and mio token) while the socket is registered.
     pub(crate) slot: Option<u32>,
-    pub(crate) buffer: Value,
+    buffer: Value,
     /// nil means the host's default filter; t means "do not read".
-    pub(crate) filter: Value,
+    filter: Value,
     /// nil means the host's default sentinel.
-    pub(crate) sentinel: Value,
+    sentinel: Value,
     pub(crate) contact: Contact,
-    pub(crate) query_on_exit: bool,
+    query_on_exit: bool,
     pub(crate) coding: ProcessCoding,
     /// While a filter runs: whether the data it was given is multibyte text.
     pub(crate) delivering_multibyte: Option<bool>,
@@ -263,9 +263,9 @@ pub struct State {
 #[derive(Default)]
 pub(crate) struct Occasional {
     /// The log function (servers).
-    pub(crate) log: Value,
+    log: Value,
     /// `process-plist`.
-    pub(crate) plist: Value,
+    plist: Value,
     /// Bytes accepted by sends that could never be written (peer gone, abortive close).
     pub(crate) lost_output: u64,
     /// For datagram processes: where sends go.
@@ -363,14 +363,91 @@ impl State {
         self.occasional.get_or_insert_with(Box::default)
     }
 
+    // The host-facing attributes. Emacs's setters (`set-process-filter`, `-sentinel`,
+    // `-buffer`) also record the new value in the contact, so `process-contact` shows it;
+    // what a process is given when it is made is not recorded again.
+
+    /// The process buffer, nil when none.
+    pub(crate) fn buffer(&self) -> &Value {
+        &self.buffer
+    }
+
+    /// The filter: nil means the host's default filter; t means "do not read".
+    pub(crate) fn filter(&self) -> &Value {
+        &self.filter
+    }
+
+    /// The sentinel: nil means the host's default sentinel.
+    pub(crate) fn sentinel(&self) -> &Value {
+        &self.sentinel
+    }
+
+    /// `process-query-on-exit-flag`.
+    pub(crate) fn query_on_exit(&self) -> bool {
+        self.query_on_exit
+    }
+
+    /// `set-process-query-on-exit-flag` (and `:noquery` at creation).
+    pub(crate) fn set_query_on_exit(&mut self, flag: bool) {
+        self.query_on_exit = flag;
+    }
+
+    /// `set-process-filter`: the contact's `:filter` shows the default filter by name.
+    pub(crate) fn set_filter(&mut self, filter: Value) {
+        let recorded =
+            if filter.is_nil() { Value::symbol("internal-default-process-filter") } else { filter.clone() };
+        self.contact.put(":filter", recorded);
+        self.filter = filter;
+    }
+
+    /// `set-process-sentinel`: the contact's `:sentinel` shows the default sentinel by name.
+    pub(crate) fn set_sentinel(&mut self, sentinel: Value) {
+        let recorded = if sentinel.is_nil() {
+            Value::symbol("internal-default-process-sentinel")
+        } else {
+            sentinel.clone()
+        };
+        self.contact.put(":sentinel", recorded);
+        self.sentinel = sentinel;
+    }
+
+    /// `set-process-buffer`: recorded as the contact's `:buffer`.
+    pub(crate) fn set_buffer(&mut self, buffer: Value) {
+        self.contact.put(":buffer", buffer.clone());
+        self.buffer = buffer;
+    }
+
+    /// The filter and sentinel a process is made with (from its contact, or its server's);
+    /// the contact is left as it is.
+    pub(crate) fn set_handlers_at_creation(&mut self, filter: Value, sentinel: Value) {
+        self.filter = filter;
+        self.sentinel = sentinel;
+    }
+
+    /// The buffer a process is given as it opens (`:buffer`, or an accepted connection's
+    /// buffer); the contact is left as it is.
+    pub(crate) fn set_buffer_at_opening(&mut self, buffer: Value) {
+        self.buffer = buffer;
+    }
+
     /// The log function, nil when none.
     pub(crate) fn log(&self) -> Value {
         self.occasional().map_or(Value::Nil, |more| more.log.clone())
     }
 
+    /// A server's `:log` function, given at creation.
+    pub(crate) fn set_log(&mut self, log: Value) {
+        self.occasional_mut().log = log;
+    }
+
     /// `process-plist`.
     pub(crate) fn plist(&self) -> Value {
         self.occasional().map_or(Value::Nil, |more| more.plist.clone())
+    }
+
+    /// `set-process-plist` (and `:plist` at creation).
+    pub(crate) fn set_plist(&mut self, plist: Value) {
+        self.occasional_mut().plist = plist;
     }
 
     /// Where datagram sends go, if anywhere.

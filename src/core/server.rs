@@ -53,17 +53,16 @@ impl Core {
         let name = self.unique_name(name);
 
         let mut state = State::new(Role::Accepted, server_state.kind(), contact);
-        state.filter = server_state.filter.clone();
-        state.sentinel = server_state.sentinel.clone();
+        state.set_handlers_at_creation(server_state.filter().clone(), server_state.sentinel().clone());
         let plist = server_state.plist();
         if plist.is_non_nil() {
-            state.occasional_mut().plist = plist;
+            state.set_plist(plist);
         }
         state.coding = server_state.coding.inherit();
         state.set_family(server_state.family());
         state.socket = Some(socket);
         // Only a server using the default filter (or t) gives its connections buffers.
-        let wants_buffer = server_state.filter.is_nil() || server_state.filter.is_symbol("t");
+        let wants_buffer = server_state.filter().is_nil() || server_state.filter().is_symbol("t");
 
         let serial = self.next_serial();
         let client = Process::new(serial, name, self.me.clone(), state);
