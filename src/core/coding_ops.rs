@@ -18,7 +18,7 @@ impl Process {
     /// as in Emacs).
     pub fn filter_multibyte_p(&self) -> bool {
         let state = self.state.lock();
-        state.delivering_multibyte.unwrap_or(state.socket.is_some() && state.coding.multibyte())
+        state.delivering_multibyte.unwrap_or(state.link.has_socket() && state.coding.multibyte())
     }
 }
 

@@ -62,12 +62,12 @@ impl Core {
             // No connect for datagrams: the address is where sends go.
             state.occasional_mut().datagram_peer = Some(address.clone());
             state.contact.put(":remote", address.to_value());
-            state.socket = Some(socket);
+            state.link.attach(socket);
             self.register(process, state)?;
             // Nothing to connect, so nothing to announce: `open` at once, as before the
             // lookup finished the process was only waiting for an address.
             state.lifecycle.opened();
-            state.readable = true;
+            state.link.mark_readable();
             self.mark_ready(process, state);
             self.flush_datagrams(state);
             return Ok(());
@@ -83,8 +83,7 @@ impl Core {
         if let Ok(local) = socket.local_addr() {
             state.contact.put(":local", Address::from_sockaddr(&local).to_value());
         }
-        state.socket = Some(socket);
-        state.connect_in_progress = !finished;
+        state.link.attach_connecting(socket, finished);
         self.register(process, state)?;
         if finished {
             self.connected(process, state);

@@ -320,7 +320,7 @@ impl Core {
     /// are watched from their first queued byte on (`watch_output`).
     pub(crate) fn register(&mut self, process: &ProcRef, state: &mut State) -> io::Result<()> {
         use std::os::fd::AsRawFd;
-        let Some(socket) = state.socket.as_ref() else { return Ok(()) };
+        let Some(socket) = state.link.socket() else { return Ok(()) };
         let slot = match self.free_slots.pop() {
             Some(slot) => slot,
             None => {
@@ -329,27 +329,29 @@ impl Core {
             }
         };
         let fd = socket.as_raw_fd();
-        state.watching_output = state.role() != Role::Accepted || !state.output.is_empty();
-        let interest =
-            if state.watching_output { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+        state.link.set_watching_output(state.role() != Role::Accepted || !state.output.is_empty());
+        let interest = if state.link.watching_output() {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
         if let Err(err) = self.poll.registry().register(&mut mio::unix::SourceFd(&fd), Token(slot), interest)
         {
             self.free_slots.push(slot);
             return Err(err);
         }
         self.slots[slot] = Some(process.clone());
-        // The token is a usize; the slot index is stored in 32 bits to keep State small.
-        state.slot = u32::try_from(slot).ok();
+        state.link.registered(slot);
         Ok(())
     }
 
     /// Start watching for writability once output is queued (see `register`).
     pub(crate) fn watch_output(&mut self, state: &mut State) {
         use std::os::fd::AsRawFd;
-        if state.watching_output || state.output.is_empty() {
+        if state.link.watching_output() || state.output.is_empty() {
             return;
         }
-        let (Some(socket), Some(slot)) = (state.socket.as_ref(), state.slot) else { return };
+        let (Some(socket), Some(slot)) = (state.link.socket(), state.link.slot()) else { return };
         let fd = socket.as_raw_fd();
         let interest = Interest::READABLE | Interest::WRITABLE;
         // On failure the queue still drains from later sends and the next readable event;
@@ -360,29 +362,28 @@ impl Core {
             .reregister(&mut mio::unix::SourceFd(&fd), Token(slot as usize), interest)
             .is_ok()
         {
-            state.watching_output = true;
+            state.link.set_watching_output(true);
         }
     }
 
     /// Close the socket: deregister it and free its slot.
     pub(crate) fn close_socket(&mut self, state: &mut State) {
         use std::os::fd::AsRawFd;
-        if let Some(socket) = state.socket.take() {
+        let (socket, slot) = state.link.close();
+        if let Some(socket) = socket {
             let fd = socket.as_raw_fd();
             let _ = self.poll.registry().deregister(&mut mio::unix::SourceFd(&fd));
-            if state.abortive_close {
+            if state.link.abortive_close() {
                 let _ = socket.set_linger(Some(Duration::ZERO));
             }
             drop(socket);
         }
-        if let Some(slot) = state.slot.take().map(|slot| slot as usize) {
+        if let Some(slot) = slot.map(|slot| slot as usize) {
             if let Some(entry) = self.slots[slot].take() {
                 self.releases.push(entry);
             }
             self.free_slots.push(slot);
         }
-        state.draining = false;
-        state.readable = false;
         if let Some(more) = state.occasional_mut_if_any() {
             more.drain_deadline = None;
         }
@@ -397,13 +398,12 @@ impl Core {
     /// `:linger 0` asked for an abortive close). Emacs's sends complete before they
     /// return, so its close never drops output; ours would without this.
     pub(crate) fn close_when_drained(&mut self, process: &ProcRef, state: &mut State) {
-        let drain = !state.output.is_empty() && !state.abortive_close && state.socket.is_some();
+        let drain = !state.output.is_empty() && !state.link.abortive_close() && state.link.has_socket();
         if !drain {
             self.close_socket(state);
             return;
         }
-        if !state.draining {
-            state.draining = true;
+        if state.link.start_draining() {
             state.occasional_mut().drain_deadline = Some(Instant::now() + self.settings.drain_timeout);
             self.draining.push(process.clone());
         }
@@ -431,12 +431,12 @@ impl Core {
             let mut state = process.state.lock();
             let deadline = state.occasional().and_then(|more| more.drain_deadline);
             match deadline {
-                Some(deadline) if state.draining && deadline > now => {
+                Some(deadline) if state.link.is_draining() && deadline > now => {
                     drop(state);
                     self.draining.push(process);
                 }
                 _ => {
-                    if state.draining {
+                    if state.link.is_draining() {
                         self.close_socket(&mut state);
                     }
                     drop(state);
@@ -464,8 +464,7 @@ impl Core {
 
     /// Queue a process for the next round of reads.
     pub(crate) fn mark_ready(&mut self, process: &ProcRef, state: &mut State) {
-        if !state.in_ready_list {
-            state.in_ready_list = true;
+        if state.link.enter_ready_list() {
             self.ready.push_back(process.clone());
         }
     }

@@ -132,7 +132,9 @@ impl Shared {
         }
         state.lifecycle.set_stopped(state.contact.get_or_nil(":stop").is_non_nil());
         state.set_query_on_exit(state.contact.get_or_nil(":noquery").is_nil());
-        state.abortive_close = super::socket::linger_is_abortive(state.contact.get(":linger").as_ref());
+        state
+            .link
+            .set_abortive_close(super::socket::linger_is_abortive(state.contact.get(":linger").as_ref()));
         state.occasional_mut().lookup_host = request.host_text.clone();
 
         match (&request.target, role) {
@@ -179,7 +181,7 @@ impl Shared {
             }
             Some(_) => {
                 if state.lifecycle.is_active() {
-                    state.readable = true;
+                    state.link.mark_readable();
                     core.mark_ready(&process, &mut state);
                 }
             }
@@ -367,7 +369,7 @@ fn open_server(state: &mut State, request: &Request, addresses: &[Address]) -> R
         state.contact.put(":local", local.to_value());
     }
     state.set_family(address.family());
-    state.socket = Some(socket);
+    state.link.attach(socket);
     Ok(())
 }
 
@@ -386,7 +388,7 @@ fn open_datagram_client(state: &mut State, addresses: &[Address]) -> Result<()> 
                 }
                 state.set_family(address.family());
                 state.occasional_mut().datagram_peer = Some(address.clone());
-                state.socket = Some(socket);
+                state.link.attach(socket);
                 return Ok(());
             }
             Err(err) => last_error = err,
@@ -415,7 +417,7 @@ fn connect_blocking(state: &mut State, addresses: &[Address]) -> Result<()> {
                     state.contact.put(":local", Address::from_sockaddr(&local).to_value());
                 }
                 state.set_family(address.family());
-                state.socket = Some(socket);
+                state.link.attach(socket);
                 return Ok(());
             }
             Err(err) => last_error = err,

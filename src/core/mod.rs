@@ -20,6 +20,7 @@ mod context;
 mod datagrams;
 mod delivery;
 mod inbox;
+mod link;
 #[cfg(all(test, not(loom)))]
 mod lookup_tests;
 mod make;

@@ -69,13 +69,13 @@ impl Shared {
             }
             // Emacs allows a second EOF while the process runs (it shuts down again); the
             // first one already covers everything queued, so there is nothing left to do.
-            if state.eof_requested {
+            if state.link.eof_requested() {
                 return Ok(());
             }
             // A stateful encoder (ISO-2022) returns to its initial state before the EOF.
             let closing = state.coding.finish_encoding();
             core.queue_output(process, state, &closing)?;
-            state.eof_requested = true;
+            state.link.request_eof();
             core.flush_output(process, state);
             Ok(())
         })
@@ -177,7 +177,7 @@ impl Shared {
         self.with_process(process, |_, state| {
             // A deleted process may still be writing its last output; it is not running,
             // as Emacs says of a process without a descriptor.
-            let socket = state.socket.as_ref().filter(|_| !state.deleted);
+            let socket = state.link.socket().filter(|_| !state.deleted);
             let Some(socket) = socket else {
                 return Err(Error::msg("Process is not running"));
             };
@@ -186,7 +186,7 @@ impl Shared {
             }
             set_option(socket, option, value)?;
             if option == ":linger" {
-                state.abortive_close = super::socket::linger_is_abortive(Some(value));
+                state.link.set_abortive_close(super::socket::linger_is_abortive(Some(value)));
             }
             state.contact.put(option, value.clone());
             Ok(true)
@@ -243,7 +243,7 @@ impl Process {
     /// `process-datagram-address`: nil for non-datagram or closed processes.
     pub fn datagram_address(&self) -> Value {
         let state = self.state.lock();
-        if state.kind() != SocketKind::Datagram || state.socket.is_none() {
+        if state.kind() != SocketKind::Datagram || !state.link.has_socket() {
             return Value::Nil;
         }
         datagram_address(&state)
@@ -253,7 +253,7 @@ impl Process {
     /// process or the address does not fit its socket's family.
     pub fn set_datagram_address(&self, address: &Value) -> bool {
         let mut state = self.state.lock();
-        if state.kind() != SocketKind::Datagram || state.socket.is_none() {
+        if state.kind() != SocketKind::Datagram || !state.link.has_socket() {
             return false;
         }
         let Ok(parsed) = Address::from_value(address) else { return false };
@@ -266,13 +266,13 @@ impl Process {
     /// `process-contact`. With `no_block`, a process without a socket gives nil.
     pub fn contact(&self, query: &ContactQuery, no_block: bool) -> Value {
         let mut state = self.state.lock();
-        if no_block && state.socket.is_none() {
+        if no_block && !state.link.has_socket() {
             return Value::Nil;
         }
         // A datagram process's :remote is whoever it talks to now, as Emacs reports it.
         let asks_remote =
             matches!(query, ContactQuery::All) || matches!(query, ContactQuery::Key(k) if k == ":remote");
-        if state.kind() == SocketKind::Datagram && state.socket.is_some() && asks_remote {
+        if state.kind() == SocketKind::Datagram && state.link.has_socket() && asks_remote {
             let peer = datagram_address(&state);
             state.contact.put(":remote", peer);
         }
@@ -320,7 +320,7 @@ impl Core {
         if !state.lifecycle.accepts_output() {
             return Err(not_running(process));
         }
-        if state.eof_requested {
+        if state.link.eof_requested() {
             return Err(Error::msg(format!("Output file descriptor of {} is closed", process.name_text())));
         }
         Ok(())
@@ -356,7 +356,7 @@ impl Core {
         if state.kind() == SocketKind::Datagram {
             return self.send_datagram(process, state, data);
         }
-        let writable_now = state.output.is_empty() && state.socket.is_some() && !state.connect_in_progress;
+        let writable_now = state.output.is_empty() && state.link.has_socket() && !state.link.is_connecting();
         if !writable_now {
             // Connecting, or the socket is already full: the queue drains in order.
             self.queue_output(process, state, data)?;
@@ -368,7 +368,7 @@ impl Core {
             // before any byte goes out.
             return self.queue_output(process, state, data);
         }
-        let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
+        let Some(socket) = state.link.socket() else { return Err(not_running(process)) };
         // Nothing is queued, so the bytes go straight from the caller's buffer, and only
         // what the socket does not take is copied into the queue: no allocation per send
         // in the common case (as libuv's uv_try_write).
@@ -396,13 +396,13 @@ impl Core {
     }
 
     fn send_datagram(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
-        if state.socket.is_none() {
+        if !state.link.has_socket() {
             // A :nowait client still resolving its name has no socket yet. Its sends wait,
             // as a stream client's do; the queue keeps each one as a separate chunk, and
             // `flush_datagrams` sends every chunk as one datagram.
             return self.queue_output(process, state, data);
         }
-        let Some(socket) = state.socket.as_ref() else { return Err(not_running(process)) };
+        let Some(socket) = state.link.socket() else { return Err(not_running(process)) };
         let peer = match state.datagram_peer() {
             Some(peer) => peer.to_sockaddr(),
             None => Address::zeroed_like(state.family()).to_sockaddr(),
@@ -424,7 +424,7 @@ impl Core {
     /// a datagram that cannot go out counts as lost output; the queue always ends empty
     /// (the reactor's stream flush must never see datagrams).
     pub(crate) fn flush_datagrams(&mut self, state: &mut State) {
-        let Some(socket) = state.socket.as_ref() else { return };
+        let Some(socket) = state.link.socket() else { return };
         let Some(peer) = state.datagram_peer().map(Address::to_sockaddr) else { return };
         let mut lost = 0u64;
         for datagram in state.output.drain_chunks() {
@@ -447,7 +447,7 @@ impl Core {
         state.lifecycle.deleted();
         self.inbox.drop_held(process, state);
         self.unlist(process, state);
-        if state.connect_in_progress || state.role() == Role::Server {
+        if state.link.is_connecting() || state.role() == Role::Server {
             // A connect still in flight never completes: what was queued for it is never
             // sent (it counts as lost), as the host deleted the process before it opened.
             self.close_socket(state);
@@ -460,7 +460,7 @@ impl Core {
     /// socket on the next turn.
     fn resume_input(&mut self, process: &ProcRef, state: &mut State) {
         let released = self.inbox.release(process, state);
-        if state.wants_input() && (state.readable || released) {
+        if state.wants_input() && (state.link.is_readable() || released) {
             self.mark_ready(process, state);
         }
     }

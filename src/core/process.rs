@@ -5,17 +5,16 @@ use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use parking_lot::Mutex;
-use socket2::Socket;
-
 use super::address::Address;
 use super::contact::Contact;
+use super::link::Link;
 use super::process_coding::ProcessCoding;
 use super::queue::SendQueue;
 use super::socket::SocketKind;
 use super::status::Lifecycle;
 pub use super::status::{ExitStatus, ProcessStatus};
 use super::value::Value;
+use parking_lot::Mutex;
 
 /// A process name followed by a NUL byte (for C), shared by the process and the context's
 /// name table so that each name is stored once.
@@ -214,41 +213,21 @@ pub struct State {
     pub(crate) listed: bool,
     /// Set by `delete-process`: arrivals not yet delivered are dropped.
     pub(crate) deleted: bool,
-    pub(crate) socket: Option<Socket>,
-    /// The socket's non-blocking connect has not finished yet.
-    pub(crate) connect_in_progress: bool,
     /// The inbox holds arrivals for this process until it reads again (kept by inbox.rs).
     pub(crate) holds_arrivals: bool,
-    /// The peer's end of file (or a reset) was read: nothing more to read. The socket
-    /// stays open, for the replies the filter still sends, until the close is delivered.
-    pub(crate) input_closed: bool,
-    /// The reactor slot (and mio token) while the socket is registered.
-    pub(crate) slot: Option<u32>,
     buffer: Value,
     /// nil means the host's default filter; t means "do not read".
     filter: Value,
     /// nil means the host's default sentinel.
     sentinel: Value,
     pub(crate) contact: Contact,
+    /// The socket and its phase (see link.rs).
+    pub(crate) link: Link,
     query_on_exit: bool,
     pub(crate) coding: ProcessCoding,
     /// While a filter runs: whether the data it was given is multibyte text.
     pub(crate) delivering_multibyte: Option<bool>,
     pub(crate) output: SendQueue,
-    /// `process-send-eof` was called; shutdown happens once the queue is empty.
-    pub(crate) eof_requested: bool,
-    pub(crate) eof_sent: bool,
-    /// The socket reported readiness that has not been drained yet.
-    pub(crate) readable: bool,
-    pub(crate) in_ready_list: bool,
-    /// A flush stopped at the turn's write budget, not at a full socket: go on next turn.
-    pub(crate) write_pending: bool,
-    /// The reactor watches the socket for writability (see `Core::register`).
-    pub(crate) watching_output: bool,
-    /// `:linger 0`: close abortively, dropping unsent data.
-    pub(crate) abortive_close: bool,
-    /// Deleted with output still queued: the socket stays open until it drains.
-    pub(crate) draining: bool,
     /// The socket family (AF_INET, AF_INET6, AF_UNIX), set when a socket is made.
     family: i32,
     /// A server bound to one address (not 0.0.0.0 or ::): its connections' local address
@@ -291,27 +270,16 @@ impl State {
             kind,
             listed: false,
             deleted: false,
-            socket: None,
-            connect_in_progress: false,
-            input_closed: false,
             holds_arrivals: false,
-            slot: None,
             buffer: Value::Nil,
             filter: Value::Nil,
             sentinel: Value::Nil,
             contact,
+            link: Link::default(),
             query_on_exit: true,
             coding: ProcessCoding::binary(),
             delivering_multibyte: None,
             output: SendQueue::default(),
-            eof_requested: false,
-            eof_sent: false,
-            readable: false,
-            in_ready_list: false,
-            write_pending: false,
-            watching_output: false,
-            abortive_close: false,
-            draining: false,
             family: libc::AF_UNSPEC,
             serves_one_address: false,
             occasional: None,
@@ -476,12 +444,9 @@ impl State {
     /// paused after a failed accept.
     pub(crate) fn wants_input(&self) -> bool {
         let reads = self.role == Role::Server || !self.filter.is_symbol("t");
-        self.socket.is_some()
+        self.link.may_read()
             && reads
-            && !self.connect_in_progress
-            && !self.input_closed
             && !self.deleted
-            && !self.draining
             && !self.lifecycle.is_stopped()
             && !self.holds_arrivals
             && !self.accept_paused()

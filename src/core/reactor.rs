@@ -78,8 +78,8 @@ impl Core {
             if output {
                 self.on_writable(&process, &mut state);
             }
-            if input && state.socket.is_some() {
-                state.readable = true;
+            if input && state.link.has_socket() {
+                state.link.mark_readable();
                 self.mark_ready(&process, &mut state);
             }
         }
@@ -128,7 +128,7 @@ impl Core {
                 }
                 _ => {
                     state.occasional_mut().accept_paused_until = None;
-                    state.readable = true;
+                    state.link.mark_readable();
                     self.mark_ready(&server, &mut state);
                     drop(state);
                     self.release_later(server);
@@ -144,11 +144,11 @@ impl Core {
         for _ in 0..count {
             let Some(process) = self.ready.pop_front() else { break };
             let mut state = process.state.lock();
-            state.in_ready_list = false;
-            if std::mem::take(&mut state.write_pending) {
+            state.link.leave_ready_list();
+            if state.link.take_write_pending() {
                 self.flush_output(&process, &mut state);
             }
-            let more = self.serve(&process, &mut state) || state.write_pending;
+            let more = self.serve(&process, &mut state) || state.link.write_pending();
             if more {
                 self.mark_ready(&process, &mut state);
             }
@@ -159,7 +159,7 @@ impl Core {
 
     /// One turn for one process. Returns whether it may have more input.
     fn serve(&mut self, process: &ProcRef, state: &mut State) -> bool {
-        if !state.readable || !state.wants_input() {
+        if !state.link.is_readable() || !state.wants_input() {
             return false;
         }
         match (state.role(), state.kind()) {
@@ -175,7 +175,7 @@ impl Core {
             if self.turn_budget == 0 {
                 return true;
             }
-            let Some(socket) = state.socket.as_ref() else { return false };
+            let Some(socket) = state.link.socket() else { return false };
             let mut input = self.buffers.take(size);
             match recv_into(socket, &mut input, size) {
                 Ok(n) if n > 0 => {
@@ -188,7 +188,7 @@ impl Core {
                     self.buffers.give_back(input, size);
                     match outcome {
                         Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                            state.readable = false;
+                            state.link.read_dry();
                             return false;
                         }
                         Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -213,11 +213,11 @@ impl Core {
         const DATAGRAM_MAX: usize = 65536;
         let slot = DATAGRAM_MAX.max(self.settings.read_max);
         for _ in 0..TURNS_PER_PROCESS {
-            let Some(socket) = state.socket.as_ref() else { return false };
+            let Some(socket) = state.link.socket() else { return false };
             let received = match self.datagrams.receive(socket, slot) {
                 Ok(received) => received,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    state.readable = false;
+                    state.link.read_dry();
                     return false;
                 }
                 // EINTR, or an ICMP error on an unconnected socket, which is not the peer
@@ -242,11 +242,11 @@ impl Core {
 
     fn accept_some(&mut self, server: &ProcRef, state: &mut State) -> bool {
         for _ in 0..TURNS_PER_PROCESS * 16 {
-            let Some(listener) = state.socket.as_ref() else { return false };
+            let Some(listener) = state.link.socket() else { return false };
             match accept_nonblocking(listener) {
                 Ok((socket, peer)) => self.adopt_connection(server, state, socket, peer),
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    state.readable = false;
+                    state.link.read_dry();
                     return false;
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -267,7 +267,7 @@ impl Core {
 
     /// Called when the socket can take output: finish a connect, or flush the queue.
     fn on_writable(&mut self, process: &ProcRef, state: &mut State) {
-        if state.connect_in_progress {
+        if state.link.is_connecting() {
             self.finish_connect(process, state);
             return;
         }
@@ -276,8 +276,8 @@ impl Core {
 
     /// Write queued output. A peer that is gone ends the connection.
     pub(crate) fn flush_output(&mut self, process: &ProcRef, state: &mut State) {
-        let Some(socket) = state.socket.as_ref() else { return };
-        if state.connect_in_progress {
+        let Some(socket) = state.link.socket() else { return };
+        if state.link.is_connecting() {
             return;
         }
         let before = state.output.len();
@@ -288,19 +288,20 @@ impl Core {
             Ok(Flushed::Budget) => {
                 // The socket still takes bytes, but this turn has written its share: go on
                 // next turn, so that one poll never writes for seconds.
-                state.write_pending = true;
+                state.link.defer_write();
                 self.mark_ready(process, state);
             }
             Ok(Flushed::All) => {
-                if state.draining {
+                if state.link.is_draining() {
                     self.close_socket(state);
-                } else if state.eof_requested && !state.eof_sent {
-                    state.eof_sent = true;
-                    let _ = socket.shutdown(std::net::Shutdown::Write);
+                } else if state.link.take_eof_to_send() {
+                    if let Some(socket) = state.link.socket() {
+                        let _ = socket.shutdown(std::net::Shutdown::Write);
+                    }
                 }
             }
             Ok(Flushed::Blocked) => self.watch_output(state),
-            Err(_) if state.draining => self.close_socket(state),
+            Err(_) if state.link.is_draining() => self.close_socket(state),
             Err(_) => self.output_failed(process, state),
         }
     }
@@ -308,11 +309,9 @@ impl Core {
     /// The peer's end of file, or a read error, was read: stop reading and record the
     /// close after the data before it. The status changes when that close is delivered.
     pub(crate) fn input_ended(&mut self, process: &ProcRef, state: &mut State, reset: bool) {
-        if state.input_closed {
+        if !state.link.input_ended() {
             return;
         }
-        state.input_closed = true;
-        state.readable = false;
         self.inbox.record(process, state, Arrival::Closed { reset });
     }
 
@@ -329,7 +328,7 @@ impl Core {
     /// Record a `:nowait` failure: the socket closes now, the status becomes `failed`
     /// (and, unlike Emacs 28.2, a sentinel runs) when it is delivered.
     pub(crate) fn fail_connect(&mut self, process: &ProcRef, state: &mut State, failure: Failure) {
-        state.connect_in_progress = false;
+        state.link.connect_ended();
         self.close_socket(state);
         self.inbox.record(process, state, Arrival::ConnectFailed(failure));
     }
@@ -337,18 +336,18 @@ impl Core {
     /// A connect finished: record it, start reading and write what waited. The status
     /// becomes `open` when the arrival is delivered, before any of the input.
     pub(crate) fn connected(&mut self, process: &ProcRef, state: &mut State) {
-        state.connect_in_progress = false;
+        state.link.connect_ended();
         if let Some(more) = state.occasional_mut_if_any() {
             more.connect_remaining.clear();
         }
         self.inbox.record(process, state, Arrival::Connected);
-        state.readable = true;
+        state.link.mark_readable();
         self.mark_ready(process, state);
         self.flush_output(process, state);
     }
 
     fn finish_connect(&mut self, process: &ProcRef, state: &mut State) {
-        let Some(socket) = state.socket.as_ref() else { return };
+        let Some(socket) = state.link.socket() else { return };
         let outcome = match socket.take_error() {
             Ok(None) => match socket.peer_addr() {
                 Ok(_) => Ok(()),

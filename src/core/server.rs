@@ -60,7 +60,7 @@ impl Core {
         }
         state.coding = server_state.coding.inherit();
         state.set_family(server_state.family());
-        state.socket = Some(socket);
+        state.link.attach(socket);
         // Only a server using the default filter (or t) gives its connections buffers.
         let wants_buffer = server_state.filter().is_nil() || server_state.filter().is_symbol("t");
 
@@ -78,7 +78,7 @@ impl Core {
         let accepted = Box::new(Accepted { server: server.clone(), host, client_id, wants_buffer });
         self.inbox.record(&client, &mut client_state, Arrival::Accepted(accepted));
         // Data may have arrived before registration; look once.
-        client_state.readable = true;
+        client_state.link.mark_readable();
         self.mark_ready(&client, &mut client_state);
     }
 }

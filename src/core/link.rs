@@ -1,0 +1,201 @@
+//! A process's socket and the phase it is in: connecting, open, read to its end, asked to
+//! send its end of file, draining before the close. Its fields change only through the
+//! named transitions below; the reactor (reactor.rs), the context's registration and close
+//! (context.rs) and the host's primitives (ops.rs, connect.rs, make.rs, server.rs) call
+//! them. Registering the socket with the poller stays in context.rs; this module knows no
+//! poller and no context.
+
+use socket2::Socket;
+
+/// The socket and its phase flags. A process has one from creation; it holds no socket
+/// until one is made (or after the close).
+#[derive(Default)]
+pub(crate) struct Link {
+    socket: Option<Socket>,
+    /// The reactor slot (and mio token) while the socket is registered.
+    slot: Option<u32>,
+    /// The socket's non-blocking connect has not finished yet.
+    connect_in_progress: bool,
+    /// The peer's end of file (or a reset) was read: nothing more to read. The socket
+    /// stays open, for the replies the filter still sends, until the close is delivered.
+    input_closed: bool,
+    /// The socket reported readiness that has not been drained yet.
+    readable: bool,
+    /// The process is in the context's list of processes to serve this turn.
+    in_ready_list: bool,
+    /// A flush stopped at the turn's write budget, not at a full socket: go on next turn.
+    write_pending: bool,
+    /// The reactor watches the socket for writability (see `Core::register`).
+    watching_output: bool,
+    /// `:linger 0`: close abortively, dropping unsent data.
+    abortive_close: bool,
+    /// Deleted with output still queued: the socket stays open until it drains.
+    draining: bool,
+    /// `process-send-eof` was called; shutdown happens once the queue is empty.
+    eof_requested: bool,
+    /// The writing side was shut down after an EOF request.
+    eof_sent: bool,
+}
+
+impl Link {
+    // Getters.
+
+    /// The socket, while the process has one.
+    pub(crate) fn socket(&self) -> Option<&Socket> {
+        self.socket.as_ref()
+    }
+
+    /// Whether the process has a socket.
+    pub(crate) fn has_socket(&self) -> bool {
+        self.socket.is_some()
+    }
+
+    /// The reactor slot, while the socket is registered.
+    pub(crate) fn slot(&self) -> Option<u32> {
+        self.slot
+    }
+
+    /// Whether a non-blocking connect is still in flight.
+    pub(crate) fn is_connecting(&self) -> bool {
+        self.connect_in_progress
+    }
+
+    /// Whether readiness was reported and not yet drained.
+    pub(crate) fn is_readable(&self) -> bool {
+        self.readable
+    }
+
+    /// Whether a flush stopped at the turn's write budget.
+    pub(crate) fn write_pending(&self) -> bool {
+        self.write_pending
+    }
+
+    /// Whether the reactor watches the socket for writability.
+    pub(crate) fn watching_output(&self) -> bool {
+        self.watching_output
+    }
+
+    /// Whether the close is abortive (`:linger 0`).
+    pub(crate) fn abortive_close(&self) -> bool {
+        self.abortive_close
+    }
+
+    /// Whether the socket stays open only to drain queued output.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining
+    }
+
+    /// Whether `process-send-eof` was called.
+    pub(crate) fn eof_requested(&self) -> bool {
+        self.eof_requested
+    }
+
+    /// Whether reading is possible as far as the socket goes: connected, not read to its
+    /// end, not draining.
+    pub(crate) fn may_read(&self) -> bool {
+        self.socket.is_some() && !self.connect_in_progress && !self.input_closed && !self.draining
+    }
+
+    // Transitions.
+
+    /// A socket was made for the process (connected, bound or accepted).
+    pub(crate) fn attach(&mut self, socket: Socket) {
+        self.socket = Some(socket);
+    }
+
+    /// A socket was made and its non-blocking connect started; `finished` when it
+    /// finished at once.
+    pub(crate) fn attach_connecting(&mut self, socket: Socket, finished: bool) {
+        self.socket = Some(socket);
+        self.connect_in_progress = !finished;
+    }
+
+    /// The connect finished, or failed: it is no longer in flight.
+    pub(crate) fn connect_ended(&mut self) {
+        self.connect_in_progress = false;
+    }
+
+    /// The socket was registered with the reactor under `slot` (the token is a usize; the
+    /// slot is stored in 32 bits to keep `State` small).
+    pub(crate) fn registered(&mut self, slot: usize) {
+        self.slot = u32::try_from(slot).ok();
+    }
+
+    /// Whether the reactor watches (or, being registered, is to watch) for writability.
+    pub(crate) fn set_watching_output(&mut self, watching: bool) {
+        self.watching_output = watching;
+    }
+
+    /// The socket may have input (or a connection to accept).
+    pub(crate) fn mark_readable(&mut self) {
+        self.readable = true;
+    }
+
+    /// A read (or accept) would block: wait for the next readiness.
+    pub(crate) fn read_dry(&mut self) {
+        self.readable = false;
+    }
+
+    /// The peer's end of file (or a reset) was read. Returns false if it was already.
+    pub(crate) fn input_ended(&mut self) -> bool {
+        if self.input_closed {
+            return false;
+        }
+        self.input_closed = true;
+        self.readable = false;
+        true
+    }
+
+    /// Enter the ready list; returns false if the process is in it already.
+    pub(crate) fn enter_ready_list(&mut self) -> bool {
+        !std::mem::replace(&mut self.in_ready_list, true)
+    }
+
+    /// The process left the ready list to be served.
+    pub(crate) fn leave_ready_list(&mut self) {
+        self.in_ready_list = false;
+    }
+
+    /// A flush stopped at the turn's write budget: go on next turn.
+    pub(crate) fn defer_write(&mut self) {
+        self.write_pending = true;
+    }
+
+    /// Whether a flush was deferred to this turn; clears it.
+    pub(crate) fn take_write_pending(&mut self) -> bool {
+        std::mem::take(&mut self.write_pending)
+    }
+
+    /// `:linger` was given (at creation, or by `set-network-process-option`).
+    pub(crate) fn set_abortive_close(&mut self, abortive: bool) {
+        self.abortive_close = abortive;
+    }
+
+    /// Start draining before the close; returns false if the socket drains already.
+    pub(crate) fn start_draining(&mut self) -> bool {
+        !std::mem::replace(&mut self.draining, true)
+    }
+
+    /// `process-send-eof`: shut down the writing side once the queue is empty.
+    pub(crate) fn request_eof(&mut self) {
+        self.eof_requested = true;
+    }
+
+    /// The queue is empty: whether the writing side is to be shut down now (an EOF was
+    /// requested and not yet sent). Records it as sent.
+    pub(crate) fn take_eof_to_send(&mut self) -> bool {
+        if self.eof_requested && !self.eof_sent {
+            self.eof_sent = true;
+            return true;
+        }
+        false
+    }
+
+    /// The close: no more draining or readiness; the socket and the slot are handed to
+    /// the caller, which deregisters and drops them.
+    pub(crate) fn close(&mut self) -> (Option<Socket>, Option<u32>) {
+        self.draining = false;
+        self.readable = false;
+        (self.socket.take(), self.slot.take())
+    }
+}
