@@ -16,7 +16,7 @@ impl Core {
             let Some(process) = self.lookups.remove(&answer.ticket) else { continue };
             let mut state = process.state.lock();
             state.occasional_mut().lookup = None;
-            if !state.lifecycle.is_connecting() || state.deleted {
+            if !state.lifecycle.is_connecting() || state.is_deleted() {
                 continue;
             }
             match answer.result {

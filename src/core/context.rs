@@ -291,7 +291,7 @@ impl Core {
 
     /// Put a process into `process-list`.
     pub(crate) fn list(&mut self, process: &ProcRef, state: &mut State) {
-        state.listed = true;
+        state.set_listed(true);
         self.names.insert(process.shared_name(), process.serial);
         self.listed.insert(process.serial, process.clone());
     }
@@ -305,10 +305,10 @@ impl Core {
 
     /// Unlist, handing back the list's reference for the caller to drop outside the locks.
     pub(crate) fn take_listed(&mut self, process: &ProcRef, state: &mut State) -> Option<ProcRef> {
-        if !state.listed {
+        if !state.is_listed() {
             return None;
         }
-        state.listed = false;
+        state.set_listed(false);
         self.names.remove(process.name());
         self.listed.remove(&process.serial)
     }

@@ -35,12 +35,12 @@ impl Core {
     /// Apply one arrival to its process (under both locks) and say which host call it
     /// makes.
     fn apply(&mut self, process: &ProcRef, state: &mut State, arrival: Arrival) -> Option<Delivery> {
-        if state.deleted {
+        if state.is_deleted() {
             // delete-process discards what was not delivered, as Emacs closes the socket
             // with its unread input.
             return None;
         }
-        if arrival.is_input() && (state.holds_back_input() || state.holds_arrivals) {
+        if arrival.is_input() && (state.holds_back_input() || state.holds_arrivals()) {
             self.inbox.hold(process, state, arrival);
             return None;
         }
@@ -263,7 +263,7 @@ impl Shared {
         }
         let sentinel = {
             let state = client.state.lock();
-            if state.deleted {
+            if state.is_deleted() {
                 return calls;
             }
             state.sentinel().clone()

@@ -79,7 +79,7 @@ impl Inbox {
 
     /// Record an arrival after everything already recorded for the process.
     pub(crate) fn record(&mut self, process: &ProcRef, state: &mut State, arrival: Arrival) {
-        if state.holds_arrivals {
+        if state.holds_arrivals() {
             self.hold(process, state, arrival);
         } else {
             self.queue.push_back((process.clone(), arrival));
@@ -89,7 +89,7 @@ impl Inbox {
     /// Record text that must reach the filter before anything still waiting for the
     /// process (a decoder's leftovers when its coding system changes).
     pub(crate) fn record_first(&mut self, process: &ProcRef, state: &mut State, text: Decoded) {
-        if state.holds_arrivals {
+        if state.holds_arrivals() {
             self.held.entry(process.serial).or_default().push_front(Arrival::Text(text));
         } else {
             self.put_ahead(process, std::iter::once(Arrival::Text(text)));
@@ -99,16 +99,16 @@ impl Inbox {
     /// Keep an arrival for when the process reads again, after those already kept.
     pub(crate) fn hold(&mut self, process: &ProcRef, state: &mut State, arrival: Arrival) {
         self.held.entry(process.serial).or_default().push_back(arrival);
-        state.holds_arrivals = true;
+        state.start_holding_arrivals();
     }
 
     /// Give held arrivals back to the queue once the process reads again; true when it
     /// had any (its socket may then be read again too).
     pub(crate) fn release(&mut self, process: &ProcRef, state: &mut State) -> bool {
-        if state.holds_back_input() || !state.holds_arrivals {
+        if state.holds_back_input() || !state.holds_arrivals() {
             return false;
         }
-        state.holds_arrivals = false;
+        state.stop_holding_arrivals();
         let held = self.held.remove(&process.serial).unwrap_or_default();
         self.put_ahead(process, held.into_iter());
         true
@@ -116,7 +116,7 @@ impl Inbox {
 
     /// Forget what a deleted process held.
     pub(crate) fn drop_held(&mut self, process: &ProcRef, state: &mut State) {
-        if std::mem::take(&mut state.holds_arrivals) {
+        if state.stop_holding_arrivals() {
             self.held.remove(&process.serial);
         }
     }

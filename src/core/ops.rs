@@ -101,7 +101,7 @@ impl Shared {
     /// else is to be delivered).
     fn delete_without_notify(&self, process: &ProcRef, host: &mut dyn Host) -> Result<()> {
         let sentinel = self.with_process(process, |core, state| {
-            if !state.listed {
+            if !state.is_listed() {
                 return Ok(None);
             }
             core.delete(process, state);
@@ -177,7 +177,7 @@ impl Shared {
         self.with_process(process, |_, state| {
             // A deleted process may still be writing its last output; it is not running,
             // as Emacs says of a process without a descriptor.
-            let socket = state.link.socket().filter(|_| !state.deleted);
+            let socket = state.link.socket().filter(|_| !state.is_deleted());
             let Some(socket) = socket else {
                 return Err(Error::msg("Process is not running"));
             };
@@ -443,8 +443,7 @@ impl Core {
             self.resolver.cancel(process.serial);
             self.lookups.remove(&process.serial);
         }
-        state.deleted = true;
-        state.lifecycle.deleted();
+        state.mark_deleted();
         self.inbox.drop_held(process, state);
         self.unlist(process, state);
         if state.link.is_connecting() || state.role() == Role::Server {

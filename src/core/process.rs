@@ -209,12 +209,12 @@ pub struct State {
     /// Set at creation, then read-only.
     role: Role,
     kind: SocketKind,
-    /// True while the process is in `process-list`.
-    pub(crate) listed: bool,
+    /// True while the process is in `process-list` (kept by context.rs: `list`, `unlist`).
+    listed: bool,
     /// Set by `delete-process`: arrivals not yet delivered are dropped.
-    pub(crate) deleted: bool,
+    deleted: bool,
     /// The inbox holds arrivals for this process until it reads again (kept by inbox.rs).
-    pub(crate) holds_arrivals: bool,
+    holds_arrivals: bool,
     buffer: Value,
     /// nil means the host's default filter; t means "do not read".
     filter: Value,
@@ -314,6 +314,43 @@ impl State {
     /// Record, once a server's socket is bound, whether it serves one address.
     pub(crate) fn set_serves_one_address(&mut self, one: bool) {
         self.serves_one_address = one;
+    }
+
+    /// Whether the process is in `process-list`.
+    pub(crate) fn is_listed(&self) -> bool {
+        self.listed
+    }
+
+    /// The context put the process into `process-list`, or took it out.
+    pub(crate) fn set_listed(&mut self, listed: bool) {
+        self.listed = listed;
+    }
+
+    /// Whether `delete-process` was called.
+    pub(crate) fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
+    /// `delete-process`: arrivals not yet delivered are dropped from now on, and the
+    /// status becomes `closed` (status.rs).
+    pub(crate) fn mark_deleted(&mut self) {
+        self.deleted = true;
+        self.lifecycle.deleted();
+    }
+
+    /// Whether the inbox holds arrivals for this process until it reads again.
+    pub(crate) fn holds_arrivals(&self) -> bool {
+        self.holds_arrivals
+    }
+
+    /// The inbox started holding arrivals for this process.
+    pub(crate) fn start_holding_arrivals(&mut self) {
+        self.holds_arrivals = true;
+    }
+
+    /// The inbox gave back (or dropped) what it held; returns whether it held any.
+    pub(crate) fn stop_holding_arrivals(&mut self) -> bool {
+        std::mem::take(&mut self.holds_arrivals)
     }
 
     /// The occasional fields, if any was ever set.
