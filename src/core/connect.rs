@@ -15,17 +15,17 @@ impl Core {
         for answer in self.resolver.take_answers() {
             let Some(process) = self.lookups.remove(&answer.ticket) else { continue };
             let mut state = process.state.lock();
-            state.occasional_mut().lookup = None;
+            state.set_lookup(None);
             if !state.lifecycle.is_connecting() || state.is_deleted() {
                 continue;
             }
             match answer.result {
                 Err(_) => {
-                    let message = format!("Name lookup of {} failed", state.occasional_mut().lookup_host);
+                    let message = format!("Name lookup of {} failed", state.lookup_host());
                     self.fail_connect(&process, &mut state, Failure::Lookup(message));
                 }
                 Ok(addresses) => {
-                    state.occasional_mut().connect_remaining = addresses;
+                    state.set_connect_remaining(addresses);
                     self.try_next_address(&process, &mut state, libc::EADDRNOTAVAIL);
                 }
             }
@@ -41,8 +41,7 @@ impl Core {
         last_errno: i32,
     ) -> Option<Failure> {
         let mut errno = last_errno;
-        while let Some(address) = state.occasional_mut().connect_remaining.first().cloned() {
-            state.occasional_mut().connect_remaining.remove(0);
+        while let Some(address) = state.next_connect_address() {
             match self.start_connect(process, state, &address) {
                 Ok(()) => return None,
                 Err(err) => errno = err.raw_os_error().unwrap_or(libc::ECONNREFUSED),
@@ -60,7 +59,7 @@ impl Core {
         state.set_family(address.family());
         if state.kind() == SocketKind::Datagram {
             // No connect for datagrams: the address is where sends go.
-            state.occasional_mut().datagram_peer = Some(address.clone());
+            state.set_datagram_peer(Some(address.clone()));
             state.contact.put(":remote", address.to_value());
             state.link.attach(socket);
             self.register(process, state)?;

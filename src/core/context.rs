@@ -384,13 +384,9 @@ impl Core {
             }
             self.free_slots.push(slot);
         }
-        if let Some(more) = state.occasional_mut_if_any() {
-            more.drain_deadline = None;
-        }
+        state.clear_drain_deadline();
         let lost = state.output.discard();
-        if lost > 0 {
-            state.occasional_mut().lost_output += lost as u64;
-        }
+        state.add_lost_output(lost as u64);
     }
 
     /// Keep the socket of a process that is closed for the host until its queued output
@@ -404,7 +400,7 @@ impl Core {
             return;
         }
         if state.link.start_draining() {
-            state.occasional_mut().drain_deadline = Some(Instant::now() + self.settings.drain_timeout);
+            state.set_drain_deadline(Instant::now() + self.settings.drain_timeout);
             self.draining.push(process.clone());
         }
     }
@@ -429,7 +425,7 @@ impl Core {
         let draining = std::mem::take(&mut self.draining);
         for process in draining {
             let mut state = process.state.lock();
-            let deadline = state.occasional().and_then(|more| more.drain_deadline);
+            let deadline = state.drain_deadline();
             match deadline {
                 Some(deadline) if state.link.is_draining() && deadline > now => {
                     drop(state);
@@ -448,10 +444,7 @@ impl Core {
 
     /// The soonest drain deadline, if any socket is draining.
     pub(crate) fn next_drain_deadline(&self) -> Option<Instant> {
-        self.draining
-            .iter()
-            .filter_map(|process| process.state.lock().occasional().and_then(|more| more.drain_deadline))
-            .min()
+        self.draining.iter().filter_map(|process| process.state.lock().drain_deadline()).min()
     }
 
     /// Drop a process reference after dispatch rather than now: if it is the last one, the

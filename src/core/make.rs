@@ -135,7 +135,7 @@ impl Shared {
         state
             .link
             .set_abortive_close(super::socket::linger_is_abortive(state.contact.get(":linger").as_ref()));
-        state.occasional_mut().lookup_host = request.host_text.clone();
+        state.set_lookup_host(request.host_text.clone());
 
         match (&request.target, role) {
             (Target::Addresses(addresses), Role::Server) => open_server(&mut state, &request, addresses)?,
@@ -166,13 +166,13 @@ impl Shared {
         core.list(&process, &mut state);
         match target {
             None => {
-                state.occasional_mut().lookup = cancel;
+                state.set_lookup(cancel);
                 core.lookups.insert(serial, process.clone());
             }
             Some(addresses) if state.lifecycle.is_connecting() => {
                 // :nowait to known addresses (unix sockets, literal hosts): connect now,
                 // report later.
-                state.occasional_mut().connect_remaining = addresses;
+                state.set_connect_remaining(addresses);
                 // A failure found inside this call is the caller's news at once, as
                 // process-status shows in Emacs; its sentinel still runs from the next poll.
                 if let Some(failure) = core.try_next_address(&process, &mut state, libc::ECONNREFUSED) {
@@ -356,8 +356,9 @@ fn open_server(state: &mut State, request: &Request, addresses: &[Address]) -> R
         state.lifecycle.set_listening();
     } else {
         let remote = state.contact.get_or_nil(":remote");
-        state.occasional_mut().datagram_peer =
-            Address::from_value(&remote).ok().filter(|peer| peer.family() == address.family());
+        state.set_datagram_peer(
+            Address::from_value(&remote).ok().filter(|peer| peer.family() == address.family()),
+        );
     }
     socket.set_nonblocking(true).map_err(|err| Error::file("make server process failed", &err, vec![]))?;
     let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
@@ -387,7 +388,7 @@ fn open_datagram_client(state: &mut State, addresses: &[Address]) -> Result<()> 
                     state.contact.put(":local", Address::from_sockaddr(&local).to_value());
                 }
                 state.set_family(address.family());
-                state.occasional_mut().datagram_peer = Some(address.clone());
+                state.set_datagram_peer(Some(address.clone()));
                 state.link.attach(socket);
                 return Ok(());
             }

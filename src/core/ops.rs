@@ -260,7 +260,7 @@ impl Process {
         if parsed.family() != state.family() {
             return false;
         }
-        state.occasional_mut().datagram_peer = Some(parsed);
+        state.set_datagram_peer(Some(parsed));
         true
     }
     /// `process-contact`. With `no_block`, a process without a socket gives nil.
@@ -432,14 +432,12 @@ impl Core {
                 lost += datagram.len() as u64;
             }
         }
-        if lost > 0 {
-            state.occasional_mut().lost_output += lost;
-        }
+        state.add_lost_output(lost);
     }
 
     /// The network side of `delete-process`.
     pub(crate) fn delete(&mut self, process: &ProcRef, state: &mut State) {
-        if state.occasional_mut_if_any().and_then(|more| more.lookup.take()).is_some() {
+        if state.take_lookup().is_some() {
             self.resolver.cancel(process.serial);
             self.lookups.remove(&process.serial);
         }

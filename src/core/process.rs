@@ -240,26 +240,26 @@ pub struct State {
 /// Process state that most processes never use. An idle accepted connection has none of it,
 /// which keeps it small (issue 6, W4: at most 512 bytes per idle connection).
 #[derive(Default)]
-pub(crate) struct Occasional {
+struct Occasional {
     /// The log function (servers).
     log: Value,
     /// `process-plist`.
     plist: Value,
     /// Bytes accepted by sends that could never be written (peer gone, abortive close).
-    pub(crate) lost_output: u64,
+    lost_output: u64,
     /// For datagram processes: where sends go.
-    pub(crate) datagram_peer: Option<Address>,
+    datagram_peer: Option<Address>,
     /// For `:nowait`: addresses still to try after the current attempt.
-    pub(crate) connect_remaining: Vec<Address>,
+    connect_remaining: Vec<Address>,
     /// For `:nowait`: the pending lookup's cancel flag.
-    pub(crate) lookup: Option<super::resolve::Cancel>,
+    lookup: Option<super::resolve::Cancel>,
     /// The host part used in the lookup-failure message.
-    pub(crate) lookup_host: String,
+    lookup_host: String,
     /// For servers after an accept failure: accepting resumes at this time.
-    pub(crate) accept_paused_until: Option<std::time::Instant>,
+    accept_paused_until: Option<std::time::Instant>,
     /// For a process closed with output still queued: the socket closes by this time,
     /// written or not.
-    pub(crate) drain_deadline: Option<std::time::Instant>,
+    drain_deadline: Option<std::time::Instant>,
 }
 
 impl State {
@@ -354,17 +354,17 @@ impl State {
     }
 
     /// The occasional fields, if any was ever set.
-    pub(crate) fn occasional(&self) -> Option<&Occasional> {
+    fn occasional(&self) -> Option<&Occasional> {
         self.occasional.as_deref()
     }
 
     /// The occasional fields for changing, if any was ever set.
-    pub(crate) fn occasional_mut_if_any(&mut self) -> Option<&mut Occasional> {
+    fn occasional_mut_if_any(&mut self) -> Option<&mut Occasional> {
         self.occasional.as_deref_mut()
     }
 
     /// The occasional fields, made on first use.
-    pub(crate) fn occasional_mut(&mut self) -> &mut Occasional {
+    fn occasional_mut(&mut self) -> &mut Occasional {
         self.occasional.get_or_insert_with(Box::default)
     }
 
@@ -458,6 +458,93 @@ impl State {
     /// Where datagram sends go, if anywhere.
     pub(crate) fn datagram_peer(&self) -> Option<&Address> {
         self.occasional().and_then(|more| more.datagram_peer.as_ref())
+    }
+
+    /// Set where datagram sends go (at creation, a datagram server's last sender,
+    /// `set-process-datagram-address`).
+    pub(crate) fn set_datagram_peer(&mut self, peer: Option<Address>) {
+        self.occasional_mut().datagram_peer = peer;
+    }
+
+    /// Count bytes accepted by sends that can never be written.
+    pub(crate) fn add_lost_output(&mut self, lost: u64) {
+        if lost > 0 {
+            self.occasional_mut().lost_output += lost;
+        }
+    }
+
+    /// For `:nowait`: the addresses to try, in order, after the current attempt.
+    pub(crate) fn set_connect_remaining(&mut self, addresses: Vec<Address>) {
+        self.occasional_mut().connect_remaining = addresses;
+    }
+
+    /// For `:nowait`: take the next address to try, if any is left.
+    pub(crate) fn next_connect_address(&mut self) -> Option<Address> {
+        let remaining = &mut self.occasional_mut().connect_remaining;
+        if remaining.is_empty() {
+            None
+        } else {
+            Some(remaining.remove(0))
+        }
+    }
+
+    /// The connect finished: no other address is to be tried.
+    pub(crate) fn clear_connect_remaining(&mut self) {
+        if let Some(more) = self.occasional_mut_if_any() {
+            more.connect_remaining.clear();
+        }
+    }
+
+    /// For `:nowait`: the pending lookup's cancel flag, or none once it answered.
+    pub(crate) fn set_lookup(&mut self, lookup: Option<super::resolve::Cancel>) {
+        self.occasional_mut().lookup = lookup;
+    }
+
+    /// Take the pending lookup's cancel flag, if a lookup is pending.
+    pub(crate) fn take_lookup(&mut self) -> Option<super::resolve::Cancel> {
+        self.occasional_mut_if_any().and_then(|more| more.lookup.take())
+    }
+
+    /// The host part used in the lookup-failure message.
+    pub(crate) fn lookup_host(&self) -> &str {
+        self.occasional().map_or("", |more| more.lookup_host.as_str())
+    }
+
+    /// Record the host part for the lookup-failure message (at creation).
+    pub(crate) fn set_lookup_host(&mut self, host: String) {
+        self.occasional_mut().lookup_host = host;
+    }
+
+    /// For a server after an accept failure: when accepting resumes.
+    pub(crate) fn accept_paused_until(&self) -> Option<std::time::Instant> {
+        self.occasional().and_then(|more| more.accept_paused_until)
+    }
+
+    /// An accept failed: pause accepting until `until`.
+    pub(crate) fn pause_accepting(&mut self, until: std::time::Instant) {
+        self.occasional_mut().accept_paused_until = Some(until);
+    }
+
+    /// The pause after a failed accept is over.
+    pub(crate) fn resume_accepting(&mut self) {
+        self.occasional_mut().accept_paused_until = None;
+    }
+
+    /// For a socket draining before its close: when it closes, written or not.
+    pub(crate) fn drain_deadline(&self) -> Option<std::time::Instant> {
+        self.occasional().and_then(|more| more.drain_deadline)
+    }
+
+    /// Draining starts: the socket closes by `deadline`.
+    pub(crate) fn set_drain_deadline(&mut self, deadline: std::time::Instant) {
+        self.occasional_mut().drain_deadline = Some(deadline);
+    }
+
+    /// The socket closed: no deadline is left.
+    pub(crate) fn clear_drain_deadline(&mut self) {
+        if let Some(more) = self.occasional_mut_if_any() {
+            more.drain_deadline = None;
+        }
     }
 
     /// Whether input is held back now: `stop-process`, or a filter of t.

@@ -97,11 +97,7 @@ impl Core {
             return timeout;
         }
         let now = Instant::now();
-        let resume = self
-            .paused_servers
-            .iter()
-            .filter_map(|p| p.state.lock().occasional().and_then(|more| more.accept_paused_until))
-            .min();
+        let resume = self.paused_servers.iter().filter_map(|p| p.state.lock().accept_paused_until()).min();
         let soonest = match (resume, self.next_drain_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -121,13 +117,13 @@ impl Core {
         let paused = std::mem::take(&mut self.paused_servers);
         for server in paused {
             let mut state = server.state.lock();
-            match state.occasional().and_then(|more| more.accept_paused_until) {
+            match state.accept_paused_until() {
                 Some(until) if until > now => {
                     drop(state);
                     self.paused_servers.push(server);
                 }
                 _ => {
-                    state.occasional_mut().accept_paused_until = None;
+                    state.resume_accepting();
                     state.link.mark_readable();
                     self.mark_ready(&server, &mut state);
                     drop(state);
@@ -256,7 +252,7 @@ impl Core {
                     // while paused the server is not served, however many clients arrive.
                     let errno = err.raw_os_error().unwrap_or(0);
                     self.inbox.record(server, state, Arrival::AcceptFailed { errno });
-                    state.occasional_mut().accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                    state.pause_accepting(Instant::now() + ACCEPT_BACKOFF);
                     self.paused_servers.push(server.clone());
                     return false;
                 }
@@ -319,9 +315,7 @@ impl Core {
     /// lost), and the connection ends after the input already read.
     pub(crate) fn output_failed(&mut self, process: &ProcRef, state: &mut State) {
         let lost = state.output.discard();
-        if lost > 0 {
-            state.occasional_mut().lost_output += lost as u64;
-        }
+        state.add_lost_output(lost as u64);
         self.input_ended(process, state, true);
     }
 
@@ -337,9 +331,7 @@ impl Core {
     /// becomes `open` when the arrival is delivered, before any of the input.
     pub(crate) fn connected(&mut self, process: &ProcRef, state: &mut State) {
         state.link.connect_ended();
-        if let Some(more) = state.occasional_mut_if_any() {
-            more.connect_remaining.clear();
-        }
+        state.clear_connect_remaining();
         self.inbox.record(process, state, Arrival::Connected);
         state.link.mark_readable();
         self.mark_ready(process, state);
