@@ -17,8 +17,7 @@ impl Process {
     /// text. Otherwise: whether decoding produces multibyte text now (nil without a socket,
     /// as in Emacs).
     pub fn filter_multibyte_p(&self) -> bool {
-        let state = self.state.lock();
-        state.delivering_multibyte.unwrap_or(state.link.has_socket() && state.coding.multibyte())
+        self.state.lock().filter_multibyte_p()
     }
 }
 

@@ -118,7 +118,7 @@ impl Core {
         data: Vec<u8>,
         multibyte: bool,
     ) -> Option<Delivery> {
-        state.delivering_multibyte = Some(multibyte);
+        state.delivering_to_filter(multibyte);
         Some(Delivery::Filter { process: process.clone(), filter: state.filter().clone(), data })
     }
 
@@ -212,7 +212,7 @@ impl Shared {
         match delivery {
             Delivery::Filter { process, filter, data } => {
                 self.call_host(|| host.filter(&process, &filter, &data));
-                process.state.lock().delivering_multibyte = None;
+                process.state.lock().delivered_to_filter();
                 if super::buffers::BufferPool::may_return(&data) {
                     spent.push(data);
                 }

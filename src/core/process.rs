@@ -226,7 +226,7 @@ pub struct State {
     query_on_exit: bool,
     pub(crate) coding: ProcessCoding,
     /// While a filter runs: whether the data it was given is multibyte text.
-    pub(crate) delivering_multibyte: Option<bool>,
+    delivering_multibyte: Option<bool>,
     pub(crate) output: SendQueue,
     /// The socket family (AF_INET, AF_INET6, AF_UNIX), set when a socket is made.
     family: i32,
@@ -545,6 +545,23 @@ impl State {
         if let Some(more) = self.occasional_mut_if_any() {
             more.drain_deadline = None;
         }
+    }
+
+    /// A filter call starts; `multibyte` says whether its data is multibyte text.
+    pub(crate) fn delivering_to_filter(&mut self, multibyte: bool) {
+        self.delivering_multibyte = Some(multibyte);
+    }
+
+    /// The filter call returned.
+    pub(crate) fn delivered_to_filter(&mut self) {
+        self.delivering_multibyte = None;
+    }
+
+    /// `process-filter-multibyte-p`. Inside a filter: whether that call's data is multibyte
+    /// text. Otherwise: whether decoding produces multibyte text now (nil without a socket,
+    /// as in Emacs).
+    pub(crate) fn filter_multibyte_p(&self) -> bool {
+        self.delivering_multibyte.unwrap_or(self.link.has_socket() && self.coding.multibyte())
     }
 
     /// Whether input is held back now: `stop-process`, or a filter of t.
