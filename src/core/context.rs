@@ -56,6 +56,10 @@ pub struct Settings {
     /// How long a process deleted (or closed by its peer) with output still queued keeps
     /// its socket to write it; then the socket closes and the rest counts as lost.
     pub drain_timeout: Duration,
+    /// Whether the host's functions are typed (C: a FILTER, a SENTINEL, a LOG), so that a
+    /// value of another kind where a function goes is refused at once; a Lisp host's are
+    /// not, and anything is taken, as Emacs does.
+    pub typed_functions: bool,
 }
 
 /// The default of [`Settings::send_queue_max`]: 64 MiB, far more than any sane burst, far
@@ -73,6 +77,7 @@ impl Default for Settings {
             default_coding: (binary.clone(), binary),
             send_queue_max: DEFAULT_SEND_QUEUE_MAX,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            typed_functions: false,
         }
     }
 }

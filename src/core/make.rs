@@ -14,7 +14,7 @@ use super::process::{ProcRef, Process, Role, State};
 use super::process_coding::from_coding_argument;
 use super::resolve::{gai_message, literal, lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
-use super::value::{Plist, Value};
+use super::value::{FunctionRole, Plist, Value};
 
 /// The keywords `make-network-process` reads (besides the network options). A boundary
 /// whose values are objects of their own (the Emacs module) converts these to data, and
@@ -82,6 +82,7 @@ impl Shared {
         if args.is_empty() {
             return Ok(None);
         }
+        check_function_values(&args, self.settings().typed_functions)?;
         let mut contact = Plist::from_pairs(args);
         let request = check_arguments(&mut contact)?;
         for (key, _) in contact.pairs() {
@@ -189,6 +190,25 @@ impl Shared {
         drop(state);
         Ok(Some(process))
     }
+}
+
+/// A host's typed functions, checked before anything else, in argument order: a value that
+/// cannot be called as the function its keyword names is `(wrong-type-argument functionp
+/// VALUE)`, and a function where a buffer goes `(wrong-type-argument stringp VALUE)`, as
+/// Emacs's get-buffer-create says of a non-string.
+fn check_function_values(args: &[(Value, Value)], typed: bool) -> Result<()> {
+    for (key, value) in args {
+        let Some(key) = key.as_symbol() else { continue };
+        if let Some(role) = FunctionRole::of_keyword(key) {
+            if !value.fits_function(role, typed) {
+                return Err(Error::wrong_type("functionp", value));
+            }
+        }
+        if key == ":buffer" && value.function_role().is_some() {
+            return Err(Error::wrong_type("stringp", value));
+        }
+    }
+    Ok(())
 }
 
 /// Steps 1–8 of Emacs's checks, leaving resolution ready to run.
@@ -467,6 +487,18 @@ mod tests {
             Ok(_) => "ok".into(),
             Err(err) => format!("{}: {}", err.symbol, err.message()),
         }
+    }
+
+    #[test]
+    fn function_values_are_checked_for_typed_hosts_only() {
+        let pairs = |key: &str, value: Value| vec![(Value::symbol(key), value)];
+        let symbol = Value::symbol("my-filter");
+        let typed = check_function_values(&pairs(":filter", symbol.clone()), true).unwrap_err();
+        assert_eq!(typed.message(), "Wrong type argument: functionp, my-filter");
+        assert!(check_function_values(&pairs(":filter", symbol), false).is_ok(), "Lisp takes anything");
+        assert!(check_function_values(&pairs(":filter", Value::T), true).is_ok());
+        assert!(check_function_values(&pairs(":sentinel", Value::T), true).is_err(), "t is a filter only");
+        assert!(check_function_values(&pairs(":log", Value::Nil), true).is_ok());
     }
 
     #[test]

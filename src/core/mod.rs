@@ -41,4 +41,4 @@ pub(crate) use make::reads_keyword;
 pub use ops::ContactQuery;
 pub use process::{ProcRef, Process};
 pub use status::{ExitStatus, ProcessStatus};
-pub use value::{HostObject, HostRef, Plist, Value};
+pub use value::{FunctionRole, HostObject, HostRef, Plist, Value};

@@ -10,7 +10,7 @@ use super::event::SentinelEvent;
 use super::process::{ProcRef, Process, Role, State};
 use super::queue::QueueError;
 use super::socket::{is_option, set_option, SocketKind};
-use super::value::Value;
+use super::value::{FunctionRole, Value};
 
 /// Which part of the contact `process-contact` returns.
 #[derive(Clone, Debug)]
@@ -132,6 +132,9 @@ impl Shared {
 
     /// `set-process-filter`: nil for the default filter, t to stop reading, or a function.
     pub fn set_filter(&self, process: &ProcRef, filter: Value) -> Result<()> {
+        if !filter.fits_function(FunctionRole::Filter, self.settings().typed_functions) {
+            return Err(Error::wrong_type("functionp", &filter));
+        }
         self.with_process(process, |core, state| {
             state.set_filter(filter);
             core.resume_input(process, state);
@@ -141,6 +144,9 @@ impl Shared {
 
     /// `set-process-sentinel`: nil for the default sentinel, or a function.
     pub fn set_sentinel(&self, process: &ProcRef, sentinel: Value) -> Result<()> {
+        if !sentinel.fits_function(FunctionRole::Sentinel, self.settings().typed_functions) {
+            return Err(Error::wrong_type("functionp", &sentinel));
+        }
         self.with_process(process, |_, state| {
             state.set_sentinel(sentinel);
             Ok(())
@@ -149,6 +155,13 @@ impl Shared {
 
     /// `set-process-buffer`.
     pub fn set_buffer(&self, process: &ProcRef, buffer: Value) -> Result<()> {
+        // set-process-buffer's CHECK_BUFFER: a function is never a buffer, and a host with
+        // typed values gives a buffer as a host object or a name.
+        let typed = self.settings().typed_functions;
+        let shape = matches!(buffer, Value::Nil | Value::Host(_) | Value::Str(_));
+        if buffer.function_role().is_some() || (typed && !shape) {
+            return Err(Error::wrong_type("bufferp", &buffer));
+        }
         self.with_process(process, |_, state| {
             state.set_buffer(buffer);
             Ok(())

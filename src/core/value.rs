@@ -21,6 +21,35 @@ pub trait HostObject: Send + Sync + fmt::Debug {
     fn is_list(&self) -> bool {
         false
     }
+    /// Which of a process's functions the object is, if it is a typed function of the
+    /// host's (a C host's FILTER, SENTINEL or LOG); None for anything else, a buffer or a
+    /// Lisp object among them.
+    fn function_role(&self) -> Option<FunctionRole> {
+        None
+    }
+}
+
+/// The functions a process holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FunctionRole {
+    /// `:filter`.
+    Filter,
+    /// `:sentinel`.
+    Sentinel,
+    /// `:log`.
+    Log,
+}
+
+impl FunctionRole {
+    /// The role a keyword's value plays, if it names a function.
+    pub fn of_keyword(key: &str) -> Option<FunctionRole> {
+        match key {
+            ":filter" => Some(FunctionRole::Filter),
+            ":sentinel" => Some(FunctionRole::Sentinel),
+            ":log" => Some(FunctionRole::Log),
+            _ => None,
+        }
+    }
 }
 
 /// A shared reference to a host object.
@@ -59,6 +88,25 @@ pub enum Value {
 }
 
 impl Value {
+    /// The role of a typed host function this value is, if it is one.
+    pub fn function_role(&self) -> Option<FunctionRole> {
+        match self {
+            Value::Host(object) => object.function_role(),
+            _ => None,
+        }
+    }
+
+    /// Whether the value may be stored as a process's ROLE function. A host whose
+    /// functions are typed (`typed` true: C) may store nil (the default), t (a filter that
+    /// reads nothing) or its function of that role; a host whose values are Lisp objects
+    /// may store anything, as Emacs checks nothing until it calls.
+    pub(crate) fn fits_function(&self, role: FunctionRole, typed: bool) -> bool {
+        !typed
+            || self.is_nil()
+            || (role == FunctionRole::Filter && self.is_symbol("t"))
+            || self.function_role() == Some(role)
+    }
+
     /// A symbol value.
     pub fn symbol(name: &str) -> Value {
         Value::Symbol(name.to_owned())

@@ -7,7 +7,7 @@ use std::any::Any;
 use std::ffi::{c_char, c_void};
 
 use super::netproc_process;
-use crate::core::{HostObject, Value};
+use crate::core::{FunctionRole, HostObject, Value};
 
 /// A filter: `data` holds `length` bytes that arrived for `process`: unibyte bytes, or
 /// multibyte text, as netproc_process_filter_multibyte_p() called during the call says.
@@ -108,6 +108,13 @@ impl HostObject for CFunction {
     fn same(&self, other: &dyn HostObject) -> bool {
         other.as_any().downcast_ref::<CFunction>().is_some_and(|o| o.address() == self.address())
     }
+    fn function_role(&self) -> Option<FunctionRole> {
+        Some(match self {
+            CFunction::Filter(..) => FunctionRole::Filter,
+            CFunction::Sentinel(..) => FunctionRole::Sentinel,
+            CFunction::Log(..) => FunctionRole::Log,
+        })
+    }
 }
 
 /// The function a value holds, if it is one of ours.
@@ -116,24 +123,4 @@ pub(crate) fn c_function(value: &Value) -> Option<CFunction> {
         Value::Host(object) => object.as_any().downcast_ref::<CFunction>().copied(),
         _ => None,
     }
-}
-
-/// Whether `value` is a FILTER, SENTINEL or LOG: a function, so never a buffer.
-pub(crate) fn is_function(value: &Value) -> bool {
-    c_function(value).is_some()
-}
-
-/// Whether `value` may be stored as a filter: nil (default), t (no reading), or a FILTER.
-pub(crate) fn valid_filter(value: &Value) -> bool {
-    value.is_nil() || value.is_symbol("t") || matches!(c_function(value), Some(CFunction::Filter(..)))
-}
-
-/// Whether `value` may be stored as a sentinel: nil (default) or a SENTINEL.
-pub(crate) fn valid_sentinel(value: &Value) -> bool {
-    value.is_nil() || matches!(c_function(value), Some(CFunction::Sentinel(..)))
-}
-
-/// Whether `value` may be stored as a log function: nil or a LOG.
-pub(crate) fn valid_log(value: &Value) -> bool {
-    value.is_nil() || matches!(c_function(value), Some(CFunction::Log(..)))
 }

@@ -73,6 +73,8 @@ pub unsafe extern "C" fn netproc_context_new(out: *mut *mut netproc_context) -> 
             }
         };
         CState::attach(&context);
+        // A C host's functions are typed: a FILTER, a SENTINEL, a LOG (see Settings).
+        context.update_settings(|settings| settings.typed_functions = true);
         // SAFETY: out is not NULL and the host promises it is writable.
         unsafe { out.write(Arc::into_raw(context).cast::<netproc_context>().cast_mut()) };
         NETPROC_OK

@@ -14,7 +14,6 @@ use super::boundary::{
     bad_handle, byte_slice, context_of, context_ref, input, ok_or_return, out_ptr, process_into_handle,
     process_ref,
 };
-use super::callbacks::{is_function, valid_filter, valid_log, valid_sentinel};
 use super::cstate::{release_on_owner_thread, CState};
 use super::guard::{fail, fail_argument, guard, status_of};
 use super::handles::{self, Refused};
@@ -95,19 +94,6 @@ pub unsafe extern "C" fn netproc_make_network_process(
             // SAFETY: not NULL; the host promises a NUL-terminated string.
             let key = unsafe { CStr::from_ptr(arg.key) }.to_string_lossy().into_owned();
             let value = ok_or_return!(unsafe { input(Some(&context), &arg.value, FUNCTION, &key) });
-            let valid = match key.as_str() {
-                ":filter" => valid_filter(&value),
-                ":sentinel" => valid_sentinel(&value),
-                ":log" => valid_log(&value),
-                _ => true,
-            };
-            if !valid {
-                return fail(Some(&context), &Error::wrong_type("functionp", &value));
-            }
-            // A function is a host object too, but never a buffer (Emacs: stringp).
-            if key == ":buffer" && is_function(&value) {
-                return fail(Some(&context), &Error::wrong_type("stringp", &value));
-            }
             pairs.push((Value::Symbol(key), value));
         }
         match with_host(&context, |host| context.make_network_process(pairs, host)) {

@@ -11,7 +11,6 @@ use std::ffi::{c_char, c_void, CStr};
 use std::sync::{Arc, Weak};
 
 use super::boundary::{context_of, input, ok_or_return, out_ptr, process_ref};
-use super::callbacks::{is_function, valid_filter, valid_sentinel};
 use super::guard::{fail, fail_argument, guard, status_of};
 use super::netproc_process;
 use super::status::netproc_status::{self, *};
@@ -152,16 +151,7 @@ pub unsafe extern "C" fn netproc_set_process_buffer(
     buffer: *const netproc_value,
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe {
-        set_value(
-            process,
-            buffer,
-            "netproc_set_process_buffer",
-            |v| {
-                (!matches!(v, Value::Nil | Value::Host(_) | Value::Str(_)) || is_function(v))
-                    .then(|| Error::wrong_type("bufferp", v))
-            },
-            |c, p, v| c.set_buffer(p, v),
-        )
+        set_value(process, buffer, "netproc_set_process_buffer", |_| None, |c, p, v| c.set_buffer(p, v))
     })
 }
 
@@ -179,13 +169,7 @@ pub unsafe extern "C" fn netproc_set_process_filter(
     filter: *const netproc_value,
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe {
-        set_value(
-            process,
-            filter,
-            "netproc_set_process_filter",
-            |v| (!valid_filter(v)).then(|| Error::wrong_type("functionp", v)),
-            |c, p, v| c.set_filter(p, v),
-        )
+        set_value(process, filter, "netproc_set_process_filter", |_| None, |c, p, v| c.set_filter(p, v))
     })
 }
 
@@ -203,13 +187,7 @@ pub unsafe extern "C" fn netproc_set_process_sentinel(
     sentinel: *const netproc_value,
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || unsafe {
-        set_value(
-            process,
-            sentinel,
-            "netproc_set_process_sentinel",
-            |v| (!valid_sentinel(v)).then(|| Error::wrong_type("functionp", v)),
-            |c, p, v| c.set_sentinel(p, v),
-        )
+        set_value(process, sentinel, "netproc_set_process_sentinel", |_| None, |c, p, v| c.set_sentinel(p, v))
     })
 }
 
