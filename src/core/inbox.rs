@@ -25,7 +25,7 @@ use super::status::Failure;
 pub(crate) enum Arrival {
     /// Bytes as read, decoded at delivery. A datagram is one arrival, with its sender when
     /// the sender has an address to answer.
-    Data { bytes: Vec<u8>, sender: Option<Box<Address>> },
+    Data { bytes: Vec<u8>, sender: Option<Address> },
     /// Text already decoded: what a decoder still held when its coding system changed.
     Text(Decoded),
     /// The peer closed its side (end of file), or the connection broke (`reset`).

@@ -227,7 +227,7 @@ impl Core {
                 // data and becomes the peer when its filter runs. Unbound unix senders
                 // have no address to answer, so the peer stays as it was, as in Emacs.
                 let sender = match (state.role(), sender) {
-                    (Role::Server, Some(sender)) => Some(Box::new(Address::from_sockaddr(&sender))),
+                    (Role::Server, Some(sender)) => Some(Address::from_sockaddr(&sender)),
                     _ => None,
                 };
                 self.inbox.record(process, state, Arrival::Data { bytes, sender });
