@@ -21,7 +21,8 @@ use super::datagrams::DatagramBatch;
 use super::error::{Error, Result};
 use super::event::{LogEvent, SentinelEvent};
 use super::inbox::Inbox;
-use super::process::{Name, ProcRef, Role, State};
+use super::name::Name;
+use super::process::{ProcRef, Role, State};
 use super::resolve::Resolver;
 use super::value::Value;
 

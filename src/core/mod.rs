@@ -24,6 +24,7 @@ mod link;
 #[cfg(all(test, not(loom)))]
 mod lookup_tests;
 mod make;
+mod name;
 mod ops;
 mod pool;
 mod process_coding;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Weak};
 use super::address::Address;
 use super::contact::Contact;
 use super::link::Link;
+use super::name::Name;
 use super::process_coding::ProcessCoding;
 use super::queue::SendQueue;
 use super::socket::SocketKind;
@@ -15,44 +16,6 @@ use super::status::Lifecycle;
 pub use super::status::{ExitStatus, ProcessStatus};
 use super::value::Value;
 use parking_lot::Mutex;
-
-/// A process name followed by a NUL byte (for C), shared by the process and the context's
-/// name table so that each name is stored once.
-#[derive(Clone)]
-pub(crate) struct Name(Arc<[u8]>);
-
-impl Name {
-    fn new(name: &[u8]) -> Name {
-        // One allocation: the iterator's exact length lets Arc size it up front.
-        Name(name.iter().copied().chain(std::iter::once(0)).collect())
-    }
-
-    /// The name without its NUL.
-    pub(crate) fn bytes(&self) -> &[u8] {
-        &self.0[..self.0.len() - 1]
-    }
-}
-
-// Hash and equality are those of the bytes, so the table can be searched with a `&[u8]`.
-impl std::borrow::Borrow<[u8]> for Name {
-    fn borrow(&self) -> &[u8] {
-        self.bytes()
-    }
-}
-
-impl std::hash::Hash for Name {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.bytes().hash(state);
-    }
-}
-
-impl PartialEq for Name {
-    fn eq(&self, other: &Name) -> bool {
-        self.bytes() == other.bytes()
-    }
-}
-
-impl Eq for Name {}
 
 /// A shared reference to a process object.
 pub type ProcRef = Arc<Process>;
@@ -193,7 +156,7 @@ impl Process {
 
     /// The name followed by a NUL byte, for C.
     pub fn name_with_nul(&self) -> &[u8] {
-        &self.name.0
+        self.name.with_nul()
     }
 
     /// `process-exit-status`.
