@@ -6,13 +6,13 @@
 //! the context's arrival queue (inbox.rs), the locks are released, and only then is the
 //! host called.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Interest, Token, Waker};
 use parking_lot::Mutex;
 
 use super::buffers::BufferPool;
@@ -21,9 +21,10 @@ use super::datagrams::DatagramBatch;
 use super::error::{Error, Result};
 use super::event::{LogEvent, SentinelEvent};
 use super::inbox::Inbox;
-use super::name::Name;
+use super::poller::{Poller, Readiness};
 use super::process::{ProcRef, Role, State};
 use super::resolve::Resolver;
+use super::table::ProcessTable;
 use super::value::Value;
 
 /// The mio token of the cross-thread waker.
@@ -97,14 +98,10 @@ pub struct Shared {
 
 /// Everything behind the context lock.
 pub(crate) struct Core {
-    pub(crate) poll: Poll,
-    pub(crate) events: Events,
-    /// Registered sockets by mio token.
-    pub(crate) slots: Vec<Option<ProcRef>>,
-    free_slots: Vec<usize>,
-    /// `process-list`, oldest first (so reversed it is Emacs's newest-first order).
-    pub(crate) listed: BTreeMap<u64, ProcRef>,
-    pub(crate) names: HashMap<Name, u64>,
+    /// The mio poll and the process behind each of its tokens (poller.rs).
+    poller: Poller,
+    /// `process-list`, its names and the process counters (table.rs).
+    table: ProcessTable,
     /// Processes that may have input (or accepts) waiting, served round-robin.
     pub(crate) ready: VecDeque<ProcRef>,
     /// What happened to processes, in order, not yet delivered (see inbox.rs).
@@ -116,9 +113,6 @@ pub(crate) struct Core {
     pub(crate) draining: Vec<ProcRef>,
     pub(crate) resolver: Resolver,
     pub(crate) lookups: HashMap<u64, ProcRef>,
-    pub(crate) next_serial: u64,
-    /// Session-wide count of accepted connections, for `<N>` client ids.
-    pub(crate) accept_count: u64,
     pub(crate) settings: Settings,
     /// Scratch space for datagrams, which are copied out at their exact size.
     pub(crate) datagrams: DatagramBatch,
@@ -128,9 +122,6 @@ pub(crate) struct Core {
     pub(crate) turn_budget: usize,
     /// Queued bytes the current turn may still write.
     pub(crate) write_budget: usize,
-    /// (token, input, output) of one poll's events; reused from poll to poll.
-    pub(crate) ready_events: Vec<(Token, bool, bool)>,
-    pub(crate) closed: bool,
     pub(crate) me: Weak<Shared>,
     /// Servers whose accepting is paused after a failure.
     pub(crate) paused_servers: Vec<ProcRef>,
@@ -139,35 +130,27 @@ pub(crate) struct Core {
 impl Shared {
     /// A new context with its own reactor.
     pub fn new() -> io::Result<Arc<Shared>> {
-        let poll = Poll::new()?;
-        let waker = Arc::new(Waker::new(poll.registry(), WAKER_TOKEN)?);
+        let poller = Poller::new()?;
+        let waker = Arc::new(poller.waker(WAKER_TOKEN)?);
         let notify_waker = waker.clone();
         let resolver = Resolver::new(Arc::new(move || {
             let _ = notify_waker.wake();
         }));
         Ok(Arc::new_cyclic(|me| Shared {
             core: Mutex::new(Core {
-                poll,
-                events: Events::with_capacity(1024),
-                slots: Vec::new(),
-                free_slots: Vec::new(),
-                listed: BTreeMap::new(),
-                names: HashMap::new(),
+                poller,
+                table: ProcessTable::default(),
                 ready: VecDeque::new(),
                 inbox: Inbox::default(),
                 releases: Vec::new(),
                 draining: Vec::new(),
                 resolver,
                 lookups: HashMap::new(),
-                next_serial: 1,
-                accept_count: 0,
                 settings: Settings::default(),
                 datagrams: DatagramBatch::default(),
                 buffers: BufferPool::default(),
                 turn_budget: 0,
                 write_budget: 0,
-                ready_events: Vec::new(),
-                closed: false,
                 me: me.clone(),
                 paused_servers: Vec::new(),
             }),
@@ -185,8 +168,7 @@ impl Shared {
 
     /// The reactor's descriptor, readable when `poll` has work.
     pub fn backend_fd(&self) -> i32 {
-        use std::os::fd::AsRawFd;
-        self.core.lock().poll.as_raw_fd()
+        self.core.lock().poller.backend_fd()
     }
 
     /// Attach the boundary layer's data; only the first call has an effect.
@@ -241,13 +223,12 @@ impl Shared {
 
     /// `process-list`: every process not yet removed, newest first.
     pub fn process_list(&self) -> Vec<ProcRef> {
-        self.core.lock().listed.values().rev().cloned().collect()
+        self.core.lock().table.newest_first()
     }
 
     /// `get-process` by name.
     pub fn get_process(&self, name: &[u8]) -> Option<ProcRef> {
-        let core = self.core.lock();
-        core.names.get(name).and_then(|serial| core.listed.get(serial)).cloned()
+        self.core.lock().table.get(name)
     }
 
     /// Run host code, tracking that a callback is active.
@@ -275,31 +256,22 @@ impl super::process::Process {
 impl Core {
     /// A fresh process serial number.
     pub(crate) fn next_serial(&mut self) -> u64 {
-        let serial = self.next_serial;
-        self.next_serial += 1;
-        serial
+        self.table.next_serial()
+    }
+
+    /// Count one more accepted connection; its number, for a client id without an address.
+    pub(crate) fn count_accept(&mut self) -> u64 {
+        self.table.count_accept()
     }
 
     /// NAME, or NAME<1>, NAME<2>, … : the first that no listed process has.
     pub(crate) fn unique_name(&self, base: Vec<u8>) -> Vec<u8> {
-        if !self.names.contains_key(base.as_slice()) {
-            return base;
-        }
-        (1u64..)
-            .map(|n| {
-                let mut name = base.clone();
-                name.extend_from_slice(format!("<{n}>").as_bytes());
-                name
-            })
-            .find(|name| !self.names.contains_key(name.as_slice()))
-            .unwrap_or_default()
+        self.table.unique_name(base)
     }
 
     /// Put a process into `process-list`.
     pub(crate) fn list(&mut self, process: &ProcRef, state: &mut State) {
-        state.set_listed(true);
-        self.names.insert(process.shared_name(), process.serial);
-        self.listed.insert(process.serial, process.clone());
+        self.table.list(process, state);
     }
 
     /// Take a process out of `process-list`; its name is free again.
@@ -311,12 +283,7 @@ impl Core {
 
     /// Unlist, handing back the list's reference for the caller to drop outside the locks.
     pub(crate) fn take_listed(&mut self, process: &ProcRef, state: &mut State) -> Option<ProcRef> {
-        if !state.is_listed() {
-            return None;
-        }
-        state.set_listed(false);
-        self.names.remove(process.name());
-        self.listed.remove(&process.serial)
+        self.table.unlist(process, state)
     }
 
     /// Register the process's socket with the reactor: for reading, and for writing unless
@@ -327,13 +294,6 @@ impl Core {
     pub(crate) fn register(&mut self, process: &ProcRef, state: &mut State) -> io::Result<()> {
         use std::os::fd::AsRawFd;
         let Some(socket) = state.link.socket() else { return Ok(()) };
-        let slot = match self.free_slots.pop() {
-            Some(slot) => slot,
-            None => {
-                self.slots.push(None);
-                self.slots.len() - 1
-            }
-        };
         let fd = socket.as_raw_fd();
         state.link.set_watching_output(state.role() != Role::Accepted || !state.output.is_empty());
         let interest = if state.link.watching_output() {
@@ -341,14 +301,26 @@ impl Core {
         } else {
             Interest::READABLE
         };
-        if let Err(err) = self.poll.registry().register(&mut mio::unix::SourceFd(&fd), Token(slot), interest)
-        {
-            self.free_slots.push(slot);
-            return Err(err);
-        }
-        self.slots[slot] = Some(process.clone());
+        let slot = self.poller.register(process, fd, interest)?;
         state.link.registered(slot);
         Ok(())
+    }
+
+    /// Wait up to `timeout` for readiness; the reactor gives the list back with
+    /// `recycle_readiness`, so that waiting allocates nothing.
+    pub(crate) fn wait_for_readiness(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Readiness>> {
+        self.poller.wait(timeout)
+    }
+
+    /// Keep the list `wait_for_readiness` handed out, for the next wait.
+    pub(crate) fn recycle_readiness(&mut self, ready: Vec<Readiness>) {
+        self.poller.recycle(ready);
+    }
+
+    /// The process whose socket is registered under `token`, if any.
+    #[inline]
+    pub(crate) fn registered_process(&self, token: Token) -> Option<ProcRef> {
+        self.poller.process_at(token)
     }
 
     /// Start watching for writability once output is queued (see `register`).
@@ -362,12 +334,7 @@ impl Core {
         let interest = Interest::READABLE | Interest::WRITABLE;
         // On failure the queue still drains from later sends and the next readable event;
         // there is no caller to tell.
-        if self
-            .poll
-            .registry()
-            .reregister(&mut mio::unix::SourceFd(&fd), Token(slot as usize), interest)
-            .is_ok()
-        {
+        if self.poller.reregister(fd, slot, interest).is_ok() {
             state.link.set_watching_output(true);
         }
     }
@@ -377,22 +344,37 @@ impl Core {
         use std::os::fd::AsRawFd;
         let (socket, slot) = state.link.close();
         if let Some(socket) = socket {
-            let fd = socket.as_raw_fd();
-            let _ = self.poll.registry().deregister(&mut mio::unix::SourceFd(&fd));
+            self.poller.deregister(socket.as_raw_fd());
             if state.link.abortive_close() {
                 let _ = socket.set_linger(Some(Duration::ZERO));
             }
             drop(socket);
         }
-        if let Some(slot) = slot.map(|slot| slot as usize) {
-            if let Some(entry) = self.slots[slot].take() {
-                self.releases.push(entry);
-            }
-            self.free_slots.push(slot);
+        if let Some(entry) = slot.and_then(|slot| self.poller.vacate(slot)) {
+            self.releases.push(entry);
         }
         state.clear_drain_deadline();
         let lost = state.output.discard();
         state.add_lost_output(lost as u64);
+    }
+
+    /// Close every registered socket (the context is being freed) and hand over what still
+    /// holds process references, for the caller to drop after releasing the lock: a last
+    /// reference may run a host destructor, which may call back into the context.
+    #[must_use = "drop the leftovers after releasing the context lock"]
+    pub(crate) fn close_all(&mut self) -> impl Sized {
+        for process in self.poller.registered() {
+            let mut state = process.state.lock();
+            self.close_socket(&mut state);
+        }
+        (
+            std::mem::take(&mut self.inbox),
+            std::mem::take(&mut self.releases),
+            std::mem::take(&mut self.draining),
+            std::mem::take(&mut self.lookups),
+            std::mem::take(&mut self.ready),
+            std::mem::take(&mut self.paused_servers),
+        )
     }
 
     /// Keep the socket of a process that is closed for the host until its queued output

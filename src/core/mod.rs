@@ -26,6 +26,7 @@ mod lookup_tests;
 mod make;
 mod name;
 mod ops;
+mod poller;
 mod pool;
 mod process_coding;
 mod queue;
@@ -33,6 +34,7 @@ mod reactor;
 mod server;
 mod status;
 pub(crate) mod sync;
+mod table;
 
 pub use budget::Budget;
 pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};

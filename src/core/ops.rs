@@ -215,22 +215,8 @@ impl Shared {
             let _ = self.delete_without_notify(&process, host);
         }
         let mut core = self.core.lock();
-        core.closed = true;
-        let registered: Vec<ProcRef> = core.slots.iter().flatten().cloned().collect();
-        for process in registered {
-            let mut state = process.state.lock();
-            core.close_socket(&mut state);
-        }
-        // Dropped outside the lock, as every last reference must be: it may run a host
-        // destructor, which may call back into the context.
-        let leftovers = (
-            std::mem::take(&mut core.inbox),
-            std::mem::take(&mut core.releases),
-            std::mem::take(&mut core.draining),
-            std::mem::take(&mut core.lookups),
-            std::mem::take(&mut core.ready),
-            std::mem::take(&mut core.paused_servers),
-        );
+        let leftovers = core.close_all();
+        // Dropped outside the lock, as every last reference must be.
         drop(core);
         drop(leftovers);
     }

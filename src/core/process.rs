@@ -172,7 +172,7 @@ pub struct State {
     /// Set at creation, then read-only.
     role: Role,
     kind: SocketKind,
-    /// True while the process is in `process-list` (kept by context.rs: `list`, `unlist`).
+    /// True while the process is in `process-list` (kept by table.rs: `list`, `unlist`).
     listed: bool,
     /// Set by `delete-process`: arrivals not yet delivered are dropped.
     deleted: bool,
@@ -284,7 +284,7 @@ impl State {
         self.listed
     }
 
-    /// The context put the process into `process-list`, or took it out.
+    /// The process table put the process into `process-list`, or took it out.
     pub(crate) fn set_listed(&mut self, listed: bool) {
         self.listed = listed;
     }

@@ -53,27 +53,14 @@ impl Core {
         self.take_lookup_answers();
         let has_work = !self.inbox.is_empty() || !self.ready.is_empty();
         let timeout = if has_work { Some(Duration::ZERO) } else { self.timer_bound(timeout) };
-        if let Err(err) = self.poll.poll(&mut self.events, timeout) {
-            if err.kind() != io::ErrorKind::Interrupted {
-                return Err(super::error::Error::file("Failed select", &err, vec![]));
-            }
-        }
-        // Copied out of `events` (handling needs `&mut self`) into a buffer kept across polls,
-        // so a turn allocates nothing here.
-        let mut ready = std::mem::take(&mut self.ready_events);
-        ready.clear();
-        ready.extend(self.events.iter().map(|e| {
-            let input = e.is_readable() || e.is_read_closed() || e.is_error();
-            let output = e.is_writable() || e.is_write_closed() || e.is_error();
-            (e.token(), input, output)
-        }));
+        let ready = self
+            .wait_for_readiness(timeout)
+            .map_err(|err| super::error::Error::file("Failed select", &err, vec![]))?;
         for &(token, input, output) in &ready {
             if token == WAKER_TOKEN {
                 continue;
             }
-            let Some(process) = self.slots.get(token.0).and_then(|slot| slot.clone()) else {
-                continue;
-            };
+            let Some(process) = self.registered_process(token) else { continue };
             let mut state = process.state.lock();
             if output {
                 self.on_writable(&process, &mut state);
@@ -83,7 +70,7 @@ impl Core {
                 self.mark_ready(&process, &mut state);
             }
         }
-        self.ready_events = ready;
+        self.recycle_readiness(ready);
         self.take_lookup_answers();
         self.resume_paused_servers();
         self.expire_drains();

@@ -18,7 +18,7 @@ impl Core {
         socket: Socket,
         peer: SockAddr,
     ) {
-        self.accept_count += 1;
+        let accept_number = self.count_accept();
         let peer = Address::from_sockaddr(&peer);
         // A server bound to one address accepts on that address; only a wildcard-bound one
         // needs getsockname to tell which local address a connection came in on.
@@ -42,7 +42,7 @@ impl Core {
                 let id = format!("<[{text}]:{port}>");
                 (text, id)
             }
-            _ => ("-".to_string(), format!("<{}>", self.accept_count)),
+            _ => ("-".to_string(), format!("<{accept_number}>")),
         };
         let contact = Contact::accepted(&server_state.contact, peer, local);
 

@@ -1,0 +1,86 @@
+//! The context's process table: `process-list`, the names in it, and the counters that
+//! number processes and accepted connections.
+//!
+//! A process's `State` says whether it is listed (`is_listed`); only this table changes
+//! that flag, in the same call that changes the list and the names, so the three never
+//! disagree.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::name::Name;
+use super::process::{ProcRef, State};
+
+pub(crate) struct ProcessTable {
+    /// `process-list`, oldest first (so reversed it is Emacs's newest-first order).
+    listed: BTreeMap<u64, ProcRef>,
+    /// The name of each listed process, to its serial.
+    names: HashMap<Name, u64>,
+    /// The serial the next process gets.
+    next_serial: u64,
+    /// Session-wide count of accepted connections, for `<N>` client ids.
+    accept_count: u64,
+}
+
+impl Default for ProcessTable {
+    fn default() -> ProcessTable {
+        ProcessTable { listed: BTreeMap::new(), names: HashMap::new(), next_serial: 1, accept_count: 0 }
+    }
+}
+
+impl ProcessTable {
+    /// A fresh process serial number.
+    pub(crate) fn next_serial(&mut self) -> u64 {
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        serial
+    }
+
+    /// Count one more accepted connection; its number, for a client id without an address.
+    pub(crate) fn count_accept(&mut self) -> u64 {
+        self.accept_count += 1;
+        self.accept_count
+    }
+
+    /// NAME, or NAME<1>, NAME<2>, … : the first that no listed process has.
+    pub(crate) fn unique_name(&self, base: Vec<u8>) -> Vec<u8> {
+        if !self.names.contains_key(base.as_slice()) {
+            return base;
+        }
+        (1u64..)
+            .map(|n| {
+                let mut name = base.clone();
+                name.extend_from_slice(format!("<{n}>").as_bytes());
+                name
+            })
+            .find(|name| !self.names.contains_key(name.as_slice()))
+            .unwrap_or_default()
+    }
+
+    /// Put a process into `process-list`.
+    pub(crate) fn list(&mut self, process: &ProcRef, state: &mut State) {
+        state.set_listed(true);
+        self.names.insert(process.shared_name(), process.serial);
+        self.listed.insert(process.serial, process.clone());
+    }
+
+    /// Take a process out of `process-list` (its name is free again), handing back the
+    /// list's reference; None when it was not listed.
+    pub(crate) fn unlist(&mut self, process: &ProcRef, state: &mut State) -> Option<ProcRef> {
+        if !state.is_listed() {
+            return None;
+        }
+        state.set_listed(false);
+        self.names.remove(process.name());
+        self.listed.remove(&process.serial)
+    }
+
+    /// `process-list`: every listed process, newest first.
+    pub(crate) fn newest_first(&self) -> Vec<ProcRef> {
+        self.listed.values().rev().cloned().collect()
+    }
+
+    /// `get-process`: the listed process called `name`.
+    pub(crate) fn get(&self, name: &[u8]) -> Option<ProcRef> {
+        self.names.get(name).and_then(|serial| self.listed.get(serial)).cloned()
+    }
+}
