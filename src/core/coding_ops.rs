@@ -62,7 +62,7 @@ impl Core {
         held: Option<Decoded>,
     ) {
         if let Some(held) = held {
-            self.inbox.record_first(process, state, held);
+            self.inbox().record_first(process, state, held);
         }
     }
 }

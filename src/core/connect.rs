@@ -12,14 +12,13 @@ use super::status::Failure;
 impl Core {
     /// Act on finished background lookups.
     pub(crate) fn take_lookup_answers(&mut self) {
-        for answer in self.resolver.take_answers() {
-            let Some(process) = self.lookups.remove(&answer.ticket) else { continue };
+        for (process, answer) in self.lookups().take_answers() {
             let mut state = process.state.lock();
             state.set_lookup(None);
             if !state.lifecycle.is_connecting() || state.is_deleted() {
                 continue;
             }
-            match answer.result {
+            match answer {
                 Err(_) => {
                     let message = format!("Name lookup of {} failed", state.lookup_host());
                     self.fail_connect(&process, &mut state, Failure::Lookup(message));
@@ -67,7 +66,7 @@ impl Core {
             // lookup finished the process was only waiting for an address.
             state.lifecycle.opened();
             state.link.mark_readable();
-            self.mark_ready(process, state);
+            self.round().mark_ready(process, state);
             self.flush_datagrams(state);
             return Ok(());
         }

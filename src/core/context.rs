@@ -1,12 +1,13 @@
-//! The context: one reactor, its process table and process list, and the dispatch of
-//! events to the host.
+//! The context (`Shared`) and what is behind its lock (`Core`): Core's parts, each kept by
+//! a module of its own, and what spans them here: registering a socket with the poller,
+//! closing it, draining it before the close, and letting go of process references
+//! outside the lock.
 //!
 //! Locking rule: the context lock is taken before any process's state lock, never after;
 //! and no lock of ours is held while host code runs. Work is gathered under the locks into
 //! the context's arrival queue (inbox.rs), the locks are released, and only then is the
 //! host called.
 
-use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
@@ -18,12 +19,15 @@ use parking_lot::Mutex;
 use super::buffers::BufferPool;
 use super::coding::CodingSystem;
 use super::datagrams::DatagramBatch;
+use super::deadlines::Deadlines;
 use super::error::{Error, Result};
 use super::event::{LogEvent, SentinelEvent};
 use super::inbox::Inbox;
+use super::lookups::Lookups;
 use super::poller::{Poller, Readiness};
-use super::process::{ProcRef, Role, State};
+use super::process::{ProcRef, Process, Role, State};
 use super::resolve::Resolver;
+use super::round::Round;
 use super::table::ProcessTable;
 use super::value::Value;
 
@@ -96,35 +100,36 @@ pub struct Shared {
     callback_depth: AtomicUsize,
 }
 
-/// Everything behind the context lock.
+/// Everything behind the context lock: a few parts, each a type that keeps its own
+/// invariants in its own module, plus what only this module keeps. The fields are private
+/// to context.rs; see "The rule for `Core`'s methods" in docs/ARCHITECTURE.md for who
+/// reaches which part and how.
 pub(crate) struct Core {
-    /// The mio poll and the process behind each of its tokens (poller.rs).
+    /// The mio poll and the process behind each of its tokens (poller.rs). Its slots must
+    /// agree with each process's `Link`, so only this module's `register`, `watch_output`
+    /// and `close_socket` change them.
     poller: Poller,
     /// `process-list`, its names and the process counters (table.rs).
     table: ProcessTable,
-    /// Processes that may have input (or accepts) waiting, served round-robin.
-    pub(crate) ready: VecDeque<ProcRef>,
-    /// What happened to processes, in order, not yet delivered (see inbox.rs).
-    pub(crate) inbox: Inbox,
+    /// The processes to serve, round-robin, and the turn's budgets (round.rs).
+    round: Round,
+    /// What happened to processes, in order, not yet delivered (inbox.rs).
+    inbox: Inbox,
+    /// `:nowait` lookups in flight and their processes (lookups.rs).
+    lookups: Lookups,
+    /// Draining sockets and paused servers, waiting for a time (deadlines.rs).
+    deadlines: Deadlines,
+    /// Stream read buffers, reused across reads (buffers.rs).
+    buffers: BufferPool,
+    /// Scratch space for datagrams, which are copied out at their exact size (datagrams.rs).
+    datagrams: DatagramBatch,
+    /// The tunables (`Shared::update_settings`).
+    settings: Settings,
     /// References to drop after delivery, outside the locks (a drop may run host
     /// destructors).
-    pub(crate) releases: Vec<ProcRef>,
-    /// Processes closed with output still queued, until it is written or their deadline.
-    pub(crate) draining: Vec<ProcRef>,
-    pub(crate) resolver: Resolver,
-    pub(crate) lookups: HashMap<u64, ProcRef>,
-    pub(crate) settings: Settings,
-    /// Scratch space for datagrams, which are copied out at their exact size.
-    pub(crate) datagrams: DatagramBatch,
-    /// Stream read buffers, reused across reads (see buffers.rs).
-    pub(crate) buffers: BufferPool,
-    /// Stream bytes the current turn may still read.
-    pub(crate) turn_budget: usize,
-    /// Queued bytes the current turn may still write.
-    pub(crate) write_budget: usize,
-    pub(crate) me: Weak<Shared>,
-    /// Servers whose accepting is paused after a failure.
-    pub(crate) paused_servers: Vec<ProcRef>,
+    releases: Vec<ProcRef>,
+    /// The context itself, for the processes it makes (`new_process`).
+    me: Weak<Shared>,
 }
 
 impl Shared {
@@ -140,19 +145,15 @@ impl Shared {
             core: Mutex::new(Core {
                 poller,
                 table: ProcessTable::default(),
-                ready: VecDeque::new(),
+                round: Round::default(),
                 inbox: Inbox::default(),
-                releases: Vec::new(),
-                draining: Vec::new(),
-                resolver,
-                lookups: HashMap::new(),
-                settings: Settings::default(),
-                datagrams: DatagramBatch::default(),
+                lookups: Lookups::new(resolver),
+                deadlines: Deadlines::default(),
                 buffers: BufferPool::default(),
-                turn_budget: 0,
-                write_budget: 0,
+                datagrams: DatagramBatch::default(),
+                settings: Settings::default(),
+                releases: Vec::new(),
                 me: me.clone(),
-                paused_servers: Vec::new(),
             }),
             extension: std::sync::OnceLock::new(),
             waker,
@@ -248,42 +249,73 @@ impl Shared {
 impl super::process::Process {
     /// The context the process belongs to, unless it was freed.
     pub fn context(&self) -> Option<Arc<Shared>> {
-        // Only contexts make processes (`Core::me`), so the downcast cannot fail.
+        // Only contexts make processes (`Core::new_process`), so the downcast cannot fail.
         self.context.upgrade().and_then(|context| context.downcast::<Shared>().ok())
     }
 }
 
+// The parts, for the modules that drive them; each keeps its own invariants.
 impl Core {
-    /// A fresh process serial number.
-    pub(crate) fn next_serial(&mut self) -> u64 {
-        self.table.next_serial()
+    /// `process-list`, its names and the counters.
+    #[inline]
+    pub(crate) fn table(&mut self) -> &mut ProcessTable {
+        &mut self.table
     }
 
-    /// Count one more accepted connection; its number, for a client id without an address.
-    pub(crate) fn count_accept(&mut self) -> u64 {
-        self.table.count_accept()
+    /// The processes to serve and the turn's budgets.
+    #[inline]
+    pub(crate) fn round(&mut self) -> &mut Round {
+        &mut self.round
     }
 
-    /// NAME, or NAME<1>, NAME<2>, … : the first that no listed process has.
-    pub(crate) fn unique_name(&self, base: Vec<u8>) -> Vec<u8> {
-        self.table.unique_name(base)
+    /// The arrival queue.
+    #[inline]
+    pub(crate) fn inbox(&mut self) -> &mut Inbox {
+        &mut self.inbox
     }
 
-    /// Put a process into `process-list`.
-    pub(crate) fn list(&mut self, process: &ProcRef, state: &mut State) {
-        self.table.list(process, state);
+    /// The `:nowait` lookups in flight.
+    #[inline]
+    pub(crate) fn lookups(&mut self) -> &mut Lookups {
+        &mut self.lookups
+    }
+
+    /// Draining sockets and paused servers.
+    #[inline]
+    pub(crate) fn deadlines(&mut self) -> &mut Deadlines {
+        &mut self.deadlines
+    }
+
+    /// The spare read buffers.
+    #[inline]
+    pub(crate) fn buffers(&mut self) -> &mut BufferPool {
+        &mut self.buffers
+    }
+
+    /// The datagram scratch space.
+    #[inline]
+    pub(crate) fn datagrams(&mut self) -> &mut DatagramBatch {
+        &mut self.datagrams
+    }
+
+    /// The tunables (changed only through `Shared::update_settings`).
+    #[inline]
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+impl Core {
+    /// A process of this context.
+    pub(crate) fn new_process(&self, serial: u64, name: Vec<u8>, state: State) -> ProcRef {
+        Process::new(serial, name, self.me.clone(), state)
     }
 
     /// Take a process out of `process-list`; its name is free again.
     pub(crate) fn unlist(&mut self, process: &ProcRef, state: &mut State) {
-        if let Some(entry) = self.take_listed(process, state) {
+        if let Some(entry) = self.table.unlist(process, state) {
             self.releases.push(entry);
         }
-    }
-
-    /// Unlist, handing back the list's reference for the caller to drop outside the locks.
-    pub(crate) fn take_listed(&mut self, process: &ProcRef, state: &mut State) -> Option<ProcRef> {
-        self.table.unlist(process, state)
     }
 
     /// Register the process's socket with the reactor: for reading, and for writing unless
@@ -370,10 +402,9 @@ impl Core {
         (
             std::mem::take(&mut self.inbox),
             std::mem::take(&mut self.releases),
-            std::mem::take(&mut self.draining),
-            std::mem::take(&mut self.lookups),
-            std::mem::take(&mut self.ready),
-            std::mem::take(&mut self.paused_servers),
+            self.deadlines.take_all(),
+            self.lookups.take_waiting(),
+            self.round.take_ready(),
         )
     }
 
@@ -389,7 +420,7 @@ impl Core {
         }
         if state.link.start_draining() {
             state.set_drain_deadline(Instant::now() + self.settings.drain_timeout);
-            self.draining.push(process.clone());
+            self.deadlines.add_draining(process);
         }
     }
 
@@ -406,33 +437,14 @@ impl Core {
 
     /// Close draining sockets whose deadline passed; forget those already closed.
     pub(crate) fn expire_drains(&mut self) {
-        if self.draining.is_empty() {
-            return;
-        }
-        let now = Instant::now();
-        let draining = std::mem::take(&mut self.draining);
-        for process in draining {
+        for process in self.deadlines.take_drains_over() {
             let mut state = process.state.lock();
-            let deadline = state.drain_deadline();
-            match deadline {
-                Some(deadline) if state.link.is_draining() && deadline > now => {
-                    drop(state);
-                    self.draining.push(process);
-                }
-                _ => {
-                    if state.link.is_draining() {
-                        self.close_socket(&mut state);
-                    }
-                    drop(state);
-                    self.release_later(process);
-                }
+            if state.link.is_draining() {
+                self.close_socket(&mut state);
             }
+            drop(state);
+            self.release_later(process);
         }
-    }
-
-    /// The soonest drain deadline, if any socket is draining.
-    pub(crate) fn next_drain_deadline(&self) -> Option<Instant> {
-        self.draining.iter().filter_map(|process| process.state.lock().drain_deadline()).min()
     }
 
     /// Drop a process reference after dispatch rather than now: if it is the last one, the
@@ -443,17 +455,15 @@ impl Core {
         }
     }
 
-    /// Queue a process for the next round of reads.
-    pub(crate) fn mark_ready(&mut self, process: &ProcRef, state: &mut State) {
-        if state.link.enter_ready_list() {
-            self.ready.push_back(process.clone());
-        }
+    /// Hand over the references to drop now that the locks are released.
+    pub(crate) fn take_releases(&mut self) -> Vec<ProcRef> {
+        std::mem::take(&mut self.releases)
     }
 
     fn next_timeout(&self) -> Option<Duration> {
-        if !self.inbox.is_empty() || !self.ready.is_empty() || self.resolver.has_answers() {
+        if !self.inbox.is_empty() || self.round.has_ready() || self.lookups.has_answers() {
             return Some(Duration::ZERO);
         }
-        self.timer_bound(None)
+        self.deadlines.bound(None)
     }
 }

@@ -21,7 +21,7 @@ impl Core {
     /// Take the next arrival and apply what it changes; None when there is nothing to
     /// deliver. An arrival that produces no host call yields `Some(None)`.
     fn next_delivery(&mut self) -> Option<Option<Delivery>> {
-        let (process, arrival) = self.inbox.pop()?;
+        let (process, arrival) = self.inbox().pop()?;
         let delivery = {
             let mut state = process.state.lock();
             self.apply(&process, &mut state, arrival)
@@ -41,7 +41,7 @@ impl Core {
             return None;
         }
         if arrival.is_input() && (state.holds_back_input() || state.holds_arrivals()) {
-            self.inbox.hold(process, state, arrival);
+            self.inbox().hold(process, state, arrival);
             return None;
         }
         match arrival {
@@ -53,7 +53,8 @@ impl Core {
                 let (data, multibyte) = self.decode(state, bytes);
                 if data.is_empty() && state.kind() != super::socket::SocketKind::Datagram {
                     // The decoder holds all of it (a character cut by the read).
-                    self.buffers.give_back(data, self.settings.read_max);
+                    let size = self.settings().read_max;
+                    self.buffers().give_back(data, size);
                     return None;
                 }
                 self.filter_call(process, state, data, multibyte)
@@ -63,11 +64,11 @@ impl Core {
                 // A character cut short by the close still reaches the filter, as raw
                 // bytes, before the sentinel: deliver that first, then this again.
                 if let Some(Decoded { data, multibyte }) = state.coding.finish() {
-                    self.inbox.push_front(process, Arrival::Closed { reset });
+                    self.inbox().push_front(process, Arrival::Closed { reset });
                     return self.filter_call(process, state, data, multibyte);
                 }
                 state.lifecycle.peer_closed();
-                let unlisted = self.take_listed(process, state);
+                let unlisted = self.table().unlist(process, state);
                 self.close_after_peer(process, state, reset);
                 Some(Delivery::Sentinel {
                     process: process.clone(),
@@ -134,8 +135,8 @@ impl Core {
             // Valid UTF-8 with LF line ends: W6 would otherwise copy every read.
             return (bytes, true);
         }
-        let size = self.settings.read_max;
-        let mut decoded = self.buffers.take(size.max(bytes.len() + 8));
+        let size = self.settings().read_max;
+        let mut decoded = self.buffers().take(size.max(bytes.len() + 8));
         let mut multibyte = state.coding.decode_into(&bytes, &mut decoded);
         if datagram {
             // Each datagram is decoded on its own: a partial character cannot continue
@@ -145,7 +146,7 @@ impl Core {
                 multibyte = held.multibyte;
             }
         }
-        self.buffers.give_back(bytes, size);
+        self.buffers().give_back(bytes, size);
         (decoded, multibyte)
     }
 }
@@ -158,7 +159,7 @@ impl Shared {
     pub(crate) fn dispatch(&self, host: &mut dyn Host) -> usize {
         let mut calls = 0;
         let mut spent = Vec::new();
-        let mut budget = self.core.lock().inbox.len().saturating_mul(2) + 64;
+        let mut budget = self.core.lock().inbox().len().saturating_mul(2) + 64;
         while budget > 0 {
             budget -= 1;
             let next = self.core.lock().next_delivery();
@@ -176,7 +177,7 @@ impl Shared {
     /// filters still run only from a poll. News recorded behind input for the same process
     /// waits for the next poll with it. Returns how many callbacks ran.
     pub fn notify_pending(&self, host: &mut dyn Host) -> usize {
-        let news = self.core.lock().inbox.take_status_news();
+        let news = self.core.lock().inbox().take_status_news();
         let mut calls = 0;
         let mut spent = Vec::new();
         for (process, arrival) in news {
@@ -197,11 +198,11 @@ impl Shared {
     fn finish_delivery(&self, spent: Vec<Vec<u8>>) {
         let releases = {
             let mut core = self.core.lock();
-            let size = core.settings.read_max;
+            let size = core.settings().read_max;
             for buffer in spent {
-                core.buffers.give_back(buffer, size);
+                core.buffers().give_back(buffer, size);
             }
-            std::mem::take(&mut core.releases)
+            core.take_releases()
         };
         // Last references go outside the locks: dropping one may run host destructors.
         drop(releases);

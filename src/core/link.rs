@@ -1,8 +1,8 @@
 //! A process's socket and the phase it is in: connecting, open, read to its end, asked to
 //! send its end of file, draining before the close. Its fields change only through the
-//! named transitions below; the reactor (reactor.rs), the context's registration and close
-//! (context.rs) and the host's primitives (ops.rs, connect.rs, make.rs, server.rs) call
-//! them. Registering the socket with the poller stays in context.rs; this module knows no
+//! named transitions below; the reactor (reactor.rs, round.rs), the context's registration
+//! and close (context.rs) and the host's primitives (ops.rs, connect.rs, make.rs, server.rs)
+//! call them. Registering the socket with the poller stays in context.rs; this module knows no
 //! poller and no context.
 
 use socket2::Socket;
@@ -21,7 +21,7 @@ pub(crate) struct Link {
     input_closed: bool,
     /// The socket reported readiness that has not been drained yet.
     readable: bool,
-    /// The process is in the context's list of processes to serve this turn.
+    /// The process is in the reactor's queue of processes to serve (round.rs).
     in_ready_list: bool,
     /// A flush stopped at the turn's write budget, not at a full socket: go on next turn.
     write_pending: bool,

@@ -57,9 +57,9 @@ fn context(threads: Option<usize>, deadline: Duration) -> Arc<Shared> {
     let ctx = Shared::new().unwrap();
     {
         let mut core = ctx.core.lock();
-        core.resolver.pool.set_work(fake_lookup, Some(deadline));
+        core.lookups().resolver_mut().pool.set_work(fake_lookup, Some(deadline));
         if let Some(threads) = threads {
-            core.resolver.pool.max_threads = threads;
+            core.lookups().resolver_mut().pool.max_threads = threads;
         }
     }
     ctx
@@ -164,7 +164,7 @@ fn deleting_a_process_frees_its_lookup() {
     let mut host = Recorder::default();
     let running = nowait(&ctx, &mut host, "slow-delete", 9).unwrap();
     let queued = nowait(&ctx, &mut host, "queued-delete", 9).unwrap();
-    let threads_busy = || ctx.core.lock().resolver.pool.queued() == 1;
+    let threads_busy = || ctx.core.lock().lookups().resolver_mut().pool.queued() == 1;
     let until = Instant::now() + Duration::from_secs(3);
     while !threads_busy() {
         assert!(Instant::now() < until, "the second lookup was not queued");
@@ -175,8 +175,8 @@ fn deleting_a_process_frees_its_lookup() {
     ctx.notify_pending(&mut host);
     // The queued query is gone, and no one but this test holds either process, though
     // the first lookup still runs.
-    assert_eq!(ctx.core.lock().resolver.pool.queued(), 0);
-    assert!(ctx.core.lock().lookups.is_empty());
+    assert_eq!(ctx.core.lock().lookups().resolver_mut().pool.queued(), 0);
+    assert!(ctx.core.lock().lookups().is_empty());
     assert_eq!((Arc::strong_count(&queued), Arc::strong_count(&running)), (1, 1));
     release("slow-delete");
     ctx.shutdown(&mut host);
@@ -190,13 +190,13 @@ fn a_resolver_that_cannot_start_leaves_no_process() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let ctx = context(None, Duration::from_secs(60));
-    ctx.core.lock().resolver.pool.before_spawn = refuse;
+    ctx.core.lock().lookups().resolver_mut().pool.before_spawn = refuse;
     let mut host = Recorder::default();
     let error = nowait(&ctx, &mut host, "name-cannot-start", port).unwrap_err();
     assert_eq!(error.symbol.name(), "file-error");
     assert_eq!(error.message(), "Cannot start resolver thread: Resource temporarily unavailable");
     assert!(ctx.process_list().is_empty());
-    assert!(ctx.core.lock().lookups.is_empty());
+    assert!(ctx.core.lock().lookups().is_empty());
     // A literal address needs no thread.
     nowait(&ctx, &mut host, "127.0.0.1", port).unwrap();
     assert!(pump_until(&ctx, &mut host, Duration::from_secs(3), opened("127.0.0.1")), "{:?}", host.sentinels);

@@ -10,7 +10,7 @@ use super::address::{check_unix_path, numeric_service, Address, ServiceText, UNI
 use super::contact::Contact;
 use super::context::{Host, Shared};
 use super::error::{Error, Result};
-use super::process::{ProcRef, Process, Role, State};
+use super::process::{ProcRef, Role, State};
 use super::process_coding::from_coding_argument;
 use super::resolve::{gai_message, literal, lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
@@ -148,27 +148,27 @@ impl Shared {
         }
 
         let mut core = self.core.lock();
-        let serial = core.next_serial();
+        let serial = core.table().next_serial();
         // The lookup starts before the process exists: a resolver that cannot start a
         // thread fails the call and leaves nothing behind in the process list.
         let (target, cancel) = match request.target {
-            Target::Background(query) => (None, Some(core.resolver.submit(serial, query)?)),
+            Target::Background(query) => (None, Some(core.lookups().submit(serial, query)?)),
             Target::Addresses(addresses) => (Some(addresses), None),
         };
-        let name = core.unique_name(request.name.clone());
-        let process = Process::new(serial, name, core.me.clone(), state);
+        let name = core.table().unique_name(request.name.clone());
+        let process = core.new_process(serial, name, state);
         let mut state = process.state.lock();
         if let Err(err) = core.register(&process, &mut state) {
             if cancel.is_some() {
-                core.resolver.cancel(serial);
+                core.lookups().cancel(serial);
             }
             return Err(Error::file("make client process failed", &err, vec![]));
         }
-        core.list(&process, &mut state);
+        core.table().list(&process, &mut state);
         match target {
             None => {
                 state.set_lookup(cancel);
-                core.lookups.insert(serial, process.clone());
+                core.lookups().wait_for(serial, &process);
             }
             Some(addresses) if state.lifecycle.is_connecting() => {
                 // :nowait to known addresses (unix sockets, literal hosts): connect now,
@@ -183,7 +183,7 @@ impl Shared {
             Some(_) => {
                 if state.lifecycle.is_active() {
                     state.link.mark_readable();
-                    core.mark_ready(&process, &mut state);
+                    core.round().mark_ready(&process, &mut state);
                 }
             }
         }

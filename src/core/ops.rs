@@ -327,7 +327,7 @@ impl Core {
 
     /// Queue bytes already encoded, within the context's per-process limit.
     pub(crate) fn queue_output(&mut self, process: &ProcRef, state: &mut State, data: &[u8]) -> Result<()> {
-        let limit = self.settings.send_queue_max;
+        let limit = self.settings().send_queue_max;
         let queued = if state.kind() == SocketKind::Datagram {
             state.output.push_datagram(data, limit)
         } else {
@@ -362,7 +362,7 @@ impl Core {
             self.watch_output(state);
             return Ok(());
         }
-        if data.len() > self.settings.send_queue_max {
+        if data.len() > self.settings().send_queue_max {
             // What the socket does not take at once must fit the queue: refuse it whole
             // before any byte goes out.
             return self.queue_output(process, state, data);
@@ -437,11 +437,10 @@ impl Core {
     /// The network side of `delete-process`.
     pub(crate) fn delete(&mut self, process: &ProcRef, state: &mut State) {
         if state.take_lookup().is_some() {
-            self.resolver.cancel(process.serial);
-            self.lookups.remove(&process.serial);
+            self.lookups().cancel(process.serial);
         }
         state.mark_deleted();
-        self.inbox.drop_held(process, state);
+        self.inbox().drop_held(process, state);
         self.unlist(process, state);
         if state.link.is_connecting() || state.role() == Role::Server {
             // A connect still in flight never completes: what was queued for it is never
@@ -455,9 +454,9 @@ impl Core {
     /// Reading may have become possible again: give back what was held, and look at the
     /// socket on the next turn.
     fn resume_input(&mut self, process: &ProcRef, state: &mut State) {
-        let released = self.inbox.release(process, state);
+        let released = self.inbox().release(process, state);
         if state.wants_input() && (state.link.is_readable() || released) {
-            self.mark_ready(process, state);
+            self.round().mark_ready(process, state);
         }
     }
 }

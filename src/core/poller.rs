@@ -30,6 +30,7 @@ pub(crate) struct Poller {
 }
 
 impl Poller {
+    /// A new poll with no socket registered.
     pub(crate) fn new() -> io::Result<Poller> {
         Ok(Poller {
             poll: Poll::new()?,

@@ -49,10 +49,10 @@ impl Shared {
 impl Core {
     /// Wait for readiness and record what happened in `self.inbox`.
     fn turn(&mut self, timeout: Option<Duration>) -> Result<()> {
-        self.write_budget = TURN_WRITE_BUDGET;
+        self.round().allow_writes(TURN_WRITE_BUDGET);
         self.take_lookup_answers();
-        let has_work = !self.inbox.is_empty() || !self.ready.is_empty();
-        let timeout = if has_work { Some(Duration::ZERO) } else { self.timer_bound(timeout) };
+        let has_work = !self.inbox().is_empty() || self.round().has_ready();
+        let timeout = if has_work { Some(Duration::ZERO) } else { self.deadlines().bound(timeout) };
         let ready = self
             .wait_for_readiness(timeout)
             .map_err(|err| super::error::Error::file("Failed select", &err, vec![]))?;
@@ -67,7 +67,7 @@ impl Core {
             }
             if input && state.link.has_socket() {
                 state.link.mark_readable();
-                self.mark_ready(&process, &mut state);
+                self.round().mark_ready(&process, &mut state);
             }
         }
         self.recycle_readiness(ready);
@@ -78,54 +78,24 @@ impl Core {
         Ok(())
     }
 
-    /// Shorten the wait so a paused server resumes, and a draining socket closes, on time.
-    pub(crate) fn timer_bound(&self, timeout: Option<Duration>) -> Option<Duration> {
-        if self.paused_servers.is_empty() && self.draining.is_empty() {
-            return timeout;
-        }
-        let now = Instant::now();
-        let resume = self.paused_servers.iter().filter_map(|p| p.state.lock().accept_paused_until()).min();
-        let soonest = match (resume, self.next_drain_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-        .map(|until| until.saturating_duration_since(now));
-        match (timeout, soonest) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
+    /// Serve again the servers whose pause after a failed accept is over.
     fn resume_paused_servers(&mut self) {
-        if self.paused_servers.is_empty() {
-            return;
-        }
-        let now = Instant::now();
-        let paused = std::mem::take(&mut self.paused_servers);
-        for server in paused {
+        for server in self.deadlines().take_pauses_over() {
             let mut state = server.state.lock();
-            match state.accept_paused_until() {
-                Some(until) if until > now => {
-                    drop(state);
-                    self.paused_servers.push(server);
-                }
-                _ => {
-                    state.resume_accepting();
-                    state.link.mark_readable();
-                    self.mark_ready(&server, &mut state);
-                    drop(state);
-                    self.release_later(server);
-                }
-            }
+            state.resume_accepting();
+            state.link.mark_readable();
+            self.round().mark_ready(&server, &mut state);
+            drop(state);
+            self.release_later(server);
         }
     }
 
     /// Give every ready process one turn of reads (or accepts).
     fn serve_ready(&mut self) {
-        self.turn_budget = TURN_READ_BUDGET;
-        let count = self.ready.len();
+        self.round().allow_reads(TURN_READ_BUDGET);
+        let count = self.round().ready_count();
         for _ in 0..count {
-            let Some(process) = self.ready.pop_front() else { break };
+            let Some(process) = self.round().next_ready() else { break };
             let mut state = process.state.lock();
             state.link.leave_ready_list();
             if state.link.take_write_pending() {
@@ -133,7 +103,7 @@ impl Core {
             }
             let more = self.serve(&process, &mut state) || state.link.write_pending();
             if more {
-                self.mark_ready(&process, &mut state);
+                self.round().mark_ready(&process, &mut state);
             }
             drop(state);
             self.release_later(process);
@@ -153,22 +123,22 @@ impl Core {
     }
 
     fn read_stream(&mut self, process: &ProcRef, state: &mut State) -> bool {
-        let size = self.settings.read_max.max(1);
+        let size = self.settings().read_max.max(1);
         for _ in 0..STREAM_READS_PER_PROCESS {
-            if self.turn_budget == 0 {
+            if self.round().reads_left() == 0 {
                 return true;
             }
             let Some(socket) = state.link.socket() else { return false };
-            let mut input = self.buffers.take(size);
+            let mut input = self.buffers().take(size);
             match recv_into(socket, &mut input, size) {
                 Ok(n) if n > 0 => {
-                    self.turn_budget = self.turn_budget.saturating_sub(n);
+                    self.round().spend_reads(n);
                     // Decoded when delivered, with the coding system in force then.
-                    let bytes = self.buffers.hand_over(input, size);
-                    self.inbox.record(process, state, Arrival::Data { bytes, sender: None });
+                    let bytes = self.buffers().hand_over(input, size);
+                    self.inbox().record(process, state, Arrival::Data { bytes, sender: None });
                 }
                 outcome => {
-                    self.buffers.give_back(input, size);
+                    self.buffers().give_back(input, size);
                     match outcome {
                         Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                             state.link.read_dry();
@@ -194,10 +164,10 @@ impl Core {
     fn read_datagrams(&mut self, process: &ProcRef, state: &mut State) -> bool {
         // Room for the largest UDP payload, so datagrams always arrive whole.
         const DATAGRAM_MAX: usize = 65536;
-        let slot = DATAGRAM_MAX.max(self.settings.read_max);
+        let slot = DATAGRAM_MAX.max(self.settings().read_max);
         for _ in 0..TURNS_PER_PROCESS {
             let Some(socket) = state.link.socket() else { return false };
-            let received = match self.datagrams.receive(socket, slot) {
+            let received = match self.datagrams().receive(socket, slot) {
                 Ok(received) => received,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     state.link.read_dry();
@@ -208,7 +178,7 @@ impl Core {
                 Err(_) => continue,
             };
             for index in 0..received {
-                let (bytes, sender) = self.datagrams.datagram(index);
+                let (bytes, sender) = self.datagrams().datagram(index);
                 let bytes = bytes.to_vec();
                 // A datagram server answers whoever spoke last: the sender goes with the
                 // data and becomes the peer when its filter runs. Unbound unix senders
@@ -217,7 +187,7 @@ impl Core {
                     (Role::Server, Some(sender)) => Some(Address::from_sockaddr(&sender)),
                     _ => None,
                 };
-                self.inbox.record(process, state, Arrival::Data { bytes, sender });
+                self.inbox().record(process, state, Arrival::Data { bytes, sender });
             }
         }
         true
@@ -238,9 +208,9 @@ impl Core {
                     // Out of descriptors, typically. Log once, then pause instead of spinning:
                     // while paused the server is not served, however many clients arrive.
                     let errno = err.raw_os_error().unwrap_or(0);
-                    self.inbox.record(server, state, Arrival::AcceptFailed { errno });
+                    self.inbox().record(server, state, Arrival::AcceptFailed { errno });
                     state.pause_accepting(Instant::now() + ACCEPT_BACKOFF);
-                    self.paused_servers.push(server.clone());
+                    self.deadlines().add_paused_server(server);
                     return false;
                 }
             }
@@ -264,15 +234,15 @@ impl Core {
             return;
         }
         let before = state.output.len();
-        let outcome =
-            state.output.flush(self.write_budget, |bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
-        self.write_budget = self.write_budget.saturating_sub(before - state.output.len());
+        let budget = self.round().writes_left();
+        let outcome = state.output.flush(budget, |bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
+        self.round().spend_writes(before - state.output.len());
         match outcome {
             Ok(Flushed::Budget) => {
                 // The socket still takes bytes, but this turn has written its share: go on
                 // next turn, so that one poll never writes for seconds.
                 state.link.defer_write();
-                self.mark_ready(process, state);
+                self.round().mark_ready(process, state);
             }
             Ok(Flushed::All) => {
                 if state.link.is_draining() {
@@ -295,7 +265,7 @@ impl Core {
         if !state.link.input_ended() {
             return;
         }
-        self.inbox.record(process, state, Arrival::Closed { reset });
+        self.inbox().record(process, state, Arrival::Closed { reset });
     }
 
     /// A write found the peer gone: what is queued can never be written (it counts as
@@ -311,7 +281,7 @@ impl Core {
     pub(crate) fn fail_connect(&mut self, process: &ProcRef, state: &mut State, failure: Failure) {
         state.link.connect_ended();
         self.close_socket(state);
-        self.inbox.record(process, state, Arrival::ConnectFailed(failure));
+        self.inbox().record(process, state, Arrival::ConnectFailed(failure));
     }
 
     /// A connect finished: record it, start reading and write what waited. The status
@@ -319,9 +289,9 @@ impl Core {
     pub(crate) fn connected(&mut self, process: &ProcRef, state: &mut State) {
         state.link.connect_ended();
         state.clear_connect_remaining();
-        self.inbox.record(process, state, Arrival::Connected);
+        self.inbox().record(process, state, Arrival::Connected);
         state.link.mark_readable();
-        self.mark_ready(process, state);
+        self.round().mark_ready(process, state);
         self.flush_output(process, state);
     }
 

@@ -7,7 +7,7 @@ use super::address::{push_decimal, Address};
 use super::contact::Contact;
 use super::context::Core;
 use super::inbox::{Accepted, Arrival};
-use super::process::{ProcRef, Process, Role, State};
+use super::process::{ProcRef, Role, State};
 
 impl Core {
     /// Turn an accepted (non-blocking) socket into a process that inherits from `server`.
@@ -18,7 +18,7 @@ impl Core {
         socket: Socket,
         peer: SockAddr,
     ) {
-        let accept_number = self.count_accept();
+        let accept_number = self.table().count_accept();
         let peer = Address::from_sockaddr(&peer);
         // A server bound to one address accepts on that address; only a wildcard-bound one
         // needs getsockname to tell which local address a connection came in on.
@@ -50,7 +50,7 @@ impl Core {
         name.extend_from_slice(server.name());
         name.push(b' ');
         name.extend_from_slice(client_id.as_bytes());
-        let name = self.unique_name(name);
+        let name = self.table().unique_name(name);
 
         let mut state = State::new(Role::Accepted, server_state.kind(), contact);
         state.set_handlers_at_creation(server_state.filter().clone(), server_state.sentinel().clone());
@@ -64,21 +64,21 @@ impl Core {
         // Only a server using the default filter (or t) gives its connections buffers.
         let wants_buffer = server_state.filter().is_nil() || server_state.filter().is_symbol("t");
 
-        let serial = self.next_serial();
-        let client = Process::new(serial, name, self.me.clone(), state);
+        let serial = self.table().next_serial();
+        let client = self.new_process(serial, name, state);
         let mut client_state = client.state.lock();
         if let Err(err) = self.register(&client, &mut client_state) {
             let errno = err.raw_os_error().unwrap_or(0);
-            self.inbox.record(server, server_state, Arrival::AcceptFailed { errno });
+            self.inbox().record(server, server_state, Arrival::AcceptFailed { errno });
             return;
         }
-        self.list(&client, &mut client_state);
+        self.table().list(&client, &mut client_state);
         // The opening comes first in the client's own stream, so nothing it sends can
         // reach its filter before its "open from" sentinel.
         let accepted = Box::new(Accepted { server: server.clone(), host, client_id, wants_buffer });
-        self.inbox.record(&client, &mut client_state, Arrival::Accepted(accepted));
+        self.inbox().record(&client, &mut client_state, Arrival::Accepted(accepted));
         // Data may have arrived before registration; look once.
         client_state.link.mark_readable();
-        self.mark_ready(&client, &mut client_state);
+        self.round().mark_ready(&client, &mut client_state);
     }
 }
