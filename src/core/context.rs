@@ -20,6 +20,7 @@ use super::buffers::BufferPool;
 use super::coding::CodingSystem;
 use super::datagrams::DatagramBatch;
 use super::deadlines::Deadlines;
+use super::handshakes::Handshakes;
 use super::error::{Error, Result};
 use super::event::{LogEvent, SentinelEvent};
 use super::inbox::Inbox;
@@ -66,11 +67,17 @@ pub struct Settings {
     /// value of another kind where a function goes is refused at once; a Lisp host's are
     /// not, and anything is taken, as Emacs does.
     pub typed_functions: bool,
+    /// How long a TLS handshake may take (a `:nowait` or STARTTLS one fails after it, a
+    /// blocking one signals).
+    pub tls_handshake_timeout: Duration,
 }
 
 /// The default of [`Settings::send_queue_max`]: 64 MiB, far more than any sane burst, far
 /// less than what would take a host down.
 pub const DEFAULT_SEND_QUEUE_MAX: usize = 64 << 20;
+
+/// The default of [`Settings::tls_handshake_timeout`].
+pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default of [`Settings::drain_timeout`].
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -84,6 +91,7 @@ impl Default for Settings {
             send_queue_max: DEFAULT_SEND_QUEUE_MAX,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             typed_functions: false,
+            tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
         }
     }
 }
@@ -119,6 +127,8 @@ pub(crate) struct Core {
     lookups: Lookups,
     /// Draining sockets and paused servers, waiting for a time (deadlines.rs).
     deadlines: Deadlines,
+    /// TLS handshakes in flight (handshakes.rs).
+    handshakes: Handshakes,
     /// Stream read buffers, reused across reads (buffers.rs).
     buffers: BufferPool,
     /// Scratch space for datagrams, which are copied out at their exact size (datagrams.rs).
@@ -149,6 +159,7 @@ impl Shared {
                 inbox: Inbox::default(),
                 lookups: Lookups::new(resolver),
                 deadlines: Deadlines::default(),
+                handshakes: Handshakes::default(),
                 buffers: BufferPool::default(),
                 datagrams: DatagramBatch::default(),
                 settings: Settings::default(),
@@ -286,6 +297,18 @@ impl Core {
         &mut self.deadlines
     }
 
+    /// TLS handshakes in flight.
+    #[inline]
+    pub(crate) fn handshakes(&mut self) -> &mut Handshakes {
+        &mut self.handshakes
+    }
+
+    /// How long the reactor may wait: `timeout`, shortened for the soonest deadline of a
+    /// draining socket, a paused server or a TLS handshake.
+    pub(crate) fn wait_bound(&self, timeout: Option<Duration>) -> Option<Duration> {
+        self.handshakes.bound(self.deadlines.bound(timeout))
+    }
+
     /// The spare read buffers.
     #[inline]
     pub(crate) fn buffers(&mut self) -> &mut BufferPool {
@@ -403,6 +426,7 @@ impl Core {
             std::mem::take(&mut self.inbox),
             std::mem::take(&mut self.releases),
             self.deadlines.take_all(),
+            self.handshakes.take_all(),
             self.lookups.take_waiting(),
             self.round.take_ready(),
         )
@@ -464,6 +488,6 @@ impl Core {
         if !self.inbox.is_empty() || self.round.has_ready() || self.lookups.has_answers() {
             return Some(Duration::ZERO);
         }
-        self.deadlines.bound(None)
+        self.wait_bound(None)
     }
 }

@@ -6,7 +6,7 @@ use super::event::{LogEvent, SentinelEvent};
 use super::inbox::{Accepted, Arrival};
 use super::process::{ProcRef, State};
 use super::process_coding::Decoded;
-use super::status::Failure;
+use super::status::{Failure, ProcessStatus};
 use super::value::Value;
 
 /// One host call, worked out under the locks and made after they are released.
@@ -77,8 +77,9 @@ impl Core {
                     unlisted,
                 })
             }
-            Arrival::Connected => {
-                if !state.lifecycle.opened() {
+            Arrival::Connected { already_open } => {
+                let open_now = state.lifecycle.opened();
+                if !open_now && !(already_open && state.lifecycle.status() == ProcessStatus::Open) {
                     return None;
                 }
                 Some(Delivery::Sentinel {
@@ -89,10 +90,7 @@ impl Core {
                 })
             }
             Arrival::ConnectFailed(failure) => {
-                let code = match &failure {
-                    Failure::Errno(errno) => errno.to_string(),
-                    Failure::Lookup(message) => message.clone(),
-                };
+                let code = failure.code_text();
                 // Failed already when the create call itself found the failure.
                 if !state.lifecycle.connect_failed(failure) && !state.lifecycle.is_failed() {
                     return None;
@@ -101,6 +99,17 @@ impl Core {
                     process: process.clone(),
                     sentinel: state.sentinel().clone(),
                     event: SentinelEvent::Failed(code),
+                    unlisted: None,
+                })
+            }
+            Arrival::TlsFailed(message) => {
+                if !state.lifecycle.tls_failed(Failure::Tls(message.clone())) {
+                    return None;
+                }
+                Some(Delivery::Sentinel {
+                    process: process.clone(),
+                    sentinel: state.sentinel().clone(),
+                    event: SentinelEvent::Failed(message),
                     unlisted: None,
                 })
             }

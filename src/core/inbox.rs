@@ -30,10 +30,14 @@ pub(crate) enum Arrival {
     Text(Decoded),
     /// The peer closed its side (end of file), or the connection broke (`reset`).
     Closed { reset: bool },
-    /// A `:nowait` connect finished.
-    Connected,
+    /// A `:nowait` connect finished (with its TLS handshake, if any). `already_open`: a
+    /// blocking TLS connect, open when its create call returned, whose `"open\n"` sentinel
+    /// still runs, as Emacs's finish_after_tls_connection runs it.
+    Connected { already_open: bool },
     /// A `:nowait` lookup or connect failed.
     ConnectFailed(Failure),
+    /// A TLS handshake (after a connect, or a STARTTLS upgrade) failed; why.
+    TlsFailed(String),
     /// This accepted connection's opening: its buffer, the server's log call, then its
     /// `"open from …"` sentinel, before anything it sends.
     Accepted(Box<Accepted>),

@@ -5,13 +5,22 @@
 //! call them. Registering the socket with the poller stays in context.rs; this module knows no
 //! poller and no context.
 
+use std::io;
+
 use socket2::Socket;
+
+use super::tls::TlsSession;
 
 /// The socket and its phase flags. A process has one from creation; it holds no socket
 /// until one is made (or after the close).
 #[derive(Default)]
 pub(crate) struct Link {
     socket: Option<Socket>,
+    /// TLS over the socket, from `:tls-parameters` or a STARTTLS upgrade.
+    tls: Option<Box<TlsSession>>,
+    /// Bytes still to go out in the clear before a STARTTLS handshake starts: what was
+    /// queued before the upgrade was asked for.
+    clear_before_tls: usize,
     /// The reactor slot (and mio token) while the socket is registered.
     slot: Option<u32>,
     /// The socket's non-blocking connect has not finished yet.
@@ -96,7 +105,74 @@ impl Link {
         self.socket.is_some() && !self.connect_in_progress && !self.input_closed && !self.draining
     }
 
+    /// The TLS session, if the connection has one.
+    pub(crate) fn tls(&self) -> Option<&TlsSession> {
+        self.tls.as_deref()
+    }
+
+    /// Whether a TLS handshake is under way (or about to start): queued output waits.
+    pub(crate) fn tls_handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|tls| tls.is_handshaking())
+    }
+
+    /// The socket and the TLS session together, for the reactor's reads.
+    pub(crate) fn socket_and_tls(&mut self) -> Option<(&Socket, &mut TlsSession)> {
+        match (&self.socket, &mut self.tls) {
+            (Some(socket), Some(tls)) => Some((socket, tls)),
+            _ => None,
+        }
+    }
+
+    /// Write `bytes` as the connection carries them now: in the clear, or through TLS
+    /// once its handshake is done. The count taken; WouldBlock when nothing was.
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let Some(socket) = &self.socket else { return Err(io::ErrorKind::NotConnected.into()) };
+        match &mut self.tls {
+            None => socket.send_with_flags(bytes, libc::MSG_NOSIGNAL),
+            Some(_) if self.clear_before_tls > 0 => {
+                let clear = &bytes[..bytes.len().min(self.clear_before_tls)];
+                let written = socket.send_with_flags(clear, libc::MSG_NOSIGNAL)?;
+                self.clear_before_tls -= written;
+                Ok(written)
+            }
+            Some(tls) if tls.is_handshaking() => Err(io::ErrorKind::WouldBlock.into()),
+            Some(tls) => tls.send(socket, bytes),
+        }
+    }
+
+    /// Write the TLS records waiting (handshake messages, alerts, encrypted output).
+    /// Ok(true) when none is left. A STARTTLS handshake starts only after the bytes
+    /// queued before it went out in the clear.
+    pub(crate) fn push_tls(&mut self) -> io::Result<bool> {
+        match (&self.socket, &mut self.tls) {
+            (Some(socket), Some(tls)) if self.clear_before_tls == 0 => tls.push(socket),
+            _ => Ok(true),
+        }
+    }
+
+    /// Whether TLS records wait for room in the socket.
+    pub(crate) fn tls_records_waiting(&self) -> bool {
+        self.clear_before_tls == 0 && self.tls.as_ref().is_some_and(|tls| tls.has_records_to_write())
+    }
+
+    /// Whether bytes queued before a STARTTLS still go out in the clear.
+    pub(crate) fn clear_bytes_left(&self) -> bool {
+        self.clear_before_tls > 0
+    }
+
     // Transitions.
+
+    /// The connection speaks TLS from now on; the first `clear_before` bytes of the
+    /// output queue (queued before a STARTTLS) still go out in the clear.
+    pub(crate) fn start_tls(&mut self, session: TlsSession, clear_before: usize) {
+        self.tls = Some(Box::new(session));
+        self.clear_before_tls = clear_before;
+    }
+
+    /// The TLS session, to act on.
+    pub(crate) fn tls_mut(&mut self) -> Option<&mut TlsSession> {
+        self.tls.as_deref_mut()
+    }
 
     /// A socket was made for the process (connected, bound or accepted).
     pub(crate) fn attach(&mut self, socket: Socket) {
@@ -196,6 +272,15 @@ impl Link {
     pub(crate) fn close(&mut self) -> (Option<Socket>, Option<u32>) {
         self.draining = false;
         self.readable = false;
+        if let (Some(socket), Some(tls)) = (&self.socket, &mut self.tls) {
+            // Tell the peer the session ended on purpose (close_notify), as far as the
+            // socket takes it now; a truncation attack would look like a plain close.
+            if !tls.is_handshaking() && !self.abortive_close && self.clear_before_tls == 0 {
+                tls.close_notify();
+                let _ = tls.push(socket);
+            }
+        }
+        self.tls = None;
         (self.socket.take(), self.slot.take())
     }
 }

@@ -15,6 +15,8 @@ use super::process_coding::from_coding_argument;
 use super::resolve::{gai_message, literal, lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
 use super::value::{FunctionRole, Plist, Value};
+use super::tls_connect::{handshake_now, tls_request, TlsRequest};
+use super::inbox::Arrival;
 
 /// The keywords `make-network-process` reads (besides the network options). A boundary
 /// whose values are objects of their own (the Emacs module) converts these to data, and
@@ -102,17 +104,14 @@ impl Shared {
             Value::Cons(_, cdr) => return Err(Error::wrong_type("listp", &cdr)),
             other => return Err(Error::wrong_type("sequencep", &other)),
         };
-        // Step 11 too: Emacs rejects a :tls-parameters that is not a list, so the same
-        // call fails the same way here. netproc has no TLS yet, and a client that asked
-        // for it must not talk in the clear, so any other non-nil value is refused. Nil
-        // stays accepted: `open-network-stream :type plain` passes it.
-        let tls = contact.get_or_nil(":tls-parameters");
-        if !tls.is_list() {
-            return Err(Error::wrong_type("listp", &tls));
-        }
-        if tls.is_non_nil() {
-            return Err(Error::msg("TLS is not supported yet: :tls-parameters refused"));
-        }
+        // Step 11 too: Emacs rejects a :tls-parameters that is not a list. Files and
+        // values are read now, so a bad one is the create call's error.
+        let tls = tls_request(
+            &contact.get_or_nil(":tls-parameters"),
+            request.kind,
+            request.backlog.is_some(),
+            &request.host_text,
+        )?;
         // Step 12: coding systems; an unknown one is (coding-system-error NAME).
         let mut coding =
             from_coding_argument(&contact.get_or_nil(":coding"), &self.settings().default_coding)?;
@@ -138,12 +137,35 @@ impl Shared {
             .set_abortive_close(super::socket::linger_is_abortive(state.contact.get(":linger").as_ref()));
         state.set_lookup_host(request.host_text.clone());
 
+        let blocking_tls = match tls {
+            Some(TlsRequest::Server(config)) => {
+                state.set_tls_server(config);
+                false
+            }
+            Some(TlsRequest::Client(session)) => {
+                state.link.start_tls(session, 0);
+                !request.nowait
+            }
+            None => false,
+        };
         match (&request.target, role) {
             (Target::Addresses(addresses), Role::Server) => open_server(&mut state, &request, addresses)?,
             (Target::Addresses(addresses), _) if request.kind == SocketKind::Datagram => {
                 open_datagram_client(&mut state, addresses)?
             }
-            (Target::Addresses(addresses), _) if !request.nowait => connect_blocking(&mut state, addresses)?,
+            (Target::Addresses(addresses), _) if !request.nowait => {
+                connect_blocking(&mut state, addresses)?;
+                if blocking_tls {
+                    handshake_now(&mut state.link, self.settings().tls_handshake_timeout)?;
+                    if let Some(tls) = state.link.tls() {
+                        let (protocol, alpn) = tls.negotiated();
+                        state.contact.put(":tls-protocol", Value::string(protocol));
+                        if let Some(alpn) = alpn {
+                            state.contact.put(":alpn", Value::string(alpn));
+                        }
+                    }
+                }
+            }
             _ => state.lifecycle.set_connecting(),
         }
 
@@ -181,6 +203,11 @@ impl Shared {
                 }
             }
             Some(_) => {
+                if blocking_tls {
+                    // Open already; its "open\n" sentinel runs as Emacs's
+                    // finish_after_tls_connection runs it.
+                    core.inbox().record(&process, &mut state, Arrival::Connected { already_open: true });
+                }
                 if state.lifecycle.is_active() {
                     state.link.mark_readable();
                     core.round().mark_ready(&process, &mut state);
@@ -546,7 +573,7 @@ mod tests {
     }
 
     #[test]
-    fn tls_parameters_are_refused_until_tls_exists() {
+    fn tls_parameters_are_checked_when_created() {
         let ctx = super::super::Shared::new().unwrap();
         let make = |tls: Value| {
             let args = vec![
@@ -562,11 +589,11 @@ mod tests {
         };
         let boot =
             Value::cons(Value::symbol("gnutls-x509pki"), Value::list(vec![Value::symbol(":hostname")]));
-        assert_eq!(make(boot), "error: TLS is not supported yet: :tls-parameters refused");
         assert_eq!(
-            make(Value::list(vec![Value::T])),
-            "error: TLS is not supported yet: :tls-parameters refused"
+            make(boot),
+            "error: A TLS server needs a certificate and key: give :keylist or :cert-pem and :key-pem"
         );
+        assert_eq!(make(Value::list(vec![Value::T])), "error: Unknown TLS credential type: t");
         assert_eq!(make(Value::Int(1)), "wrong-type-argument: Wrong type argument: listp, 1");
         assert_eq!(make(Value::Nil), "ok listen");
         assert!(ctx.process_list().len() == 1);

@@ -19,6 +19,7 @@ mod contact;
 mod context;
 mod datagrams;
 mod deadlines;
+mod handshakes;
 mod delivery;
 mod inbox;
 mod link;
@@ -38,6 +39,9 @@ mod server;
 mod status;
 pub(crate) mod sync;
 mod table;
+mod tls;
+mod tls_connect;
+mod tls_io;
 
 pub use budget::Budget;
 pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};

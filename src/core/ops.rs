@@ -287,10 +287,10 @@ impl Process {
 
 /// Write as much of `data` as the socket takes now; the count written. An error only when
 /// nothing was written (after a partial write, the next write reports it).
-fn write_now(socket: &socket2::Socket, data: &[u8]) -> io::Result<usize> {
+fn write_now(link: &mut super::link::Link, data: &[u8]) -> io::Result<usize> {
     let mut written = 0;
     while written < data.len() {
-        match socket.send_with_flags(&data[written..], libc::MSG_NOSIGNAL) {
+        match link.write(&data[written..]) {
             Ok(0) => break,
             Ok(n) => written += n,
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -355,7 +355,10 @@ impl Core {
         if state.kind() == SocketKind::Datagram {
             return self.send_datagram(process, state, data);
         }
-        let writable_now = state.output.is_empty() && state.link.has_socket() && !state.link.is_connecting();
+        let writable_now = state.output.is_empty()
+            && state.link.has_socket()
+            && !state.link.is_connecting()
+            && !state.link.tls_handshaking();
         if !writable_now {
             // Connecting, or the socket is already full: the queue drains in order.
             self.queue_output(process, state, data)?;
@@ -367,14 +370,19 @@ impl Core {
             // before any byte goes out.
             return self.queue_output(process, state, data);
         }
-        let Some(socket) = state.link.socket() else { return Err(not_running(process)) };
+        if !state.link.has_socket() {
+            return Err(not_running(process));
+        }
         // Nothing is queued, so the bytes go straight from the caller's buffer, and only
         // what the socket does not take is copied into the queue: no allocation per send
         // in the common case (as libuv's uv_try_write).
-        match write_now(socket, data) {
+        match write_now(&mut state.link, data) {
             Ok(written) => {
                 if written < data.len() {
                     self.queue_output(process, state, &data[written..])?;
+                    self.watch_output(state);
+                } else if state.link.tls_records_waiting() {
+                    // rustls took it all; the socket did not take all its records.
                     self.watch_output(state);
                 }
                 Ok(())

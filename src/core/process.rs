@@ -5,6 +5,7 @@ use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
+use super::tls::ServerTls;
 use super::address::Address;
 use super::contact::Contact;
 use super::link::Link;
@@ -223,6 +224,8 @@ struct Occasional {
     /// For a process closed with output still queued: the socket closes by this time,
     /// written or not.
     drain_deadline: Option<std::time::Instant>,
+    /// For a TLS server: the configuration its connections' handshakes use.
+    tls_server: Option<ServerTls>,
 }
 
 impl State {
@@ -478,6 +481,16 @@ impl State {
         self.occasional_mut().lookup_host = host;
     }
 
+    /// For a TLS server: what its accepted connections speak.
+    pub(crate) fn tls_server(&self) -> Option<&ServerTls> {
+        self.occasional().and_then(|more| more.tls_server.as_ref())
+    }
+
+    /// Make a server a TLS server (at creation).
+    pub(crate) fn set_tls_server(&mut self, config: ServerTls) {
+        self.occasional_mut().tls_server = Some(config);
+    }
+
     /// For a server after an accept failure: when accepting resumes.
     pub(crate) fn accept_paused_until(&self) -> Option<std::time::Instant> {
         self.occasional().and_then(|more| more.accept_paused_until)
@@ -547,6 +560,11 @@ impl State {
     /// input, a filter other than t (servers accept whatever their filter), a server not
     /// paused after a failed accept.
     pub(crate) fn wants_input(&self) -> bool {
+        // A TLS handshake is not input: it goes on while the process is stopped or its
+        // filter is t, as GnuTLS's does inside Emacs's gnutls-boot.
+        if self.link.tls_handshaking() {
+            return self.link.may_read() && !self.deleted;
+        }
         let reads = self.role == Role::Server || !self.filter.is_symbol("t");
         self.link.may_read()
             && reads

@@ -52,7 +52,7 @@ impl Core {
         self.round().allow_writes(TURN_WRITE_BUDGET);
         self.take_lookup_answers();
         let has_work = !self.inbox().is_empty() || self.round().has_ready();
-        let timeout = if has_work { Some(Duration::ZERO) } else { self.deadlines().bound(timeout) };
+        let timeout = if has_work { Some(Duration::ZERO) } else { self.wait_bound(timeout) };
         let ready = self
             .wait_for_readiness(timeout)
             .map_err(|err| super::error::Error::file("Failed select", &err, vec![]))?;
@@ -74,6 +74,7 @@ impl Core {
         self.take_lookup_answers();
         self.resume_paused_servers();
         self.expire_drains();
+        self.expire_handshakes();
         self.serve_ready();
         Ok(())
     }
@@ -114,6 +115,9 @@ impl Core {
     fn serve(&mut self, process: &ProcRef, state: &mut State) -> bool {
         if !state.link.is_readable() || !state.wants_input() {
             return false;
+        }
+        if state.link.tls().is_some() {
+            return self.read_tls_stream(process, state);
         }
         match (state.role(), state.kind()) {
             (Role::Server, SocketKind::Stream | SocketKind::Seqpacket) => self.accept_some(process, state),
@@ -229,14 +233,26 @@ impl Core {
 
     /// Write queued output. A peer that is gone ends the connection.
     pub(crate) fn flush_output(&mut self, process: &ProcRef, state: &mut State) {
-        let Some(socket) = state.link.socket() else { return };
-        if state.link.is_connecting() {
+        if !state.link.has_socket() || state.link.is_connecting() {
             return;
         }
         let before = state.output.len();
         let budget = self.round().writes_left();
-        let outcome = state.output.flush(budget, |bytes| socket.send_with_flags(bytes, libc::MSG_NOSIGNAL));
+        // Through TLS once its handshake is done; until then the output waits (bytes queued
+        // before a STARTTLS still go out in the clear first).
+        let link = &mut state.link;
+        let outcome = state.output.flush(budget, |bytes| link.write(bytes));
         self.round().spend_writes(before - state.output.len());
+        if state.link.tls().is_some() && outcome.is_ok() {
+            // Records rustls holds (encrypted output, handshake messages) go before any
+            // end of file or close.
+            if !self.push_tls_records(process, state) {
+                return;
+            }
+            if state.link.tls_handshaking() {
+                return;
+            }
+        }
         match outcome {
             Ok(Flushed::Budget) => {
                 // The socket still takes bytes, but this turn has written its share: go on
@@ -248,6 +264,11 @@ impl Core {
                 if state.link.is_draining() {
                     self.close_socket(state);
                 } else if state.link.take_eof_to_send() {
+                    // A TLS peer hears the end as close_notify, then the socket's.
+                    if let Some(tls) = state.link.tls_mut() {
+                        tls.close_notify();
+                        let _ = state.link.push_tls();
+                    }
                     if let Some(socket) = state.link.socket() {
                         let _ = socket.shutdown(std::net::Shutdown::Write);
                     }
@@ -289,7 +310,12 @@ impl Core {
     pub(crate) fn connected(&mut self, process: &ProcRef, state: &mut State) {
         state.link.connect_ended();
         state.clear_connect_remaining();
-        self.inbox().record(process, state, Arrival::Connected);
+        if state.link.tls_handshaking() {
+            // Open only once the handshake and the certificate checks are done.
+            self.begin_handshake(process, state, None);
+            return;
+        }
+        self.inbox().record(process, state, Arrival::Connected { already_open: false });
         state.link.mark_readable();
         self.round().mark_ready(process, state);
         self.flush_output(process, state);

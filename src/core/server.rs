@@ -8,6 +8,7 @@ use super::contact::Contact;
 use super::context::Core;
 use super::inbox::{Accepted, Arrival};
 use super::process::{ProcRef, Role, State};
+use super::tls::TlsSession;
 
 impl Core {
     /// Turn an accepted (non-blocking) socket into a process that inherits from `server`.
@@ -61,6 +62,18 @@ impl Core {
         state.coding = server_state.coding.inherit();
         state.set_family(server_state.family());
         state.link.attach(socket);
+        let tls = match server_state.tls_server() {
+            Some(config) => match TlsSession::server(config.clone()) {
+                Ok(session) => Some(session),
+                // rustls could not start a session (out of memory): refuse this one.
+                Err(_) => return,
+            },
+            None => None,
+        };
+        let handshaking = tls.is_some();
+        if let Some(session) = tls {
+            state.link.start_tls(session, 0);
+        }
         // Only a server using the default filter (or t) gives its connections buffers.
         let wants_buffer = server_state.filter().is_nil() || server_state.filter().is_symbol("t");
 
@@ -72,10 +85,15 @@ impl Core {
             self.inbox().record(server, server_state, Arrival::AcceptFailed { errno });
             return;
         }
+        let accepted = Box::new(Accepted { server: server.clone(), host, client_id, wants_buffer });
+        if handshaking {
+            // Listed and announced once its handshake is done (tls_io.rs).
+            self.begin_handshake(&client, &mut client_state, Some(accepted));
+            return;
+        }
         self.table().list(&client, &mut client_state);
         // The opening comes first in the client's own stream, so nothing it sends can
         // reach its filter before its "open from" sentinel.
-        let accepted = Box::new(Accepted { server: server.clone(), host, client_id, wants_buffer });
         self.inbox().record(&client, &mut client_state, Arrival::Accepted(accepted));
         // Data may have arrived before registration; look once.
         client_state.link.mark_readable();

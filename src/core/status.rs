@@ -76,6 +76,18 @@ pub enum Failure {
     Errno(i32),
     /// Asynchronous name lookup failed: `"Name lookup of HOST failed"`.
     Lookup(String),
+    /// The TLS handshake failed, or timed out; the message names the reason.
+    Tls(String),
+}
+
+impl Failure {
+    /// What the sentinel's `"failed with code …"` and `process-exit-status` show.
+    pub(crate) fn code_text(&self) -> String {
+        match self {
+            Failure::Errno(errno) => errno.to_string(),
+            Failure::Lookup(message) | Failure::Tls(message) => message.clone(),
+        }
+    }
 }
 
 /// The internal status, as Emacs keeps it (`run`, `listen`, `(connect)`, `(failed …)`,
@@ -133,6 +145,17 @@ impl Lifecycle {
     /// Every address failed, or the lookup did: `connect` → `failed`.
     pub(crate) fn connect_failed(&mut self, failure: Failure) -> bool {
         let changes = self.status == Status::Connecting;
+        if changes {
+            self.status = Status::Failed;
+            self.failure = Some(Box::new(failure));
+        }
+        changes
+    }
+
+    /// TLS failed, in the handshake after a connect (`connect` → `failed`) or in a STARTTLS
+    /// upgrade (`run` → `failed`): a connection that asked for TLS never goes on in the clear.
+    pub(crate) fn tls_failed(&mut self, failure: Failure) -> bool {
+        let changes = matches!(self.status, Status::Connecting | Status::Run);
         if changes {
             self.status = Status::Failed;
             self.failure = Some(Box::new(failure));
@@ -206,7 +229,9 @@ impl Lifecycle {
         match (self.status, self.failure.as_deref()) {
             (Status::Exit(code), _) => ExitStatus::Code(i32::from(code)),
             (Status::Failed, Some(Failure::Errno(errno))) => ExitStatus::Code(*errno),
-            (Status::Failed, Some(Failure::Lookup(message))) => ExitStatus::Message(message.clone()),
+            (Status::Failed, Some(Failure::Lookup(message) | Failure::Tls(message))) => {
+                ExitStatus::Message(message.clone())
+            }
             // Emacs 28.2 crashes or returns an address while connecting; netproc says 0.
             _ => ExitStatus::Code(0),
         }
