@@ -5,7 +5,6 @@
 #[path = "support/certs.rs"]
 mod certs;
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -25,8 +24,18 @@ impl Host for Recorder {
         self.log.push(format!("filter {}", process.name_text()));
         self.received.entry(process.name_text()).or_default().extend_from_slice(data);
     }
-    fn sentinel(&mut self, process: &ProcRef, _sentinel: &Value, event: &netproc::core::event::SentinelEvent) {
-        self.log.push(format!("sentinel {} {:?} {}", process.name_text(), &*event.message(), process.status().name()));
+    fn sentinel(
+        &mut self,
+        process: &ProcRef,
+        _sentinel: &Value,
+        event: &netproc::core::event::SentinelEvent,
+    ) {
+        self.log.push(format!(
+            "sentinel {} {:?} {}",
+            process.name_text(),
+            &*event.message(),
+            process.status().name()
+        ));
     }
     fn log(
         &mut self,
@@ -87,7 +96,14 @@ fn marker() -> Value {
 }
 
 /// A TLS echo-less server with `cert`/`key`; returns it and its port.
-fn server(ctx: &Shared, host: &mut Recorder, name: &str, cert: &str, key: &str, extra: Vec<(&str, Value)>) -> (ProcRef, i64) {
+fn server(
+    ctx: &Shared,
+    host: &mut Recorder,
+    name: &str,
+    cert: &str,
+    key: &str,
+    extra: Vec<(&str, Value)>,
+) -> (ProcRef, i64) {
     let mut plist = vec![(":keylist", Value::list(vec![Value::list(vec![file(key), file(cert)])]))];
     plist.extend(extra);
     let server = ctx
@@ -106,11 +122,20 @@ fn server(ctx: &Shared, host: &mut Recorder, name: &str, cert: &str, key: &str, 
         )
         .unwrap()
         .unwrap();
-    let Value::Int(port) = server.contact(&ContactQuery::Key(":service".into()), false) else { panic!("no port") };
+    let Value::Int(port) = server.contact(&ContactQuery::Key(":service".into()), false) else {
+        panic!("no port")
+    };
     (server, port)
 }
 
-fn client(ctx: &Shared, host: &mut Recorder, name: &str, port: i64, nowait: bool, plist: Vec<(&str, Value)>) -> netproc::core::error::Result<Option<ProcRef>> {
+fn client(
+    ctx: &Shared,
+    host: &mut Recorder,
+    name: &str,
+    port: i64,
+    nowait: bool,
+    plist: Vec<(&str, Value)>,
+) -> netproc::core::error::Result<Option<ProcRef>> {
     ctx.make_network_process(
         args(vec![
             (":name", Value::string(name)),
@@ -150,4 +175,205 @@ fn nowait_client_opens_after_the_handshake_and_talks_both_ways() {
     let conn = ctx.get_process(accepted.as_bytes()).unwrap();
     ctx.send(&conn, b"and back").unwrap();
     pump_until(&ctx, &mut host, |h| h.received.get("c").is_some_and(|b| b == b"and back"));
+}
+
+fn sentinels_of<'a>(host: &'a Recorder, name: &str) -> Vec<&'a String> {
+    let prefix = format!("sentinel {name} ");
+    host.log.iter().filter(|line| line.starts_with(&prefix)).collect()
+}
+
+/// A nowait client to `port` with `plist` fails with exactly one sentinel carrying
+/// `message`; a blocking one fails its create call with the same message.
+fn fails_both_ways(port: i64, plist: Vec<(&str, Value)>, message: &str) {
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let c = client(&ctx, &mut host, "c", port, true, plist.clone()).unwrap().unwrap();
+    pump_until(&ctx, &mut host, |h| !sentinels_of(h, "c").is_empty());
+    // A few more turns: no second sentinel comes.
+    for _ in 0..5 {
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    let expected = format!("sentinel c {:?} failed", format!("failed with code {message}\n"));
+    assert_eq!(sentinels_of(&host, "c"), vec![&expected], "{:#?}", host.log);
+    assert_eq!(c.status().name(), "failed");
+    assert!(!host.log.iter().any(|l| l.starts_with("filter c")));
+    let err = client(&ctx, &mut host, "b", port, false, plist).unwrap_err();
+    assert_eq!(err.message(), message);
+}
+
+/// A netproc TLS server on its own thread's context, serving until the test ends.
+fn background_server(cert: &'static str, key: &'static str, extra: Vec<(&'static str, Value)>) -> i64 {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let ctx = Shared::new().unwrap();
+        let mut host = Recorder::default();
+        let (_server, port) = server(&ctx, &mut host, "bg", cert, key, extra);
+        tx.send(port).unwrap();
+        loop {
+            ctx.poll(Some(Duration::from_millis(50)), &mut host).unwrap();
+        }
+    });
+    rx.recv().unwrap()
+}
+
+#[test]
+fn certificate_failures_name_their_reason() {
+    let good = background_server("server.pem", "server.key", vec![]);
+    let expired = background_server("expired.pem", "expired.key", vec![]);
+    let wrong = background_server("wrong-name.pem", "wrong-name.key", vec![]);
+    let own = background_server("self-signed.pem", "self-signed.key", vec![]);
+    let other_ca = vec![(":trustfiles", Value::list(vec![file("other-ca.pem")]))];
+    fails_both_ways(
+        good,
+        other_ca,
+        "Certificate validation failed 127.0.0.1: the certificate was signed by an unknown and therefore untrusted authority",
+    );
+    fails_both_ways(
+        expired,
+        trusting_ca(),
+        "Certificate validation failed 127.0.0.1: certificate has expired",
+    );
+    fails_both_ways(wrong, trusting_ca(), "The x509 certificate does not match \"127.0.0.1\"");
+    fails_both_ways(
+        own,
+        trusting_ca(),
+        "Certificate validation failed 127.0.0.1: the certificate was signed by an unknown and therefore untrusted authority",
+    );
+}
+
+#[test]
+fn lenient_checks_open_with_their_findings_kept() {
+    let expired = background_server("expired.pem", "expired.key", vec![]);
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    // Emacs's default: (:verify-error nil) leaves the decision to the Network Security Manager.
+    let mut plist = trusting_ca();
+    plist.push((":verify-error", Value::Nil));
+    let c = client(&ctx, &mut host, "c", expired, true, plist).unwrap().unwrap();
+    pump_until(&ctx, &mut host, |h| !sentinels_of(h, "c").is_empty());
+    assert_eq!(c.status().name(), "open");
+    // :verify-flags 64 (no time checks) with every check fatal opens too.
+    let mut plist = trusting_ca();
+    plist.push((":verify-flags", Value::Int(64)));
+    let b = client(&ctx, &mut host, "b", expired, false, plist).unwrap().unwrap();
+    assert_eq!(b.status().name(), "open");
+    // Only :hostname fatal: a wrong name still fails.
+    let wrong = background_server("wrong-name.pem", "wrong-name.key", vec![]);
+    let mut plist = trusting_ca();
+    plist.push((":verify-error", Value::list(vec![Value::symbol(":hostname")])));
+    let err = client(&ctx, &mut host, "w", wrong, false, plist).unwrap_err();
+    assert_eq!(err.message(), "The x509 certificate does not match \"127.0.0.1\"");
+}
+
+#[test]
+fn a_refused_port_fails_once_with_its_errno() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port() as i64
+    };
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let c = client(&ctx, &mut host, "c", port, true, trusting_ca()).unwrap().unwrap();
+    pump_until(&ctx, &mut host, |h| !sentinels_of(h, "c").is_empty());
+    for _ in 0..5 {
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    assert_eq!(sentinels_of(&host, "c"), vec!["sentinel c \"failed with code 111\\n\" failed"]);
+    assert_eq!(c.status().name(), "failed");
+}
+
+#[test]
+fn a_peer_that_closes_or_stalls_in_the_handshake_fails() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port() as i64;
+    let closer = std::thread::spawn(move || {
+        // First connection: closed at once. Second: held open, silent.
+        // Read the ClientHello first, so that the close is an end of file, not a reset.
+        let (mut first, _) = listener.accept().unwrap();
+        let mut hello = [0u8; 5];
+        std::io::Read::read_exact(&mut first, &mut hello).unwrap();
+        assert_eq!(hello[0], 22, "a TLS handshake record");
+        first.shutdown(std::net::Shutdown::Write).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        drop(first);
+        let (second, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        drop(second);
+    });
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    client(&ctx, &mut host, "closed", port, true, trusting_ca()).unwrap().unwrap();
+    pump_until(&ctx, &mut host, |h| !sentinels_of(h, "closed").is_empty());
+    assert_eq!(
+        sentinels_of(&host, "closed"),
+        vec!["sentinel closed \"failed with code TLS handshake failed: the peer closed the connection\\n\" failed"]
+    );
+    ctx.update_settings(|settings| settings.tls_handshake_timeout = Duration::from_millis(300));
+    let started = Instant::now();
+    client(&ctx, &mut host, "stalled", port, true, trusting_ca()).unwrap().unwrap();
+    pump_until(&ctx, &mut host, |h| !sentinels_of(h, "stalled").is_empty());
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(
+        sentinels_of(&host, "stalled"),
+        vec!["sentinel stalled \"failed with code TLS handshake timed out after 0.3 seconds\\n\" failed"]
+    );
+    closer.join().unwrap();
+}
+
+#[test]
+fn starttls_upgrades_a_plain_connection_in_place() {
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let srv = ctx
+        .make_network_process(
+            args(vec![
+                (":name", Value::string("srv")),
+                (":server", Value::T),
+                (":host", Value::string("127.0.0.1")),
+                (":service", Value::T),
+                (":filter", marker()),
+                (":sentinel", marker()),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    let Value::Int(port) = srv.contact(&ContactQuery::Key(":service".into()), false) else { panic!() };
+    let c = ctx
+        .make_network_process(
+            args(vec![
+                (":name", Value::string("c")),
+                (":host", Value::string("localhost")),
+                (":service", Value::Int(port)),
+                (":filter", marker()),
+                (":sentinel", marker()),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    ctx.send(&c, b"STARTTLS\n").unwrap();
+    pump_until(&ctx, &mut host, |h| {
+        h.received.iter().any(|(n, b)| n.starts_with("srv ") && b == b"STARTTLS\n")
+    });
+    let accepted = host.received.keys().find(|n| n.starts_with("srv ")).cloned().unwrap();
+    let conn = ctx.get_process(accepted.as_bytes()).unwrap();
+    // The reply goes out in the clear, then the server side waits for the handshake.
+    ctx.send(&conn, b"OK begin TLS\n").unwrap();
+    let server_keys =
+        tls(vec![(":keylist", Value::list(vec![Value::list(vec![file("server.key"), file("server.pem")])]))]);
+    ctx.negotiate_tls(&conn, &server_keys).unwrap();
+    pump_until(&ctx, &mut host, |h| h.received.get("c").is_some_and(|b| b == b"OK begin TLS\n"));
+    ctx.negotiate_tls(&c, &tls(trusting_ca())).unwrap();
+    // Sent right away, before the handshake is done: it waits, then goes encrypted.
+    ctx.send(&c, b"secret").unwrap();
+    pump_until(&ctx, &mut host, |h| h.received.get(&accepted).is_some_and(|b| b.ends_with(b"secret")));
+    assert_eq!(host.received[&accepted], b"STARTTLS\nsecret");
+    assert_eq!(c.contact(&ContactQuery::Key(":tls-protocol".into()), false).princ(), "TLS1.3");
+    assert_eq!(c.status().name(), "open");
+    // A second upgrade is refused.
+    assert_eq!(
+        ctx.negotiate_tls(&c, &tls(trusting_ca())).unwrap_err().message(),
+        "Process c already uses TLS"
+    );
 }

@@ -79,7 +79,8 @@ impl Core {
             }
             Arrival::Connected { already_open } => {
                 let open_now = state.lifecycle.opened();
-                if !open_now && !(already_open && state.lifecycle.status() == ProcessStatus::Open) {
+                let announced_open = already_open && state.lifecycle.status() == ProcessStatus::Open;
+                if !(open_now || announced_open) {
                     return None;
                 }
                 Some(Delivery::Sentinel {

@@ -42,7 +42,11 @@ impl Handshakes {
     /// `finish`).
     pub(crate) fn overdue(&self) -> Vec<ProcRef> {
         let now = Instant::now();
-        self.in_flight.iter().filter(|entry| entry.deadline <= now).map(|entry| entry.process.clone()).collect()
+        self.in_flight
+            .iter()
+            .filter(|entry| entry.deadline <= now)
+            .map(|entry| entry.process.clone())
+            .collect()
     }
 
     /// Let go of everything (the context is being freed), for the caller to drop outside

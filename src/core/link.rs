@@ -155,11 +155,6 @@ impl Link {
         self.clear_before_tls == 0 && self.tls.as_ref().is_some_and(|tls| tls.has_records_to_write())
     }
 
-    /// Whether bytes queued before a STARTTLS still go out in the clear.
-    pub(crate) fn clear_bytes_left(&self) -> bool {
-        self.clear_before_tls > 0
-    }
-
     // Transitions.
 
     /// The connection speaks TLS from now on; the first `clear_before` bytes of the

@@ -10,13 +10,13 @@ use super::address::{check_unix_path, numeric_service, Address, ServiceText, UNI
 use super::contact::Contact;
 use super::context::{Host, Shared};
 use super::error::{Error, Result};
+use super::inbox::Arrival;
 use super::process::{ProcRef, Role, State};
 use super::process_coding::from_coding_argument;
 use super::resolve::{gai_message, literal, lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
-use super::value::{FunctionRole, Plist, Value};
 use super::tls_connect::{handshake_now, tls_request, TlsRequest};
-use super::inbox::Arrival;
+use super::value::{FunctionRole, Plist, Value};
 
 /// The keywords `make-network-process` reads (besides the network options). A boundary
 /// whose values are objects of their own (the Emacs module) converts these to data, and

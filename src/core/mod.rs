@@ -19,8 +19,8 @@ mod contact;
 mod context;
 mod datagrams;
 mod deadlines;
-mod handshakes;
 mod delivery;
+mod handshakes;
 mod inbox;
 mod link;
 #[cfg(all(test, not(loom)))]
@@ -36,6 +36,7 @@ mod queue;
 mod reactor;
 mod round;
 mod server;
+mod starttls;
 mod status;
 pub(crate) mod sync;
 mod table;

@@ -5,7 +5,6 @@ use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use super::tls::ServerTls;
 use super::address::Address;
 use super::contact::Contact;
 use super::link::Link;
@@ -15,6 +14,7 @@ use super::queue::SendQueue;
 use super::socket::SocketKind;
 use super::status::Lifecycle;
 pub use super::status::{ExitStatus, ProcessStatus};
+use super::tls::ServerTls;
 use super::value::Value;
 use parking_lot::Mutex;
 

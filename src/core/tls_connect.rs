@@ -23,7 +23,12 @@ pub(crate) enum TlsRequest {
 /// Read `:tls-parameters` (nil: no TLS). `host` is the `:host` as given, for the name to
 /// check when `:hostname` is not given; a connection with neither (a unix socket) must
 /// name one, since a certificate can only be checked against a name.
-pub(crate) fn tls_request(value: &Value, kind: SocketKind, server: bool, host: &str) -> Result<Option<TlsRequest>> {
+pub(crate) fn tls_request(
+    value: &Value,
+    kind: SocketKind,
+    server: bool,
+    host: &str,
+) -> Result<Option<TlsRequest>> {
     if !value.is_list() {
         return Err(Error::wrong_type("listp", value));
     }
@@ -63,7 +68,10 @@ pub(crate) fn handshake_now(link: &mut Link, timeout: Duration) -> Result<()> {
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(Error::msg(format!("TLS handshake timed out after {} seconds", timeout.as_secs_f64())));
+            return Err(Error::msg(format!(
+                "TLS handshake timed out after {} seconds",
+                timeout.as_secs_f64()
+            )));
         }
         let events = if pushed { libc::POLLIN } else { libc::POLLIN | libc::POLLOUT };
         wait(socket.as_raw_fd(), events, left).map_err(|err| broken(Broken::Socket(err)))?;

@@ -33,7 +33,12 @@ impl Core {
     /// Start the handshake of a connected socket: a client's after its connect, an accepted
     /// connection's, or a STARTTLS upgrade's. `opening` is an accepted connection's,
     /// announced once the handshake is done.
-    pub(crate) fn begin_handshake(&mut self, process: &ProcRef, state: &mut State, opening: Option<Box<Accepted>>) {
+    pub(crate) fn begin_handshake(
+        &mut self,
+        process: &ProcRef,
+        state: &mut State,
+        opening: Option<Box<Accepted>>,
+    ) {
         let deadline = Instant::now() + self.settings().tls_handshake_timeout;
         self.handshakes().add(process, deadline, opening);
         self.push_tls_records(process, state);
@@ -161,7 +166,10 @@ impl Core {
         if state.link.tls_handshaking() {
             let message = match broken {
                 Broken::Tls(message) => message,
-                Broken::Socket(err) => format!("TLS handshake failed: {}", super::error::strerror(err.raw_os_error().unwrap_or(0))),
+                Broken::Socket(err) => format!(
+                    "TLS handshake failed: {}",
+                    super::error::strerror(err.raw_os_error().unwrap_or(0))
+                ),
             };
             self.tls_failed(process, state, message);
         } else {
@@ -189,7 +197,11 @@ impl Core {
             let mut state = process.state.lock();
             if state.link.tls_handshaking() && state.link.has_socket() {
                 let after = self.settings().tls_handshake_timeout.as_secs_f64();
-                self.tls_failed(&process, &mut state, format!("TLS handshake timed out after {after} seconds"));
+                self.tls_failed(
+                    &process,
+                    &mut state,
+                    format!("TLS handshake timed out after {after} seconds"),
+                );
             } else {
                 self.handshakes().finish(&process);
             }

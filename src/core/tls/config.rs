@@ -69,15 +69,20 @@ fn system_verifier() -> Result<Arc<dyn ServerCertVerifier>> {
     });
     match loaded {
         Ok(verifier) => Ok(verifier.clone()),
-        Err(err) => Err(Error::msg(format!("The system's trust store cannot be used: {err}; give :trustfiles"))),
+        Err(err) => {
+            Err(Error::msg(format!("The system's trust store cannot be used: {err}; give :trustfiles")))
+        }
     }
 }
 
 fn stamps(params: &TlsParams) -> Vec<Stamp> {
-    let files = params.trust.iter().chain(&params.crls).chain(params.identity.iter().flat_map(|(k, c)| [k, c]));
+    let files =
+        params.trust.iter().chain(&params.crls).chain(params.identity.iter().flat_map(|(k, c)| [k, c]));
     files
         .map(|source| match source {
-            Source::File(path) => std::fs::metadata(path).ok().and_then(|m| Some((m.modified().ok()?, m.len()))),
+            Source::File(path) => {
+                std::fs::metadata(path).ok().and_then(|m| Some((m.modified().ok()?, m.len())))
+            }
             Source::Bytes(_) => None,
         })
         .collect()
@@ -156,7 +161,9 @@ fn build_client(params: &TlsParams) -> Result<ClientSetup> {
 
 fn build_server(params: &TlsParams) -> Result<Arc<ServerConfig>> {
     let Some((key, chain)) = &params.identity else {
-        return Err(Error::msg("A TLS server needs a certificate and key: give :keylist or :cert-pem and :key-pem"));
+        return Err(Error::msg(
+            "A TLS server needs a certificate and key: give :keylist or :cert-pem and :key-pem",
+        ));
     };
     let builder = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&versions(params))
@@ -233,7 +240,8 @@ fn revocation_lists(sources: &[Source]) -> Result<Vec<CertificateRevocationListD
     let mut lists = Vec::new();
     for source in sources {
         let bytes = read(source)?;
-        let parsed = CertificateRevocationListDer::pem_slice_iter(&bytes).collect::<std::result::Result<Vec<_>, _>>();
+        let parsed =
+            CertificateRevocationListDer::pem_slice_iter(&bytes).collect::<std::result::Result<Vec<_>, _>>();
         match parsed {
             Ok(found) if !found.is_empty() => lists.extend(found),
             // Not PEM: a DER list, as GnuTLS also reads.

@@ -171,10 +171,7 @@ fn strings(value: Option<&Value>, key: &str) -> Result<Vec<Arc<[u8]>>> {
 }
 
 fn files(value: Option<&Value>) -> Result<Vec<Source>> {
-    Ok(strings(value, ":files")?
-        .into_iter()
-        .map(|name| Source::File(path_of(&name)))
-        .collect())
+    Ok(strings(value, ":files")?.into_iter().map(|name| Source::File(path_of(&name))).collect())
 }
 
 fn pem_texts(value: Option<&Value>) -> Result<Vec<Source>> {
@@ -182,7 +179,11 @@ fn pem_texts(value: Option<&Value>) -> Result<Vec<Source>> {
 }
 
 /// `:keylist ((KEY-FILE CERT-FILE) ...)`, or `:key-pem` with `:cert-pem`.
-fn identity(keylist: Option<&Value>, key_pem: Option<&Value>, cert_pem: Option<&Value>) -> Result<Option<(Source, Source)>> {
+fn identity(
+    keylist: Option<&Value>,
+    key_pem: Option<&Value>,
+    cert_pem: Option<&Value>,
+) -> Result<Option<(Source, Source)>> {
     let pem = |value: Option<&Value>| -> Result<Option<Arc<[u8]>>> {
         match value {
             None | Some(Value::Nil) => Ok(None),
@@ -203,10 +204,9 @@ fn identity(keylist: Option<&Value>, key_pem: Option<&Value>, cert_pem: Option<&
     let Some(first) = pairs.first() else { return Ok(None) };
     match first {
         Value::List(pair) if pair.len() >= 2 => match (&pair[0], &pair[1]) {
-            (Value::Str(key), Value::Str(cert)) => Ok(Some((
-                Source::File(path_of(key)),
-                Source::File(path_of(cert)),
-            ))),
+            (Value::Str(key), Value::Str(cert)) => {
+                Ok(Some((Source::File(path_of(key)), Source::File(path_of(cert)))))
+            }
             (Value::Str(_), other) | (other, _) => Err(Error::wrong_type("stringp", other)),
         },
         other => Err(Error::wrong_type("consp", other)),
@@ -325,7 +325,10 @@ mod tests {
 
     #[test]
     fn priority_limits_versions() {
-        assert_eq!(versions_of_priority("NORMAL:-VERS-TLS1.3").unwrap(), Versions { tls12: true, tls13: false });
+        assert_eq!(
+            versions_of_priority("NORMAL:-VERS-TLS1.3").unwrap(),
+            Versions { tls12: true, tls13: false }
+        );
         assert_eq!(
             versions_of_priority("NORMAL:-VERS-ALL:+VERS-TLS1.3").unwrap(),
             Versions { tls12: false, tls13: true }
@@ -336,15 +339,15 @@ mod tests {
     #[test]
     fn bad_values_are_emacs_errors() {
         let err = |plist| params(plist).unwrap_err().message();
-        assert_eq!(
-            err(vec![Value::symbol(":hostname"), Value::Int(3)]),
-            "Wrong type argument: stringp, 3"
-        );
+        assert_eq!(err(vec![Value::symbol(":hostname"), Value::Int(3)]), "Wrong type argument: stringp, 3");
         assert_eq!(
             err(vec![Value::symbol(":trustfiles"), Value::list(vec![Value::Int(1)])]),
             "Wrong type argument: stringp, 1"
         );
-        assert_eq!(err(vec![Value::symbol(":key-pem"), Value::string("k")]), ":key-pem and :cert-pem go together");
+        assert_eq!(
+            err(vec![Value::symbol(":key-pem"), Value::string("k")]),
+            ":key-pem and :cert-pem go together"
+        );
         let anon = TlsParams::from_value(&Value::list(vec![Value::symbol("gnutls-anon")]));
         assert!(anon.unwrap_err().message().contains("gnutls-anon is not supported"));
         // A key without its value is absent, as plist-get sees it.

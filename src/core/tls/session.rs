@@ -216,9 +216,15 @@ impl TlsSession {
             rustls::Error::InvalidCertificate(_) if self.recorder.is_some() => {
                 failure_message(&self.findings(), self.policy, &self.hostname)
             }
-            rustls::Error::InvalidCertificate(cert) => format!("TLS handshake failed: the client's certificate: {cert:?}"),
-            rustls::Error::AlertReceived(alert) => format!("TLS handshake failed: the peer sent the alert {alert:?}"),
-            rustls::Error::NoApplicationProtocol => "TLS handshake failed: no ALPN protocol in common".to_owned(),
+            rustls::Error::InvalidCertificate(cert) => {
+                format!("TLS handshake failed: the client's certificate: {cert:?}")
+            }
+            rustls::Error::AlertReceived(alert) => {
+                format!("TLS handshake failed: the peer sent the alert {alert:?}")
+            }
+            rustls::Error::NoApplicationProtocol => {
+                "TLS handshake failed: no ALPN protocol in common".to_owned()
+            }
             other if self.is_handshaking() => format!("TLS handshake failed: {other}"),
             other => format!("TLS error: {other}"),
         }

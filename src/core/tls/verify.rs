@@ -49,7 +49,9 @@ impl Warning {
             Warning::Invalid => "certificate could not be verified",
             Warning::Revoked => "certificate was revoked (CRL)",
             Warning::SelfSigned => "certificate signer was not found (self-signed)",
-            Warning::UnknownCa => "the certificate was signed by an unknown and therefore untrusted authority",
+            Warning::UnknownCa => {
+                "the certificate was signed by an unknown and therefore untrusted authority"
+            }
             Warning::Expired => "certificate has expired",
             Warning::NotActivated => "certificate is not yet activated",
             Warning::NoHostMatch => "certificate host does not match hostname",
@@ -124,7 +126,11 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    pub(crate) fn new(inner: Arc<dyn ServerCertVerifier>, policy: VerifyPolicy, ignore_time: bool) -> Recorder {
+    pub(crate) fn new(
+        inner: Arc<dyn ServerCertVerifier>,
+        policy: VerifyPolicy,
+        ignore_time: bool,
+    ) -> Recorder {
         Recorder { inner, policy, ignore_time, findings: Mutex::new(Findings::default()) }
     }
 
@@ -138,7 +144,9 @@ impl Recorder {
 fn time_inside_validity(certificate: &CertificateDer<'_>) -> Option<UnixTime> {
     let (_, parsed) = x509_parser::parse_x509_certificate(certificate.as_ref()).ok()?;
     let from = parsed.validity().not_before.timestamp();
-    u64::try_from(from).ok().map(|seconds| UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds + 1)))
+    u64::try_from(from)
+        .ok()
+        .map(|seconds| UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds + 1)))
 }
 
 fn is_self_signed(certificate: &CertificateDer<'_>) -> bool {
@@ -162,7 +170,8 @@ impl ServerCertVerifier for Recorder {
             Err(_) => true,
         };
         let when = if self.ignore_time { time_inside_validity(end_entity).unwrap_or(now) } else { now };
-        let chain = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, when);
+        let chain =
+            self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, when);
         let mut fatal = None;
         match chain {
             Ok(_) => {}
