@@ -437,7 +437,8 @@ impl Core {
     /// `:linger 0` asked for an abortive close). Emacs's sends complete before they
     /// return, so its close never drops output; ours would without this.
     pub(crate) fn close_when_drained(&mut self, process: &ProcRef, state: &mut State) {
-        let drain = !state.output.is_empty() && !state.link.abortive_close() && state.link.has_socket();
+        let queued = !state.output.is_empty() || state.link.tls_records_waiting();
+        let drain = queued && !state.link.abortive_close() && state.link.has_socket();
         if !drain {
             self.close_socket(state);
             return;

@@ -40,6 +40,9 @@ pub(crate) struct TlsSession {
     handshaking: bool,
     /// The socket's end of file was read.
     socket_ended: bool,
+    /// Decrypted bytes waiting to be read, as rustls last said: reads are sized to it, so
+    /// that a 16 KiB record does not cost clearing a 64 KiB buffer.
+    plaintext_waiting: usize,
 }
 
 impl TlsSession {
@@ -62,6 +65,7 @@ impl TlsSession {
             hostname: hostname.to_owned(),
             handshaking: true,
             socket_ended: false,
+            plaintext_waiting: 0,
         })
     }
 
@@ -77,6 +81,7 @@ impl TlsSession {
             hostname: String::new(),
             handshaking: true,
             socket_ended: false,
+            plaintext_waiting: 0,
         })
     }
 
@@ -104,8 +109,9 @@ impl TlsSession {
                 Err(err) => return Err(Broken::Socket(err)),
             }
         };
-        if let Err(err) = self.conn.process_new_packets() {
-            return Err(Broken::Tls(self.describe(&err)));
+        match self.conn.process_new_packets() {
+            Ok(io_state) => self.plaintext_waiting = io_state.plaintext_bytes_to_read(),
+            Err(err) => return Err(Broken::Tls(self.describe(&err))),
         }
         if self.socket_ended && self.is_handshaking() {
             return Err(Broken::Tls("TLS handshake failed: the peer closed the connection".into()));
@@ -126,7 +132,9 @@ impl TlsSession {
     /// Move decrypted bytes into `buffer` (up to `max` more).
     pub(crate) fn plaintext(&mut self, buffer: &mut Vec<u8>, max: usize) -> Plain {
         let start = buffer.len();
-        buffer.resize(start + max, 0);
+        // At least one byte, so that a session that ended says so (Ok(0)).
+        let want = self.plaintext_waiting.clamp(1, max.max(1));
+        buffer.resize(start + want, 0);
         let outcome = self.conn.reader().read(&mut buffer[start..]);
         match outcome {
             Ok(0) => {
@@ -135,6 +143,7 @@ impl TlsSession {
             }
             Ok(n) => {
                 buffer.truncate(start + n);
+                self.plaintext_waiting = self.plaintext_waiting.saturating_sub(n);
                 Plain::Bytes(n)
             }
             Err(err) => {
