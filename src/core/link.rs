@@ -159,8 +159,8 @@ impl Link {
 
     /// The connection speaks TLS from now on; the first `clear_before` bytes of the
     /// output queue (queued before a STARTTLS) still go out in the clear.
-    pub(crate) fn start_tls(&mut self, session: TlsSession, clear_before: usize) {
-        self.tls = Some(Box::new(session));
+    pub(crate) fn start_tls(&mut self, session: Box<TlsSession>, clear_before: usize) {
+        self.tls = Some(session);
         self.clear_before_tls = clear_before;
     }
 

@@ -64,7 +64,7 @@ impl Core {
         state.link.attach(socket);
         let tls = match server_state.tls_server() {
             Some(config) => match TlsSession::server(config.clone()) {
-                Ok(session) => Some(session),
+                Ok(session) => Some(Box::new(session)),
                 // rustls could not start a session (out of memory): refuse this one.
                 Err(_) => return,
             },

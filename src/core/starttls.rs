@@ -38,7 +38,7 @@ impl Shared {
         let Some(parsed) = TlsParams::from_value(params)? else {
             return Err(Error::wrong_type("consp", params));
         };
-        let session = if state.role() == Role::Accepted {
+        let session = Box::new(if state.role() == Role::Accepted {
             TlsSession::server(server_config(&parsed)?)?
         } else {
             let hostname = match (&parsed.hostname, state.contact.get_or_nil(":host")) {
@@ -51,7 +51,7 @@ impl Shared {
                 }
             };
             TlsSession::client(&parsed, &hostname)?
-        };
+        });
         let clear = state.output.len();
         state.link.start_tls(session, clear);
         core.begin_handshake(process, &mut state, None);

@@ -15,7 +15,7 @@ use super::value::Value;
 /// What `:tls-parameters` asks of a new process.
 pub(crate) enum TlsRequest {
     /// A client: the session to start once connected.
-    Client(TlsSession),
+    Client(Box<TlsSession>),
     /// A server: what its connections' handshakes use.
     Server(ServerTls),
 }
@@ -46,7 +46,7 @@ pub(crate) fn tls_request(
         }
         (None, host) => host.to_owned(),
     };
-    Ok(Some(TlsRequest::Client(TlsSession::client(&params, &hostname)?)))
+    Ok(Some(TlsRequest::Client(Box::new(TlsSession::client(&params, &hostname)?))))
 }
 
 /// Run a blocking connect's handshake to its end, waiting in poll(2) at most `timeout`.
