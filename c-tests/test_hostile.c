@@ -733,8 +733,8 @@ struct keyword_row {
  * buffer for POINTER, a lambda for the functions). Where the rows differ from Emacs it is
  * the difference docs/DIFFERENCES.md documents (:filter, :sentinel and :log take only their
  * own kind of C function) or a C value that has no Lisp twin (:plist of a FILTER is not a
- * sequence; a lambda would be a list); a non-nil :tls-parameters is refused until netproc
- * has TLS (docs/DIFFERENCES.md), so that no client that asked for TLS talks in the clear. */
+ * sequence; a lambda would be a list); :tls-parameters must start with its TLS type,
+ * gnutls-x509pki (docs/TLS.md). */
 static const struct keyword_row keyword_rows[] = {
     {":name", B_SERVER, 5, "x",
      {"W stringp", "W stringp", "W stringp", "ok listen", "W stringp", "W stringp", "W stringp", "W stringp",
@@ -798,7 +798,7 @@ static const struct keyword_row keyword_rows[] = {
       "ok listen", "ok listen"}},
     {":tls-parameters", B_SERVER, 5, "x",
      {"ok listen", "W listp", "W listp", "W listp", "W listp", "W listp",
-      "E TLS is not supported yet: :tls-parameters refused", "E TLS is not supported yet: :tls-parameters refused",
+      "E Unknown TLS credential type: 1", "E Unknown TLS credential type: 1",
       "W listp", "W listp", "W listp", "W listp"}},
     {":use-external-socket", B_SERVER, 5, "x", OK_ALL("listen")},
     {":broadcast", B_SERVER, 5, "x", OK_ALL("listen")},

@@ -90,7 +90,9 @@ impl TlsParams {
             // (gnutls-x509pki . PLIST) built as a cons of a symbol and a list.
             Value::Cons(car, cdr) => match &**cdr {
                 Value::List(rest) => std::iter::once((**car).clone()).chain(rest.iter().cloned()).collect(),
-                other => return Err(Error::wrong_type("listp", other)),
+                // The type is checked first, as gnutls-boot checks it before the plist.
+                other if car.is_symbol("gnutls-x509pki") => return Err(Error::wrong_type("listp", other)),
+                _ => vec![(**car).clone()].into(),
             },
             other => return Err(Error::wrong_type("listp", other)),
         };
