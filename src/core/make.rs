@@ -15,7 +15,7 @@ use super::process::{ProcRef, Role, State};
 use super::process_coding::from_coding_argument;
 use super::resolve::{gai_message, literal, lookup, Lookup};
 use super::socket::{apply_options, new_socket, SocketKind};
-use super::tls_connect::{handshake_now, tls_request, TlsRequest};
+use super::tls_connect::{handshake_now, tls_request};
 use super::value::{FunctionRole, Plist, Value};
 
 /// The keywords `make-network-process` reads (besides the network options). A boundary
@@ -137,17 +137,7 @@ impl Shared {
             .set_abortive_close(super::socket::linger_is_abortive(state.contact.get(":linger").as_ref()));
         state.set_lookup_host(request.host_text.clone());
 
-        let blocking_tls = match tls {
-            Some(TlsRequest::Server(config)) => {
-                state.set_tls_server(config);
-                false
-            }
-            Some(TlsRequest::Client(session)) => {
-                state.link.start_tls(session, 0);
-                !request.nowait
-            }
-            None => false,
-        };
+        let blocking_tls = tls.is_some_and(|tls| tls.apply(&mut state)) && !request.nowait;
         match (&request.target, role) {
             (Target::Addresses(addresses), Role::Server) => open_server(&mut state, &request, addresses)?,
             (Target::Addresses(addresses), _) if request.kind == SocketKind::Datagram => {
@@ -156,14 +146,7 @@ impl Shared {
             (Target::Addresses(addresses), _) if !request.nowait => {
                 connect_blocking(&mut state, addresses)?;
                 if blocking_tls {
-                    handshake_now(&mut state.link, self.settings().tls_handshake_timeout)?;
-                    if let Some(tls) = state.link.tls() {
-                        let (protocol, alpn) = tls.negotiated();
-                        state.contact.put(":tls-protocol", Value::string(protocol));
-                        if let Some(alpn) = alpn {
-                            state.contact.put(":alpn", Value::string(alpn));
-                        }
-                    }
+                    handshake_now(&mut state, self.settings().tls_handshake_timeout)?;
                 }
             }
             _ => state.lifecycle.set_connecting(),

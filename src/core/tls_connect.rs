@@ -6,8 +6,10 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+use super::contact::Contact;
 use super::error::{Error, Result};
 use super::link::Link;
+use super::process::State;
 use super::socket::SocketKind;
 use super::tls::{server_config, Broken, ServerTls, TlsParams, TlsSession};
 use super::value::Value;
@@ -18,6 +20,23 @@ pub(crate) enum TlsRequest {
     Client(Box<TlsSession>),
     /// A server: what its connections' handshakes use.
     Server(ServerTls),
+}
+
+impl TlsRequest {
+    /// Give the new process what was asked: a client its session (started once
+    /// connected), a server its configuration. Returns whether it is a client.
+    pub(crate) fn apply(self, state: &mut State) -> bool {
+        match self {
+            TlsRequest::Server(config) => {
+                state.set_tls_server(config);
+                false
+            }
+            TlsRequest::Client(session) => {
+                state.link.start_tls(session, 0);
+                true
+            }
+        }
+    }
 }
 
 /// Read `:tls-parameters` (nil: no TLS). `host` is the `:host` as given, for the name to
@@ -51,7 +70,15 @@ pub(crate) fn tls_request(
 
 /// Run a blocking connect's handshake to its end, waiting in poll(2) at most `timeout`.
 /// A failure is the error `make-network-process` signals, naming its reason.
-pub(crate) fn handshake_now(link: &mut Link, timeout: Duration) -> Result<()> {
+pub(crate) fn handshake_now(state: &mut State, timeout: Duration) -> Result<()> {
+    handshake_on(&mut state.link, timeout)?;
+    if let Some(tls) = state.link.tls() {
+        note_negotiated(&mut state.contact, tls);
+    }
+    Ok(())
+}
+
+fn handshake_on(link: &mut Link, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
         let pushed = link.push_tls().map_err(|err| broken(Broken::Socket(err)))?;
@@ -75,6 +102,16 @@ pub(crate) fn handshake_now(link: &mut Link, timeout: Duration) -> Result<()> {
         }
         let events = if pushed { libc::POLLIN } else { libc::POLLIN | libc::POLLOUT };
         wait(socket.as_raw_fd(), events, left).map_err(|err| broken(Broken::Socket(err)))?;
+    }
+}
+
+/// After a handshake: the contact says what was negotiated (`:tls-protocol`, and `:alpn`
+/// when a protocol was agreed).
+pub(crate) fn note_negotiated(contact: &mut Contact, tls: &TlsSession) {
+    let (protocol, alpn) = tls.negotiated();
+    contact.put(":tls-protocol", Value::string(protocol));
+    if let Some(alpn) = alpn {
+        contact.put(":alpn", Value::string(alpn));
     }
 }
 

@@ -14,7 +14,7 @@ use super::context::Core;
 use super::inbox::{Accepted, Arrival};
 use super::process::{ProcRef, State};
 use super::tls::{Broken, Plain};
-use super::value::Value;
+use super::tls_connect::note_negotiated;
 
 /// Socket reads per process per turn, as for plain streams.
 const TLS_READS_PER_PROCESS: usize = 16;
@@ -145,11 +145,7 @@ impl Core {
     fn tls_established(&mut self, process: &ProcRef, state: &mut State) {
         let opening = self.handshakes().finish(process);
         if let Some(tls) = state.link.tls() {
-            let (protocol, alpn) = tls.negotiated();
-            state.contact.put(":tls-protocol", Value::string(protocol));
-            if let Some(alpn) = alpn {
-                state.contact.put(":alpn", Value::string(alpn));
-            }
+            note_negotiated(&mut state.contact, tls);
         }
         if let Some(accepted) = opening {
             self.table().list(process, state);
