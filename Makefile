@@ -66,6 +66,7 @@ TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions
 # A failed recipe must not leave a half-written target that looks up to date.
 .DELETE_ON_ERROR:
 
+.PHONY: bench-tls test-certs
 .PHONY: all stage emacs-module cargo-build header check-header lint c-tests test test-asan \
         test-valgrind test-fuzz-corpus test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
@@ -256,11 +257,21 @@ test-stress: all $(addprefix c-tests/bin/,$(STRESS_PROGS)) $(addprefix c-tests/b
 # emacs --batch with the built-ins or the netproc twins); bench/run.py runs them, prints one
 # table and writes bench/RESULTS.md. BENCH_ARGS passes options, e.g. BENCH_ARGS="--workloads W1,W2".
 BENCH_PEERS := $(addprefix bench/bin/peer_,sender echo connector scale udp)
-BENCH_SUTS  := $(addprefix bench/bin/sut_,netproc epoll libuv)
+BENCH_SUTS  := $(addprefix bench/bin/sut_,netproc epoll libuv) bench/bin/tls_client
 BENCH_BINS  := $(BENCH_PEERS) $(BENCH_SUTS)
 
-bench: emacs-module $(BENCH_BINS)
+bench: emacs-module $(BENCH_BINS) test-certs
 	python3 bench/run.py $(BENCH_ARGS)
+	python3 bench/tls.py
+
+# Issue 13's TLS figures alone: handshake CPU against Emacs's GnuTLS, bulk receive against
+# openssl s_client (bench/tls.py; --quick for a short run).
+bench-tls: emacs-module $(BENCH_BINS) test-certs
+	python3 bench/tls.py $(BENCH_TLS_ARGS)
+
+# The TLS tests' certificate maker (tests/support/certs.rs), run at test time.
+test-certs:
+	$(CARGO) build --release --example test-certs
 
 # Scaled-down sizes, one run per cell, under two minutes; writes bench/RESULTS-quick.md.
 bench-quick: emacs-module $(BENCH_BINS)

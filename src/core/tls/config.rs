@@ -57,7 +57,16 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Built>> {
 #[allow(deprecated)]
 fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())).clone()
+    PROVIDER
+        .get_or_init(|| {
+            use rustls::crypto::ring::kx_group::{SECP256R1, SECP384R1, X25519};
+            // X25519 first: the key share a client sends is its first group's, and ring's
+            // default order starts with P-384, whose key exchange cost half of a whole
+            // client handshake here (bench/tls.py, perf).
+            let kx_groups = vec![X25519, SECP256R1, SECP384R1];
+            Arc::new(CryptoProvider { kx_groups, ..rustls::crypto::ring::default_provider() })
+        })
+        .clone()
 }
 
 /// The system's trust store, loaded once per process.
