@@ -181,6 +181,7 @@ test: all
 	$(MAKE) --no-print-directory test-fuzz-corpus
 	$(MAKE) --no-print-directory test-loom
 	$(MAKE) --no-print-directory check-header
+	$(MAKE) --no-print-directory test-certs
 	$(MAKE) --no-print-directory c-tests
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-valgrind VALGRIND_BINS="$(VALGRIND_SUBSET)"
