@@ -469,3 +469,29 @@ fn a_gibibyte_through_tls_arrives_intact() {
     assert_eq!(received, TOTAL);
     assert_eq!(remote_digest, digest.finish().as_ref());
 }
+
+#[test]
+fn a_client_deleted_in_its_handshake_sends_nothing_it_queued() {
+    // A server that accepts and never answers: the handshake cannot finish.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port() as i64;
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let c = client(&ctx, &mut host, "c", port, true, trusting_ca()).unwrap().unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    ctx.send(&c, b"never in the clear").unwrap();
+    for _ in 0..5 {
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    ctx.delete_process(&c, &mut host).unwrap();
+    for _ in 0..5 {
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    assert_eq!(ctx.output_lost(&c), 18);
+    // The peer got the ClientHello, then the close: nothing else.
+    let mut got = Vec::new();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::io::Read::read_to_end(&mut peer, &mut got).unwrap();
+    assert_eq!(got[0], 22, "a handshake record");
+    assert!(!got.windows(5).any(|w| w == b"never"), "plaintext reached the peer");
+}

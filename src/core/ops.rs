@@ -450,9 +450,13 @@ impl Core {
         state.mark_deleted();
         self.inbox().drop_held(process, state);
         self.unlist(process, state);
-        if state.link.is_connecting() || state.role() == Role::Server {
-            // A connect still in flight never completes: what was queued for it is never
-            // sent (it counts as lost), as the host deleted the process before it opened.
+        if state.link.tls_handshaking() {
+            self.handshakes().finish(process);
+        }
+        if state.link.is_connecting() || state.link.tls_handshaking() || state.role() == Role::Server {
+            // A connect (or TLS handshake) still in flight never completes: what was queued
+            // for it is never sent (it counts as lost), as the host deleted the process
+            // before it opened.
             self.close_socket(state);
         } else {
             self.close_when_drained(process, state);
