@@ -495,3 +495,144 @@ fn a_client_deleted_in_its_handshake_sends_nothing_it_queued() {
     assert_eq!(got[0], 22, "a handshake record");
     assert!(!got.windows(5).any(|w| w == b"never"), "plaintext reached the peer");
 }
+
+/// A TLS server and one client with the given address arguments; the client's sentinel
+/// transcript and its :tls-protocol.
+fn round_trip(
+    server_address: Vec<(&str, Value)>,
+    client_address: Vec<(&str, Value)>,
+    client_tls: Vec<(&str, Value)>,
+) -> (Vec<String>, String) {
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let keys = (":keylist", Value::list(vec![Value::list(vec![file("server.key"), file("server.pem")])]));
+    let mut server_args = vec![
+        (":name", Value::string("srv")),
+        (":server", Value::T),
+        (":filter", marker()),
+        (":tls-parameters", tls(vec![keys])),
+    ];
+    server_args.extend(server_address);
+    ctx.make_network_process(args(server_args), &mut host).unwrap().unwrap();
+    let mut client_args = vec![
+        (":name", Value::string("c")),
+        (":nowait", Value::T),
+        (":filter", marker()),
+        (":sentinel", marker()),
+        (":tls-parameters", tls(client_tls)),
+    ];
+    client_args.extend(client_address);
+    let c = ctx.make_network_process(args(client_args), &mut host).unwrap().unwrap();
+    pump_until(&ctx, &mut host, |h| !sentinels_of(h, "c").is_empty());
+    ctx.send(&c, b"ping").unwrap();
+    pump_until(&ctx, &mut host, |h| h.received.iter().any(|(n, b)| n.starts_with("srv") && b == b"ping"));
+    let protocol = c.contact(&ContactQuery::Key(":tls-protocol".into()), false).princ();
+    (sentinels_of(&host, "c").into_iter().cloned().collect(), protocol)
+}
+
+#[test]
+fn clients_over_ipv6_names_and_unix_sockets() {
+    let open = vec!["sentinel c \"open\\n\" open".to_string()];
+    // IPv6 loopback (the certificate names ::1).
+    let listener = TcpListener::bind("[::1]:0").unwrap();
+    let port6 = listener.local_addr().unwrap().port() as i64;
+    drop(listener);
+    let (log, protocol) = round_trip(
+        vec![
+            (":host", Value::string("::1")),
+            (":service", Value::Int(port6)),
+            (":family", Value::symbol("ipv6")),
+        ],
+        vec![
+            (":host", Value::string("::1")),
+            (":service", Value::Int(port6)),
+            (":family", Value::symbol("ipv6")),
+        ],
+        trusting_ca(),
+    );
+    assert_eq!((log, protocol.as_str()), (open.clone(), "TLS1.3"));
+    // A name, looked up in the background, and checked against the certificate.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port() as i64;
+    drop(listener);
+    let (log, _) = round_trip(
+        vec![(":host", Value::string("127.0.0.1")), (":service", Value::Int(port))],
+        vec![
+            (":host", Value::string("localhost")),
+            (":service", Value::Int(port)),
+            (":family", Value::symbol("ipv4")),
+        ],
+        trusting_ca(),
+    );
+    assert_eq!(log, open);
+    // A unix socket: no host, so :hostname names what the certificate must carry.
+    let path = cert_dir().join("tls.sock");
+    let _ = std::fs::remove_file(&path);
+    let path = Value::string(path.to_str().unwrap());
+    let mut with_name = trusting_ca();
+    with_name.push((":hostname", Value::string("localhost")));
+    let (log, _) = round_trip(
+        vec![(":family", Value::symbol("local")), (":service", path.clone())],
+        vec![(":family", Value::symbol("local")), (":service", path.clone())],
+        with_name,
+    );
+    assert_eq!(log, open);
+    // Without :hostname, the create call says what is missing.
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let err = ctx
+        .make_network_process(
+            args(vec![
+                (":name", Value::string("u")),
+                (":family", Value::symbol("local")),
+                (":service", path),
+                (":tls-parameters", tls(trusting_ca())),
+            ]),
+            &mut host,
+        )
+        .unwrap_err();
+    assert_eq!(err.message(), "A TLS connection without :host needs :hostname in :tls-parameters");
+}
+
+#[test]
+fn pem_text_stands_in_for_files() {
+    let read = |name: &str| Value::string(std::fs::read(cert_dir().join(name)).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port() as i64;
+    drop(listener);
+    let (log, _) = round_trip(
+        vec![(":host", Value::string("127.0.0.1")), (":service", Value::Int(port))],
+        vec![(":host", Value::string("127.0.0.1")), (":service", Value::Int(port))],
+        vec![(":trust-pem", read("ca.pem"))],
+    );
+    assert_eq!(log, vec!["sentinel c \"open\\n\" open".to_string()]);
+    // A server from PEM text, and PEM text that is not PEM.
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let make = |plist: Vec<(&str, Value)>, host: &mut Recorder| {
+        ctx.make_network_process(
+            args(vec![
+                (":name", Value::string("s")),
+                (":server", Value::T),
+                (":service", Value::T),
+                (":tls-parameters", tls(plist)),
+            ]),
+            host,
+        )
+    };
+    make(vec![(":cert-pem", read("server.pem")), (":key-pem", read("server.key"))], &mut host)
+        .unwrap()
+        .unwrap();
+    let err = make(vec![(":cert-pem", Value::string("junk")), (":key-pem", read("server.key"))], &mut host)
+        .unwrap_err();
+    assert_eq!(err.message(), "No PEM certificate in the PEM text given");
+    let err = make(
+        vec![(
+            ":keylist",
+            Value::list(vec![Value::list(vec![Value::string("/nonexistent.key"), file("server.pem")])]),
+        )],
+        &mut host,
+    )
+    .unwrap_err();
+    assert_eq!(err.symbol.name(), "file-missing");
+}
