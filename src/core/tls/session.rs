@@ -105,6 +105,7 @@ impl TlsSession {
             }
         };
         if let Err(err) = self.conn.process_new_packets() {
+            let _ = self.push(socket); // Best effort: the fatal alert rustls queued tells the peer why.
             return Err(Broken::Tls(self.describe(&err)));
         }
         if self.socket_ended && self.is_handshaking() {
