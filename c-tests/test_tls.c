@@ -222,6 +222,43 @@ static void client_priority_and_alpn(void) {
     finish_client(ctx, c, &rec, &srv, fds);
 }
 
+/* :host "localhost" (looked up, in the background for :nowait; ::1 may come first and be
+ * refused, as s_server listens on 127.0.0.1 only) and no :hostname: the name checked is
+ * "localhost"; both clients open and talk. */
+static void clients_by_host_name(void) {
+    int fds = fd_baseline();
+    struct peer_proc srv;
+    long long port = start_s_server(&srv, "server.pem", "server.key", (const char *const[]){"-rev", NULL});
+    netproc_context *ctx = new_context();
+    struct tls_params tp;
+    tp_init(&tp);
+    tp_trust(&tp, "ca.pem");
+    for (int nowait = 1; nowait >= 0; nowait--) {
+        struct recorder rec = {0};
+        netproc_arg args[] = {
+            ARG(":name", STR("tls")),
+            ARG(":host", STR("localhost")),
+            ARG(":service", INT(port)),
+            ARG(":nowait", nowait ? netproc_t() : netproc_nil()),
+            ARG(":filter", REC_FILTER_V(&rec)),
+            ARG(":sentinel", REC_SENTINEL_V(&rec)),
+            ARG(":tls-parameters", tp_value(&tp)),
+        };
+        netproc_process *c = NULL;
+        CHECK_OK(ctx, netproc_make_network_process(ctx, args, NARGS(args), &c));
+        CHECK_STR_EQ(netproc_process_status(c), nowait ? "connect" : "open");
+        CHECK(PUMP_UNTIL(ctx, rec_count(&rec, REC_SENTINEL, c) > 0, TLS_WAIT_MS));
+        pump_for(ctx, 30);
+        char seen[256];
+        CHECK_STR_EQ(sentinels_of(&rec, c, seen, sizeof seen), "open\n");
+        exchange(ctx, c, &rec, "by name\n", "eman yb\n");
+        CHECK_OK(ctx, netproc_delete_process(c));
+        netproc_process_free(c);
+        rec_free(&rec);
+    }
+    finish_client(ctx, NULL, NULL, &srv, fds);
+}
+
 /* ---- 2. certificate failures ------------------------------------------------------------ */
 
 /* s_server with cert/key; a :nowait client trusting `ca` fails with one sentinel
@@ -283,6 +320,43 @@ static void refused_server_hears_the_alert(void) {
     finish_client(ctx, c, &rec, &srv, fds);
 }
 
+/* Without :trustfiles the system's trust store (ca-certificates) is used, which does not
+ * know the test CA: the same unknown-CA failure, both ways. */
+static void system_trust_store_does_not_know_the_test_ca(void) {
+    int fds = fd_baseline();
+    struct peer_proc srv;
+    long long port = start_s_server(&srv, "server.pem", "server.key", NULL);
+    netproc_context *ctx = new_context();
+    struct recorder rec = {0};
+    struct tls_params tp;
+    tp_init(&tp);
+    tp_put(&tp, ":hostname", STR("localhost"));
+    netproc_process *c = NULL;
+    CHECK_OK(ctx, tls_client(ctx, "tls", port, true, tp_value(&tp), &rec, &c));
+    const char *message = "Certificate validation failed localhost: the certificate was signed by an unknown "
+                          "and therefore untrusted authority";
+    EXPECT_FAILED(ctx, c, &rec, message, false);
+    expect_create_fails(ctx, port, &tp, message);
+    finish_client(ctx, c, &rec, &srv, fds);
+}
+
+/* :priority "NORMAL:-VERS-TLS1.2" against s_server -tls1_2: no version in common, so the
+ * handshake fails, naming the server's alert. */
+static void priority_excludes_the_servers_version(void) {
+    int fds = fd_baseline();
+    struct peer_proc srv;
+    long long port = start_s_server(&srv, "server.pem", "server.key", (const char *const[]){"-tls1_2", NULL});
+    netproc_context *ctx = new_context();
+    struct recorder rec = {0};
+    struct tls_params tp;
+    tp_trusting(&tp, "ca.pem");
+    tp_put(&tp, ":priority", STR("NORMAL:-VERS-TLS1.2"));
+    netproc_process *c = NULL;
+    CHECK_OK(ctx, tls_client(ctx, "tls", port, true, tp_value(&tp), &rec, &c));
+    EXPECT_FAILED(ctx, c, &rec, "TLS handshake failed: the peer sent the alert ", true);
+    finish_client(ctx, c, &rec, &srv, fds);
+}
+
 /* :verify-error nil: the unknown CA is a warning only, so both clients open and talk. */
 static void verify_error_nil_opens_on_unknown_ca(void) {
     int fds = fd_baseline();
@@ -301,6 +375,47 @@ static void verify_error_nil_opens_on_unknown_ca(void) {
     c = open_blocking(ctx, port, &tp, &rec);
     exchange(ctx, c, &rec, "blocking\n", "gnikcolb\n");
     finish_client(ctx, c, &rec, &srv, fds);
+}
+
+/* :verify-error as a list names the fatal checks: (:trustfiles) lets a wrong name through
+ * and (:hostname) an unknown CA, while (:hostname) still refuses the wrong name. */
+static void verify_error_list_picks_the_fatal_checks(void) {
+    int fds = fd_baseline();
+    struct peer_proc wrong, unknown;
+    long long wrong_port =
+        start_s_server(&wrong, "wrong-name.pem", "wrong-name.key", (const char *const[]){"-rev", NULL});
+    long long unknown_port = start_s_server(&unknown, "self-signed.pem", "self-signed.key",
+                                            (const char *const[]){"-rev", NULL});
+    netproc_context *ctx = new_context();
+    struct {
+        long long port;
+        const char *fatal;
+        const char *failure; /* NULL: opens */
+    } tries[] = {
+        {wrong_port, ":trustfiles", NULL},
+        {unknown_port, ":hostname", NULL},
+        {wrong_port, ":hostname", "The x509 certificate does not match \"localhost\""},
+    };
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        struct recorder rec = {0};
+        struct tls_params tp;
+        tp_trusting(&tp, "ca.pem");
+        netproc_value fatal = SYM(tries[i].fatal);
+        tp_put(&tp, ":verify-error", netproc_list(&fatal, 1));
+        netproc_process *c = NULL;
+        if (tries[i].failure != NULL) {
+            CHECK_OK(ctx, tls_client(ctx, "tls", tries[i].port, true, tp_value(&tp), &rec, &c));
+            EXPECT_FAILED(ctx, c, &rec, tries[i].failure, false);
+        } else {
+            c = open_nowait(ctx, tries[i].port, &tp, &rec);
+            exchange(ctx, c, &rec, "warned\n", "denraw\n");
+        }
+        CHECK_OK(ctx, netproc_delete_process(c));
+        netproc_process_free(c);
+        rec_free(&rec);
+    }
+    peer_stop(&unknown);
+    finish_client(ctx, NULL, NULL, &wrong, fds);
 }
 
 /* :verify-flags 64 (GNUTLS_VERIFY_DISABLE_TIME_CHECKS): the expired certificate opens. */
@@ -409,12 +524,16 @@ int main(void) {
         {"clients_to_gnutls_serv", clients_to_gnutls_serv, 15},
         {"tls12_forced_by_the_server", tls12_forced_by_the_server, 15},
         {"client_priority_and_alpn", client_priority_and_alpn, 15},
+        {"clients_by_host_name", clients_by_host_name, 15},
         {"unknown_ca_fails", unknown_ca_fails, 15},
         {"expired_certificate_fails", expired_certificate_fails, 15},
         {"wrong_host_fails", wrong_host_fails, 15},
         {"self_signed_fails", self_signed_fails, 15},
         {"refused_server_hears_the_alert", refused_server_hears_the_alert, 15},
+        {"system_trust_store_does_not_know_the_test_ca", system_trust_store_does_not_know_the_test_ca, 15},
+        {"priority_excludes_the_servers_version", priority_excludes_the_servers_version, 15},
         {"verify_error_nil_opens_on_unknown_ca", verify_error_nil_opens_on_unknown_ca, 15},
+        {"verify_error_list_picks_the_fatal_checks", verify_error_list_picks_the_fatal_checks, 15},
         {"verify_flags_64_accepts_expired", verify_flags_64_accepts_expired, 15},
         {"client_certificate_missing_tls12", client_certificate_missing_tls12, 15},
         {"client_certificate_missing_tls13", client_certificate_missing_tls13, 15},

@@ -391,6 +391,33 @@ static void plaintext_client_goes_quietly(void) {
     finish_server(ctx, &s, &cli, fds);
 }
 
+/* A client that connects and never starts its handshake holds nothing up: it is not
+ * listed or announced, and s_client connecting after it is served. */
+static void silent_client_does_not_block_others(void) {
+    int fds = fd_baseline();
+    netproc_context *ctx = new_context();
+    struct tls_server s;
+    struct tls_params tp;
+    server_params(&tp);
+    start_tls_server(ctx, &s, tp_value(&tp), NULL);
+    int silent = raw_connect(AF_INET, s.port);
+    pump_for(ctx, 100);
+    struct peer_proc cli;
+    start_s_client(&cli, s.port, NULL);
+    peer_write(&cli, "not held up\n");
+    expect_line(ctx, &s, 0, "not held up\n");
+    netproc_process *conn = check_accepted(&s, 0, "TLS1.3");
+    send_text(ctx, conn, "served\n");
+    PEER_EXPECT(ctx, &cli, "served\n", TLS_WAIT_MS);
+    CHECK_EQ(s.naccepted, 1);
+    CHECK_EQ(rec_count(&s.rec, REC_LOG, NULL), 1);
+    CHECK_EQ(listed_processes(ctx), 2);
+    close(silent);
+    pump_for(ctx, 50);
+    CHECK_EQ(rec_count(&s.rec, REC_LOG, NULL), 1);
+    finish_server(ctx, &s, &cli, fds);
+}
+
 /* ---- 6. 64 MiB each way ------------------------------------------------------------------ */
 
 #define BULK_BYTES (64ull << 20)
@@ -477,6 +504,7 @@ int main(void) {
         {"server_requires_client_certificate", server_requires_client_certificate, 15},
         {"refused_client_hears_the_alert", refused_client_hears_the_alert, 15},
         {"plaintext_client_goes_quietly", plaintext_client_goes_quietly, 15},
+        {"silent_client_does_not_block_others", silent_client_does_not_block_others, 15},
         {"bulk_64mib_python", bulk_64mib_python, 90},
     };
     tls_certs_setup();
