@@ -111,7 +111,12 @@ impl TlsSession {
         };
         match self.conn.process_new_packets() {
             Ok(io_state) => self.plaintext_waiting = io_state.plaintext_bytes_to_read(),
-            Err(err) => return Err(Broken::Tls(self.describe(&err))),
+            Err(err) => {
+                // Best effort: the fatal alert rustls queued tells the peer why (RFC 8446
+                // section 6.2), instead of an unexplained end of file.
+                let _ = self.push(socket);
+                return Err(Broken::Tls(self.describe(&err)));
+            }
         }
         if self.socket_ended && self.is_handshaking() {
             return Err(Broken::Tls("TLS handshake failed: the peer closed the connection".into()));
