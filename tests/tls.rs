@@ -636,3 +636,24 @@ fn pem_text_stands_in_for_files() {
     .unwrap_err();
     assert_eq!(err.symbol.name(), "file-missing");
 }
+
+#[test]
+fn a_revoked_certificate_fails_with_the_revocation_list() {
+    let revoked = background_server("revoked.pem", "revoked.key", vec![]);
+    let good = background_server("server.pem", "server.key", vec![]);
+    let mut with_crl = trusting_ca();
+    with_crl.push((":crlfiles", Value::list(vec![file("crl.pem")])));
+    fails_both_ways(
+        revoked,
+        with_crl.clone(),
+        "Certificate validation failed 127.0.0.1: certificate was revoked (CRL)",
+    );
+    // Without the list, the same certificate is good; with it, another one is.
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    assert_eq!(
+        client(&ctx, &mut host, "r", revoked, false, trusting_ca()).unwrap().unwrap().status().name(),
+        "open"
+    );
+    assert_eq!(client(&ctx, &mut host, "g", good, false, with_crl).unwrap().unwrap().status().name(), "open");
+}

@@ -11,12 +11,15 @@
 //! | wrong-name.pem, wrong-name.key | only wrong.example |
 //! | self-signed.pem, self-signed.key | localhost and 127.0.0.1, signed by itself |
 //! | client.pem, client.key | a client certificate signed by the CA |
+//! | revoked.pem, revoked.key | localhost and 127.0.0.1, signed by the CA, then revoked |
+//! | crl.pem | the CA's revocation list, naming revoked.pem only |
 
 use std::path::Path;
 
 use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-    KeyPair, KeyUsagePurpose,
+    date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
+    RevokedCertParams, SerialNumber,
 };
 
 fn ca(name: &str) -> (CertificateParams, KeyPair) {
@@ -69,5 +72,25 @@ pub fn write_all(dir: &Path) -> std::io::Result<()> {
     let (params, key) = leaf(&[], "netproc test client", true);
     write("client.pem", params.signed_by(&key, &issuer).expect("client certificate").pem())?;
     write("client.key", key.serialize_pem())?;
+
+    const REVOKED_SERIAL: u64 = 4242;
+    let (mut params, key) = leaf(&["localhost", "127.0.0.1"], "localhost", false);
+    params.serial_number = Some(SerialNumber::from(REVOKED_SERIAL));
+    write("revoked.pem", params.signed_by(&key, &issuer).expect("revoked certificate").pem())?;
+    write("revoked.key", key.serialize_pem())?;
+    let crl = CertificateRevocationListParams {
+        this_update: date_time_ymd(2024, 1, 1),
+        next_update: date_time_ymd(2100, 1, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: vec![RevokedCertParams {
+            serial_number: SerialNumber::from(REVOKED_SERIAL),
+            revocation_time: date_time_ymd(2024, 1, 1),
+            reason_code: Some(RevocationReason::KeyCompromise),
+            invalidity_date: None,
+        }],
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    write("crl.pem", crl.signed_by(&issuer).expect("revocation list").pem().expect("CRL as PEM"))?;
     Ok(())
 }
