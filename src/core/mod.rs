@@ -19,6 +19,7 @@ mod contact;
 mod context;
 mod datagrams;
 mod deadlines;
+pub mod descriptors;
 mod delivery;
 mod handshakes;
 mod inbox;

@@ -6,6 +6,7 @@ use std::os::fd::AsRawFd;
 
 use socket2::{Domain, Socket, Type};
 
+use super::descriptors::lift;
 use super::error::{Error, Result};
 use super::value::{Plist, Value};
 
@@ -50,7 +51,7 @@ pub const DATAGRAM_RECEIVE_BUFFER: usize = 4 << 20;
 
 /// A new close-on-exec socket (socket2 passes SOCK_CLOEXEC on Linux), still blocking.
 pub fn new_socket(family: i32, kind: SocketKind) -> io::Result<Socket> {
-    let socket = Socket::new(Domain::from(family), Type::from(kind.socktype()), None)?;
+    let socket = lift(Socket::new(Domain::from(family), Type::from(kind.socktype()), None)?);
     if kind == SocketKind::Datagram {
         // Best effort: a smaller buffer is still a working socket.
         let _ = socket.set_recv_buffer_size(DATAGRAM_RECEIVE_BUFFER);
@@ -69,7 +70,7 @@ pub fn accept_nonblocking(listener: &Socket) -> io::Result<(Socket, socket2::Soc
         socket2::SockAddr::try_init(|storage, length| {
             match libc::accept4(listener.as_raw_fd(), storage.cast(), length, flags) {
                 -1 => Err(io::Error::last_os_error()),
-                fd => Ok(Socket::from_raw_fd(fd)),
+                fd => Ok(lift(Socket::from_raw_fd(fd))),
             }
         })
     }
