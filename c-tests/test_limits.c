@@ -4,6 +4,7 @@
 #include "check.h"
 #include "pump.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 
@@ -51,6 +52,63 @@ static void no_fd_setsize_ceiling(void) {
  * every pump iteration, thousands of times a second. netproc pauses accepting for a short
  * back-off and logs once per pause, then accepts the waiting connections once descriptors
  * are free again. */
+/* How many of this process's descriptors are below 1024, and how many at or above. */
+static void count_descriptors(int *low, int *high) {
+    *low = *high = 0;
+    DIR *dir = opendir("/proc/self/fd");
+    CHECK(dir != NULL);
+    int own = dirfd(dir);
+    for (struct dirent *entry; (entry = readdir(dir)) != NULL;) {
+        if (entry->d_name[0] == '.') continue;
+        int fd = atoi(entry->d_name);
+        if (fd == own) continue;
+        if (fd < 1024) (*low)++;
+        else (*high)++;
+    }
+    closedir(dir);
+}
+
+/* With a descriptor floor (what the Emacs module sets, so that Emacs's select keeps the
+ * numbers below FD_SETSIZE), a server, a client and the accepted connection take no
+ * descriptor below 1024; without it they do. */
+static void descriptor_floor_keeps_low_numbers_free(void) {
+    struct rlimit limit;
+    CHECK(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+    if (limit.rlim_cur < 4096) {
+        CHECK(limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= 4096);
+        limit.rlim_cur = 4096;
+        CHECK(setrlimit(RLIMIT_NOFILE, &limit) == 0);
+    }
+    netproc_context *ctx = new_context();
+    CHECK_EQ(netproc_descriptor_floor(), 0);
+    CHECK_EQ(netproc_set_descriptor_floor(1024), NETPROC_OK);
+    CHECK_EQ(netproc_descriptor_floor(), 1024);
+    int low_before, high_before;
+    count_descriptors(&low_before, &high_before);
+    struct recorder rec = {0};
+    netproc_process *server = start_server(ctx, "srv", &rec);
+    long long port = contact_int(server, ":service");
+    netproc_process *client = start_client(ctx, "cli", port, &rec);
+    pump_for(ctx, 100);
+    int low, high;
+    count_descriptors(&low, &high);
+    CHECK_EQ(low, low_before);
+    CHECK_EQ(high, high_before + 3);
+    CHECK_EQ(netproc_set_descriptor_floor(0), NETPROC_OK);
+    netproc_process *again = start_client(ctx, "low", port, &rec);
+    pump_for(ctx, 100);
+    count_descriptors(&low, &high);
+    CHECK_EQ(low, low_before + 2);
+    netproc_delete_process(again);
+    netproc_delete_process(client);
+    netproc_delete_process(server);
+    netproc_process_free(again);
+    netproc_process_free(client);
+    netproc_process_free(server);
+    CHECK_EQ(netproc_context_free(ctx), NETPROC_OK);
+    rec_free(&rec);
+}
+
 static void accept_failure_pauses_instead_of_spinning(void) {
     /* valgrind polices descriptors itself: when accept() returns one over its own limit it
      * closes it and reports EMFILE, so the kernel has already dropped the connection. */
@@ -197,6 +255,7 @@ int main(void) {
     static const struct test_case cases[] = {
         {"no_fd_setsize_ceiling", no_fd_setsize_ceiling, 60},
         {"accept_failure_pauses_instead_of_spinning", accept_failure_pauses_instead_of_spinning, 20},
+        {"descriptor_floor_keeps_low_numbers_free", descriptor_floor_keeps_low_numbers_free, 20},
         {"linger_t_sends_queued_data_before_closing", linger_t_sends_queued_data_before_closing, 30},
         {"linger_zero_is_abortive_and_reported", linger_zero_is_abortive_and_reported, 20},
         {"privileged_option_refused_is_file_error", privileged_option_refused_is_file_error, 10},

@@ -734,6 +734,32 @@ enum netproc_status netproc_set_process_datagram_address(struct netproc_process 
                                                          bool *applied);
 
 /**
+ * Keep every socket netproc makes or accepts from now on at or above `floor` (for a host
+ * whose own loop uses select(2), FD_SETSIZE: 1024), moving it there when the kernel gives
+ * a lower number; 0 (or less) removes the floor. Best effort: when the open-file limit is
+ * below the floor, or nothing above it is free, a socket stays where it is. Raise the
+ * limit first (setrlimit RLIMIT_NOFILE) for room above the floor. It is process-wide: it
+ * applies to every context, as the descriptor range is the process's. The Emacs module sets
+ * 1024 when it loads.
+ *
+ * Ownership: n/a.
+ * Lifetime:  until changed.
+ * Thread:    any.
+ * Since:     0.2
+ */
+enum netproc_status netproc_set_descriptor_floor(int32_t floor);
+
+/**
+ * The floor set by netproc_set_descriptor_floor() (0: none).
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    any.
+ * Since:     0.2
+ */
+int32_t netproc_descriptor_floor(void);
+
+/**
  * The subfeatures of make-network-process, as Emacs lists them: the option keywords and
  * (:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) (:type seqpacket)
  * (:type datagram) (:nowait t).

@@ -14,7 +14,7 @@
 //! - `value` (netproc_value and its conversions), then `boundary` (reading handles,
 //!   pointers, lengths and values), then `host` (the core's `Host`, calling the callbacks);
 //! - on top, the nouns: `context` (with the process list), `process` and `process_attrs`,
-//!   `coding`, `datagram`, `address`, `features`.
+//!   `coding`, `datagram`, `address`, `features`, `descriptors`.
 
 // The safety contract of each `extern "C"` function is its Ownership/Lifetime/Thread lines,
 // which cbindgen copies into the header where C callers read them; a Rust-only `# Safety`
@@ -28,6 +28,7 @@ pub mod coding;
 pub mod context;
 mod cstate;
 pub mod datagram;
+pub mod descriptors;
 pub mod features;
 mod guard;
 mod handles;
