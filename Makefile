@@ -78,7 +78,7 @@ TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions
 # A failed recipe must not leave a half-written target that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: bench-tls
+.PHONY: bench-tls emacs-package
 .PHONY: all stage emacs-module cargo-build test-certs header check-header lint c-tests test test-asan \
         test-valgrind test-fuzz-corpus test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
@@ -204,7 +204,8 @@ test: all
 	$(MAKE) --no-print-directory c-tests
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-valgrind VALGRIND_BINS="$(VALGRIND_SUBSET)"
-	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/ert.sh c-tests/install_test.sh
+	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/ert.sh c-tests/install_test.sh \
+	  c-tests/emacs_package_test.sh
 
 # The canaries go first: a checker that misses them makes its silence meaningless.
 test-asan: $(ASAN_BINS) $(CANARY_BINS)
@@ -359,9 +360,23 @@ install: all
 	install -m 644 $(STAGE)/lib/libnetproc.a $(DESTDIR)$(LIBDIR)/libnetproc.a
 	install -m 644 $(STAGE)/include/netproc.h $(DESTDIR)$(INCLUDEDIR)/netproc.h
 	$(call gen_pc,$(PREFIX),$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR)),$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR)),$(DESTDIR)$(LIBDIR)/pkgconfig/netproc.pc)
-	if [ -d lisp ]; then \
-	  install -d $(DESTDIR)$(LISPDIR) && install -m 644 lisp/*.el $(DESTDIR)$(LISPDIR)/; \
-	fi
+	@# The Lisp files and the module beside them, where netproc.el loads it from: a copy of
+	@# the library (Emacs loads it by this name; a link would break under DESTDIR staging).
+	install -d $(DESTDIR)$(LISPDIR)
+	install -m 644 lisp/*.el $(DESTDIR)$(LISPDIR)/
+	install -m 755 $(STAGE)/lib/$(REALNAME) $(DESTDIR)$(LISPDIR)/netproc-module.so
+
+# A package for `package-install-file' (module included): build/netproc-X.Y.Z.tar.
+PACKAGE := netproc-$(VERSION)
+emacs-package: all
+	rm -rf $(STAGE)/$(PACKAGE) $(STAGE)/$(PACKAGE).tar
+	install -d $(STAGE)/$(PACKAGE)
+	install -m 644 lisp/*.el $(STAGE)/$(PACKAGE)/
+	install -m 755 $(STAGE)/lib/$(REALNAME) $(STAGE)/$(PACKAGE)/netproc-module.so
+	printf '(define-package "netproc" "%s" "Emacs network processes on the netproc library" (quote ((emacs "28.1"))))\n' \
+	  $(VERSION) > $(STAGE)/$(PACKAGE)/netproc-pkg.el
+	tar -C $(STAGE) -cf $(STAGE)/$(PACKAGE).tar $(PACKAGE)
+	@echo "built $(STAGE)/$(PACKAGE).tar: M-x package-install-file RET $(STAGE)/$(PACKAGE).tar"
 
 # The soname link is named after what the installed library says, so no build is needed.
 uninstall:
