@@ -220,7 +220,6 @@ impl TlsSession {
     }
 
     /// The negotiated connection, for peer status and the contact.
-    #[allow(dead_code)]
     pub(crate) fn connection(&self) -> &Connection {
         &self.conn
     }
