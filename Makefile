@@ -164,7 +164,7 @@ check-header: cargo-build
 	@echo "include/netproc.h is up to date"
 
 # ---- C tests ----------------------------------------------------------------
-c-tests: $(C_TEST_BINS) $(HEADER_BINS)
+c-tests: $(C_TEST_BINS) $(HEADER_BINS) test-certs
 
 c-tests/bin/%: c-tests/%.c $(C_TEST_DEPS)
 	@mkdir -p $(@D)
