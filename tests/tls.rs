@@ -799,6 +799,22 @@ fn peer_status_gives_the_chain_host_first_in_gnutls_terms() {
     assert_eq!(c.tls_state(), TlsState::None);
 }
 
+/// A self-signed CA certificate for localhost and 127.0.0.1, with its key (self-signed-ca.pem, .key).
+fn self_signed_ca() -> &'static str {
+    static MADE: OnceLock<()> = OnceLock::new();
+    MADE.get_or_init(|| {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        std::fs::write(cert_dir().join("self-signed-ca.pem"), cert.pem()).unwrap();
+        std::fs::write(cert_dir().join("self-signed-ca.key"), key.serialize_pem()).unwrap();
+    });
+    "self-signed-ca.pem"
+}
+
 #[test]
 fn peer_status_keeps_each_connections_warnings() {
     let expired = background_server("expired.pem", "expired.key", vec![]);
@@ -829,6 +845,11 @@ fn peer_status_keeps_each_connections_warnings() {
         assert_eq!(warnings(&c), "(:self-signed :unknown-ca :invalid)");
         assert_eq!(plist_keys(&c.tls_peer_status())[0], ":warnings");
     }
+    // A self-signed CA certificate shown as the server's (what `openssl req -x509` makes):
+    // webpki refuses it for being a CA's; GnuTLS reports its signer not found, and so do we.
+    let ca_like = background_server(self_signed_ca(), "self-signed-ca.key", vec![]);
+    let c = open_client(&ctx, &mut host, "ca-like", ca_like, lenient());
+    assert_eq!(warnings(&c), "(:self-signed :unknown-ca :invalid)");
     // Trusted as its own anchor, a self-signed certificate is still called so.
     let trust_itself = vec![(":trustfiles", Value::list(vec![file("self-signed.pem")]))];
     let c = open_client(&ctx, &mut host, "trusted", own, trust_itself);

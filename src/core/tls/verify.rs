@@ -216,7 +216,14 @@ impl ServerCertVerifier for Recorder {
             Err(error) => {
                 findings.chain = warnings_of(&error);
                 if findings.chain == [Warning::Invalid] {
-                    findings.detail = Some(error.to_string());
+                    if findings.self_signed {
+                        // A self-signed certificate nobody trusts, refused for a reason of
+                        // webpki's own (a CA certificate shown as the server's, typically):
+                        // GnuTLS reports its signer, itself, not found.
+                        findings.chain.insert(0, Warning::UnknownCa);
+                    } else {
+                        findings.detail = Some(error.to_string());
+                    }
                 }
                 if self.policy.chain_fatal {
                     fatal = Some(error);
@@ -254,6 +261,11 @@ impl ServerCertVerifier for Recorder {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
     }
+}
+
+/// Whether the findings end the connection under `policy`.
+pub(crate) fn is_fatal(findings: &Findings, policy: VerifyPolicy) -> bool {
+    (policy.chain_fatal && !findings.chain.is_empty()) || (policy.name_fatal && findings.no_host_match)
 }
 
 /// The message of a handshake that failed on its certificate checks, as Emacs words them
