@@ -11,7 +11,7 @@
 //! It goes when the connection closes (Emacs's `deactivate_process` frees the GnuTLS
 //! state too).
 
-use super::process::Process;
+use super::process::{Process, Role};
 use super::tls::{available, describe_keyword, PeerFacts};
 use super::value::Value;
 
@@ -35,6 +35,12 @@ impl Process {
             Some(session) if session.is_handshaking() => TlsState::Handshaking,
             Some(_) => TlsState::Established,
         }
+    }
+
+    /// Whether TLS negotiated on this process makes it the TLS server: a connection a
+    /// server accepted (`Shared::negotiate_tls`).
+    pub fn tls_server_side(&self) -> bool {
+        self.state.lock().role() == Role::Accepted
     }
 
     /// `gnutls-peer-status`: the plist of the session's peer (`:warnings` when the
