@@ -90,12 +90,12 @@ emacs-module: stage
 	ln -sf ../$(STAGE)/lib/$(REALNAME) lisp/netproc-module.so
 	@if command -v $(EMACS) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(LISP_ELC); fi
 
-# netproc.el and netproc-api.el byte-compiled (gitignored): the dispatch runs them for every
+# netproc.el, netproc-api.el and netproc-tls.el byte-compiled (gitignored): the dispatch runs them for every
 # wake-up, where interpreted Lisp costs microseconds.
 EMACS    ?= emacs
-LISP_ELC := lisp/netproc.elc lisp/netproc-api.elc
-$(LISP_ELC): lisp/netproc.el lisp/netproc-api.el
-	$(EMACS) -Q --batch -L lisp -f batch-byte-compile lisp/netproc.el lisp/netproc-api.el
+LISP_ELC := lisp/netproc.elc lisp/netproc-api.elc lisp/netproc-tls.elc
+$(LISP_ELC): lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
+	$(EMACS) -Q --batch -L lisp -f batch-byte-compile lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
 
 stage: cargo-build $(STAGE)/native-static-libs
 	@test -n "$(VERSION)" || { echo "cannot read version from Cargo.toml" >&2; exit 1; }
@@ -164,7 +164,7 @@ check-header: cargo-build
 	@echo "include/netproc.h is up to date"
 
 # ---- C tests ----------------------------------------------------------------
-c-tests: $(C_TEST_BINS) $(HEADER_BINS)
+c-tests: $(C_TEST_BINS) $(HEADER_BINS) test-certs
 
 c-tests/bin/%: c-tests/%.c $(C_TEST_DEPS)
 	@mkdir -p $(@D)

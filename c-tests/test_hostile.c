@@ -147,7 +147,9 @@ static long long ref_and_release(netproc_process *h) {
     X("netproc_set_network_process_option", RK_STATUS, AC_CLOSED,                                               \
       netproc_set_network_process_option(h, ":keepalive", &fx->t, false, &fx->flag))                            \
     X("netproc_process_set_userdata", RK_STATUS, AC_OK, netproc_process_set_userdata(h, NULL, NULL))           \
-    X("netproc_process_userdata", RK_POINTER, AC_SKIP, (intptr_t)netproc_process_userdata(h))
+    X("netproc_process_userdata", RK_POINTER, AC_SKIP, (intptr_t)netproc_process_userdata(h))            \
+    X("netproc_gnutls_negotiate", RK_STATUS, AC_CLOSED, netproc_gnutls_negotiate(h, &fx->nil))              \
+    X("netproc_gnutls_peer_status", RK_STATUS, AC_OK, netproc_gnutls_peer_status(h, &fx->out))
 
 struct process_call {
     const char *function;
@@ -321,6 +323,14 @@ static const netproc_buffer_hooks no_hooks = {NULL, NULL, NULL};
       "netproc_context_set_send_queue_max: ctx is NULL", netproc_context_set_send_queue_max(NULL, 10))             \
     X("netproc_context_set_drain_timeout", "ctx", NE_STATUS, NETPROC_E_NULL,                                         \
       "netproc_context_set_drain_timeout: ctx is NULL", netproc_context_set_drain_timeout(NULL, 10))               \
+    X("netproc_context_set_tls_handshake_timeout", "ctx", NE_STATUS, NETPROC_E_NULL,                                 \
+      "netproc_context_set_tls_handshake_timeout: ctx is NULL", netproc_context_set_tls_handshake_timeout(NULL, 10)) \
+    X("netproc_gnutls_negotiate", "params", NE_STATUS, NETPROC_E_NULL, "netproc_gnutls_negotiate: params is NULL",  \
+      netproc_gnutls_negotiate(fx->client, NULL))                                                                    \
+    X("netproc_gnutls_peer_status", "out", NE_STATUS, NETPROC_E_NULL, "netproc_gnutls_peer_status: out is NULL",    \
+      netproc_gnutls_peer_status(fx->client, NULL))                                                                  \
+    X("netproc_gnutls_available_p", "out", NE_STATUS, NETPROC_E_NULL, "netproc_gnutls_available_p: out is NULL",    \
+      netproc_gnutls_available_p(NULL))                                                                              \
     X("netproc_debug_panic", "ctx", NE_STATUS, NETPROC_E_NULL, "netproc_debug_panic: ctx is NULL",                  \
       netproc_debug_panic(NULL))                                                                                    \
     X("netproc_process_datagram_address", "out", NE_STATUS, NETPROC_E_NULL,                                         \

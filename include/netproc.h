@@ -677,6 +677,22 @@ enum netproc_status netproc_context_set_drain_timeout(struct netproc_context *ct
                                                       uint32_t timeout_ms);
 
 /**
+ * How long a TLS handshake may take: a `:nowait` client's, a connection a TLS server
+ * accepted, a STARTTLS upgrade (netproc_gnutls_negotiate()) fail when it is up, with
+ * status "failed" and the sentinel "failed with code TLS handshake timed out after N
+ * seconds\n"; a blocking netproc_make_network_process() with `:tls-parameters` fails with
+ * that message. The default is 30,000 ms; 0 is refused with NETPROC_E_INVALID (a handshake
+ * needs a round trip). Applies to handshakes that start after the call.
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+ * Since:     0.2
+ */
+enum netproc_status netproc_context_set_tls_handshake_timeout(struct netproc_context *ctx,
+                                                              uint32_t timeout_ms);
+
+/**
  * `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
  * NULL when capacity is 0) and the total number of processes into *count. A capacity
  * beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
@@ -1183,6 +1199,73 @@ const char *netproc_status_str(int32_t code);
  * Since:     0.1
  */
 const char *netproc_status_name(int32_t code);
+
+/**
+ * `gnutls-negotiate`: upgrade the open stream connection `process` to TLS in place
+ * (STARTTLS). `params` is a `:tls-parameters` value, `(gnutls-x509pki KEY VALUE ...)`,
+ * as netproc_make_network_process() takes it: `:hostname` (default: the connection's
+ * `:host`), `:trustfiles` or `:trust-pem`, `:crlfiles`, `:keylist` or `:cert-pem` with
+ * `:key-pem`, `:verify-error`, `:verify-flags`, `:priority`, `:alpn`. A client checks the
+ * server's certificate; a connection a server accepted becomes the TLS server, and needs
+ * a certificate and key.
+ *
+ * The call does not wait: it checks the parameters, starts the handshake and returns.
+ * Bytes queued before the call still go out in the clear, ahead of the handshake; bytes
+ * sent after it wait for the handshake and go out encrypted, so a host may go on talking
+ * at once. The handshake ends within the context's TLS handshake timeout: once it is done,
+ * netproc_gnutls_peer_status() gives non-NIL; if it fails, the connection closes with
+ * status "failed", one sentinel "failed with code MESSAGE\n", and
+ * netproc_process_exit_status() gives the MESSAGE (never back to plaintext).
+ *
+ * Fails with NETPROC_E_ERROR for a process that is not an open stream connection, one
+ * that already uses TLS, or parameters netproc cannot use (a server side without a
+ * certificate, "gnutls-anon"); NETPROC_E_WRONG_TYPE for a malformed value
+ * (`wrong-type-argument`, as Emacs's `gnutls-boot` signals it); NETPROC_E_FILE for a file
+ * named in `params` that cannot be read. Nothing changes on failure.
+ *
+ * Ownership: *params is only read.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+ * Since:     0.2
+ */
+enum netproc_status netproc_gnutls_negotiate(struct netproc_process *process,
+                                             const struct netproc_value *params);
+
+/**
+ * `gnutls-peer-status`: NIL unless the process has a TLS session whose handshake is done
+ * (a plain connection, a server, a handshake still running, a connection closed: NIL).
+ * Otherwise the plist Emacs's `gnutls-peer-status` gives, in GnuTLS's words:
+ * `:warnings` (a LIST of SYMBOLs such as ":expired", when the certificate checks found
+ * problems that `:verify-error` did not make fatal), `:certificates` (the peer's chain,
+ * its own certificate first; each a plist `:version :serial-number :issuer :valid-from
+ * :valid-to :subject :public-key-algorithm :certificate-security-level
+ * :signature-algorithm :public-key-id :certificate-id :pem`) and `:certificate` (the
+ * first of them), both absent when the peer sent no certificate; then `:key-exchange`,
+ * `:protocol`, `:cipher`, `:mac`, `:encrypt-then-mac` and, below TLS 1.3,
+ * `:safe-renegotiation`.
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
+ * Since:     0.2
+ */
+enum netproc_status netproc_gnutls_peer_status(struct netproc_process *process,
+                                               struct netproc_value *out);
+
+/**
+ * `gnutls-available-p`: what netproc's TLS offers, as a LIST of SYMBOLs in the shape
+ * Emacs gives: the TLS extensions netproc uses, as GnuTLS names them ("ALPN", "Server
+ * Name Indication", ...), then `gnutls`. Without the entries that announce Emacs's GnuTLS
+ * crypto functions (`gnutls3`, `digests`, `ciphers`, `AEAD-ciphers`, `macs`), which netproc
+ * does not have.
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released.
+ * Thread:    any.
+ * Since:     0.2
+ */
+enum netproc_status netproc_gnutls_available_p(struct netproc_value *out);
 
 /**
  * Release a value that netproc wrote into an out-parameter, and reset it to NIL. NULL,

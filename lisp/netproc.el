@@ -252,6 +252,7 @@ Without a buffer the mark is left where it was, as in Emacs."
 (add-hook 'kill-buffer-query-functions #'netproc--kill-buffer-query)
 
 (require 'netproc-api (expand-file-name "netproc-api" netproc--directory))
+(require 'netproc-tls (expand-file-name "netproc-tls" netproc--directory))
 
 (netproc--ensure-channel)
 

@@ -657,3 +657,236 @@ fn a_revoked_certificate_fails_with_the_revocation_list() {
     );
     assert_eq!(client(&ctx, &mut host, "g", good, false, with_crl).unwrap().unwrap().status().name(), "open");
 }
+
+// ---- gnutls-peer-status (src/core/peer_status.rs, src/core/tls/peer.rs) ----
+
+/// The value of `key` in a plist.
+fn plist_get<'a>(plist: &'a Value, key: &str) -> Option<&'a Value> {
+    let Value::List(items) = plist else { return None };
+    items.chunks_exact(2).find(|pair| pair[0].is_symbol(key)).map(|pair| &pair[1])
+}
+
+/// The keys of a plist, in order.
+fn plist_keys(plist: &Value) -> Vec<String> {
+    let Value::List(items) = plist else { return Vec::new() };
+    items.chunks_exact(2).map(|pair| pair[0].as_symbol().unwrap_or("?").to_owned()).collect()
+}
+
+fn text_of(plist: &Value, key: &str) -> String {
+    plist_get(plist, key).map(Value::princ).unwrap_or_else(|| panic!("no {key} in {}", plist.prin1()))
+}
+
+/// server.pem followed by ca.pem: a server that sends its chain.
+fn chain_file() -> &'static str {
+    static CHAIN: OnceLock<()> = OnceLock::new();
+    CHAIN.get_or_init(|| {
+        let dir = cert_dir();
+        let mut chain = std::fs::read(dir.join("server.pem")).unwrap();
+        chain.extend(std::fs::read(dir.join("ca.pem")).unwrap());
+        std::fs::write(dir.join("server-chain.pem"), chain).unwrap();
+    });
+    "server-chain.pem"
+}
+
+/// A client of `port` with `plist`, pumped until its first sentinel.
+fn open_client(
+    ctx: &Shared,
+    host: &mut Recorder,
+    name: &str,
+    port: i64,
+    plist: Vec<(&str, Value)>,
+) -> ProcRef {
+    let c = client(ctx, host, name, port, true, plist).unwrap().unwrap();
+    pump_until(ctx, host, |h| !sentinels_of(h, name).is_empty());
+    assert_eq!(c.status().name(), "open", "{:#?}", host.log);
+    c
+}
+
+#[test]
+fn peer_status_gives_the_chain_host_first_in_gnutls_terms() {
+    use netproc::core::TlsState;
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let (_server, port) = server(&ctx, &mut host, "srv", chain_file(), "server.key", vec![]);
+    let c = client(&ctx, &mut host, "c", port, true, trusting_ca()).unwrap().unwrap();
+    // Nothing before the handshake is done.
+    assert_eq!(c.tls_state(), TlsState::Handshaking);
+    assert!(c.tls_peer_status().is_nil());
+    pump_until(&ctx, &mut host, |h| !sentinels_of(h, "c").is_empty());
+    assert_eq!(c.tls_state(), TlsState::Established);
+    let status = c.tls_peer_status();
+    // Emacs's keys in Emacs's order; no :warnings for a certificate that passed every check.
+    assert_eq!(
+        plist_keys(&status),
+        [
+            ":certificates",
+            ":certificate",
+            ":key-exchange",
+            ":protocol",
+            ":cipher",
+            ":mac",
+            ":encrypt-then-mac"
+        ]
+    );
+    let Some(Value::List(chain)) = plist_get(&status, ":certificates") else { panic!("{}", status.prin1()) };
+    assert_eq!(chain.len(), 2);
+    let leaf = &chain[0];
+    assert_eq!(plist_get(&status, ":certificate").map(Value::prin1), Some(leaf.prin1()));
+    assert_eq!(
+        plist_keys(leaf),
+        [
+            ":version",
+            ":serial-number",
+            ":issuer",
+            ":valid-from",
+            ":valid-to",
+            ":subject",
+            ":public-key-algorithm",
+            ":certificate-security-level",
+            ":signature-algorithm",
+            ":public-key-id",
+            ":certificate-id",
+            ":pem"
+        ]
+    );
+    assert_eq!(text_of(leaf, ":version"), "3");
+    assert_eq!(text_of(leaf, ":subject"), "CN=localhost");
+    assert_eq!(text_of(leaf, ":issuer"), "CN=netproc test CA");
+    assert_eq!(text_of(&chain[1], ":subject"), "CN=netproc test CA");
+    assert_eq!(text_of(leaf, ":valid-from"), "1975-01-01");
+    assert_eq!(text_of(leaf, ":valid-to"), "4096-01-01");
+    assert_eq!(text_of(leaf, ":public-key-algorithm"), "EC/ECDSA");
+    assert_eq!(text_of(leaf, ":certificate-security-level"), "High");
+    assert_eq!(text_of(leaf, ":signature-algorithm"), "ECDSA-SHA256");
+    let sha1_id = |text: String| {
+        text.len() == "sha1:".len() + 20 * 3 - 1
+            && text.starts_with("sha1:")
+            && text[5..].split(':').all(|pair| pair.len() == 2 && pair.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    assert!(sha1_id(text_of(leaf, ":public-key-id")));
+    assert!(sha1_id(text_of(leaf, ":certificate-id")));
+    assert_ne!(text_of(leaf, ":certificate-id"), text_of(&chain[1], ":certificate-id"));
+    // GnuTLS's PEM export is the PEM the certificate came in.
+    let pem = std::fs::read_to_string(cert_dir().join("server.pem")).unwrap();
+    assert_eq!(text_of(leaf, ":pem"), pem);
+    assert_eq!(text_of(&status, ":key-exchange"), "ECDHE-RSA");
+    assert_eq!(text_of(&status, ":protocol"), "TLS1.3");
+    assert_eq!(text_of(&status, ":cipher"), "AES-256-GCM");
+    assert_eq!(text_of(&status, ":mac"), "AEAD");
+    assert_eq!(text_of(&status, ":encrypt-then-mac"), "nil");
+    // The server's side: a session, but no certificate from this client.
+    pump_until(&ctx, &mut host, |h| h.log.iter().any(|l| l.starts_with("log srv ")));
+    let accepted = ctx.process_list().into_iter().find(|p| p.name_text().starts_with("srv ")).unwrap();
+    let served = accepted.tls_peer_status();
+    assert_eq!(plist_keys(&served), [":key-exchange", ":protocol", ":cipher", ":mac", ":encrypt-then-mac"]);
+    // A plain connection has none; a closed one no longer has one.
+    let plain = ctx
+        .make_network_process(
+            args(vec![
+                (":name", Value::string("plain")),
+                (":host", Value::string("127.0.0.1")),
+                (":service", Value::Int(port)),
+                (":sentinel", marker()),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(plain.tls_state(), TlsState::None);
+    assert!(plain.tls_peer_status().is_nil());
+    ctx.delete_process(&c, &mut host).unwrap();
+    assert!(c.tls_peer_status().is_nil());
+    assert_eq!(c.tls_state(), TlsState::None);
+}
+
+/// A self-signed CA certificate for localhost and 127.0.0.1, with its key (self-signed-ca.pem, .key).
+fn self_signed_ca() -> &'static str {
+    static MADE: OnceLock<()> = OnceLock::new();
+    MADE.get_or_init(|| {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        std::fs::write(cert_dir().join("self-signed-ca.pem"), cert.pem()).unwrap();
+        std::fs::write(cert_dir().join("self-signed-ca.key"), key.serialize_pem()).unwrap();
+    });
+    "self-signed-ca.pem"
+}
+
+#[test]
+fn peer_status_keeps_each_connections_warnings() {
+    let expired = background_server("expired.pem", "expired.key", vec![]);
+    let wrong = background_server("wrong-name.pem", "wrong-name.key", vec![]);
+    let own = background_server("self-signed.pem", "self-signed.key", vec![]);
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let lenient = || {
+        let mut plist = trusting_ca();
+        plist.push((":verify-error", Value::Nil));
+        plist
+    };
+    let warnings = |process: &ProcRef| {
+        plist_get(&process.tls_peer_status(), ":warnings").map(Value::prin1).unwrap_or_default()
+    };
+    // Twice each: a second connection to the same server is checked afresh (a resumed
+    // session would have no checks of its own to report).
+    for round in 0..2 {
+        let c = open_client(&ctx, &mut host, &format!("expired{round}"), expired, lenient());
+        assert_eq!(warnings(&c), "(:expired :invalid)");
+    }
+    for round in 0..2 {
+        let c = open_client(&ctx, &mut host, &format!("wrong{round}"), wrong, lenient());
+        assert_eq!(warnings(&c), "(:no-host-match)");
+    }
+    for round in 0..2 {
+        let c = open_client(&ctx, &mut host, &format!("own{round}"), own, lenient());
+        assert_eq!(warnings(&c), "(:self-signed :unknown-ca :invalid)");
+        assert_eq!(plist_keys(&c.tls_peer_status())[0], ":warnings");
+    }
+    // A self-signed CA certificate shown as the server's (what `openssl req -x509` makes):
+    // webpki refuses it for being a CA's; GnuTLS reports its signer not found, and so do we.
+    let ca_like = background_server(self_signed_ca(), "self-signed-ca.key", vec![]);
+    let c = open_client(&ctx, &mut host, "ca-like", ca_like, lenient());
+    assert_eq!(warnings(&c), "(:self-signed :unknown-ca :invalid)");
+    // Trusted as its own anchor, a self-signed certificate is still called so.
+    let trust_itself = vec![(":trustfiles", Value::list(vec![file("self-signed.pem")]))];
+    let c = open_client(&ctx, &mut host, "trusted", own, trust_itself);
+    assert_eq!(warnings(&c), "(:self-signed)");
+}
+
+#[test]
+fn peer_status_of_tls12_names_the_suite() {
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let (_server, port) = server(&ctx, &mut host, "srv", "server.pem", "server.key", vec![]);
+    let mut plist = trusting_ca();
+    plist.push((":priority", Value::string("NORMAL:-VERS-TLS1.3")));
+    let c = open_client(&ctx, &mut host, "c", port, plist);
+    let status = c.tls_peer_status();
+    assert_eq!(text_of(&status, ":protocol"), "TLS1.2");
+    assert_eq!(text_of(&status, ":key-exchange"), "ECDHE-ECDSA");
+    assert_eq!(text_of(&status, ":cipher"), "AES-256-GCM");
+    assert_eq!(text_of(&status, ":mac"), "AEAD");
+    // Below TLS 1.3, Emacs adds :safe-renegotiation last.
+    assert_eq!(plist_keys(&status).last().map(String::as_str), Some(":safe-renegotiation"));
+    assert_eq!(text_of(&status, ":safe-renegotiation"), "t");
+}
+
+#[test]
+fn available_and_warning_texts() {
+    let available = netproc::core::tls_available();
+    let Value::List(items) = &available else { panic!() };
+    assert!(items.last().is_some_and(|item| item.is_symbol("gnutls")));
+    assert!(items.iter().any(|item| item.is_symbol("ALPN")));
+    // Not Emacs's GnuTLS crypto functions, nor %DUMBFW padding.
+    for absent in ["gnutls3", "ciphers", "digests", "macs", "AEAD-ciphers", "ClientHello Padding"] {
+        assert!(!items.iter().any(|item| item.is_symbol(absent)), "{absent}");
+    }
+    assert_eq!(
+        netproc::core::tls_warning_description(":no-host-match"),
+        Some("certificate host does not match hostname")
+    );
+    assert_eq!(netproc::core::tls_warning_description(":other"), None);
+}

@@ -89,6 +89,9 @@ impl Handshakes {
     /// the locks.
     pub(crate) fn take_all(&mut self) -> Vec<(ProcRef, Option<Box<Accepted>>)> {
         self.deadlines.clear();
-        std::mem::take(&mut self.in_flight).into_values().map(|entry| (entry.process, entry.opening)).collect()
+        std::mem::take(&mut self.in_flight)
+            .into_values()
+            .map(|entry| (entry.process, entry.opening))
+            .collect()
     }
 }

@@ -9,7 +9,7 @@ use super::error::LispResult;
 use super::signal::raise;
 use super::state;
 use super::sys::{emacs_env_28, emacs_runtime};
-use super::{io, primitives};
+use super::{io, primitives, tls};
 
 /// Emacs refuses to load a module without this symbol. netproc is GPL-3.0-or-later.
 #[unsafe(no_mangle)]
@@ -69,6 +69,7 @@ fn initialise(env: &Env) -> LispResult<()> {
     define_errors(env)?;
     register(env, primitives::FUNCTIONS)?;
     register(env, io::FUNCTIONS)?;
+    register(env, tls::FUNCTIONS)?;
     let feature = env.intern("netproc-module")?;
     env.call("provide", &[feature])?;
     Ok(())

@@ -11,7 +11,7 @@
 //! - `state`: the module's state between calls; `object`: process objects;
 //! - `host`: the core's Host, callbacks into Lisp;
 //! - `boundary`: the panic guard and the shape of a function table;
-//! - `io` and `primitives`: the module functions; `init`: `emacs_module_init`.
+//! - `io`, `primitives` and `tls`: the module functions; `init`: `emacs_module_init`.
 //!
 //! Only the main thread ever touches an `emacs_env`; the watcher thread only polls the
 //! reactor's descriptor and writes a byte to the pipe Emacs gave us.
@@ -31,5 +31,6 @@ mod signal;
 mod state;
 mod symbols;
 mod sys;
+mod tls;
 
 pub use init::{emacs_module_init, plugin_is_GPL_compatible};

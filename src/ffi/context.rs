@@ -480,6 +480,39 @@ pub unsafe extern "C" fn netproc_context_set_drain_timeout(
     })
 }
 
+/// How long a TLS handshake may take: a `:nowait` client's, a connection a TLS server
+/// accepted, a STARTTLS upgrade (netproc_gnutls_negotiate()) fail when it is up, with
+/// status "failed" and the sentinel "failed with code TLS handshake timed out after N
+/// seconds\n"; a blocking netproc_make_network_process() with `:tls-parameters` fails with
+/// that message. The default is 30,000 ms; 0 is refused with NETPROC_E_INVALID (a handshake
+/// needs a round trip). Applies to handshakes that start after the call.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+/// Since:     0.2
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_set_tls_handshake_timeout(
+    ctx: *mut netproc_context,
+    timeout_ms: u32,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_context_set_tls_handshake_timeout";
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, FUNCTION) });
+        if timeout_ms == 0 {
+            return fail_argument(
+                Some(&context),
+                NETPROC_E_INVALID,
+                &format!("{FUNCTION}: a timeout of 0 ms leaves no time for a handshake"),
+            );
+        }
+        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        context.update_settings(|settings| settings.tls_handshake_timeout = timeout);
+        NETPROC_OK
+    })
+}
+
 /// `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
 /// NULL when capacity is 0) and the total number of processes into *count. A capacity
 /// beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.

@@ -14,7 +14,7 @@
 //! - `value` (netproc_value and its conversions), then `boundary` (reading handles,
 //!   pointers, lengths and values), then `host` (the core's `Host`, calling the callbacks);
 //! - on top, the nouns: `context` (with the process list), `process` and `process_attrs`,
-//!   `coding`, `datagram`, `address`, `features`, `descriptors`.
+//!   `coding`, `datagram`, `address`, `features`, `descriptors`, `tls`.
 
 // The safety contract of each `extern "C"` function is its Ownership/Lifetime/Thread lines,
 // which cbindgen copies into the header where C callers read them; a Rust-only `# Safety`
@@ -38,6 +38,7 @@ mod owner;
 pub mod process;
 pub mod process_attrs;
 pub mod status;
+pub mod tls;
 pub mod value;
 pub mod version;
 

@@ -165,6 +165,12 @@ fn build_client(params: &TlsParams) -> Result<ClientSetup> {
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = params.alpn.clone();
+    // Every connection checks certificates with a verifier of its own (the Recorder that
+    // keeps its findings, session.rs), and rustls resumes a session only under the verifier
+    // that checked it: sessions never resume, so keep no tickets. It also keeps each
+    // connection's peer status its own, with its own checks' warnings, as in Emacs, whose
+    // connections never resume either.
+    config.resumption = rustls::client::Resumption::disabled();
     Ok(ClientSetup { config: Arc::new(config), verifier })
 }
 

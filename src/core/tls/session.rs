@@ -11,7 +11,7 @@ use socket2::Socket;
 
 use super::config;
 use super::params::{TlsParams, VerifyPolicy};
-use super::verify::{failure_message, Findings, Recorder};
+use super::verify::{failure_message, is_fatal, Findings, Recorder};
 use crate::core::error::{Error, Result};
 
 /// Plaintext rustls may hold for sending before it refuses more: a send queue of its own
@@ -220,7 +220,6 @@ impl TlsSession {
     }
 
     /// The negotiated connection, for peer status and the contact.
-    #[allow(dead_code)]
     pub(crate) fn connection(&self) -> &Connection {
         &self.conn
     }
@@ -228,11 +227,19 @@ impl TlsSession {
     /// A failure's message, naming its reason.
     fn describe(&self, err: &rustls::Error) -> String {
         match err {
-            rustls::Error::InvalidCertificate(_) if self.recorder.is_some() => {
+            // Refused by the checks :verify-error makes fatal: Emacs's words for them.
+            // Otherwise rustls itself could not use the certificate (an X.509 v1
+            // certificate, a key type ring lacks), which is said as it is.
+            rustls::Error::InvalidCertificate(_)
+                if self.recorder.is_some() && is_fatal(&self.findings(), self.policy) =>
+            {
                 failure_message(&self.findings(), self.policy, &self.hostname)
             }
-            rustls::Error::InvalidCertificate(cert) => {
+            rustls::Error::InvalidCertificate(cert) if self.recorder.is_none() => {
                 format!("TLS handshake failed: the client's certificate: {cert:?}")
+            }
+            rustls::Error::InvalidCertificate(cert) => {
+                format!("TLS handshake failed: the server's certificate cannot be used: {cert:?}")
             }
             rustls::Error::AlertReceived(alert) => {
                 format!("TLS handshake failed: the peer sent the alert {alert:?}")

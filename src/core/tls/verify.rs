@@ -15,7 +15,6 @@ use super::params::VerifyPolicy;
 
 /// A certificate problem, with the keyword `gnutls-peer-status` lists it under.
 // Read by gnutls-peer-status (the tls-boundary branch, in progress).
-#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Warning {
     Invalid,
@@ -29,7 +28,6 @@ pub(crate) enum Warning {
     PurposeMismatch,
 }
 
-#[allow(dead_code)]
 impl Warning {
     /// The keyword Emacs's `gnutls-peer-status` uses.
     pub(crate) fn keyword(self) -> &'static str {
@@ -65,7 +63,6 @@ impl Warning {
 }
 
 /// What the checks of one handshake found.
-#[allow(dead_code)]
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Findings {
     /// Chain problems (everything but the name), most specific first.
@@ -78,19 +75,53 @@ pub(crate) struct Findings {
     pub(crate) detail: Option<String>,
 }
 
-#[allow(dead_code)]
+/// The warnings in the order `gnutls-peer-status` lists them: Emacs's `Fgnutls_peer_status`
+/// checks them from the last of these to the first, consing each onto the list.
+const LISTED: [Warning; 9] = [
+    Warning::SelfSigned,
+    Warning::NoHostMatch,
+    Warning::PurposeMismatch,
+    Warning::SignatureFailure,
+    Warning::Expired,
+    Warning::NotActivated,
+    Warning::UnknownCa,
+    Warning::Revoked,
+    Warning::Invalid,
+];
+
 impl Findings {
-    /// Every warning, as `gnutls-peer-status` lists them.
+    /// Every warning, in the order `gnutls-peer-status` lists them.
     pub(crate) fn warnings(&self) -> Vec<Warning> {
-        let mut all = self.chain.clone();
-        if self.no_host_match {
-            all.push(Warning::NoHostMatch);
-        }
-        if self.self_signed {
-            all.push(Warning::SelfSigned);
-        }
-        all
+        LISTED
+            .into_iter()
+            .filter(|warning| match warning {
+                Warning::NoHostMatch => self.no_host_match,
+                Warning::SelfSigned => self.self_signed,
+                chain => self.chain.contains(chain),
+            })
+            .collect()
     }
+}
+
+/// What `gnutls-peer-status-warning-describe` says of `keyword` (":expired"): the texts of
+/// the warnings netproc finds, and of those only GnuTLS's own checks find, so that every
+/// keyword Emacs knows has its text; None for any other.
+pub(crate) fn describe_keyword(keyword: &str) -> Option<&'static str> {
+    if let Some(warning) = LISTED.into_iter().find(|warning| warning.keyword() == keyword) {
+        return Some(warning.describe());
+    }
+    Some(match keyword {
+        ":not-ca" => "certificate signer is not a CA",
+        ":insecure" => "certificate was signed with an insecure algorithm",
+        ":revocation-data-superseded" => "certificate revocation data are old and have been superseded",
+        ":revocation-data-issued-in-future" => "certificate revocation data have a future issue date",
+        ":signer-constraints-failure" => "certificate signer constraints were violated",
+        ":missing-ocsp-status" => {
+            "certificate requires the server to send a OCSP certificate status, but no status was received"
+        }
+        ":invalid-ocsp-status" => "the received OCSP certificate status is invalid",
+        _ => return None,
+    })
 }
 
 /// The warnings a rustls error stands for.
@@ -185,7 +216,14 @@ impl ServerCertVerifier for Recorder {
             Err(error) => {
                 findings.chain = warnings_of(&error);
                 if findings.chain == [Warning::Invalid] {
-                    findings.detail = Some(error.to_string());
+                    if findings.self_signed {
+                        // A self-signed certificate nobody trusts, refused for a reason of
+                        // webpki's own (a CA certificate shown as the server's, typically):
+                        // GnuTLS reports its signer, itself, not found.
+                        findings.chain.insert(0, Warning::UnknownCa);
+                    } else {
+                        findings.detail = Some(error.to_string());
+                    }
                 }
                 if self.policy.chain_fatal {
                     fatal = Some(error);
@@ -225,6 +263,11 @@ impl ServerCertVerifier for Recorder {
     }
 }
 
+/// Whether the findings end the connection under `policy`.
+pub(crate) fn is_fatal(findings: &Findings, policy: VerifyPolicy) -> bool {
+    (policy.chain_fatal && !findings.chain.is_empty()) || (policy.name_fatal && findings.no_host_match)
+}
+
 /// The message of a handshake that failed on its certificate checks, as Emacs words them
 /// (`gnutls_verify_boot`), with the reason named.
 pub(crate) fn failure_message(findings: &Findings, policy: VerifyPolicy, hostname: &str) -> String {
@@ -248,6 +291,27 @@ mod tests {
     fn unknown_issuer_is_an_unknown_ca_and_invalid() {
         let warnings = warnings_of(&rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer));
         assert_eq!(warnings, vec![Warning::UnknownCa, Warning::Invalid]);
+    }
+
+    #[test]
+    fn warnings_come_in_emacs_order() {
+        // GnuTLS's listing for a self-signed certificate nobody trusts.
+        let own = Findings {
+            chain: vec![Warning::UnknownCa, Warning::Invalid],
+            self_signed: true,
+            ..Findings::default()
+        };
+        assert_eq!(own.warnings(), vec![Warning::SelfSigned, Warning::UnknownCa, Warning::Invalid]);
+        let expired = Findings {
+            chain: vec![Warning::Expired, Warning::Invalid],
+            no_host_match: true,
+            ..Findings::default()
+        };
+        assert_eq!(expired.warnings(), vec![Warning::NoHostMatch, Warning::Expired, Warning::Invalid]);
+        assert_eq!(describe_keyword(":expired"), Some("certificate has expired"));
+        assert_eq!(describe_keyword(":not-ca"), Some("certificate signer is not a CA"));
+        assert_eq!(describe_keyword(":nonsense"), None);
+        assert_eq!(describe_keyword("expired"), None);
     }
 
     #[test]
