@@ -198,14 +198,11 @@ first, running callbacks meanwhile, as Emacs's `process-contact' does."
 
 (defun netproc-raise-open-file-limit (&optional limit)
   "Raise this Emacs's soft limit of open files to LIMIT (nil: the hard limit).
-Emacs lowers the limit to 1024 (FD_SETSIZE) at startup, for its own `select'; netproc's
-sockets never reach that `select', so a netproc server can hold more connections once
-the limit is raised.  Emacs's own processes still stop at descriptor 1024.  Return the
-new soft limit (never lower than before).
-
-The module does not do this by itself: Emacs 28 does not guard everything it watches
-against descriptors of 1024 or more.  With many netproc sockets open, the inotify
-descriptor of a first `file-notify-add-watch' lands above 1024 and Emacs aborts."
+Emacs lowers the limit to 1024 (FD_SETSIZE) at startup, for its own `select'.  The module
+raises it to the hard limit when it loads: netproc keeps its sockets at descriptor 1024
+and above, where Emacs's `select' never looks, so the numbers below stay Emacs's own (its
+subprocesses, files and file watches work however many netproc connections are open).
+Return the new soft limit (never lower than before)."
   (netproc--raise-open-file-limit limit))
 
 (defun netproc-accept-process-output (&optional process seconds millisec just-this-one)

@@ -65,6 +65,12 @@ pub unsafe extern "C" fn emacs_module_init(runtime: *mut emacs_runtime) -> c_int
 }
 
 fn initialise(env: &Env) -> LispResult<()> {
+    // Emacs watches its own descriptors with select(2), so it can only use numbers below
+    // FD_SETSIZE. netproc's sockets go at or above it, where only netproc's epoll looks:
+    // they take nothing from Emacs's subprocesses, files and file watches, and the open-file
+    // limit can be raised for them without Emacs ever meeting a descriptor it cannot watch.
+    crate::core::descriptors::set_descriptor_floor(libc::FD_SETSIZE as i32);
+    raise_open_file_limit_to_hard();
     state::start(env)?;
     define_errors(env)?;
     register(env, primitives::FUNCTIONS)?;
@@ -73,6 +79,19 @@ fn initialise(env: &Env) -> LispResult<()> {
     let feature = env.intern("netproc-module")?;
     env.call("provide", &[feature])?;
     Ok(())
+}
+
+/// The soft open-file limit up to the hard one (Emacs lowers it to FD_SETSIZE at startup);
+/// best effort: a limit that cannot be raised leaves netproc with fewer connections.
+fn raise_open_file_limit_to_hard() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read and write one rlimit struct we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 /// `netproc-error` (a kind of `error`) and `netproc-panic` (deliberately not an `error`).

@@ -21,6 +21,35 @@
     (and (re-search-forward "^VmRSS:[ \t]+\\([0-9]+\\)" nil t)
          (string-to-number (match-string 1)))))
 
+(defun np-scale-emacs-still-works ()
+  "With the connections open: a file watch, a subprocess and a built-in network process
+all work, since netproc's descriptors are above Emacs's `select' range.  Returns what each
+gave, as a list."
+  (require 'filenotify)
+  (let* ((dir (make-temp-file "np-watch" t))
+         (watch (file-notify-add-watch dir '(change) #'ignore))
+         (finished nil)
+         (child (make-process :name "np-true" :command '("true") :noquery t
+                              :sentinel (lambda (_p m) (setq finished m))))
+         (echoed nil)
+         (server (make-network-process :name "np-builtin" :server t :host "127.0.0.1"
+                                       :service t :noquery t
+                                       :filter (lambda (p s) (process-send-string p s))))
+         (client (make-network-process :name "np-builtin-c" :host "127.0.0.1" :noquery t
+                                       :service (cadr (process-contact server))
+                                       :filter (lambda (_p s) (setq echoed s)))))
+    (unwind-protect
+        (progn
+          (process-send-string client "ping")
+          (let ((deadline (+ (float-time) 10)))
+            (while (and (or (not finished) (not echoed)) (< (float-time) deadline))
+              (accept-process-output nil 0.05)))
+          (list (file-notify-valid-p watch) (process-id child) finished echoed))
+      (file-notify-rm-watch watch)
+      (delete-process client)
+      (delete-process server)
+      (delete-directory dir t))))
+
 (defun np-scale-client-program (port count)
   "The Lisp a child Emacs runs: COUNT netproc clients of PORT, held open until killed."
   (format "(progn
@@ -35,7 +64,8 @@
   (while t (netproc-accept-process-output nil 1)))" count port))
 
 (ert-deftest netproc-beyond-10000-connections ()
-  "A netproc server in Lisp holds 10,000 simultaneous connections, then sees them close."
+  "A netproc server in Lisp holds 10,000 simultaneous connections (while a file watch, a
+subprocess and a built-in network process still work beside them), then sees them close."
   (let* ((count (string-to-number (or (getenv "NP_SCALE_CONNECTIONS") "10000")))
          (limit (netproc-raise-open-file-limit)))
     (when (< limit (+ count 100))
@@ -76,6 +106,12 @@
                 (while (and (not (string-match-p "^connected" output)) (< (float-time) deadline))
                   (accept-process-output child 0.1)))
               (should (string-match-p (format "^connected %d " count) output))
+              ;; Emacs's own descriptors (below 1024) are all still free for it.
+              (let ((works (np-scale-emacs-still-works)))
+                (should (eq (nth 0 works) t))
+                (should (integerp (nth 1 works)))
+                (should (equal (nth 2 works) "finished\n"))
+                (should (equal (nth 3 works) "ping")))
               (message "netproc scale: %d connections accepted in %.2f s; RSS %d -> %d MiB (%.1f KiB per connection); clients: %s"
                        count accepted-time (/ rss-before 1024) (/ rss-after 1024)
                        (/ (- rss-after rss-before) (float count)) (string-trim output))

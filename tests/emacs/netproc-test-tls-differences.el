@@ -19,8 +19,9 @@
       (error "%s is missing: run `make test-certs'" maker))
     (unless (eq 0 (call-process maker nil nil nil dir))
       (error "%s failed" maker))
+    (add-hook 'kill-emacs-hook (lambda () (delete-directory dir t)))
     dir)
-  "The test certificates (see tests/support/certs.rs).")
+  "The test certificates (see tests/support/certs.rs); removed when Emacs exits.")
 
 (defun np-cert (name)
   "The path of test certificate file NAME."
