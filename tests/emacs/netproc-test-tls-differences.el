@@ -135,5 +135,28 @@ every check fatal."
                  `((sentinel (process "c") ,(format "failed with code %s\n" np-tls-unknown-ca-message))
                    (status "c" failed nil ,np-tls-unknown-ca-message)))))
 
+(defun np-tls-refused-scenario ()
+  "A :nowait TLS client of a port nobody listens on."
+  (let* ((port (np-free-port))
+         (client (np-client "c" port :nowait t
+                            :tls-parameters (np-tls-params :hostname "localhost"))))
+    (np-wait (lambda () (not (eq (np 'process-status client) 'connect))) 5)
+    (np-settle 0.3)
+    (np-status client)))
+
+(ert-deftest netproc-difference-tls-refused-port ()
+  "A :nowait TLS connect to a refused port kills batch Emacs 28.2 with SIGPIPE (exit 141,
+run in a child Emacs); netproc runs the sentinel once, \"failed with code 111\"."
+  (let ((child (np-child-emacs
+                "(progn (require 'netproc-test-tls-differences)
+                        (princ (format \"R %S\" (np-run #'np-tls-refused-scenario nil))))"
+                60)))
+    ;; `timeout' dies of the same signal as its child.
+    (should (member (car child) '(141 "Broken pipe")))
+    (should-not (string-match-p "^R " (cdr child))))
+  (should (equal (np-run #'np-tls-refused-scenario t)
+                 '((sentinel (process "c") "failed with code 111\n")
+                   (status "c" failed nil 111)))))
+
 (provide 'netproc-test-tls-differences)
 ;;; netproc-test-tls-differences.el ends here
