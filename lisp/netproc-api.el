@@ -23,6 +23,41 @@
 (defvar netproc--waiting)
 (defvar netproc--pending-error)
 
+(defun netproc--network-coding-systems (args)
+  "The (DECODING . ENCODING) Emacs chooses for a network process made with ARGS and no
+non-nil :coding, as `set_network_socket_coding_system' in Emacs's src/process.c does:
+`coding-system-for-read' (`-for-write'); else nil (no decoding) for a unibyte process
+buffer (for encoding: a unibyte current buffer); else what `find-operation-coding-system'
+finds for `open-network-stream' (`network-coding-system-alist'); else
+`default-process-coding-system'."
+  (let* ((name (plist-get args :name))
+         (buffer-arg (plist-get args :buffer))
+         (buffer (and buffer-arg (get-buffer buffer-arg)))
+         (host (plist-get args :host))
+         (service (plist-get args :service))
+         (found t)
+         (find (lambda ()
+                 (when (eq found t)
+                   (setq found (and host service
+                                    (find-operation-coding-system
+                                     'open-network-stream name buffer host service))))
+                 found))
+         (decoding
+          (cond (coding-system-for-read)
+                ((not (if buffer
+                          (buffer-local-value 'enable-multibyte-characters buffer)
+                        ;; A buffer named but not made yet is made with the default.
+                        (default-value 'enable-multibyte-characters)))
+                 nil)
+                ((consp (funcall find)) (car found))
+                ((consp default-process-coding-system) (car default-process-coding-system))))
+         (encoding
+          (cond (coding-system-for-write)
+                ((not enable-multibyte-characters) nil)
+                ((consp (funcall find)) (cdr found))
+                ((consp default-process-coding-system) (cdr default-process-coding-system)))))
+    (cons decoding encoding)))
+
 (defun netproc-make-network-process (&rest args)
   "Create and return a netproc network process, as `make-network-process'.
 ARGS are the keyword/value pairs `make-network-process' takes (see its
@@ -32,10 +67,11 @@ documentation): :name :buffer :host :service :type :family :local :remote
 are called with the same arguments as Emacs's, on netproc process objects.
 
 \(fn &rest ARGS)"
-  ;; Without :coding, Emacs uses `default-process-coding-system' as it is now.
-  (unless (plist-member args :coding)
-    (netproc--set-default-coding-system (or (car default-process-coding-system) 'binary)
-                                        (or (cdr default-process-coding-system) 'binary)))
+  ;; Without a non-nil :coding, the coding systems Emacs would choose now become the
+  ;; module's default for this creation (an accepted connection inherits its server's).
+  (unless (plist-get args :coding)
+    (let ((chosen (netproc--network-coding-systems args)))
+      (netproc--set-default-coding-system (car chosen) (cdr chosen))))
   (let ((process (apply #'netproc--make-network-process args)))
     (when process (netproc--update-mark process))
     process))
