@@ -18,9 +18,11 @@
 (declare-function netproc--check "netproc")
 (declare-function netproc--update-mark "netproc")
 (declare-function netproc--run-dispatch "netproc")
+(declare-function netproc--wake-if-due "netproc-module")
 (defvar netproc--channel)
 (defvar netproc--callbacks-run)
 (defvar netproc--waiting)
+(defvar netproc--only)
 (defvar netproc--pending-error)
 
 (defun netproc--network-coding-systems (args)
@@ -246,8 +248,18 @@ Return the new soft limit (never lower than before)."
 With PROCESS, wait for output from PROCESS.  Return non-nil if output arrived
 \(from PROCESS, or from any netproc process).  The waiting is done by Emacs's own
 `accept-process-output' on netproc's wake-up channel, so other processes and
-timers run meanwhile unless JUST-THIS-ONE says otherwise."
+timers run meanwhile unless JUST-THIS-ONE says otherwise: with PROCESS and
+JUST-THIS-ONE, only PROCESS's callbacks run (the others wait, in order), and timers
+too only when JUST-THIS-ONE is an integer, as in Emacs."
   (when process (netproc--check process))
+  ;; Emacs's argument checks (Faccept_process_output): MILLISEC, the obsolete form, and
+  ;; SECONDS beside it must be fixnums; SECONDS alone any number.
+  (when millisec
+    (unless (fixnump millisec) (signal 'wrong-type-argument (list 'fixnump millisec)))
+    (when (and seconds (not (fixnump seconds)))
+      (signal 'wrong-type-argument (list 'fixnump seconds))))
+  (when (and seconds (not (numberp seconds)))
+    (signal 'wrong-type-argument (list 'numberp seconds)))
   (let* ((timeout (and (or seconds millisec)
                        (+ (if (numberp seconds) seconds 0)
                           (/ (if (numberp millisec) millisec 0) 1000.0))))
@@ -256,19 +268,23 @@ timers run meanwhile unless JUST-THIS-ONE says otherwise."
          (callbacks netproc--callbacks-run)
          (got (lambda ()
                 (if process (> (netproc--output-count process) outputs)
-                  (> netproc--callbacks-run callbacks)))))
+                  (> netproc--callbacks-run callbacks))))
+         ;; Emacs ignores JUST-THIS-ONE without PROCESS.
+         (just-this-one (and process just-this-one))
+         (netproc--only (and just-this-one process)))
     (netproc--run-dispatch)
     (while (not (or (funcall got)
                     (and deadline (<= deadline (float-time)))
                     (and process (not (netproc--process-live-p process)))))
       (let ((left (and deadline (max 0.001 (- deadline (float-time))))))
         (let ((netproc--waiting t))
-          (accept-process-output netproc--channel left nil
-                                 (and just-this-one netproc--channel t)))
+          (accept-process-output netproc--channel left nil just-this-one))
         (when netproc--pending-error
           (let ((err netproc--pending-error))
             (setq netproc--pending-error nil)
             (signal (car err) (cdr err))))))
+    ;; What the others got meanwhile runs at Emacs's next pump, as in Emacs.
+    (when netproc--only (netproc--wake-if-due))
     ;; Without PROCESS, Emacs goes on reading what is ready at once before it returns
     ;; (a reply to what a filter just sent, say); do the same, within reason.
     (when (and (not process) (funcall got))

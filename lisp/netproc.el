@@ -61,6 +61,10 @@
 (defvar netproc--waiting nil
   "Non-nil while `netproc-accept-process-output' waits in Emacs's own pump.")
 
+(defvar netproc--only nil
+  "The process whose callbacks alone run, while `netproc-accept-process-output'
+waits with JUST-THIS-ONE; nil for all.")
+
 (defvar netproc--pending-error nil
   "An error that escaped a callback (a log function's, or any with `debug-on-error')
 while `netproc-accept-process-output' waited; it signals it once the wait returns.")
@@ -83,7 +87,7 @@ Callbacks run with `inhibit-quit' bound, as Emacs runs filters and sentinels; th
 module checks `quit-flag' between them and leaves the rest for after the quit.
 With LINGER (the wake-up channel's filter), wait briefly for further events while
 they keep coming (10 ms at most)."
-  (let ((count (let ((inhibit-quit t)) (netproc--dispatch linger))))
+  (let ((count (let ((inhibit-quit t)) (netproc--dispatch linger netproc--only))))
     (setq netproc--callbacks-run (+ netproc--callbacks-run count))
     count))
 

@@ -20,8 +20,12 @@ enum Delivery {
 impl Core {
     /// Take the next arrival and apply what it changes; None when there is nothing to
     /// deliver. An arrival that produces no host call yields `Some(None)`.
-    fn next_delivery(&mut self) -> Option<Option<Delivery>> {
-        let (process, arrival) = self.inbox().pop()?;
+    /// The next delivery: of any process, or with `only`, of that process alone.
+    fn next_delivery(&mut self, only: Option<&ProcRef>) -> Option<Option<Delivery>> {
+        let (process, arrival) = match only {
+            None => self.inbox().pop()?,
+            Some(process) => self.inbox().pop_for(process)?,
+        };
         let delivery = {
             let mut state = process.state.lock();
             self.apply(&process, &mut state, arrival)
@@ -166,13 +170,15 @@ impl Shared {
     /// ours held. Returns how many callbacks ran. Arrivals recorded while this runs (a
     /// send that found the peer gone) are delivered too, up to a bound, so that one call
     /// cannot run forever; the rest wait for the next poll.
-    pub(crate) fn dispatch(&self, host: &mut dyn Host) -> usize {
+    /// With `only`, what is due to that process alone (the rest waits in order):
+    /// `accept-process-output` with JUST-THIS-ONE.
+    pub(crate) fn dispatch(&self, only: Option<&ProcRef>, host: &mut dyn Host) -> usize {
         let mut calls = 0;
         let mut spent = Vec::new();
         let mut budget = self.core.lock().inbox().len().saturating_mul(2) + 64;
         while budget > 0 {
             budget -= 1;
-            let next = self.core.lock().next_delivery();
+            let next = self.core.lock().next_delivery(only);
             let Some(delivery) = next else { break };
             if let Some(delivery) = delivery {
                 calls += self.deliver(delivery, host, &mut spent);

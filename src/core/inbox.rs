@@ -152,6 +152,13 @@ impl Inbox {
         self.queue.pop_front()
     }
 
+    /// The first arrival for `process`, taken out; the others keep their places (each
+    /// process's own stream stays in order, which is all the queue promises).
+    pub(crate) fn pop_for(&mut self, process: &ProcRef) -> Option<(ProcRef, Arrival)> {
+        let index = self.queue.iter().position(|(queued, _)| Arc::ptr_eq(queued, process))?;
+        self.queue.remove(index)
+    }
+
     /// Put an arrival back at the front, to be delivered next.
     pub(crate) fn push_front(&mut self, process: &ProcRef, arrival: Arrival) {
         self.queue.push_front((process.clone(), arrival));

@@ -35,6 +35,26 @@ impl Shared {
     /// Wait up to `timeout` (None: until something happens) for activity, then run every
     /// callback that is due. Returns how many callbacks ran.
     pub fn poll(&self, timeout: Option<Duration>, host: &mut dyn Host) -> Result<usize> {
+        self.poll_only(None, timeout, host)
+    }
+
+    /// [`Shared::poll`], delivering to `process` alone: the others' callbacks wait, in
+    /// order, for a later poll (`accept-process-output` with JUST-THIS-ONE).
+    pub fn poll_for(
+        &self,
+        process: &ProcRef,
+        timeout: Option<Duration>,
+        host: &mut dyn Host,
+    ) -> Result<usize> {
+        self.poll_only(Some(process), timeout, host)
+    }
+
+    fn poll_only(
+        &self,
+        only: Option<&ProcRef>,
+        timeout: Option<Duration>,
+        host: &mut dyn Host,
+    ) -> Result<usize> {
         self.check_usable()?;
         if self.in_callback() {
             return Err(super::error::Error::msg(
@@ -42,7 +62,7 @@ impl Shared {
             ));
         }
         self.core.lock().turn(timeout)?;
-        Ok(self.dispatch(host))
+        Ok(self.dispatch(only, host))
     }
 }
 

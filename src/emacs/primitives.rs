@@ -19,11 +19,18 @@ use std::sync::Arc;
 pub(crate) static FUNCTIONS: &[Function] = &[
     Function::new("netproc--init-channel", 1, Some(1), init_channel, c"Wake Emacs through PIPE-PROCESS."),
     Function::new(
+        "netproc--wake-if-due",
+        0,
+        Some(0),
+        wake_if_due,
+        c"Wake Emacs through the channel if callbacks are due (after a JUST-THIS-ONE wait).",
+    ),
+    Function::new(
         "netproc--dispatch",
         0,
-        Some(1),
+        Some(2),
         dispatch,
-        c"Run due netproc callbacks; return how many ran. With LINGER, wait briefly for more.",
+        c"Run due netproc callbacks; return how many ran. With LINGER, wait briefly for more.\nWith ONLY, a process, run its callbacks alone.\n\n(fn &optional LINGER ONLY)",
     ),
     Function::new(
         "netproc--make-network-process",
@@ -169,14 +176,23 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
     }
     // Events a quit held back come first; a new quit while they run holds the rest again.
     let flushed = host.flush_deferred();
-    let mut polled =
-        if !module.has_deferred() { module.shared().poll(Some(Duration::ZERO), &mut host) } else { Ok(0) };
+    // ONLY (accept-process-output with JUST-THIS-ONE): that process's callbacks alone; the
+    // others wait in order, and there is no lingering for more.
+    let only = match args.get(1) {
+        Some(&value) if env.is_not_nil(value) => Some(process_arg(env, value)?),
+        _ => None,
+    };
+    let mut polled = match (&only, module.has_deferred()) {
+        (_, true) => Ok(0),
+        (Some(process), false) => module.shared().poll_for(process, Some(Duration::ZERO), &mut host),
+        (None, false) => module.shared().poll(Some(Duration::ZERO), &mut host),
+    };
     // Woken by the watcher with events flowing: stay a little for the next ones instead
     // of going back through the wake-up round trip (two threads, a pipe, Emacs's select)
     // for each, which is most of the cost of a small event. Bounded: each wait is short,
     // the whole dispatch takes at most DISPATCH_BUDGET, and it stops when a wait brings
     // nothing, a quit is pending, or a callback failed.
-    let linger = args.first().is_some_and(|&value| env.is_not_nil(value));
+    let linger = only.is_none() && args.first().is_some_and(|&value| env.is_not_nil(value));
     if linger && matches!(polled, Ok(n) if n > 0) {
         let start = Instant::now();
         while start.elapsed() < DISPATCH_BUDGET
@@ -199,12 +215,25 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
         channel.rearm();
         // Deferred events, or events the watcher read ahead during this dispatch, must not
         // wait for new network activity.
-        if module.has_deferred() || module.shared().next_timeout() == Some(Duration::ZERO) {
+        // With ONLY, the others' due callbacks wait for the next pump, which
+        // `netproc--wake-if-due' calls for once the JUST-THIS-ONE wait is over: a wake now
+        // would bring Emacs straight back here, busily, for the length of that wait.
+        let others_due = only.is_none() && module.shared().next_timeout() == Some(Duration::ZERO);
+        if module.has_deferred() || others_due {
             channel.wake();
         }
     }
     host.finish()?;
     env.int((flushed + polled?) as i64)
+}
+
+fn wake_if_due(env: &Env, module: &Module, _: &[emacs_value]) -> LispResult<emacs_value> {
+    if let Some(channel) = module.channel() {
+        if module.has_deferred() || module.shared().next_timeout() == Some(Duration::ZERO) {
+            channel.wake();
+        }
+    }
+    env.nil()
 }
 
 /// A filter or sentinel argument: nil, t, and the default's own symbol mean the default.
@@ -298,7 +327,8 @@ fn set_process_filter(env: &Env, module: &Module, args: &[emacs_value]) -> LispR
     let process = process_arg(env, arg(env, args, 0)?)?;
     let filter = arg(env, args, 1)?;
     module.shared().set_filter(&process, callback_arg(env, filter, "internal-default-process-filter")?)?;
-    Ok(filter)
+    // As Emacs's Fset_process_filter: the function installed, the default one for nil.
+    installed(env, filter, "internal-default-process-filter")
 }
 
 fn process_sentinel(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
@@ -311,7 +341,17 @@ fn set_process_sentinel(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
     module
         .shared()
         .set_sentinel(&process, callback_arg(env, sentinel, "internal-default-process-sentinel")?)?;
-    Ok(sentinel)
+    installed(env, sentinel, "internal-default-process-sentinel")
+}
+
+/// What a setter of a process function returns: `value`, or for nil the default function
+/// `default` that nil stands for.
+fn installed(env: &Env, value: emacs_value, default: &str) -> LispResult<emacs_value> {
+    if env.is_not_nil(value) {
+        Ok(value)
+    } else {
+        env.intern(default)
+    }
 }
 
 /// `process-plist`: the list itself, as `set-process-plist` stored it. A plist shared with

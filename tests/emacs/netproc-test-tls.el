@@ -131,16 +131,20 @@ still `connect' after 5 s is recorded as stuck, and left alone: Emacs's
   "A `:nowait' TLS stream: netproc's goes `open' with its sentinel once the handshake
 is done, every time.  Emacs 28.2's does so in most runs here, but in some it stays
 `connect' with the handshake done (the peer status is there), its sentinel never runs,
-and `process-send-string' on it spins forever; so Emacs's half runs in a child Emacs
-\(with this Emacs's certificates) and may end either way (docs/DIFFERENCES.md)."
+and `process-send-string' on it spins forever, and in a few it crashes mid-run; so
+Emacs's half runs in a child Emacs (with this Emacs's certificates) and may end any of
+these ways (docs/DIFFERENCES.md)."
   (let* ((twin (np-run #'np-scenario-tls-stream-nowait t))
          (child (np-child-emacs
                  (format "(progn (defvar np-tls-certs %S) (require 'netproc-test-tls)
                                  (princ (format \"R %%S\" (np-run #'np-scenario-tls-stream-nowait nil))))"
                          np-tls-certs)
                  60))
-         (builtin (and (string-match "^R \\(.*\\)" (cdr child))
-                       (car (read-from-string (match-string 1 (cdr child)))))))
+         (builtin (condition-case nil
+                      (and (string-match "^R \\(.*\\)" (cdr child))
+                           (car (read-from-string (match-string 1 (cdr child)))))
+                    ;; Cut short: the child died while printing.
+                    (end-of-file 'cut-short))))
     (should (equal twin
                    '((made connect)
                      (sentinel "open\n" open "TLS1.3")
@@ -148,7 +152,10 @@ and `process-send-string' on it spins forever; so Emacs's half runs in a child E
                                  :encrypt-then-mac))
                      (reply "tiawon\n"))))
     (should (or (equal builtin twin)
-                (equal builtin '((made connect) (stuck-in-connect :peer-status t)))))))
+                (equal builtin '((made connect) (stuck-in-connect :peer-status t)))
+                ;; Crashed (SIGSEGV), with or without part of its transcript printed.
+                (and (member (car child) '(139 "Segmentation fault"))
+                     (memq builtin '(nil cut-short)))))))
 
 (np-deftest tls-stream-warnings
   "An expired certificate: with `network-security-level' medium the Network Security
