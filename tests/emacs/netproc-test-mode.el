@@ -367,6 +367,61 @@ the mode on (netproc processes) as with it off (Emacs's)."
         (advice-remove 'make-network-process 'np-mode-seen)
         (delete-process server)))))
 
+(ert-deftest netproc-mode-jsonrpc ()
+  "jsonrpc over TCP under the mode: both ends are netproc processes."
+  (require 'jsonrpc)
+  (np-mode-with t
+    (let* ((server-side nil)
+           (server (make-network-process
+                    :name "np-mode-jsonrpc" :server t :host "127.0.0.1" :service t
+                    :family 'ipv4 :noquery t
+                    :log (lambda (_server connection _message)
+                           (push (make-instance
+                                  'jsonrpc-process-connection
+                                  :name "np-mode-jsonrpc-server" :process connection
+                                  :request-dispatcher
+                                  (lambda (_conn method params)
+                                    (list :method (symbol-name method) :echo params)))
+                                 server-side))))
+           (process (open-network-stream "np-mode-jsonrpc-client" nil "127.0.0.1"
+                                         (process-contact server :service) :type 'plain))
+           (connection (make-instance 'jsonrpc-process-connection
+                                      :name "np-mode-jsonrpc-client" :process process)))
+      (unwind-protect
+          (progn
+            (should (netproc-processp process))
+            (should (equal (jsonrpc-request connection 'hello [1 2 3] :timeout 5)
+                           '(:method "hello" :echo [1 2 3])))
+            (should (cl-every (lambda (c) (netproc-processp (jsonrpc--process c))) server-side))
+            (jsonrpc-shutdown connection)
+            (should (eq (process-status process) 'closed)))
+        (dolist (c server-side) (ignore-errors (jsonrpc-shutdown c)))
+        (delete-process server)))))
+
+(ert-deftest netproc-mode-server-el ()
+  "server.el under the mode: its server is a netproc process and emacsclient gets answers."
+  (require 'server)
+  (unless (executable-find "emacsclient")
+    (ert-skip "emacsclient is not installed"))
+  (let ((server-socket-dir (make-temp-file "np-mode-server" t))
+        (server-name "np-mode"))
+    (unwind-protect
+        (np-mode-with t
+          (server-start)
+          (should (netproc-processp server-process))
+          (let* ((output "")
+                 (client (make-process
+                          :name "np-mode-emacsclient" :noquery t :connection-type 'pipe
+                          :command (list "emacsclient" "-s"
+                                         (expand-file-name server-name server-socket-dir)
+                                         "--eval" "(+ 1 2)")
+                          :filter (lambda (_p s) (setq output (concat output s))))))
+            (np-mode-wait (lambda () (not (process-live-p client))) 10)
+            (np-mode-wait (lambda () (string-match-p "\n" output)) 1)
+            (should (equal output "3\n")))
+          (server-force-delete))
+      (delete-directory server-socket-dir t))))
+
 (ert-deftest netproc-mode-beyond-10000-connections ()
   "Under the mode a server made with `make-network-process' holds 10,000 connections:
 netproc's sockets never enter Emacs's `select'.  The clients live in a child Emacs (as
