@@ -78,7 +78,7 @@ TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions
 # A failed recipe must not leave a half-written target that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: bench-tls emacs-package
+.PHONY: bench-tls bench-mode emacs-package
 .PHONY: all stage emacs-module cargo-build test-certs header check-header lint c-tests test test-asan \
         test-valgrind test-fuzz-corpus test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
@@ -89,6 +89,7 @@ all: stage emacs-module
 emacs-module: stage
 	ln -sf ../$(STAGE)/lib/$(REALNAME) lisp/netproc-module.so
 	@if command -v $(EMACS) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(LISP_ELC); fi
+	@if command -v $(EMACS) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(MODE_ELC) $(MODE_TRAMPOLINES); fi
 
 # netproc.el, netproc-api.el and netproc-tls.el byte-compiled (gitignored): the dispatch runs them for every
 # wake-up, where interpreted Lisp costs microseconds.
@@ -96,6 +97,21 @@ EMACS    ?= emacs
 LISP_ELC := lisp/netproc.elc lisp/netproc-api.elc lisp/netproc-tls.elc
 $(LISP_ELC): lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
 	$(EMACS) -Q --batch -L lisp -f batch-byte-compile lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
+
+# netproc-mode advises ~55 primitives; natively compiled callers reach the advice through
+# a trampoline per primitive, a third of a second each to compile. They are compiled here,
+# into lisp/eln/<this Emacs's comp-native-version-dir>/ (gitignored), so that turning the
+# mode on takes a tenth of a second. Redone when netproc-mode.el changes, compiling only
+# the trampolines missing.
+MODE_ELC         := lisp/netproc-mode.elc
+MODE_TRAMPOLINES := lisp/eln/.stamp
+$(MODE_ELC): lisp/netproc-mode.el $(LISP_ELC)
+	$(EMACS) -Q --batch -L lisp -f batch-byte-compile lisp/netproc-mode.el
+
+$(MODE_TRAMPOLINES): lisp/netproc-mode.el $(MODE_ELC)
+	$(EMACS) -Q --batch -L lisp -l netproc-mode \
+	  --eval '(message "netproc-mode: %d trampolines compiled" (netproc-mode-compile-trampolines))'
+	@mkdir -p $(@D) && touch $@
 
 stage: cargo-build $(STAGE)/native-static-libs
 	@test -n "$(VERSION)" || { echo "cannot read version from Cargo.toml" >&2; exit 1; }
@@ -288,6 +304,12 @@ BENCH_BINS  := $(BENCH_PEERS) $(BENCH_SUTS)
 bench: emacs-module $(BENCH_BINS) test-certs
 	python3 bench/run.py $(BENCH_ARGS)
 	python3 bench/tls.py
+	python3 bench/mode.py
+
+# What turning netproc-mode on costs, with and without the trampolines `make` compiles
+# (bench/mode.py; writes bench/RESULTS-mode.md).
+bench-mode: emacs-module
+	python3 bench/mode.py $(BENCH_MODE_ARGS)
 
 # Issue 13's TLS figures alone: handshake CPU against Emacs's GnuTLS, bulk receive against
 # openssl s_client (bench/tls.py; --quick for a short run).
@@ -364,6 +386,8 @@ install: all
 	@# the library (Emacs loads it by this name; a link would break under DESTDIR staging).
 	install -d $(DESTDIR)$(LISPDIR)
 	install -m 644 lisp/*.el $(DESTDIR)$(LISPDIR)/
+	@# netproc-mode's trampolines, for this Emacs only (its comp-native-version-dir).
+	if [ -d lisp/eln ]; then cp -R lisp/eln $(DESTDIR)$(LISPDIR)/; fi
 	install -m 755 $(STAGE)/lib/$(REALNAME) $(DESTDIR)$(LISPDIR)/netproc-module.so
 
 # A package for `package-install-file' (module included): build/netproc-X.Y.Z.tar.
@@ -372,6 +396,7 @@ emacs-package: all
 	rm -rf $(STAGE)/$(PACKAGE) $(STAGE)/$(PACKAGE).tar
 	install -d $(STAGE)/$(PACKAGE)
 	install -m 644 lisp/*.el $(STAGE)/$(PACKAGE)/
+	if [ -d lisp/eln ]; then cp -R lisp/eln $(STAGE)/$(PACKAGE)/; fi
 	install -m 755 $(STAGE)/lib/$(REALNAME) $(STAGE)/$(PACKAGE)/netproc-module.so
 	printf '(define-package "netproc" "%s" "Emacs network processes on the netproc library" (quote ((emacs "28.1"))))\n' \
 	  $(VERSION) > $(STAGE)/$(PACKAGE)/netproc-pkg.el
@@ -390,6 +415,7 @@ clean:
 	$(CARGO) clean
 	rm -rf $(STAGE) c-tests/bin c-tests/bin-asan bench/bin examples/demo_host
 	rm -f lisp/netproc-module.so lisp/*.elc
+	rm -rf lisp/eln
 
 help:
 	@echo "all (default)  cargo build --release; stage lib, header and netproc.pc in $(STAGE)/"
@@ -403,6 +429,7 @@ help:
 	@echo "test-stress    load with integrity: 1,000 x 1 MiB echo (TCP, unix), 100,000 cycles, datagrams; then under ASan"
 	@echo "bench          issue 6's suite: netproc, epoll, libuv, Emacs built-in and twins; writes bench/RESULTS.md"
 	@echo "bench-quick    the same, scaled down (< 2 min); bench-coding: utf-8 vs binary throughput alone"
+	@echo "bench-mode     what turning netproc-mode on costs, with and without lisp/eln's trampolines"
 	@echo "demo           build and run examples/demo_host"
 	@echo "fuzz           each cargo-fuzz target for FUZZ_SECONDS (nightly); fuzz-cmin: shrink the corpus"
 	@echo "install        PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)"

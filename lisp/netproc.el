@@ -95,10 +95,14 @@ they keep coming (10 ms at most)."
   "Make the wake-up pipe process unless it is alive."
   (unless (process-live-p netproc--channel)
     (setq netproc--channel
-          (make-pipe-process :name " netproc-channel" :buffer nil :noquery t
-                             :coding 'binary
-                             :filter #'netproc--dispatch-filter
-                             :sentinel #'ignore))
+          ;; Without adaptive read buffering: each wake-up is one byte, a "short read"
+          ;; after which Emacs would skip the pipe in its waits for any process (the
+          ;; command loop, `sit-for', `accept-process-output' of nil) for 20 to 70 ms.
+          (let ((process-adaptive-read-buffering nil))
+            (make-pipe-process :name " netproc-channel" :buffer nil :noquery t
+                               :coding 'binary
+                               :filter #'netproc--dispatch-filter
+                               :sentinel #'ignore)))
     (netproc--init-channel netproc--channel)))
 
 (defun netproc--call (kind function &rest args)
