@@ -208,8 +208,8 @@ impl CodingSystem {
     }
 
     /// Every name [`CodingSystem::from_name`] accepts without an end-of-line suffix (each
-    /// also takes `-unix`, `-dos` and `-mac`, except `binary` and `no-conversion`); `nil` is
-    /// accepted too.
+    /// also takes `-unix`, `-dos` and `-mac`, except `binary` and `no-conversion`, and `unix`,
+    /// `dos` and `mac`, which are themselves variants of `undecided`); `nil` is accepted too.
     pub fn known_names() -> impl Iterator<Item = &'static str> {
         names::all_names()
     }

@@ -118,9 +118,17 @@ const NAMES: &[(&str, &str, Base)] = &[
     ("ks_c_5601-1987", "korean-iso-8bit", Base::Cjk(Cjk::EucKr)),
 ];
 
-/// Every name in the table, without end-of-line suffixes.
+/// `(NAME, BASE-NAME, BASE, EOL)`: Emacs's names for an end-of-line variant that are not
+/// an alias with a suffix.
+const VARIANT_NAMES: &[(&str, &str, Base, Eol)] = &[
+    ("unix", "undecided", Base::Undecided, Eol::Unix),
+    ("dos", "undecided", Base::Undecided, Eol::Dos),
+    ("mac", "undecided", Base::Undecided, Eol::Mac),
+];
+
+/// Every name in the tables, without end-of-line suffixes.
 pub(super) fn all_names() -> impl Iterator<Item = &'static str> {
-    NAMES.iter().map(|(name, _, _)| *name)
+    NAMES.iter().map(|(name, _, _)| *name).chain(VARIANT_NAMES.iter().map(|(name, _, _, _)| *name))
 }
 
 /// The base name and base of a name without suffix.
@@ -131,6 +139,9 @@ fn find(name: &str) -> Option<(&'static str, Base)> {
 pub(super) fn lookup(name: &str) -> Result<CodingSystem> {
     if name == "nil" {
         return Ok(CodingSystem::nil());
+    }
+    if let Some((_, base_name, base, eol)) = VARIANT_NAMES.iter().find(|(variant, ..)| *variant == name) {
+        return Ok(CodingSystem { name: name.to_string(), base_name, base: *base, eol: *eol });
     }
     if let Some((base_name, base)) = find(name) {
         let eol = if base == Base::NoConversion { Eol::Unix } else { Eol::Undecided };

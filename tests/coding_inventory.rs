@@ -1,0 +1,216 @@
+//! Every coding system Emacs 28.2 defines, against netproc's: each base system and each of
+//! its aliases is accepted, under the same base name, or the base is one of the refusals
+//! listed here with the reason (docs/DIFFERENCES.md), and then every name of it is refused
+//! with `(coding-system-error NAME)`. The list of systems is tests/data/emacs-coding-systems.txt,
+//! made with Emacs by tools/emacs-coding-data.el.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use netproc::core::coding::{CodingSystem, Eol};
+
+const NOT_YET: &str = "not implemented yet";
+
+/// The base systems netproc refuses, and why.
+const REFUSED: &[(&str, &str)] = &[
+    ("adobe-standard-encoding", NOT_YET),
+    ("chinese-big5-hkscs", NOT_YET),
+    ("chinese-hz", NOT_YET),
+    ("chinese-iso-8bit", NOT_YET),
+    ("compound-text", NOT_YET),
+    ("compound-text-with-extensions", NOT_YET),
+    ("cp1125", NOT_YET),
+    ("cp437", NOT_YET),
+    ("cp737", NOT_YET),
+    ("cp775", NOT_YET),
+    ("cp850", NOT_YET),
+    ("cp851", NOT_YET),
+    ("cp852", NOT_YET),
+    ("cp855", NOT_YET),
+    ("cp857", NOT_YET),
+    ("cp858", NOT_YET),
+    ("cp860", NOT_YET),
+    ("cp861", NOT_YET),
+    ("cp862", NOT_YET),
+    ("cp863", NOT_YET),
+    ("cp865", NOT_YET),
+    ("cp866", NOT_YET),
+    ("cp869", NOT_YET),
+    ("cp874", NOT_YET),
+    ("ctext-no-compositions", NOT_YET),
+    ("cyrillic-alternativnyj", NOT_YET),
+    ("ebcdic-uk", NOT_YET),
+    ("ebcdic-us", NOT_YET),
+    ("emacs-mule", NOT_YET),
+    ("euc-jis-2004", NOT_YET),
+    ("euc-tw", NOT_YET),
+    ("eucjp-ms", NOT_YET),
+    ("georgian-academy", NOT_YET),
+    ("georgian-ps", NOT_YET),
+    ("hp-roman8", NOT_YET),
+    ("ibm038", NOT_YET),
+    ("ibm1047", NOT_YET),
+    ("ibm256", NOT_YET),
+    ("ibm273", NOT_YET),
+    ("ibm274", NOT_YET),
+    ("ibm275", NOT_YET),
+    ("ibm277", NOT_YET),
+    ("ibm278", NOT_YET),
+    ("ibm280", NOT_YET),
+    ("ibm281", NOT_YET),
+    ("ibm284", NOT_YET),
+    ("ibm285", NOT_YET),
+    ("ibm290", NOT_YET),
+    ("ibm297", NOT_YET),
+    ("in-is13194-devanagari", NOT_YET),
+    ("iso-2022-7bit-lock", NOT_YET),
+    ("iso-2022-7bit-lock-ss2", NOT_YET),
+    ("iso-2022-7bit-ss2", NOT_YET),
+    ("iso-2022-8bit-ss2", NOT_YET),
+    ("iso-2022-cn", NOT_YET),
+    ("iso-2022-cn-ext", NOT_YET),
+    ("iso-2022-jp-2", NOT_YET),
+    ("iso-2022-jp-2004", NOT_YET),
+    ("iso-2022-kr", NOT_YET),
+    ("japanese-cp932", NOT_YET),
+    ("japanese-iso-7bit-1978-irv", NOT_YET),
+    ("japanese-shift-jis-2004", NOT_YET),
+    ("koi8-t", NOT_YET),
+    ("koi8-u", NOT_YET),
+    ("korean-cp949", NOT_YET),
+    ("lao", NOT_YET),
+    ("mac-roman", NOT_YET),
+    ("mik", NOT_YET),
+    ("next", NOT_YET),
+    ("no-conversion-multibyte", NOT_YET),
+    ("prefer-utf-8", NOT_YET),
+    ("pt154", NOT_YET),
+    ("thai-tis620", NOT_YET),
+    ("tibetan-iso-8bit", NOT_YET),
+    ("utf-7", NOT_YET),
+    ("utf-7-imap", NOT_YET),
+    ("utf-8-emacs", NOT_YET),
+    ("vietnamese-tcvn", NOT_YET),
+    ("vietnamese-viqr", NOT_YET),
+    ("vietnamese-viscii", NOT_YET),
+    ("vietnamese-vscii", NOT_YET),
+];
+
+/// One base system of Emacs's.
+struct Base {
+    name: String,
+    /// Whether it has `-unix`, `-dos` and `-mac` variants.
+    variants: bool,
+    /// Its other names.
+    aliases: Vec<String>,
+}
+
+/// The bases, and the other names (`unix`, `emacs-internal`) with the system each names.
+fn inventory() -> (Vec<Base>, Vec<(String, String)>) {
+    let mut bases = Vec::new();
+    let mut others = Vec::new();
+    for line in include_str!("data/emacs-coding-systems.txt").lines() {
+        if line.starts_with(";;") {
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            ["=", name, system] => others.push((name.to_string(), system.to_string())),
+            [name, _type, eol, aliases @ ..] => bases.push(Base {
+                name: name.to_string(),
+                variants: *eol == "variants",
+                aliases: aliases.iter().map(|alias| alias.to_string()).collect(),
+            }),
+            _ => panic!("bad line: {line}"),
+        }
+    }
+    (bases, others)
+}
+
+fn assert_refused(name: &str) {
+    match CodingSystem::from_name(name) {
+        Ok(system) => panic!("{name} is refused, but accepted as {}", system.name()),
+        Err(error) => {
+            assert_eq!(error.symbol.name(), "coding-system-error", "{name}");
+            assert!(error.data.first().is_some_and(|value| value.is_symbol(name)), "{name}");
+        }
+    }
+}
+
+fn accepted(name: &str) -> CodingSystem {
+    match CodingSystem::from_name(name) {
+        Ok(system) => system,
+        Err(error) => panic!("{name}: {error}"),
+    }
+}
+
+#[test]
+fn every_emacs_coding_system_is_accepted_or_refused_with_a_reason() {
+    let (bases, others) = inventory();
+    assert_eq!(bases.len(), 126, "Emacs 28.2 has 126 base coding systems");
+    let refused: BTreeMap<&str, &str> = REFUSED.iter().copied().collect();
+    assert_eq!(refused.len(), REFUSED.len(), "a base is listed twice");
+    let emacs_bases: BTreeSet<&str> = bases.iter().map(|base| base.name.as_str()).collect();
+    for name in refused.keys() {
+        assert!(emacs_bases.contains(name), "{name} is no base system of Emacs's");
+    }
+    let mut accepted_count = 0;
+    for base in &bases {
+        let names = std::iter::once(&base.name).chain(&base.aliases);
+        if refused.contains_key(base.name.as_str()) {
+            for name in names {
+                assert_refused(name);
+                for suffix in ["-unix", "-dos", "-mac"] {
+                    assert_refused(&format!("{name}{suffix}"));
+                }
+            }
+            continue;
+        }
+        accepted_count += 1;
+        for name in names {
+            let system = accepted(name);
+            assert_eq!(system.name(), name);
+            if base.variants {
+                // The variants are named after the base, whatever the alias.
+                for (eol, suffix) in [(Eol::Unix, "-unix"), (Eol::Dos, "-dos"), (Eol::Mac, "-mac")] {
+                    assert_eq!(system.with_eol(eol).name(), format!("{}{suffix}", base.name), "{name}");
+                    let variant = accepted(&format!("{name}{suffix}"));
+                    assert_eq!(variant.eol(), eol, "{name}{suffix}");
+                }
+            } else {
+                assert_eq!(system.with_eol(Eol::Dos).name(), name.as_str(), "{name} has no variants");
+                for suffix in ["-unix", "-dos", "-mac"] {
+                    assert_refused(&format!("{name}{suffix}"));
+                }
+            }
+        }
+    }
+    for (name, system) in &others {
+        match CodingSystem::from_name(system) {
+            Ok(target) => {
+                let named = accepted(name);
+                assert_eq!(named.name(), name.as_str());
+                assert_eq!(named.eol(), target.eol(), "{name}");
+                for eol in [Eol::Unix, Eol::Dos, Eol::Mac].into_iter().filter(|eol| *eol != target.eol()) {
+                    assert_eq!(named.with_eol(eol).name(), target.with_eol(eol).name(), "{name}");
+                }
+            }
+            Err(_) => assert_refused(name),
+        }
+    }
+    assert_eq!(accepted_count + refused.len(), bases.len());
+    println!("{accepted_count} of {} base systems accepted, {} refused", bases.len(), refused.len());
+}
+
+#[test]
+fn netproc_knows_no_name_emacs_lacks() {
+    let (bases, others) = inventory();
+    let mut emacs: BTreeSet<String> = BTreeSet::new();
+    for base in bases {
+        emacs.insert(base.name);
+        emacs.extend(base.aliases);
+    }
+    emacs.extend(others.into_iter().map(|(name, _)| name));
+    for name in CodingSystem::known_names() {
+        assert!(emacs.contains(name), "{name} is no coding system of Emacs 28.2");
+    }
+}
