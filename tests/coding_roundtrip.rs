@@ -85,6 +85,16 @@ const ONE_BYTE: &[&str] = &[
     "windows-1257",
     "windows-1258",
     "koi8-r",
+    "koi8-u",
+    "cp437",
+    "cp850",
+    "cp852",
+    "cp866",
+    "mac-roman",
+    "tis-620",
+    "viscii",
+    "pt154",
+    "hp-roman8",
 ];
 
 /// Every character of a one-byte system (the bytes it leaves undefined dropped), with a LF.

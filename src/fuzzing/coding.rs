@@ -118,7 +118,8 @@ fn lossless(system: &CodingSystem) -> bool {
     let fixed_eol = system.eol() == Eol::Unix;
     match system.base() {
         Base::Nil | Base::NoConversion => true,
-        Base::RawText | Base::Utf8(Utf8Form::Plain) | Base::Single(_) => fixed_eol,
+        Base::RawText | Base::Utf8(Utf8Form::Plain) => fixed_eol,
+        Base::Single(set) => fixed_eol && set.round_trips(),
         _ => false,
     }
 }

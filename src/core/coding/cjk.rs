@@ -10,8 +10,8 @@
 use encoding_rs::Encoding;
 
 use super::jis;
-use super::single::decode_one;
 use super::text::push_raw_byte;
+use super::web::decode_one;
 use super::Cjk;
 
 /// How the bytes at the start of a slice (the first one 0x80 or above) make up a character.

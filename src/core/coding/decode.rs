@@ -4,9 +4,10 @@ use super::cjk::CjkDecoder;
 use super::detect::{Detected, Undecided};
 use super::eol::EolDecoder;
 use super::iso2022::Iso2022Decoder;
-use super::single::Table;
+use super::names;
+use super::single::{self, Table};
 use super::utf::{Utf16Decoder, Utf8Decoder};
-use super::{Base, CodingSystem, Eol, Iso2022, SingleByte, Utf16Form, Utf8Form};
+use super::{Base, CodingSystem, Eol, Iso2022, Utf16Form, Utf8Form};
 
 /// The character half of a decoder.
 #[derive(Clone, Debug)]
@@ -16,7 +17,7 @@ enum Chars {
     Undecided(Undecided),
     Utf8(Utf8Decoder),
     Utf16(Utf16Decoder),
-    Single(Box<Table>),
+    Single(&'static Table),
     Cjk(CjkDecoder),
     Iso2022(Iso2022Decoder),
 }
@@ -28,7 +29,7 @@ impl Chars {
             Base::Undecided => Chars::Undecided(Undecided::new()),
             Base::Utf8(form) => Chars::Utf8(Utf8Decoder::new(form)),
             Base::Utf16(form) => Chars::Utf16(Utf16Decoder::new(form)),
-            Base::Single(set) => Chars::Single(Box::new(Table::new(set))),
+            Base::Single(set) => Chars::Single(single::table(set)),
             Base::Cjk(set) => Chars::Cjk(CjkDecoder::new(set)),
             Base::Iso2022(kind) => Chars::Iso2022(Iso2022Decoder::new(kind)),
         }
@@ -164,7 +165,8 @@ impl Decoder {
     fn adopt(&mut self, found: Detected) {
         let (name, base) = match found {
             Detected::Utf8 => ("utf-8", Base::Utf8(Utf8Form::Plain)),
-            Detected::Latin1 => ("iso-latin-1", Base::Single(SingleByte::Latin1)),
+            // iso-latin-1 is in the one-byte table (a unit test there says so).
+            Detected::Latin1 => names::find("iso-latin-1").unwrap_or(("raw-text", Base::RawText)),
             Detected::RawText => ("raw-text", Base::RawText),
             Detected::NoConversion => ("no-conversion", Base::NoConversion),
             Detected::Utf16(Utf16Form::LeWithSignature) => {

@@ -3,7 +3,7 @@
 use super::cjk::CjkEncoder;
 use super::eol::encode_eol;
 use super::iso2022::Iso2022Encoder;
-use super::single::Table;
+use super::single::{self, Table};
 use super::text::{runs, Run};
 use super::utf::{push_utf16, utf16_big_endian, utf16_writes_bom};
 use super::{Base, CodingSystem, Eol, Utf8Form};
@@ -17,7 +17,7 @@ enum Chars {
     Utf16 {
         big_endian: bool,
     },
-    Single(Box<Table>),
+    Single(&'static Table),
     Cjk(CjkEncoder),
     Iso2022(Iso2022Encoder),
 }
@@ -48,7 +48,7 @@ impl Encoder {
                 };
                 (Chars::Utf16 { big_endian }, bom)
             }
-            Base::Single(set) => (Chars::Single(Box::new(Table::new(set))), None),
+            Base::Single(set) => (Chars::Single(single::table(set)), None),
             Base::Cjk(set) => (Chars::Cjk(CjkEncoder::new(set)), None),
             Base::Iso2022(kind) => (Chars::Iso2022(Iso2022Encoder::new(kind)), None),
         };

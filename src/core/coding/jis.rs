@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::single::decode_one;
+use super::web::decode_one;
 
 /// Whether JIS X 0208 row `row` (1–94) is one Emacs has characters in.
 pub(crate) fn row_in_emacs(row: u8) -> bool {

@@ -40,12 +40,13 @@
 //! - Emacs characters Unicode lacks arrive as raw bytes: UTF-8 sequences above U+10FFFF,
 //!   unpaired UTF-16 surrogates, and codes the CJK tables leave unassigned (Emacs makes
 //!   private characters of them).
-//! - Character tables come from `encoding_rs` (WHATWG), cut to the byte ranges and rows of
-//!   Emacs's charsets, with Emacs's mapping where the two differ for JIS X 0208 (seven
-//!   codes) and windows-1255 (0xCA). Checked code by code against Emacs (every upper byte of
-//!   the one-byte systems, every two-byte code of the CJK ones, and encoding every BMP
-//!   character), what still differs, apart from the unassigned codes above, is: one-byte
-//!   systems and Shift_JIS, nothing; ISO-2022-JP, 38 kanji Emacs writes with JIS X 0208-1978
+//! - The one-byte systems' tables are Emacs's own (`data/one-byte.txt`, made with Emacs by
+//!   tools/emacs-coding-data.el), and match it byte for byte and character for character
+//!   (tests/coding_emacs_tables.rs). The multibyte sets' tables come from `encoding_rs`
+//!   (WHATWG), cut to the byte ranges and rows of Emacs's charsets, with Emacs's mapping
+//!   where the two differ for JIS X 0208 (seven codes). Checked code by code against Emacs
+//!   (every two-byte code, and encoding every BMP character), what still differs, apart from
+//!   the unassigned codes above, is: Shift_JIS, nothing; ISO-2022-JP, 38 kanji Emacs writes with JIS X 0208-1978
 //!   (`ESC $ @`), a space here; EUC-JP, 10 of those, and the `ESC ( J` Emacs writes for ¥
 //!   and ‾; Big5, the ETEN area C6A1–C8FE (characters here, private-use ones in Emacs); GBK,
 //!   about 2,100 GB 18030-2005 characters Emacs's `chinese-gbk` lacks; GB18030, the four-byte
@@ -64,6 +65,7 @@ mod names;
 mod single;
 mod text;
 mod utf;
+mod web;
 
 pub use decode::Decoder;
 pub use encode::Encoder;
@@ -125,27 +127,18 @@ pub(crate) enum Utf16Form {
     BeWithSignature,
 }
 
-/// One-byte character sets.
+/// A one-byte coding system: which of the tables in `data/one-byte.txt` (see `single.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum SingleByte {
-    Ascii,
-    Latin1,
-    Latin5,
-    Iso8859_11,
-    Iso8859_2,
-    Iso8859_3,
-    Iso8859_4,
-    Iso8859_5,
-    Iso8859_6,
-    Iso8859_7,
-    Iso8859_8,
-    Iso8859_10,
-    Iso8859_13,
-    Iso8859_14,
-    Iso8859_15,
-    Iso8859_16,
-    Windows(u16),
-    Koi8R,
+pub(crate) struct SingleByte(u8);
+
+impl SingleByte {
+    /// Whether every byte string decodes to text that encodes back to the same bytes (not so
+    /// where two bytes share a character, or an ASCII byte outside the charset decodes to
+    /// itself but encodes as the default byte).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn round_trips(self) -> bool {
+        single::table(self).round_trips()
+    }
 }
 
 /// Multibyte CJK character sets with a fixed framing.
