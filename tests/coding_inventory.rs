@@ -36,12 +36,9 @@ const REFUSED: &[(&str, &str)] = &[
     ("japanese-iso-7bit-1978-irv", NOT_YET),
     ("japanese-shift-jis-2004", NOT_YET),
     ("korean-cp949", NOT_YET),
-    ("no-conversion-multibyte", NOT_YET),
-    ("prefer-utf-8", NOT_YET),
     ("tibetan-iso-8bit", NOT_YET),
     ("utf-7", NOT_YET),
     ("utf-7-imap", NOT_YET),
-    ("utf-8-emacs", NOT_YET),
     ("vietnamese-viqr", NOT_YET),
 ];
 

@@ -6,6 +6,7 @@ use super::eol::EolDecoder;
 use super::iso2022::Iso2022Decoder;
 use super::names;
 use super::single::{self, Table};
+use super::text::push_raw_bytes;
 use super::utf::{Utf16Decoder, Utf8Decoder};
 use super::{Base, CodingSystem, Eol, Iso2022, Utf16Form, Utf8Form};
 
@@ -14,6 +15,8 @@ use super::{Base, CodingSystem, Eol, Iso2022, Utf16Form, Utf8Form};
 enum Chars {
     /// Unibyte: the bytes themselves.
     Bytes,
+    /// Multibyte, every byte 0x80–0xFF a raw byte (`no-conversion-multibyte`).
+    RawBytes,
     Undecided(Undecided),
     Utf8(Utf8Decoder),
     Utf16(Utf16Decoder),
@@ -26,6 +29,7 @@ impl Chars {
     fn new(base: Base) -> Chars {
         match base {
             Base::Nil | Base::NoConversion | Base::RawText => Chars::Bytes,
+            Base::NoConversionMultibyte => Chars::RawBytes,
             Base::Undecided => Chars::Undecided(Undecided::new()),
             Base::Utf8(form) => Chars::Utf8(Utf8Decoder::new(form)),
             Base::Utf16(form) => Chars::Utf16(Utf16Decoder::new(form)),
@@ -49,10 +53,7 @@ pub struct Decoder {
 
 impl Decoder {
     pub(crate) fn new(system: CodingSystem) -> Decoder {
-        let eol = match system.base() {
-            Base::Nil | Base::NoConversion => Eol::Unix,
-            _ => system.eol(),
-        };
+        let eol = if system.base().lf_only() { Eol::Unix } else { system.eol() };
         Decoder { chars: Chars::new(system.base()), eol: EolDecoder::new(eol), found: None, system }
     }
 
@@ -84,7 +85,7 @@ impl Decoder {
         let start = out.len();
         self.eol.begin(out);
         match &mut self.chars {
-            Chars::Bytes | Chars::Single(_) => {}
+            Chars::Bytes | Chars::RawBytes | Chars::Single(_) => {}
             Chars::Undecided(undecided) => undecided.finish(out),
             Chars::Utf8(decoder) => decoder.finish(out),
             Chars::Utf16(decoder) => decoder.finish(out),
@@ -147,6 +148,7 @@ impl Decoder {
     fn decode_chars(&mut self, input: &[u8], out: &mut Vec<u8>) {
         match &mut self.chars {
             Chars::Bytes => out.extend_from_slice(input),
+            Chars::RawBytes => push_raw_bytes(out, input),
             Chars::Undecided(undecided) => {
                 if let Some((found, data)) = undecided.decode(input, out) {
                     self.adopt(found);

@@ -11,8 +11,8 @@ use super::{Base, CodingSystem, Eol, Utf8Form};
 /// The character half of an encoder.
 #[derive(Clone, Debug)]
 enum Chars {
-    /// UTF-8, which is also what `raw-text`, `binary`, `undecided` and nil write for
-    /// multibyte text (Emacs's internal form, raw bytes as themselves).
+    /// UTF-8, which is also what `raw-text`, `binary`, `no-conversion-multibyte`, `undecided`
+    /// and nil write for multibyte text (Emacs's internal form, raw bytes as themselves).
     Utf8,
     Utf16 {
         big_endian: bool,
@@ -35,7 +35,11 @@ pub struct Encoder {
 impl Encoder {
     pub(crate) fn new(system: CodingSystem) -> Encoder {
         let (chars, bom): (Chars, Option<&'static [u8]>) = match system.base() {
-            Base::Nil | Base::NoConversion | Base::RawText | Base::Undecided => (Chars::Utf8, None),
+            Base::Nil
+            | Base::NoConversion
+            | Base::NoConversionMultibyte
+            | Base::RawText
+            | Base::Undecided => (Chars::Utf8, None),
             Base::Utf8(Utf8Form::WithSignature) => (Chars::Utf8, Some(b"\xEF\xBB\xBF")),
             // utf-8-auto writes no BOM: (encode-coding-string "ab" 'utf-8-auto) → "ab"
             Base::Utf8(_) => (Chars::Utf8, None),
@@ -52,10 +56,7 @@ impl Encoder {
             Base::Cjk(set) => (Chars::Cjk(CjkEncoder::new(set)), None),
             Base::Iso2022(kind) => (Chars::Iso2022(Iso2022Encoder::new(kind)), None),
         };
-        let eol = match system.base() {
-            Base::Nil | Base::NoConversion => Eol::Unix,
-            _ => system.eol(),
-        };
+        let eol = if system.base().lf_only() { Eol::Unix } else { system.eol() };
         Encoder { system, chars, eol, bom }
     }
 

@@ -169,6 +169,9 @@ pub(crate) enum Base {
     Nil,
     /// `no-conversion` / `binary`.
     NoConversion,
+    /// `no-conversion-multibyte`: like `no-conversion`, but the text is multibyte, every byte
+    /// 0x80–0xFF a raw byte.
+    NoConversionMultibyte,
     /// `raw-text`: bytes as they are, with end-of-line conversion.
     RawText,
     /// `undecided`: detected from the data.
@@ -178,6 +181,14 @@ pub(crate) enum Base {
     Single(SingleByte),
     Cjk(Cjk),
     Iso2022(Iso2022),
+}
+
+impl Base {
+    /// Whether the end-of-line is always LF, so that there are no `-unix`, `-dos` and `-mac`
+    /// variants (Emacs's `(coding-system-eol-type NAME)` is 0).
+    pub(crate) fn lf_only(self) -> bool {
+        matches!(self, Base::Nil | Base::NoConversion | Base::NoConversionMultibyte)
+    }
 }
 
 /// A coding system, as Emacs names it: a character encoding plus an end-of-line convention.
@@ -233,9 +244,10 @@ impl CodingSystem {
     }
 
     /// The variant of this system with end-of-line `eol`, named as Emacs names it
-    /// (`latin-1` → `iso-latin-1-dos`). `binary` and nil have no variants and stay as they are.
+    /// (`latin-1` → `iso-latin-1-dos`). `binary`, `no-conversion-multibyte` and nil have no
+    /// variants and stay as they are.
     pub fn with_eol(&self, eol: Eol) -> CodingSystem {
-        if matches!(self.base, Base::Nil | Base::NoConversion) || eol == self.eol {
+        if self.base.lf_only() || eol == self.eol {
             return self.clone();
         }
         Self::variant(self.base_name, self.base, eol)
@@ -252,11 +264,11 @@ impl CodingSystem {
     }
 
     /// What `set-process-filter-multibyte` with nil makes of a decoding system: `raw-text`
-    /// with the same end-of-line (Emacs's `raw_text_coding_system`); `raw-text` and `binary`
-    /// stay as they are.
+    /// with the same end-of-line (Emacs's `raw_text_coding_system`); `raw-text`, `binary` and
+    /// `no-conversion-multibyte` (Emacs's other systems of type `raw-text`) stay as they are.
     pub fn raw_text_form(&self) -> CodingSystem {
         match self.base {
-            Base::NoConversion | Base::RawText => self.clone(),
+            Base::NoConversion | Base::NoConversionMultibyte | Base::RawText => self.clone(),
             Base::Nil => Self::variant("raw-text", Base::RawText, Eol::Undecided),
             _ => Self::variant("raw-text", Base::RawText, self.eol),
         }
@@ -282,12 +294,9 @@ impl CodingSystem {
 
     /// The system named by `base_name` and `eol`, e.g. `utf-8` + Dos → `utf-8-dos`.
     pub(crate) fn variant(base_name: &'static str, base: Base, eol: Eol) -> CodingSystem {
-        let eol = if base == Base::NoConversion { Eol::Unix } else { eol };
-        let name = if base == Base::NoConversion {
-            base_name.to_string()
-        } else {
-            format!("{base_name}{}", eol.suffix())
-        };
+        let eol = if base.lf_only() { Eol::Unix } else { eol };
+        let name =
+            if base.lf_only() { base_name.to_string() } else { format!("{base_name}{}", eol.suffix()) };
         CodingSystem { name, base_name, base, eol }
     }
 }

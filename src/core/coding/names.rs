@@ -13,11 +13,18 @@ use crate::core::value::Value;
 const NAMES: &[(&str, &str, Base)] = &[
     ("no-conversion", "no-conversion", Base::NoConversion),
     ("binary", "no-conversion", Base::NoConversion),
+    ("no-conversion-multibyte", "no-conversion-multibyte", Base::NoConversionMultibyte),
     ("raw-text", "raw-text", Base::RawText),
     ("undecided", "undecided", Base::Undecided),
+    // Emacs's prefer-utf-8 checks for UTF-8 before the other systems; in a UTF-8 locale
+    // undecided tries it first anyway, so the two detect alike (checked with processes).
+    ("prefer-utf-8", "prefer-utf-8", Base::Undecided),
     ("utf-8", "utf-8", Base::Utf8(Utf8Form::Plain)),
     ("mule-utf-8", "utf-8", Base::Utf8(Utf8Form::Plain)),
     ("cp65001", "utf-8", Base::Utf8(Utf8Form::Plain)),
+    // utf-8-emacs differs from utf-8 only in the characters beyond Unicode, which netproc
+    // keeps as raw bytes in both.
+    ("utf-8-emacs", "utf-8-emacs", Base::Utf8(Utf8Form::Plain)),
     ("utf-8-with-signature", "utf-8-with-signature", Base::Utf8(Utf8Form::WithSignature)),
     ("utf-8-auto", "utf-8-auto", Base::Utf8(Utf8Form::Auto)),
     ("utf-16le", "utf-16le", Base::Utf16(Utf16Form::Le)),
@@ -59,6 +66,7 @@ const VARIANT_NAMES: &[(&str, &str, Base, Eol)] = &[
     ("unix", "undecided", Base::Undecided, Eol::Unix),
     ("dos", "undecided", Base::Undecided, Eol::Dos),
     ("mac", "undecided", Base::Undecided, Eol::Mac),
+    ("emacs-internal", "utf-8-emacs", Base::Utf8(Utf8Form::Plain), Eol::Unix),
 ];
 
 /// Every name in the tables, without end-of-line suffixes.
@@ -86,13 +94,13 @@ pub(super) fn lookup(name: &str) -> Result<CodingSystem> {
         return Ok(CodingSystem { name: name.to_string(), base_name, base: *base, eol: *eol });
     }
     if let Some((base_name, base)) = find(name) {
-        let eol = if base == Base::NoConversion { Eol::Unix } else { Eol::Undecided };
+        let eol = if base.lf_only() { Eol::Unix } else { Eol::Undecided };
         return Ok(CodingSystem { name: name.to_string(), base_name, base, eol });
     }
     for eol in [Eol::Unix, Eol::Dos, Eol::Mac] {
         let Some(stem) = name.strip_suffix(eol.suffix()) else { continue };
-        // `binary` and `no-conversion` have no end-of-line variants in Emacs.
-        if let Some((base_name, base)) = find(stem).filter(|(_, base)| *base != Base::NoConversion) {
+        // `binary`, `no-conversion` and `no-conversion-multibyte` have no variants in Emacs.
+        if let Some((base_name, base)) = find(stem).filter(|(_, base)| !base.lf_only()) {
             return Ok(CodingSystem { name: name.to_string(), base_name, base, eol });
         }
     }

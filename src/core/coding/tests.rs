@@ -322,3 +322,55 @@ fn valid_utf8_passes_unchanged_once_line_ends_are_known_to_be_lf() {
     assert!(!cs("utf-8-dos").decoder().passes_unchanged(b"a"));
     assert!(!cs("latin-1-unix").decoder().passes_unchanged(b"a"));
 }
+
+#[test]
+fn prefer_utf_8_detects_as_undecided_does() {
+    // Network processes with :coding 'prefer-utf-8 (reads as listed) → as with undecided:
+    // "abc" stays prefer-utf-8; "\351a" → iso-latin-1; "a\r\n\303\251" → utf-8-dos;
+    // "a\0b" → no-conversion; "\200abc" → raw-text.
+    assert_eq!(reads("prefer-utf-8", &[b"abc"]).2, None);
+    assert_eq!(reads("prefer-utf-8", &[b"abc", b"\xE9a"]).2.as_deref(), Some("iso-latin-1"));
+    let (texts, _, detected, _) = reads("prefer-utf-8", &[b"a\r\n\xC3\xA9"]);
+    assert_eq!((texts[0].as_slice(), detected.as_deref()), ("a\né".as_bytes(), Some("utf-8-dos")));
+    assert_eq!(reads("prefer-utf-8", &[b"a\0b"]).2.as_deref(), Some("no-conversion"));
+    assert_eq!(reads("prefer-utf-8", &[b"\x80abc"]).2.as_deref(), Some("raw-text"));
+    // Only end-of-lines detected: (decode-coding-string "a\r\nb" 'prefer-utf-8) leaves
+    // last-coding-system-used prefer-utf-8-dos.
+    assert_eq!(reads("prefer-utf-8", &[b"a\r\nb"]).2.as_deref(), Some("prefer-utf-8-dos"));
+    // (encode-coding-string "aé" 'prefer-utf-8) → "a\303\251"
+    assert_eq!(encode("prefer-utf-8", "aé"), "aé".as_bytes());
+}
+
+#[test]
+fn utf_8_emacs_is_utf_8_under_its_own_name() {
+    // A process with :coding 'utf-8-emacs: "a\300\200" → a, raw \300, raw \200 (the
+    // internal form of raw bytes is invalid UTF-8 in the stream too); "\r\n" → utf-8-emacs-dos
+    let (texts, _, detected, _) = reads("utf-8-emacs", &[b"a\xC0\x80", b"\r\n"]);
+    assert_eq!(texts[0], b"a\xC1\x80\xC0\x80");
+    assert_eq!(detected.as_deref(), Some("utf-8-emacs-dos"));
+    // (encode-coding-string (string ?a #x3fff80 ?é) 'utf-8-emacs) → "a\200\303\251"
+    let mut text = b"a".to_vec();
+    text.extend_from_slice(&[0xC0, 0x80]);
+    text.extend_from_slice("é".as_bytes());
+    let mut out = Vec::new();
+    cs("utf-8-emacs").encoder().encode_text(&text, &mut out);
+    assert_eq!(out, b"a\x80\xC3\xA9");
+    // emacs-internal is utf-8-emacs-unix.
+    assert_eq!(cs("emacs-internal").with_eol(Eol::Dos).name(), "utf-8-emacs-dos");
+    assert_eq!(cs("emacs-internal").eol(), Eol::Unix);
+}
+
+#[test]
+fn no_conversion_multibyte_keeps_bytes_as_raw_bytes() {
+    // A process with :coding 'no-conversion-multibyte: "a\r\n\303\251" → a multibyte "a\r\n"
+    // with raw \303 and \251; the system stays as it is.
+    let (texts, _, detected, multibyte) = reads("no-conversion-multibyte", &[b"a\r\n\xC3\xA9"]);
+    assert_eq!((texts[0].as_slice(), detected, multibyte), (&b"a\r\n\xC1\x83\xC0\xA9"[..], None, true));
+    assert!(!cs("no-conversion-multibyte").is_unibyte());
+    assert!(CodingSystem::from_name("no-conversion-multibyte-dos").is_err());
+    assert_eq!(cs("no-conversion-multibyte").raw_text_form().name(), "no-conversion-multibyte");
+    // (encode-coding-string (string ?a #x3fff80 ?é) 'no-conversion-multibyte) → "a\200\303\251"
+    let mut out = Vec::new();
+    cs("no-conversion-multibyte").encoder().encode_text(b"a\xC0\x80\xC3\xA9\n", &mut out);
+    assert_eq!(out, b"a\x80\xC3\xA9\n");
+}
