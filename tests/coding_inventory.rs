@@ -14,7 +14,6 @@ const NOT_YET: &str = "not implemented yet";
 const REFUSED: &[(&str, &str)] = &[
     ("chinese-big5-hkscs", NOT_YET),
     ("chinese-hz", NOT_YET),
-    ("chinese-iso-8bit", NOT_YET),
     ("compound-text", NOT_YET),
     ("compound-text-with-extensions", NOT_YET),
     ("ctext-no-compositions", NOT_YET),
@@ -32,10 +31,8 @@ const REFUSED: &[(&str, &str)] = &[
     ("iso-2022-jp-2", NOT_YET),
     ("iso-2022-jp-2004", NOT_YET),
     ("iso-2022-kr", NOT_YET),
-    ("japanese-cp932", NOT_YET),
     ("japanese-iso-7bit-1978-irv", NOT_YET),
     ("japanese-shift-jis-2004", NOT_YET),
-    ("korean-cp949", NOT_YET),
     ("tibetan-iso-8bit", NOT_YET),
     ("utf-7", NOT_YET),
     ("utf-7-imap", NOT_YET),

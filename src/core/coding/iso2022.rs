@@ -179,7 +179,7 @@ impl Iso2022Decoder {
         let ch = match self.set {
             Set::Jis0208 => euc_char(Cjk::EucJp, &[high, low]),
             Set::Jis0212 => euc_char(Cjk::EucJp, &[0x8F, high, low]),
-            Set::Gb2312 => euc_char(Cjk::Gbk, &[high, low]),
+            Set::Gb2312 => euc_char(Cjk::EucCn, &[high, low]),
             Set::Ksc5601 => euc_char(Cjk::EucKr, &[high, low]),
             _ => None,
         };
@@ -260,7 +260,7 @@ impl Iso2022Encoder {
         if ('\u{A0}'..='\u{FF}').contains(&ch) {
             return Some((Set::Latin1, [ch as u8 & 0x7F, 0]));
         }
-        if let Some(code) = euc_pair(Cjk::Gbk, ch) {
+        if let Some(code) = euc_pair(Cjk::EucCn, ch) {
             return Some((Set::Gb2312, code));
         }
         if let Some(code) = euc_pair(Cjk::EucJp, ch) {
@@ -324,6 +324,8 @@ mod tests {
         // (decode-coding-string "\e$(C0!\e(B" 'iso-2022-7bit) → 가; "\e$(D0!\e(B" → 丂
         assert_eq!(decode(Iso2022::SevenBit, &[b"\x1B$(C0!\x1B(B"]), "가");
         assert_eq!(decode(Iso2022::SevenBit, &[b"\x1B$(D0!\x1B(B"]), "丂");
+        // "\e$A!$\e(B" → U+30FB, as Emacs's GB 2312 has it (GBK's table says U+00B7)
+        assert_eq!(decode(Iso2022::SevenBit, &[b"\x1B$A!$\x1B(B"]), "\u{30FB}");
     }
 
     #[test]

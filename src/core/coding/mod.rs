@@ -44,21 +44,24 @@
 //!   tools/emacs-coding-data.el), and match it byte for byte and character for character
 //!   (tests/coding_emacs_tables.rs). The multibyte sets' tables come from `encoding_rs`
 //!   (WHATWG), cut to the byte ranges and rows of Emacs's charsets, with Emacs's mapping
-//!   where the two differ for JIS X 0208 (seven codes). Checked code by code against Emacs
-//!   (every two-byte code, and encoding every BMP character), what still differs, apart from
-//!   the unassigned codes above, is: Shift_JIS, nothing; ISO-2022-JP, 38 kanji Emacs writes with JIS X 0208-1978
-//!   (`ESC $ @`), a space here; EUC-JP, 10 of those, and the `ESC ( J` Emacs writes for ¥
-//!   and ‾; Big5, the ETEN area C6A1–C8FE (characters here, private-use ones in Emacs); GBK,
-//!   about 2,100 GB 18030-2005 characters Emacs's `chinese-gbk` lacks; GB18030, the four-byte
-//!   codes, where netproc follows the standard and Emacs 28.2 is off by one from U+1E40 to
-//!   U+FFFF (it writes U+1E40 as `81 35 F4 37`, the standard as `81 35 F4 38`), and the
-//!   2005/2022 re-mappings of a few private-use codes; EUC-KR, U+327E (KS X 1001:2002).
+//!   where the two differ for JIS X 0208 (seven codes) and GB 2312 (two). Checked code by
+//!   code against Emacs (every two-byte code, and encoding every BMP character), what still
+//!   differs, apart from the unassigned codes above, is: Shift_JIS, CP932, CP949 and EUC-CN
+//!   (GB 2312, also in `iso-2022-7bit`), nothing; ISO-2022-JP, 38 kanji Emacs writes with JIS
+//!   X 0208-1978 (`ESC $ @`), a space here; EUC-JP, 10 of those, and the `ESC ( J` Emacs
+//!   writes for ¥ and ‾; Big5, the ETEN area C6A1–C8FE (characters here, private-use ones in
+//!   Emacs); GBK, about 2,100 GB 18030-2005 characters Emacs's `chinese-gbk` lacks; GB18030,
+//!   the four-byte codes, where netproc follows the standard and Emacs 28.2 is off by one
+//!   from U+1E40 to U+FFFF (it writes U+1E40 as `81 35 F4 37`, the standard as `81 35 F4
+//!   38`), and the 2005/2022 re-mappings of a few private-use codes; EUC-KR, U+327E (KS X
+//!   1001:2002).
 
 mod cjk;
 mod decode;
 mod detect;
 mod encode;
 mod eol;
+mod gb2312;
 mod iso2022;
 mod jis;
 mod names;
@@ -145,8 +148,14 @@ impl SingleByte {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Cjk {
     ShiftJis,
+    /// `japanese-cp932`: Microsoft's Shift_JIS, the WHATWG table.
+    Cp932,
     EucJp,
     EucKr,
+    /// `korean-cp949`: Unified Hangul Code, the WHATWG EUC-KR table.
+    Cp949,
+    /// `chinese-iso-8bit`: EUC-CN, GB 2312 alone.
+    EucCn,
     Big5,
     Gbk,
     Gb18030,

@@ -37,6 +37,8 @@ const NAMES: &[(&str, &str, Base)] = &[
     ("japanese-shift-jis", "japanese-shift-jis", Base::Cjk(Cjk::ShiftJis)),
     ("shift_jis", "japanese-shift-jis", Base::Cjk(Cjk::ShiftJis)),
     ("sjis", "japanese-shift-jis", Base::Cjk(Cjk::ShiftJis)),
+    ("japanese-cp932", "japanese-cp932", Base::Cjk(Cjk::Cp932)),
+    ("cp932", "japanese-cp932", Base::Cjk(Cjk::Cp932)),
     ("japanese-iso-8bit", "japanese-iso-8bit", Base::Cjk(Cjk::EucJp)),
     ("euc-japan-1990", "japanese-iso-8bit", Base::Cjk(Cjk::EucJp)),
     ("euc-japan", "japanese-iso-8bit", Base::Cjk(Cjk::EucJp)),
@@ -48,6 +50,12 @@ const NAMES: &[(&str, &str, Base)] = &[
     ("gbk", "chinese-gbk", Base::Cjk(Cjk::Gbk)),
     ("cp936", "chinese-gbk", Base::Cjk(Cjk::Gbk)),
     ("windows-936", "chinese-gbk", Base::Cjk(Cjk::Gbk)),
+    ("chinese-iso-8bit", "chinese-iso-8bit", Base::Cjk(Cjk::EucCn)),
+    ("cn-gb-2312", "chinese-iso-8bit", Base::Cjk(Cjk::EucCn)),
+    ("euc-china", "chinese-iso-8bit", Base::Cjk(Cjk::EucCn)),
+    ("euc-cn", "chinese-iso-8bit", Base::Cjk(Cjk::EucCn)),
+    ("cn-gb", "chinese-iso-8bit", Base::Cjk(Cjk::EucCn)),
+    ("gb2312", "chinese-iso-8bit", Base::Cjk(Cjk::EucCn)),
     ("chinese-gb18030", "chinese-gb18030", Base::Cjk(Cjk::Gb18030)),
     ("gb18030", "chinese-gb18030", Base::Cjk(Cjk::Gb18030)),
     ("chinese-big5", "chinese-big5", Base::Cjk(Cjk::Big5)),
@@ -58,6 +66,8 @@ const NAMES: &[(&str, &str, Base)] = &[
     ("euc-kr", "korean-iso-8bit", Base::Cjk(Cjk::EucKr)),
     ("euc-korea", "korean-iso-8bit", Base::Cjk(Cjk::EucKr)),
     ("ks_c_5601-1987", "korean-iso-8bit", Base::Cjk(Cjk::EucKr)),
+    ("korean-cp949", "korean-cp949", Base::Cjk(Cjk::Cp949)),
+    ("cp949", "korean-cp949", Base::Cjk(Cjk::Cp949)),
 ];
 
 /// `(NAME, BASE-NAME, BASE, EOL)`: Emacs's names for an end-of-line variant that are not
