@@ -56,6 +56,14 @@ const SAMPLES: &[(&str, &str)] = &[
     ("gb18030", "中文 😀 ḿ €\n"),
     ("big5", "中文繁體字\n"),
     ("euc-kr", "한국어 텍스트\n"),
+    ("cp949", "한국어 텍스트 갂똠\n"),
+    ("cp932", "日本語 ①№ ｱ \u{E000}\n"),
+    ("euc-cn", "中文简体 ・―\n"),
+    ("iso-2022-kr", "한국어\n텍스트 中\n"),
+    ("iso-2022-jp-2", "日本語 é 中文 한국 αβ \u{A0}\n"),
+    ("iso-2022-7bit", "ąд∁ é 中 \u{E000}\n"),
+    ("utf-8-emacs", "héllo 😀\n"),
+    ("prefer-utf-8", "plain ascii\n"),
 ];
 
 /// The one-byte systems: their sample is every character they have, from 0x20 up.

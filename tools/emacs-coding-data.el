@@ -211,9 +211,132 @@
                 (setq extra (cdr extra))))
             (princ "\n")))))))
 
+;;; Samples of the multibyte systems.
+
+(defconst netproc-coding--sample-systems
+  '(utf-8 utf-8-with-signature utf-16 utf-16le utf-16be-with-signature no-conversion-multibyte
+    japanese-shift-jis japanese-cp932 japanese-iso-8bit korean-iso-8bit korean-cp949
+    chinese-iso-8bit chinese-big5 chinese-gbk chinese-gb18030
+    iso-2022-jp iso-2022-7bit iso-2022-kr iso-2022-jp-2 japanese-iso-7bit-1978-irv)
+  "The systems tests/data/emacs-coding-samples.txt has samples of.")
+
+(defconst netproc-coding--sample-texts
+  '("plain ASCII, tab\tand ~\\ too"
+    "Latin: déjà vu, Ærøskøbing, ¡¿ ¥ £ © ‾"
+    "Greek αβγ ΑΒΓ άέ; Cyrillic абв ЁЖ; Hebrew אב; Arabic اب; Thai กข"
+    "ąčęłńśźż ĉĝĥ ŋŧ ğış ẁẃ ț €"
+    "日本語のテキスト、ｱｲｳｴｵ 〜―‖−￠￡￢ 丂丄丅 ①②"
+    "中文简体 繁體中文 们你 ・―·— 龘"
+    "한국어 텍스트 가각갂 힣 ㄱㄴ 中國"
+    "math ∀∂∈ arrows ←↑ box ─│ emoji 😀 rare 𠀀"
+    "private \ue000\ue757\uf8ff, specials \ufeff\ufffd"
+    "mixed a日b한c中dé\nnew line\r\nCR LF")
+  "Texts each system encodes, and decodes again from its own encoding.")
+
+(defun netproc-coding--char-token (char)
+  "CHAR as the samples file writes it: hex, rXX for a raw byte, pHEX for a character
+Unicode lacks."
+  (cond ((>= char #x3FFF80) (format "r%02X" (- char #x3FFF00)))
+        ((> char #x10FFFF) (format "p%X" char))
+        (t (format "%X" char))))
+
+(defun netproc-coding--chars (string)
+  (mapconcat #'netproc-coding--char-token (string-to-list string) " "))
+
+(defun netproc-coding--bytes (unibyte)
+  (mapconcat (lambda (byte) (format "%02X" byte)) (string-to-list unibyte) ""))
+
+(defun netproc-coding--unix (system)
+  "SYSTEM's -unix variant, or SYSTEM if it has none."
+  (if (vectorp (coding-system-eol-type system))
+      (intern (format "%s-unix" system))
+    system))
+
+(defun netproc-coding--sample-decodings (system)
+  "Byte strings to decode with SYSTEM: its encodings of the sample texts, bytes that are not
+valid in it, and sweeps of its code space."
+  (let ((coding (netproc-coding--unix system))
+        (samples nil))
+    (dolist (text netproc-coding--sample-texts)
+      (push (encode-coding-string text coding) samples))
+    (dolist (bytes '("\200" "\377" "a\200b" "\377\376" "\376\377" "\357\273\277a"
+                     "\303" "\343\201" "\355\240\200" "\364\220\200\200"
+                     "\300\200" "\301\277" "\370\210\200\200\200"
+                     "a\0b\r\n" "\e$B$\"\e(Bx" "\e$A!$\e(B" "\e$(C0!\e(B" "\e$(D0!\e(B"
+                     "\e(I1\e(B" "\e(J\\~\e(B\\~" "\e$@$\"\e(J\\" "\e,Ai\e(B" "\e,Fa\e,L0\e(B"
+                     "\e$)C\0160!\017a" "\e$)Ca\0160!\nb0!" "a\0160!\017b" "\e$(C0!\0160!"
+                     "\e.A\eNi\e$A VP\e(B" "\e.Fa\eNa\eNab\n\eNa" "\eN!" "\e.A\eN\eN!"
+                     "\e$Zx" "\e$" "\e$B$" "\e$B$\"\n$\"\e(B" "\e(Ba\e$B\200$\"\e(B"
+                     "\244" "\244\242" "\244a" "\216\261\217\242\302" "\201" "\201@\377\200"
+                     "\201\060\201\060" "\201\060" "\224\071\374\066" "\241\244\242\241\327\372"
+                     "\360@\371\374\207@" "\310\260\201A\201\060"))
+      (push (string-to-unibyte bytes) samples))
+    ;; The 8-bit multibyte sets: each lead byte with trail bytes at the edges of the usual
+    ;; ranges.
+    (unless (or (memq (coding-system-type system) '(utf-8 utf-16 raw-text))
+                (memq '7-bit (coding-system-get system :flags)))
+      (dolist (lead (number-sequence #x80 #xFF))
+        (push (apply #'unibyte-string
+                     (apply #'append
+                            (mapcar (lambda (trail) (list lead trail))
+                                    '(#x40 #x7F #xA1 #xFE #xFF))))
+              samples)))
+    (nreverse samples)))
+
+(defun netproc-coding--sample-encodings ()
+  "Texts to encode: the sample texts, raw bytes, and sweeps of the character ranges the
+multibyte sets cover."
+  (append netproc-coding--sample-texts
+          (list (string ?a #x3FFF80 ?b #x3FFFFF ?\n)
+                (string #x3FFFC3 #x3FFFA9))
+          (mapcar (lambda (range)
+                    (apply #'string (number-sequence (car range) (cdr range))))
+                  '((#xA0 . #xFF) (#x100 . #x11F) (#x391 . #x3C9) (#x410 . #x44F)
+                    (#x2010 . #x203F) (#x2190 . #x219F) (#x2200 . #x221F) (#x2460 . #x247F)
+                    (#x2500 . #x251F) (#x3000 . #x301F) (#x3040 . #x309F) (#x4E00 . #x4E3F)
+                    (#x9FA0 . #x9FBF) (#xAC00 . #xAC1F) (#xE000 . #xE00F) (#xE750 . #xE76F)
+                    (#xF900 . #xF90F) (#xFE30 . #xFE4F) (#xFF00 . #xFF1F) (#xFF60 . #xFF7F) (#x1F600 . #x1F60F)
+                    (#x20000 . #x2000F)))))
+
+(defun netproc-coding-data-samples ()
+  "Write tests/data/emacs-coding-samples.txt."
+  (netproc-coding--write "tests/data/emacs-coding-samples.txt"
+    (princ ";; Emacs 28.2 decoding and encoding samples of the multibyte coding systems.\n")
+    (princ ";; First the texts, numbered from 0:\n")
+    (princ ";;   text CHARS\n")
+    (princ ";; then for each SYSTEM, its lines:\n")
+    (princ ";;   decode BYTES => CHARS   (decode-coding-string BYTES 'SYSTEM-unix)\n")
+    (princ ";;   encode N => BYTES       (encode-coding-string TEXT-N 'SYSTEM-unix)\n")
+    (princ ";; (SYSTEM itself where it has no -unix variant).  BYTES are hex; CHARS hex code\n")
+    (princ ";; points, rXX for a raw byte (eight-bit character), or #N for text N.  A decoding\n")
+    (princ ";; that gives a character Unicode lacks (Emacs makes one of each code its tables\n")
+    (princ ";; leave unassigned) is left out.\n")
+    (princ ";; Made by tools/emacs-coding-data.el (netproc-coding-data-samples).\n")
+    (let ((texts (netproc-coding--sample-encodings)))
+      (dolist (text texts)
+        (princ (format "text %s\n" (netproc-coding--chars text))))
+      (dolist (system netproc-coding--sample-systems)
+        (let ((coding (netproc-coding--unix system))
+              (seen (make-hash-table :test 'equal)))
+          (princ (format "%s\n" system))
+          (dolist (bytes (netproc-coding--sample-decodings system))
+            (let* ((text (decode-coding-string bytes coding))
+                   (index (cl-position text texts :test #'equal))
+                   (chars (if index
+                              (format "#%d" index)
+                            (netproc-coding--chars text))))
+              (unless (or (gethash bytes seen) (string-match-p "p" chars))
+                (puthash bytes t seen)
+                (princ (format "  decode %s => %s\n" (netproc-coding--bytes bytes) chars)))))
+          (cl-loop for text in texts for index from 0
+                   do (princ (format "  encode %d => %s\n" index
+                                     (netproc-coding--bytes
+                                      (encode-coding-string text coding))))))))))
+
 (defun netproc-coding-data-all ()
   (netproc-coding-data-inventory)
   (netproc-coding-data-one-byte-tests)
-  (netproc-coding-data-one-byte-library))
+  (netproc-coding-data-one-byte-library)
+  (netproc-coding-data-samples))
 
 ;;; emacs-coding-data.el ends here

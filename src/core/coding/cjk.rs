@@ -13,7 +13,7 @@ use encoding_rs::Encoding;
 use super::text::push_raw_byte;
 use super::web::decode_one;
 use super::Cjk;
-use super::{gb2312, jis};
+use super::{chinese, jis};
 
 /// How the bytes at the start of a slice (the first one 0x80 or above) make up a character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,39 +164,85 @@ fn decode_codes(set: Cjk, bytes: &[u8], out: &mut Vec<u8>, last: bool) -> usize 
 #[derive(Clone, Debug)]
 pub(crate) struct CjkEncoder {
     set: Cjk,
+    /// EUC-JP: JIS X 0201 Roman is designated to G0 (Emacs's `japanese-iso-8bit` writes ¥
+    /// and ‾ as `ESC ( J` and the Roman byte, and returns to ASCII with `ESC ( B` only before
+    /// a control character, the space that stands for a character it lacks, or at the end).
+    roman: bool,
 }
 
 impl CjkEncoder {
     pub(crate) fn new(set: Cjk) -> CjkEncoder {
-        CjkEncoder { set }
+        CjkEncoder { set, roman: false }
     }
 
     /// Encode text; a character the set lacks becomes a space, as Emacs's default.
-    pub(crate) fn encode_str(&self, text: &str, out: &mut Vec<u8>) {
+    pub(crate) fn encode_str(&mut self, text: &str, out: &mut Vec<u8>) {
         let mut rest = text;
         while !rest.is_empty() {
             let ascii = rest.bytes().position(|b| b >= 0x80).unwrap_or(rest.len());
-            out.extend_from_slice(&rest.as_bytes()[..ascii]);
-            rest = &rest[ascii..];
+            let (plain, after) = rest.split_at(ascii);
+            self.ascii(plain.as_bytes(), out);
+            rest = after;
             let Some(ch) = rest.chars().next() else { break };
             let mut buf = [0u8; 8];
-            match encode_code(self.set, ch, &mut buf) {
-                Some(len) => out.extend_from_slice(&buf[..len]),
-                None => out.push(b' '),
+            match (self.set, ch) {
+                (Cjk::EucJp, '¥' | '‾') => {
+                    if !self.roman {
+                        out.extend_from_slice(b"\x1B(J");
+                        self.roman = true;
+                    }
+                    out.push(if ch == '¥' { b'\\' } else { b'~' });
+                }
+                _ => match encode_code(self.set, ch, &mut buf) {
+                    Some(len) => out.extend_from_slice(&buf[..len]),
+                    None => {
+                        // The space that stands for it is an ASCII one.
+                        self.end(out);
+                        out.push(b' ');
+                    }
+                },
             }
             rest = &rest[ch.len_utf8()..];
+        }
+    }
+
+    fn ascii(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        if self.roman {
+            if let Some(control) = bytes.iter().position(|&b| b < 0x20) {
+                out.extend_from_slice(&bytes[..control]);
+                self.end(out);
+                out.extend_from_slice(&bytes[control..]);
+                return;
+            }
+        }
+        out.extend_from_slice(bytes);
+    }
+
+    /// Return to ASCII, if Roman is designated.
+    pub(crate) fn end(&mut self, out: &mut Vec<u8>) {
+        if std::mem::take(&mut self.roman) {
+            out.extend_from_slice(b"\x1B(B");
         }
     }
 }
 
 /// The character of one complete code (as framed by [`frame`]), as Emacs maps it.
 pub(crate) fn decode_code(set: Cjk, code: &[u8]) -> Option<char> {
-    if set == Cjk::EucCn {
-        let &[lead, trail] = code else { return None };
-        return gb2312::assigned(lead, trail)
-            .then(|| decode_one(encoding(set), code))
-            .flatten()
-            .map(gb2312::to_emacs);
+    match (set, code) {
+        (Cjk::EucCn, &[lead, trail]) => {
+            let web = decode_one(encoding(set), code).filter(|_| chinese::gb2312_assigned(lead, trail));
+            return web.map(chinese::gb2312_to_emacs);
+        }
+        (Cjk::Big5, &[lead, trail]) => {
+            if let Some(emacs) = chinese::big5_override(u16::from_be_bytes([lead, trail])) {
+                return emacs;
+            }
+        }
+        (Cjk::Gbk, &[lead, trail]) => {
+            let web = decode_one(encoding(set), code)?;
+            return chinese::gbk_assigned(u16::from_be_bytes([lead, trail]), web).then_some(web);
+        }
+        _ => {}
     }
     let ch = decode_one(encoding(set), code)?;
     let jis0208 = match set {
@@ -213,9 +259,13 @@ pub(crate) fn encode_code(set: Cjk, ch: char, buf: &mut [u8; 8]) -> Option<usize
     if let Some(len) = cp932_user_defined(ch, buf).filter(|_| set == Cjk::Cp932) {
         return Some(len);
     }
+    if let Some(code) = chinese::big5_code(ch).filter(|_| set == Cjk::Big5) {
+        buf[..2].copy_from_slice(&code.to_be_bytes());
+        return Some(2);
+    }
     let lookup = match set {
         Cjk::ShiftJis | Cjk::EucJp => jis::to_web(ch),
-        Cjk::EucCn => Some(gb2312::to_web(ch)),
+        Cjk::EucCn => Some(chinese::gb2312_to_web(ch)),
         _ => Some(ch),
     };
     if let Some(len) = lookup.and_then(|web| encode_web(set, web, ch, buf)) {
@@ -270,7 +320,9 @@ mod tests {
 
     fn encode(set: Cjk, text: &str) -> Vec<u8> {
         let mut out = Vec::new();
-        CjkEncoder::new(set).encode_str(text, &mut out);
+        let mut encoder = CjkEncoder::new(set);
+        encoder.encode_str(text, &mut out);
+        encoder.end(&mut out);
         out
     }
 
@@ -305,6 +357,9 @@ mod tests {
         assert_eq!(encode(Cjk::ShiftJis, "a가b"), b"a b");
         // (encode-coding-string "a‾¥b" 'shift_jis) → "a  b"
         assert_eq!(encode(Cjk::ShiftJis, "a‾¥b"), b"a  b");
+        // 'euc-jp → a ESC ( J ~ \ b ESC ( B; "¥\n" → ESC ( J \ ESC ( B \n
+        assert_eq!(encode(Cjk::EucJp, "a‾¥b"), b"a\x1B(J~\\b\x1B(B");
+        assert_eq!(encode(Cjk::EucJp, "¥\n"), b"\x1B(J\\\x1B(B\n");
         // (encode-coding-string "aｱb" 'shift_jis) → a \261 b; 'euc-jp → a \216\261 b
         assert_eq!(encode(Cjk::ShiftJis, "aｱb"), b"a\xB1b");
         assert_eq!(encode(Cjk::EucJp, "aｱb"), b"a\x8E\xB1b");

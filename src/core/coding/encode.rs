@@ -112,11 +112,13 @@ impl Encoder {
         out.extend_from_slice(&encode_eol(bytes, self.eol));
     }
 
-    /// At the end of the stream: return to the initial state (ISO-2022 back to ASCII, if the
-    /// last text left another set designated).
+    /// At the end of the stream: return to the initial state (ISO-2022, and EUC-JP after ¥ or
+    /// ‾, back to ASCII, if the last text left another set designated).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        if let Chars::Iso2022(encoder) = &mut self.chars {
-            encoder.end(out);
+        match &mut self.chars {
+            Chars::Iso2022(encoder) => encoder.end(out),
+            Chars::Cjk(encoder) => encoder.end(out),
+            _ => {}
         }
     }
 }

@@ -44,25 +44,27 @@
 //!   tools/emacs-coding-data.el), and match it byte for byte and character for character
 //!   (tests/coding_emacs_tables.rs). The multibyte sets' tables come from `encoding_rs`
 //!   (WHATWG), cut to the byte ranges and rows of Emacs's charsets, with Emacs's mapping
-//!   where the two differ for JIS X 0208 (seven codes) and GB 2312 (two). Checked code by
-//!   code against Emacs (every two-byte code, and encoding every BMP character), what still
-//!   differs, apart from the unassigned codes above, is: Shift_JIS, CP932, CP949 and EUC-CN
-//!   (GB 2312, also in `iso-2022-7bit`), nothing; ISO-2022-JP, 38 kanji Emacs writes with JIS
-//!   X 0208-1978 (`ESC $ @`), a space here; EUC-JP, 10 of those, and the `ESC ( J` Emacs
-//!   writes for ¥ and ‾; Big5, the ETEN area C6A1–C8FE (characters here, private-use ones in
-//!   Emacs); GBK, about 2,100 GB 18030-2005 characters Emacs's `chinese-gbk` lacks; GB18030,
-//!   the four-byte codes, where netproc follows the standard and Emacs 28.2 is off by one
-//!   from U+1E40 to U+FFFF (it writes U+1E40 as `81 35 F4 37`, the standard as `81 35 F4
-//!   38`), and the 2005/2022 re-mappings of a few private-use codes; EUC-KR, U+327E (KS X
-//!   1001:2002).
+//!   where the two differ (`jis.rs`: seven JIS X 0208 codes; `chinese.rs`: two GB 2312 codes,
+//!   the GBK codes GB 18030-2005 added, Big5's ETEN area and a few of its duplicates).
+//!   Checked code by code against Emacs (every two-byte code, and encoding every character up
+//!   to U+2FFFF) and by the samples of tests/coding_emacs_samples.rs, what still differs,
+//!   apart from the unassigned codes above, is: ISO-2022-JP, 38 kanji Emacs writes with JIS X
+//!   0208-1978 (`ESC $ @`), a space here; EUC-JP, 10 of those; GB18030, the four-byte codes,
+//!   where netproc follows the standard and Emacs 28.2 is off by one from U+1E40 to U+FFFF
+//!   (it writes U+1E40 as `81 35 F4 37`, the standard as `81 35 F4 38`), and the 2005/2022
+//!   re-mappings of a few private-use codes; EUC-KR, U+327E (KS X 1001:2002);
+//!   `iso-2022-7bit`, the charsets netproc has no tables for (CNS 11643, JIS X 0213,
+//!   Ethiopic, Indic scripts, …): their designations are passed on as characters, and a
+//!   character Emacs would write in one of them goes out in a set netproc has, or as a space.
 
+mod chinese;
 mod cjk;
 mod decode;
 mod detect;
 mod encode;
 mod eol;
-mod gb2312;
 mod iso2022;
+mod iso2022_sets;
 mod jis;
 mod names;
 mod single;
@@ -167,8 +169,16 @@ pub(crate) enum Iso2022 {
     /// `iso-2022-jp`: ASCII, JIS X 0201 Roman, JIS X 0208 (1978 and 1983).
     Jp,
     /// `iso-2022-7bit`, as far as netproc implements it: the `iso-2022-jp` sets plus JIS X 0201
-    /// katakana, JIS X 0212, GB 2312, KS C 5601 and Latin-1 (`ESC , A`).
+    /// katakana, JIS X 0212, GB 2312, KS C 5601 and the ISO 8859 upper halves (`ESC , F`).
     SevenBit,
+    /// `iso-2022-kr`: ASCII and KS C 5601, in G0 or (with SO and SI) in G1.
+    Kr,
+    /// `iso-2022-jp-2`: the `iso-2022-jp` sets plus JIS X 0212, GB 2312, KS C 5601, and
+    /// Latin-1 and Greek (in G0, or in G2 with `ESC N`).
+    Jp2,
+    /// `japanese-iso-7bit-1978-irv`: `iso-2022-jp` with JIS X 0201 Roman taken for ASCII and
+    /// JIS X 0208 written as the 1978 version, plus JIS X 0212.
+    Jp1978Irv,
 }
 
 /// What a coding system does with characters, apart from end-of-lines.

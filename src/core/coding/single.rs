@@ -100,6 +100,17 @@ impl Table {
         self.reverse.binary_search_by_key(&ch, |&(c, _)| c).ok().map(|at| self.reverse[at].1)
     }
 
+    /// The character of `byte` in the charset, if any.
+    pub(crate) fn char_of(&self, byte: u8) -> Option<char> {
+        self.chars[usize::from(byte)]
+    }
+
+    /// The byte 0xA0–0xFF that encodes `ch`, if any: `ch` in the upper half, as a
+    /// 96-character set of ISO-2022 has it.
+    pub(crate) fn upper_byte_of(&self, ch: char) -> Option<u8> {
+        self.byte_of(ch).filter(|byte| *byte >= 0xA0)
+    }
+
     /// Whether every byte string decodes to text that encodes back to it.
     #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn round_trips(&self) -> bool {
