@@ -83,6 +83,12 @@ fn known_difference(system: &str, bytes: &[u8]) -> Option<&'static str> {
             "iso-2022-7bit designates charsets netproc has no tables for (CNS 11643, JIS X 0213, ...)",
         );
     }
+    let other_charset = bytes.windows(2).any(|pair| {
+        matches!(pair, [0x95..=0x99 | 0x9A | 0x9B | 0x9D, 0xA0..=0xFF] | [0x9C, 0xF0 | 0xF1] | [0x80, _])
+    });
+    if system == "emacs-mule" && other_charset {
+        return Some("emacs-mule text in charsets netproc has no tables for, or Emacs 21 compositions");
+    }
     None
 }
 

@@ -17,7 +17,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("compound-text", NOT_YET),
     ("compound-text-with-extensions", NOT_YET),
     ("ctext-no-compositions", NOT_YET),
-    ("emacs-mule", NOT_YET),
     ("euc-jis-2004", NOT_YET),
     ("euc-tw", NOT_YET),
     ("eucjp-ms", NOT_YET),

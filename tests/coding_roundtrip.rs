@@ -64,6 +64,7 @@ const SAMPLES: &[(&str, &str)] = &[
     ("iso-2022-7bit", "ąд∁ é 中 \u{E000}\n"),
     ("utf-8-emacs", "héllo 😀\n"),
     ("prefer-utf-8", "plain ascii\n"),
+    ("emacs-mule", "aé中가∁ț ｱ € \u{E000} ก\n"),
 ];
 
 /// The one-byte systems: their sample is every character they have, from 0x20 up.

@@ -217,7 +217,7 @@
   '(utf-8 utf-8-with-signature utf-16 utf-16le utf-16be-with-signature no-conversion-multibyte
     japanese-shift-jis japanese-cp932 japanese-iso-8bit korean-iso-8bit korean-cp949
     chinese-iso-8bit chinese-big5 chinese-gbk chinese-gb18030
-    iso-2022-jp iso-2022-7bit iso-2022-kr iso-2022-jp-2 japanese-iso-7bit-1978-irv)
+    iso-2022-jp iso-2022-7bit iso-2022-kr iso-2022-jp-2 japanese-iso-7bit-1978-irv emacs-mule)
   "The systems tests/data/emacs-coding-samples.txt has samples of.")
 
 (defconst netproc-coding--sample-texts
@@ -269,7 +269,9 @@ valid in it, and sweeps of its code space."
                      "\e$Zx" "\e$" "\e$B$" "\e$B$\"\n$\"\e(B" "\e(Ba\e$B\200$\"\e(B"
                      "\244" "\244\242" "\244a" "\216\261\217\242\302" "\201" "\201@\377\200"
                      "\201\060\201\060" "\201\060" "\224\071\374\066" "\241\244\242\241\327\372"
-                     "\360@\371\374\207@" "\310\260\201A\201\060"))
+                     "\360@\371\374\207@" "\310\260\201A\201\060"
+                     "\201\351\221\326\320\234\364\370\241" "\201a\222" "\232\364\241"
+                     "\234\364\241" "\213\241" "\236\241\241"))
       (push (string-to-unibyte bytes) samples))
     ;; The 8-bit multibyte sets: each lead byte with trail bytes at the edges of the usual
     ;; ranges.

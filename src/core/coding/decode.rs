@@ -4,6 +4,7 @@ use super::cjk::CjkDecoder;
 use super::detect::{Detected, Undecided};
 use super::eol::EolDecoder;
 use super::iso2022::Iso2022Decoder;
+use super::mule::MuleDecoder;
 use super::names;
 use super::single::{self, Table};
 use super::text::push_raw_bytes;
@@ -23,6 +24,7 @@ enum Chars {
     Single(&'static Table),
     Cjk(CjkDecoder),
     Iso2022(Iso2022Decoder),
+    EmacsMule(MuleDecoder),
 }
 
 impl Chars {
@@ -36,6 +38,7 @@ impl Chars {
             Base::Single(set) => Chars::Single(single::table(set)),
             Base::Cjk(set) => Chars::Cjk(CjkDecoder::new(set)),
             Base::Iso2022(kind) => Chars::Iso2022(Iso2022Decoder::new(kind)),
+            Base::EmacsMule => Chars::EmacsMule(MuleDecoder::default()),
         }
     }
 }
@@ -91,6 +94,7 @@ impl Decoder {
             Chars::Utf16(decoder) => decoder.finish(out),
             Chars::Cjk(decoder) => decoder.finish(out),
             Chars::Iso2022(decoder) => decoder.finish(out),
+            Chars::EmacsMule(decoder) => decoder.finish(out),
         }
         self.eol.convert(out, start, true);
     }
@@ -160,6 +164,7 @@ impl Decoder {
             Chars::Single(table) => table.decode(input, out),
             Chars::Cjk(decoder) => decoder.decode(input, out),
             Chars::Iso2022(decoder) => decoder.decode(input, out),
+            Chars::EmacsMule(decoder) => decoder.decode(input, out),
         }
     }
 

@@ -3,6 +3,7 @@
 use super::cjk::CjkEncoder;
 use super::eol::encode_eol;
 use super::iso2022::Iso2022Encoder;
+use super::mule;
 use super::single::{self, Table};
 use super::text::{runs, Run};
 use super::utf::{push_utf16, utf16_big_endian, utf16_writes_bom};
@@ -20,6 +21,7 @@ enum Chars {
     Single(&'static Table),
     Cjk(CjkEncoder),
     Iso2022(Iso2022Encoder),
+    EmacsMule,
 }
 
 /// An encoder for one coding system. It keeps what must happen once per stream (the BOM).
@@ -55,6 +57,7 @@ impl Encoder {
             Base::Single(set) => (Chars::Single(single::table(set)), None),
             Base::Cjk(set) => (Chars::Cjk(CjkEncoder::new(set)), None),
             Base::Iso2022(kind) => (Chars::Iso2022(Iso2022Encoder::new(kind)), None),
+            Base::EmacsMule => (Chars::EmacsMule, None),
         };
         let eol = if system.base().lf_only() { Eol::Unix } else { system.eol() };
         Encoder { system, chars, eol, bom }
@@ -95,12 +98,15 @@ impl Encoder {
                 (Chars::Single(table), Run::Text(part)) => table.encode_str(part, out),
                 (Chars::Cjk(encoder), Run::Text(part)) => encoder.encode_str(part, out),
                 (Chars::Iso2022(encoder), Run::Text(part)) => encoder.encode_str(part, out),
+                (Chars::EmacsMule, Run::Text(part)) => mule::encode_str(part, out),
                 (Chars::Iso2022(encoder), Run::Raw(raw)) => {
                     for byte in raw.bytes() {
                         encoder.encode_raw(byte, out);
                     }
                 }
-                (Chars::Utf8 | Chars::Single(_) | Chars::Cjk(_), Run::Raw(raw)) => out.extend(raw.bytes()),
+                (Chars::Utf8 | Chars::Single(_) | Chars::Cjk(_) | Chars::EmacsMule, Run::Raw(raw)) => {
+                    out.extend(raw.bytes())
+                }
             }
         }
     }

@@ -64,6 +64,7 @@ const PARTS: &[(u8, &str)] = &[
     (b'H', "hebrew-iso-8bit"),
     (b'M', "iso-latin-5"),
     (b'V', "iso-latin-6"),
+    // Emacs's `thai-tis620`, which `ESC , T` designates: U+0E00 on from 0x20 (see THAI).
     (b'T', "iso-8859-11"),
     (b'Y', "iso-latin-7"),
     (b'_', "iso-latin-8"),
@@ -72,6 +73,9 @@ const PARTS: &[(u8, &str)] = &[
 ];
 
 const LATIN1: Set = Set::Upper(0);
+/// Emacs's `thai-tis620` (`ESC , T`, and `emacs-mule`'s 0x85) is not the upper half of ISO
+/// 8859-11: code B (0x20–0x7F) is U+0E00 + B - 0x20, the unassigned ones included.
+const THAI: Set = Set::Upper(10);
 const GREEK: Set = Set::Upper(6);
 
 /// The final bytes of the sets other than the ISO 8859 parts (two for JIS X 0208: 1978 and
@@ -192,6 +196,7 @@ pub(crate) fn single_char(set: Set, byte: u8) -> Option<char> {
             0x21..=0x5F => char::from_u32(0xFF61 + u32::from(byte) - 0x21),
             _ => None,
         },
+        THAI => byte.checked_sub(0x20).and_then(|offset| char::from_u32(0x0E00 + u32::from(offset))),
         Set::Upper(index) => part(index)?.char_of(byte | 0x80),
         _ => None,
     }
@@ -257,15 +262,27 @@ pub(crate) fn code_of(kind: Iso2022, ch: char) -> Option<(Set, [u8; 2])> {
             .or_else(|| two(Set::Ksc5601, Cjk::EucKr))
             .or_else(|| upper(LATIN1, ch))
             .or_else(|| upper(GREEK, ch)),
-        Iso2022::SevenBit => (0..PARTS.len() as u8)
-            .find_map(|index| upper(Set::Upper(index), ch))
-            .or_else(|| katakana(ch))
-            .or_else(|| two(Set::Gb2312, Cjk::EucCn))
-            .or_else(|| two(Set::Jis0208, Cjk::EucJp))
-            .or_else(|| jis0212(ch))
-            .or_else(|| two(Set::Ksc5601, Cjk::EucKr))
-            .or_else(|| mule_unicode(ch)),
+        Iso2022::SevenBit => priority_code(ch, |_| true),
     }
+}
+
+/// The set and 7-bit code of non-ASCII `ch` in the first of netproc's sets, in Emacs's
+/// charset priority (in a UTF-8 locale), that `allowed` lets through and that has `ch`: the
+/// ISO 8859 parts, JIS X 0201 katakana, GB 2312, JIS X 0208, JIS X 0212, KS C 5601, the
+/// `mule-unicode` sets. Emacs's `iso-2022-7bit` and `emacs-mule` choose so.
+pub(crate) fn priority_code(ch: char, allowed: impl Fn(Set) -> bool) -> Option<(Set, [u8; 2])> {
+    let two = |set: Set, cjk: Cjk| euc_pair(cjk, ch).map(|code| (set, code));
+    let found = (0..PARTS.len() as u8)
+        .filter(|index| allowed(Set::Upper(*index)))
+        .find_map(|index| upper(Set::Upper(index), ch));
+    found
+        .or_else(|| katakana(ch))
+        .or_else(|| two(Set::Gb2312, Cjk::EucCn))
+        .or_else(|| two(Set::Jis0208, Cjk::EucJp))
+        .or_else(|| jis0212(ch))
+        .or_else(|| two(Set::Ksc5601, Cjk::EucKr))
+        .or_else(|| mule_unicode(ch))
+        .filter(|(set, _)| allowed(*set))
 }
 
 fn mule_unicode(ch: char) -> Option<(Set, [u8; 2])> {
@@ -295,6 +312,10 @@ fn jis0212(ch: char) -> Option<(Set, [u8; 2])> {
 }
 
 fn upper(set: Set, ch: char) -> Option<(Set, [u8; 2])> {
+    if set == THAI {
+        let offset = (ch as u32).checked_sub(0x0E00).filter(|offset| *offset < 0x60)?;
+        return Some((set, [0x20 + offset as u8, 0]));
+    }
     let Set::Upper(index) = set else { return None };
     let byte = part(index)?.upper_byte_of(ch)?;
     Some((set, [byte & 0x7F, 0]))

@@ -66,6 +66,7 @@ mod eol;
 mod iso2022;
 mod iso2022_sets;
 mod jis;
+mod mule;
 mod names;
 mod single;
 mod text;
@@ -200,6 +201,8 @@ pub(crate) enum Base {
     Single(SingleByte),
     Cjk(Cjk),
     Iso2022(Iso2022),
+    /// `emacs-mule`.
+    EmacsMule,
 }
 
 impl Base {

@@ -46,6 +46,7 @@ const NAMES: &[(&str, &str, Base)] = &[
     ("iso-2022-jp", "iso-2022-jp", Base::Iso2022(Iso2022::Jp)),
     ("junet", "iso-2022-jp", Base::Iso2022(Iso2022::Jp)),
     ("iso-2022-7bit", "iso-2022-7bit", Base::Iso2022(Iso2022::SevenBit)),
+    ("emacs-mule", "emacs-mule", Base::EmacsMule),
     ("iso-2022-kr", "iso-2022-kr", Base::Iso2022(Iso2022::Kr)),
     ("korean-iso-7bit-lock", "iso-2022-kr", Base::Iso2022(Iso2022::Kr)),
     ("iso-2022-jp-2", "iso-2022-jp-2", Base::Iso2022(Iso2022::Jp2)),
