@@ -13,7 +13,6 @@ const NOT_YET: &str = "not implemented yet";
 /// The base systems netproc refuses, and why.
 const REFUSED: &[(&str, &str)] = &[
     ("chinese-big5-hkscs", NOT_YET),
-    ("chinese-hz", NOT_YET),
     ("compound-text", NOT_YET),
     ("compound-text-with-extensions", NOT_YET),
     ("ctext-no-compositions", NOT_YET),
@@ -30,8 +29,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("iso-2022-jp-2004", NOT_YET),
     ("japanese-shift-jis-2004", NOT_YET),
     ("tibetan-iso-8bit", NOT_YET),
-    ("utf-7", NOT_YET),
-    ("utf-7-imap", NOT_YET),
     ("vietnamese-viqr", NOT_YET),
 ];
 

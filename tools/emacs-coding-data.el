@@ -217,7 +217,8 @@
   '(utf-8 utf-8-with-signature utf-16 utf-16le utf-16be-with-signature no-conversion-multibyte
     japanese-shift-jis japanese-cp932 japanese-iso-8bit korean-iso-8bit korean-cp949
     chinese-iso-8bit chinese-big5 chinese-gbk chinese-gb18030
-    iso-2022-jp iso-2022-7bit iso-2022-kr iso-2022-jp-2 japanese-iso-7bit-1978-irv emacs-mule)
+    iso-2022-jp iso-2022-7bit iso-2022-kr iso-2022-jp-2 japanese-iso-7bit-1978-irv emacs-mule
+    utf-7 utf-7-imap chinese-hz)
   "The systems tests/data/emacs-coding-samples.txt has samples of.")
 
 (defconst netproc-coding--sample-texts
@@ -271,7 +272,10 @@ valid in it, and sweeps of its code space."
                      "\201\060\201\060" "\201\060" "\224\071\374\066" "\241\244\242\241\327\372"
                      "\360@\371\374\207@" "\310\260\201A\201\060"
                      "\201\351\221\326\320\234\364\370\241" "\201a\222" "\232\364\241"
-                     "\234\364\241" "\213\241" "\236\241\241"))
+                     "\234\364\241" "\213\241" "\236\241\241"
+                     "+AOk-a" "+AOka" "+-" "&AOk-" "&-" "+AOk" "+ZeVnLIqe-" "+2D3eAA-" "+AO-"
+                     "+AOkA6Q" "+A-" "a+b" "&Jjo-" "+,/-" "~{VPND~}" "a~~b" "~{VP~}x" "~{VPN"
+                     "~{VP\nND~}" "~{VP~{ND~}" "a~\nb" "~{!$~}" "~x" "ab~"))
       (push (string-to-unibyte bytes) samples))
     ;; The 8-bit multibyte sets: each lead byte with trail bytes at the edges of the usual
     ;; ranges.
@@ -312,7 +316,7 @@ multibyte sets cover."
     (princ ";; (SYSTEM itself where it has no -unix variant).  BYTES are hex; CHARS hex code\n")
     (princ ";; points, rXX for a raw byte (eight-bit character), or #N for text N.  A decoding\n")
     (princ ";; that gives a character Unicode lacks (Emacs makes one of each code its tables\n")
-    (princ ";; leave unassigned) is left out.\n")
+    (princ ";; leave unassigned) is left out, as is one that signals an error.\n")
     (princ ";; Made by tools/emacs-coding-data.el (netproc-coding-data-samples).\n")
     (let ((texts (netproc-coding--sample-encodings)))
       (dolist (text texts)
@@ -322,12 +326,12 @@ multibyte sets cover."
               (seen (make-hash-table :test 'equal)))
           (princ (format "%s\n" system))
           (dolist (bytes (netproc-coding--sample-decodings system))
-            (let* ((text (decode-coding-string bytes coding))
-                   (index (cl-position text texts :test #'equal))
-                   (chars (if index
-                              (format "#%d" index)
-                            (netproc-coding--chars text))))
-              (unless (or (gethash bytes seen) (string-match-p "p" chars))
+            ;; The Lisp conversions of utf-7 and chinese-hz signal errors on some input.
+            (let* ((text (ignore-errors (decode-coding-string bytes coding)))
+                   (index (and text (cl-position text texts :test #'equal)))
+                   (chars (cond (index (format "#%d" index))
+                                (text (netproc-coding--chars text)))))
+              (unless (or (null text) (gethash bytes seen) (string-match-p "p" chars))
                 (puthash bytes t seen)
                 (princ (format "  decode %s => %s\n" (netproc-coding--bytes bytes) chars)))))
           (cl-loop for text in texts for index from 0

@@ -3,12 +3,14 @@
 use super::cjk::CjkDecoder;
 use super::detect::{Detected, Undecided};
 use super::eol::EolDecoder;
+use super::hz::HzDecoder;
 use super::iso2022::Iso2022Decoder;
 use super::mule::MuleDecoder;
 use super::names;
 use super::single::{self, Table};
 use super::text::push_raw_bytes;
 use super::utf::{Utf16Decoder, Utf8Decoder};
+use super::utf7::Utf7Decoder;
 use super::{Base, CodingSystem, Eol, Iso2022, Utf16Form, Utf8Form};
 
 /// The character half of a decoder.
@@ -25,6 +27,8 @@ enum Chars {
     Cjk(CjkDecoder),
     Iso2022(Iso2022Decoder),
     EmacsMule(MuleDecoder),
+    Utf7(Utf7Decoder),
+    Hz(HzDecoder),
 }
 
 impl Chars {
@@ -39,6 +43,8 @@ impl Chars {
             Base::Cjk(set) => Chars::Cjk(CjkDecoder::new(set)),
             Base::Iso2022(kind) => Chars::Iso2022(Iso2022Decoder::new(kind)),
             Base::EmacsMule => Chars::EmacsMule(MuleDecoder::default()),
+            Base::Utf7 { imap } => Chars::Utf7(Utf7Decoder::new(imap)),
+            Base::Hz => Chars::Hz(HzDecoder::new()),
         }
     }
 }
@@ -95,6 +101,8 @@ impl Decoder {
             Chars::Cjk(decoder) => decoder.finish(out),
             Chars::Iso2022(decoder) => decoder.finish(out),
             Chars::EmacsMule(decoder) => decoder.finish(out),
+            Chars::Utf7(decoder) => decoder.finish(out),
+            Chars::Hz(decoder) => decoder.finish(out),
         }
         self.eol.convert(out, start, true);
     }
@@ -165,6 +173,8 @@ impl Decoder {
             Chars::Cjk(decoder) => decoder.decode(input, out),
             Chars::Iso2022(decoder) => decoder.decode(input, out),
             Chars::EmacsMule(decoder) => decoder.decode(input, out),
+            Chars::Utf7(decoder) => decoder.decode(input, out),
+            Chars::Hz(decoder) => decoder.decode(input, out),
         }
     }
 

@@ -7,6 +7,7 @@ use super::mule;
 use super::single::{self, Table};
 use super::text::{runs, Run};
 use super::utf::{push_utf16, utf16_big_endian, utf16_writes_bom};
+use super::{hz, utf7};
 use super::{Base, CodingSystem, Eol, Utf8Form};
 
 /// The character half of an encoder.
@@ -22,6 +23,11 @@ enum Chars {
     Cjk(CjkEncoder),
     Iso2022(Iso2022Encoder),
     EmacsMule,
+    /// UTF-7 and HZ, whose runs Emacs converts for each string sent.
+    Utf7 {
+        imap: bool,
+    },
+    Hz,
 }
 
 /// An encoder for one coding system. It keeps what must happen once per stream (the BOM).
@@ -58,6 +64,8 @@ impl Encoder {
             Base::Cjk(set) => (Chars::Cjk(CjkEncoder::new(set)), None),
             Base::Iso2022(kind) => (Chars::Iso2022(Iso2022Encoder::new(kind)), None),
             Base::EmacsMule => (Chars::EmacsMule, None),
+            Base::Utf7 { imap } => (Chars::Utf7 { imap }, None),
+            Base::Hz => (Chars::Hz, None),
         };
         let eol = if system.base().lf_only() { Eol::Unix } else { system.eol() };
         Encoder { system, chars, eol, bom }
@@ -81,6 +89,11 @@ impl Encoder {
         let text = encode_eol(text, self.eol);
         if let Some(bom) = self.bom.take() {
             out.extend_from_slice(bom);
+        }
+        match self.chars {
+            Chars::Utf7 { imap } => return utf7::encode(&text, imap, out),
+            Chars::Hz => return hz::encode(&text, out),
+            _ => {}
         }
         for run in runs(&text) {
             match (&mut self.chars, run) {
@@ -107,6 +120,8 @@ impl Encoder {
                 (Chars::Utf8 | Chars::Single(_) | Chars::Cjk(_) | Chars::EmacsMule, Run::Raw(raw)) => {
                     out.extend(raw.bytes())
                 }
+                // Handled whole above.
+                (Chars::Utf7 { .. } | Chars::Hz, _) => {}
             }
         }
     }

@@ -63,6 +63,7 @@ mod decode;
 mod detect;
 mod encode;
 mod eol;
+mod hz;
 mod iso2022;
 mod iso2022_sets;
 mod jis;
@@ -71,6 +72,7 @@ mod names;
 mod single;
 mod text;
 mod utf;
+mod utf7;
 mod web;
 
 pub use decode::Decoder;
@@ -203,6 +205,12 @@ pub(crate) enum Base {
     Iso2022(Iso2022),
     /// `emacs-mule`.
     EmacsMule,
+    /// `utf-7`, or with `imap` `utf-7-imap`.
+    Utf7 {
+        imap: bool,
+    },
+    /// `chinese-hz`.
+    Hz,
 }
 
 impl Base {
