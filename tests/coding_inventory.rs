@@ -18,7 +18,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("ctext-no-compositions", NOT_YET),
     ("euc-jis-2004", NOT_YET),
     ("euc-tw", NOT_YET),
-    ("eucjp-ms", NOT_YET),
     ("in-is13194-devanagari", NOT_YET),
     ("iso-2022-7bit-lock", NOT_YET),
     ("iso-2022-7bit-lock-ss2", NOT_YET),

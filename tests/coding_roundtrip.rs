@@ -64,6 +64,7 @@ const SAMPLES: &[(&str, &str)] = &[
     ("iso-2022-7bit", "ąд∁ é 中 \u{E000}\n"),
     ("utf-8-emacs", "héllo 😀\n"),
     ("prefer-utf-8", "plain ascii\n"),
+    ("eucjp-ms", "日本語 ①№ⅰ ∵ 纊 \u{E000}\u{E3AC}\n"),
     ("utf-7", "héllo + wörld € 😀 日本\nline~\\\n"),
     ("utf-7-imap", "héllo & wörld € 😀 日本\nline~\\\n"),
     ("chinese-hz", "中文 ~ text 简体\nline é\n"),

@@ -218,7 +218,7 @@
     japanese-shift-jis japanese-cp932 japanese-iso-8bit korean-iso-8bit korean-cp949
     chinese-iso-8bit chinese-big5 chinese-gbk chinese-gb18030
     iso-2022-jp iso-2022-7bit iso-2022-kr iso-2022-jp-2 japanese-iso-7bit-1978-irv emacs-mule
-    utf-7 utf-7-imap chinese-hz)
+    utf-7 utf-7-imap chinese-hz eucjp-ms)
   "The systems tests/data/emacs-coding-samples.txt has samples of.")
 
 (defconst netproc-coding--sample-texts
@@ -231,7 +231,8 @@
     "한국어 텍스트 가각갂 힣 ㄱㄴ 中國"
     "math ∀∂∈ arrows ←↑ box ─│ emoji 😀 rare 𠀀"
     "private \ue000\ue757\uf8ff, specials \ufeff\ufffd"
-    "mixed a日b한c中dé\nnew line\r\nCR LF")
+    "mixed a日b한c中dé\nnew line\r\nCR LF"
+    "vendor ⅰⅱⅠⅡ①② №℡㈱ ∵≒√ ￢￤＇＂ 纊褜鍈 \ue000\ue3ac")
   "Texts each system encodes, and decodes again from its own encoding.")
 
 (defun netproc-coding--char-token (char)
@@ -339,10 +340,31 @@ multibyte sets cover."
                                      (netproc-coding--bytes
                                       (encode-coding-string text coding))))))))))
 
+;;; eucjp-ms's IBM extensions.
+
+(defun netproc-coding-data-eucjp-ms ()
+  "Write src/core/coding/data/eucjp-ms-ibm.txt."
+  (netproc-coding--write "src/core/coding/data/eucjp-ms-ibm.txt"
+    (princ ";; What Emacs 28.2's eucjp-ms decodes the IBM extensions in JIS X 0212's rows 83-84,\n")
+    (princ ";; 8F F3 F3 to 8F F4 FE, to, in code order (hex code points):\n")
+    (princ ";;   (decode-coding-string (unibyte-string #x8F B1 B2) 'eucjp-ms)\n")
+    (princ ";; Made by tools/emacs-coding-data.el (netproc-coding-data-eucjp-ms); do not edit.\n")
+    (let ((count 0))
+      (dolist (code (append (mapcar (lambda (b2) (cons #xF3 b2)) (number-sequence #xF3 #xFE))
+                            (mapcar (lambda (b2) (cons #xF4 b2)) (number-sequence #xA1 #xFE))))
+        (let ((text (decode-coding-string (unibyte-string #x8F (car code) (cdr code)) 'eucjp-ms)))
+          (unless (and (= (length text) 1) (<= (aref text 0) #x10FFFF))
+            (error "8F%X%X decodes to %S" (car code) (cdr code) text))
+          (princ (format "%s%04X" (if (zerop (% count 16)) "" " ") (aref text 0)))
+          (setq count (1+ count))
+          (when (zerop (% count 16)) (princ "\n"))))
+      (unless (zerop (% count 16)) (princ "\n")))))
+
 (defun netproc-coding-data-all ()
   (netproc-coding-data-inventory)
   (netproc-coding-data-one-byte-tests)
   (netproc-coding-data-one-byte-library)
+  (netproc-coding-data-eucjp-ms)
   (netproc-coding-data-samples))
 
 ;;; emacs-coding-data.el ends here

@@ -29,7 +29,7 @@ pub(crate) enum Frame {
 fn encoding(set: Cjk) -> &'static Encoding {
     match set {
         Cjk::ShiftJis | Cjk::Cp932 => encoding_rs::SHIFT_JIS,
-        Cjk::EucJp => encoding_rs::EUC_JP,
+        Cjk::EucJp | Cjk::EucJpMs => encoding_rs::EUC_JP,
         Cjk::EucKr | Cjk::Cp949 => encoding_rs::EUC_KR,
         Cjk::Big5 => encoding_rs::BIG5,
         Cjk::Gbk | Cjk::EucCn => encoding_rs::GBK,
@@ -75,9 +75,16 @@ pub(crate) fn frame(set: Cjk, bytes: &[u8]) -> Frame {
             }
             _ => Frame::Invalid,
         },
-        Cjk::EucJp => match lead {
+        Cjk::EucJp | Cjk::EucJpMs => match lead {
             0x8E => frame_by_ranges(bytes, &[&[(0x8E, 0x8E)], &[(0xA1, 0xDF)]]),
             0x8F => frame_by_ranges(bytes, &[&[(0x8F, 0x8F)], EUC_BYTE, EUC_BYTE]),
+            _ if set == Cjk::EucJpMs => {
+                let frame = frame_by_ranges(bytes, &[EUC_BYTE, EUC_BYTE]);
+                match frame {
+                    Frame::Char(_) if !jis::row_in_eucjp_ms(lead.wrapping_sub(0xA0)) => Frame::Invalid,
+                    other => other,
+                }
+            }
             _ => jis_row(lead.wrapping_sub(0xA0), frame_by_ranges(bytes, &[EUC_BYTE, EUC_BYTE])),
         },
         Cjk::EucKr | Cjk::EucCn => frame_by_ranges(bytes, &[EUC_BYTE, EUC_BYTE]),
@@ -186,7 +193,7 @@ impl CjkEncoder {
             let Some(ch) = rest.chars().next() else { break };
             let mut buf = [0u8; 8];
             match (self.set, ch) {
-                (Cjk::EucJp, '¥' | '‾') => {
+                (Cjk::EucJp | Cjk::EucJpMs, '¥' | '‾') => {
                     if !self.roman {
                         out.extend_from_slice(b"\x1B(J");
                         self.roman = true;
@@ -238,6 +245,11 @@ pub(crate) fn decode_code(set: Cjk, code: &[u8]) -> Option<char> {
                 return emacs;
             }
         }
+        (Cjk::EucJpMs, _) => {
+            if let Some(ch) = jis::eucjp_ms_char(code) {
+                return Some(ch);
+            }
+        }
         (Cjk::Gbk, &[lead, trail]) => {
             let web = decode_one(encoding(set), code)?;
             return chinese::gbk_assigned(u16::from_be_bytes([lead, trail]), web).then_some(web);
@@ -247,7 +259,7 @@ pub(crate) fn decode_code(set: Cjk, code: &[u8]) -> Option<char> {
     let ch = decode_one(encoding(set), code)?;
     let jis0208 = match set {
         Cjk::ShiftJis => code.len() == 2,
-        Cjk::EucJp => code.len() == 2 && code[0] != 0x8E,
+        Cjk::EucJp | Cjk::EucJpMs => code.len() == 2 && code[0] != 0x8E,
         _ => false,
     };
     Some(if jis0208 { jis::to_emacs(ch) } else { ch })
@@ -259,12 +271,15 @@ pub(crate) fn encode_code(set: Cjk, ch: char, buf: &mut [u8; 8]) -> Option<usize
     if let Some(len) = cp932_user_defined(ch, buf).filter(|_| set == Cjk::Cp932) {
         return Some(len);
     }
+    if let Some(len) = jis::eucjp_ms_code(ch, buf).filter(|_| set == Cjk::EucJpMs) {
+        return Some(len);
+    }
     if let Some(code) = chinese::big5_code(ch).filter(|_| set == Cjk::Big5) {
         buf[..2].copy_from_slice(&code.to_be_bytes());
         return Some(2);
     }
     let lookup = match set {
-        Cjk::ShiftJis | Cjk::EucJp => jis::to_web(ch),
+        Cjk::ShiftJis | Cjk::EucJp | Cjk::EucJpMs => jis::to_web(ch),
         Cjk::EucCn => Some(chinese::gb2312_to_web(ch)),
         _ => Some(ch),
     };
@@ -272,7 +287,7 @@ pub(crate) fn encode_code(set: Cjk, ch: char, buf: &mut [u8; 8]) -> Option<usize
         return Some(len);
     }
     // Emacs's euc-jp falls back on JIS X 0212, which WHATWG's encoder never writes.
-    let [high, low] = jis::jis0212_code(ch).filter(|_| set == Cjk::EucJp)?;
+    let [high, low] = jis::jis0212_code(ch).filter(|_| matches!(set, Cjk::EucJp | Cjk::EucJpMs))?;
     buf[..3].copy_from_slice(&[0x8F, high, low]);
     Some(3)
 }

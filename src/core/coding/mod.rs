@@ -156,6 +156,8 @@ pub(crate) enum Cjk {
     /// `japanese-cp932`: Microsoft's Shift_JIS, the WHATWG table.
     Cp932,
     EucJp,
+    /// `eucjp-ms`: EUC-JP with the vendor parts of eucJP-ms (see `jis.rs`).
+    EucJpMs,
     EucKr,
     /// `korean-cp949`: Unified Hangul Code, the WHATWG EUC-KR table.
     Cp949,

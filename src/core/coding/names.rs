@@ -45,6 +45,7 @@ const NAMES: &[(&str, &str, Base)] = &[
     ("euc-japan-1990", "japanese-iso-8bit", Base::Cjk(Cjk::EucJp)),
     ("euc-japan", "japanese-iso-8bit", Base::Cjk(Cjk::EucJp)),
     ("euc-jp", "japanese-iso-8bit", Base::Cjk(Cjk::EucJp)),
+    ("eucjp-ms", "eucjp-ms", Base::Cjk(Cjk::EucJpMs)),
     ("iso-2022-jp", "iso-2022-jp", Base::Iso2022(Iso2022::Jp)),
     ("junet", "iso-2022-jp", Base::Iso2022(Iso2022::Jp)),
     ("iso-2022-7bit", "iso-2022-7bit", Base::Iso2022(Iso2022::SevenBit)),
