@@ -86,8 +86,9 @@ fn known_difference(system: &str, bytes: &[u8]) -> Option<&'static str> {
     let other_charset = bytes.windows(2).any(|pair| {
         matches!(pair, [0x95..=0x99 | 0x9A | 0x9B | 0x9D, 0xA0..=0xFF] | [0x9C, 0xF0 | 0xF1] | [0x80, _])
     });
-    let long_run =
-        bytes.split(|byte| !byte.is_ascii_alphanumeric() && !b"+/,".contains(byte)).any(|run| run.len() >= 76);
+    let long_run = bytes
+        .split(|byte| !byte.is_ascii_alphanumeric() && !b"+/,".contains(byte))
+        .any(|run| run.len() >= 76);
     if system.starts_with("utf-7") && long_run {
         return Some("Emacs's utf-7 encoder cuts a base64 run after 76 characters");
     }
