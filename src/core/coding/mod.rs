@@ -244,8 +244,9 @@ impl CodingSystem {
     }
 
     /// Every name [`CodingSystem::from_name`] accepts without an end-of-line suffix (each
-    /// also takes `-unix`, `-dos` and `-mac`, except `binary` and `no-conversion`, and `unix`,
-    /// `dos` and `mac`, which are themselves variants of `undecided`); `nil` is accepted too.
+    /// also takes `-unix`, `-dos` and `-mac`, except `binary`, `no-conversion` and
+    /// `no-conversion-multibyte`, and `unix`, `dos`, `mac` and `emacs-internal`, which are
+    /// themselves variants of `undecided` and `utf-8-emacs`); `nil` is accepted too.
     pub fn known_names() -> impl Iterator<Item = &'static str> {
         names::all_names()
     }
