@@ -56,6 +56,19 @@ const SAMPLES: &[(&str, &str)] = &[
     ("gb18030", "中文 😀 ḿ €\n"),
     ("big5", "中文繁體字\n"),
     ("euc-kr", "한국어 텍스트\n"),
+    ("cp949", "한국어 텍스트 갂똠\n"),
+    ("cp932", "日本語 ①№ ｱ \u{E000}\n"),
+    ("euc-cn", "中文简体 ・―\n"),
+    ("iso-2022-kr", "한국어\n텍스트 中\n"),
+    ("iso-2022-jp-2", "日本語 é 中文 한국 αβ \u{A0}\n"),
+    ("iso-2022-7bit", "ąд∁ é 中 \u{E000}\n"),
+    ("utf-8-emacs", "héllo 😀\n"),
+    ("prefer-utf-8", "plain ascii\n"),
+    ("eucjp-ms", "日本語 ①№ⅰ ∵ 纊 \u{E000}\u{E3AC}\n"),
+    ("utf-7", "héllo + wörld € 😀 日本\nline~\\\n"),
+    ("utf-7-imap", "héllo & wörld € 😀 日本\nline~\\\n"),
+    ("chinese-hz", "中文 ~ text 简体\nline é\n"),
+    ("emacs-mule", "aé中가∁ț ｱ € \u{E000} ก\n"),
 ];
 
 /// The one-byte systems: their sample is every character they have, from 0x20 up.
@@ -85,6 +98,16 @@ const ONE_BYTE: &[&str] = &[
     "windows-1257",
     "windows-1258",
     "koi8-r",
+    "koi8-u",
+    "cp437",
+    "cp850",
+    "cp852",
+    "cp866",
+    "mac-roman",
+    "tis-620",
+    "viscii",
+    "pt154",
+    "hp-roman8",
 ];
 
 /// Every character of a one-byte system (the bytes it leaves undefined dropped), with a LF.

@@ -117,8 +117,9 @@ fn assert_multibyte(text: &[u8], name: &str) {
 fn lossless(system: &CodingSystem) -> bool {
     let fixed_eol = system.eol() == Eol::Unix;
     match system.base() {
-        Base::Nil | Base::NoConversion => true,
-        Base::RawText | Base::Utf8(Utf8Form::Plain) | Base::Single(_) => fixed_eol,
+        Base::Nil | Base::NoConversion | Base::NoConversionMultibyte => true,
+        Base::RawText | Base::Utf8(Utf8Form::Plain) => fixed_eol,
+        Base::Single(set) => fixed_eol && set.round_trips(),
         _ => false,
     }
 }

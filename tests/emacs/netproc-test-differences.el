@@ -166,6 +166,29 @@ would not return."
     (np-wait (lambda () strings) 3)
     (np-note 'chars (mapcar (lambda (c) (format "U+%04X" c)) (apply #'concat (reverse strings))))))
 
+(defun np-scenario-coding-refused ()
+  (let ((server (np-quiet-server "srv")))
+    (dolist (coding '(euc-tw japanese-shift-jis-2004 iso-2022-7bit-lock))
+      (np-note coding
+               (np-error (lambda ()
+                           (np 'process-status
+                               (np 'make-network-process :name "cli" :host "127.0.0.1"
+                                   :service (np-port server) :coding coding))))))))
+
+(defun np-scenario-coding-utf-7-split ()
+  (let* ((server (np-quiet-server "srv"))
+         (strings nil)
+         (client (np 'make-network-process :name "cli" :host "127.0.0.1"
+                     :service (np-port server) :coding 'utf-7
+                     :filter (lambda (_p s) (push s strings))))
+         (peer (np-peer client)))
+    (np 'set-process-coding-system peer 'binary 'binary)
+    (np 'process-send-string peer "+ZeVn")
+    (np-wait (lambda () strings) 3)
+    (np 'process-send-string peer "LIqe-x")
+    (np-wait (lambda () (string-match-p "x" (apply #'concat strings))) 3)
+    (np-note 'text (apply #'concat (reverse strings)))))
+
 (defun np-scenario-coding-nowait-unknown ()
   (np-note 'made (np-error (lambda ()
                              (np 'process-status
@@ -199,6 +222,25 @@ end-of-line; netproc holds it, so a CR LF split across reads is detected as -dos
 81 35 F4 38 as U+1E41; netproc follows the standard (U+1E40)."
   (should (equal (np-run #'np-scenario-coding-gb18030 nil) '((chars ("U+1E41")))))
   (should (equal (np-run #'np-scenario-coding-gb18030 t) '((chars ("U+1E40"))))))
+
+(ert-deftest netproc-difference-coding-refused ()
+  "Emacs has coding systems netproc refuses as unknown (docs/DIFFERENCES.md lists them,
+tests/coding_inventory.rs with their reasons): CNS 11643, JIS X 0213, ISO 2022 with
+shifts, ..."
+  (should (equal (np-run #'np-scenario-coding-refused nil)
+                 '((euc-tw (returned open)) (japanese-shift-jis-2004 (returned open))
+                   (iso-2022-7bit-lock (returned open)))))
+  (should (equal (np-run #'np-scenario-coding-refused t)
+                 '((euc-tw (error coding-system-error euc-tw))
+                   (japanese-shift-jis-2004 (error coding-system-error japanese-shift-jis-2004))
+                   (iso-2022-7bit-lock (error coding-system-error iso-2022-7bit-lock))))))
+
+(ert-deftest netproc-difference-coding-utf-7-split ()
+  "Emacs converts each read of a utf-7 process on its own, so a base64 run split between
+reads decodes wrongly (+ZeVn then LIqe-x gives 日, the byte g, LIqe-x); netproc keeps its
+state from one read to the next (日本語x)."
+  (should (equal (np-run #'np-scenario-coding-utf-7-split nil) '((text "\u65E5gLIqe-x"))))
+  (should (equal (np-run #'np-scenario-coding-utf-7-split t) '((text "\u65E5\u672C\u8A9Ex")))))
 
 (ert-deftest netproc-difference-coding-nowait-unknown ()
   "An unknown :coding with :nowait: Emacs makes the process and signals

@@ -3,34 +3,48 @@
 use super::cjk::CjkDecoder;
 use super::detect::{Detected, Undecided};
 use super::eol::EolDecoder;
+use super::hz::HzDecoder;
 use super::iso2022::Iso2022Decoder;
-use super::single::Table;
+use super::mule::MuleDecoder;
+use super::names;
+use super::single::{self, Table};
+use super::text::push_raw_bytes;
 use super::utf::{Utf16Decoder, Utf8Decoder};
-use super::{Base, CodingSystem, Eol, Iso2022, SingleByte, Utf16Form, Utf8Form};
+use super::utf7::Utf7Decoder;
+use super::{Base, CodingSystem, Eol, Iso2022, Utf16Form, Utf8Form};
 
 /// The character half of a decoder.
 #[derive(Clone, Debug)]
 enum Chars {
     /// Unibyte: the bytes themselves.
     Bytes,
+    /// Multibyte, every byte 0x80–0xFF a raw byte (`no-conversion-multibyte`).
+    RawBytes,
     Undecided(Undecided),
     Utf8(Utf8Decoder),
     Utf16(Utf16Decoder),
-    Single(Box<Table>),
+    Single(&'static Table),
     Cjk(CjkDecoder),
     Iso2022(Iso2022Decoder),
+    EmacsMule(MuleDecoder),
+    Utf7(Utf7Decoder),
+    Hz(HzDecoder),
 }
 
 impl Chars {
     fn new(base: Base) -> Chars {
         match base {
             Base::Nil | Base::NoConversion | Base::RawText => Chars::Bytes,
+            Base::NoConversionMultibyte => Chars::RawBytes,
             Base::Undecided => Chars::Undecided(Undecided::new()),
             Base::Utf8(form) => Chars::Utf8(Utf8Decoder::new(form)),
             Base::Utf16(form) => Chars::Utf16(Utf16Decoder::new(form)),
-            Base::Single(set) => Chars::Single(Box::new(Table::new(set))),
+            Base::Single(set) => Chars::Single(single::table(set)),
             Base::Cjk(set) => Chars::Cjk(CjkDecoder::new(set)),
             Base::Iso2022(kind) => Chars::Iso2022(Iso2022Decoder::new(kind)),
+            Base::EmacsMule => Chars::EmacsMule(MuleDecoder::default()),
+            Base::Utf7 { imap } => Chars::Utf7(Utf7Decoder::new(imap)),
+            Base::Hz => Chars::Hz(HzDecoder::new()),
         }
     }
 }
@@ -48,10 +62,7 @@ pub struct Decoder {
 
 impl Decoder {
     pub(crate) fn new(system: CodingSystem) -> Decoder {
-        let eol = match system.base() {
-            Base::Nil | Base::NoConversion => Eol::Unix,
-            _ => system.eol(),
-        };
+        let eol = if system.base().lf_only() { Eol::Unix } else { system.eol() };
         Decoder { chars: Chars::new(system.base()), eol: EolDecoder::new(eol), found: None, system }
     }
 
@@ -83,12 +94,15 @@ impl Decoder {
         let start = out.len();
         self.eol.begin(out);
         match &mut self.chars {
-            Chars::Bytes | Chars::Single(_) => {}
+            Chars::Bytes | Chars::RawBytes | Chars::Single(_) => {}
             Chars::Undecided(undecided) => undecided.finish(out),
             Chars::Utf8(decoder) => decoder.finish(out),
             Chars::Utf16(decoder) => decoder.finish(out),
             Chars::Cjk(decoder) => decoder.finish(out),
             Chars::Iso2022(decoder) => decoder.finish(out),
+            Chars::EmacsMule(decoder) => decoder.finish(out),
+            Chars::Utf7(decoder) => decoder.finish(out),
+            Chars::Hz(decoder) => decoder.finish(out),
         }
         self.eol.convert(out, start, true);
     }
@@ -146,6 +160,7 @@ impl Decoder {
     fn decode_chars(&mut self, input: &[u8], out: &mut Vec<u8>) {
         match &mut self.chars {
             Chars::Bytes => out.extend_from_slice(input),
+            Chars::RawBytes => push_raw_bytes(out, input),
             Chars::Undecided(undecided) => {
                 if let Some((found, data)) = undecided.decode(input, out) {
                     self.adopt(found);
@@ -157,6 +172,9 @@ impl Decoder {
             Chars::Single(table) => table.decode(input, out),
             Chars::Cjk(decoder) => decoder.decode(input, out),
             Chars::Iso2022(decoder) => decoder.decode(input, out),
+            Chars::EmacsMule(decoder) => decoder.decode(input, out),
+            Chars::Utf7(decoder) => decoder.decode(input, out),
+            Chars::Hz(decoder) => decoder.decode(input, out),
         }
     }
 
@@ -164,7 +182,8 @@ impl Decoder {
     fn adopt(&mut self, found: Detected) {
         let (name, base) = match found {
             Detected::Utf8 => ("utf-8", Base::Utf8(Utf8Form::Plain)),
-            Detected::Latin1 => ("iso-latin-1", Base::Single(SingleByte::Latin1)),
+            // iso-latin-1 is in the one-byte table (a unit test there says so).
+            Detected::Latin1 => names::find("iso-latin-1").unwrap_or(("raw-text", Base::RawText)),
             Detected::RawText => ("raw-text", Base::RawText),
             Detected::NoConversion => ("no-conversion", Base::NoConversion),
             Detected::Utf16(Utf16Form::LeWithSignature) => {

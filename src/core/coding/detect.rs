@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 
-use super::iso2022::{designation, Designation};
+use super::iso2022::{designation, Match};
 use super::{Iso2022, Utf16Form};
 
 /// What the data showed.
@@ -89,7 +89,7 @@ fn classify(data: &[u8], at_start: bool) -> Option<Detected> {
     }
     if data.is_ascii() {
         let designates = data.iter().enumerate().any(|(at, &byte)| {
-            byte == 0x1B && matches!(designation(Iso2022::SevenBit, &data[at..]), Designation::Complete(_))
+            byte == 0x1B && matches!(designation(Iso2022::SevenBit, &data[at..]), Match::Complete(_))
         });
         return designates.then_some(Detected::Iso2022SevenBit);
     }
@@ -121,7 +121,7 @@ fn escape_prefix_len(data: &[u8]) -> usize {
         Some(offset) => {
             let at = tail_start + offset;
             match designation(Iso2022::SevenBit, &data[at..]) {
-                Designation::Prefix => data.len() - at,
+                Match::Prefix => data.len() - at,
                 _ => 0,
             }
         }

@@ -3,23 +3,31 @@
 use super::cjk::CjkEncoder;
 use super::eol::encode_eol;
 use super::iso2022::Iso2022Encoder;
-use super::single::Table;
+use super::mule;
+use super::single::{self, Table};
 use super::text::{runs, Run};
 use super::utf::{push_utf16, utf16_big_endian, utf16_writes_bom};
+use super::{hz, utf7};
 use super::{Base, CodingSystem, Eol, Utf8Form};
 
 /// The character half of an encoder.
 #[derive(Clone, Debug)]
 enum Chars {
-    /// UTF-8, which is also what `raw-text`, `binary`, `undecided` and nil write for
-    /// multibyte text (Emacs's internal form, raw bytes as themselves).
+    /// UTF-8, which is also what `raw-text`, `binary`, `no-conversion-multibyte`, `undecided`
+    /// and nil write for multibyte text (Emacs's internal form, raw bytes as themselves).
     Utf8,
     Utf16 {
         big_endian: bool,
     },
-    Single(Box<Table>),
+    Single(&'static Table),
     Cjk(CjkEncoder),
     Iso2022(Iso2022Encoder),
+    EmacsMule,
+    /// UTF-7 and HZ, whose runs Emacs converts for each string sent.
+    Utf7 {
+        imap: bool,
+    },
+    Hz,
 }
 
 /// An encoder for one coding system. It keeps what must happen once per stream (the BOM).
@@ -35,7 +43,11 @@ pub struct Encoder {
 impl Encoder {
     pub(crate) fn new(system: CodingSystem) -> Encoder {
         let (chars, bom): (Chars, Option<&'static [u8]>) = match system.base() {
-            Base::Nil | Base::NoConversion | Base::RawText | Base::Undecided => (Chars::Utf8, None),
+            Base::Nil
+            | Base::NoConversion
+            | Base::NoConversionMultibyte
+            | Base::RawText
+            | Base::Undecided => (Chars::Utf8, None),
             Base::Utf8(Utf8Form::WithSignature) => (Chars::Utf8, Some(b"\xEF\xBB\xBF")),
             // utf-8-auto writes no BOM: (encode-coding-string "ab" 'utf-8-auto) → "ab"
             Base::Utf8(_) => (Chars::Utf8, None),
@@ -48,14 +60,14 @@ impl Encoder {
                 };
                 (Chars::Utf16 { big_endian }, bom)
             }
-            Base::Single(set) => (Chars::Single(Box::new(Table::new(set))), None),
+            Base::Single(set) => (Chars::Single(single::table(set)), None),
             Base::Cjk(set) => (Chars::Cjk(CjkEncoder::new(set)), None),
             Base::Iso2022(kind) => (Chars::Iso2022(Iso2022Encoder::new(kind)), None),
+            Base::EmacsMule => (Chars::EmacsMule, None),
+            Base::Utf7 { imap } => (Chars::Utf7 { imap }, None),
+            Base::Hz => (Chars::Hz, None),
         };
-        let eol = match system.base() {
-            Base::Nil | Base::NoConversion => Eol::Unix,
-            _ => system.eol(),
-        };
+        let eol = if system.base().lf_only() { Eol::Unix } else { system.eol() };
         Encoder { system, chars, eol, bom }
     }
 
@@ -78,6 +90,11 @@ impl Encoder {
         if let Some(bom) = self.bom.take() {
             out.extend_from_slice(bom);
         }
+        match self.chars {
+            Chars::Utf7 { imap } => return utf7::encode(&text, imap, out),
+            Chars::Hz => return hz::encode(&text, out),
+            _ => {}
+        }
         for run in runs(&text) {
             match (&mut self.chars, run) {
                 (Chars::Utf8, Run::Text(part)) => out.extend_from_slice(part.as_bytes()),
@@ -94,12 +111,17 @@ impl Encoder {
                 (Chars::Single(table), Run::Text(part)) => table.encode_str(part, out),
                 (Chars::Cjk(encoder), Run::Text(part)) => encoder.encode_str(part, out),
                 (Chars::Iso2022(encoder), Run::Text(part)) => encoder.encode_str(part, out),
+                (Chars::EmacsMule, Run::Text(part)) => mule::encode_str(part, out),
                 (Chars::Iso2022(encoder), Run::Raw(raw)) => {
                     for byte in raw.bytes() {
                         encoder.encode_raw(byte, out);
                     }
                 }
-                (Chars::Utf8 | Chars::Single(_) | Chars::Cjk(_), Run::Raw(raw)) => out.extend(raw.bytes()),
+                (Chars::Utf8 | Chars::Single(_) | Chars::Cjk(_) | Chars::EmacsMule, Run::Raw(raw)) => {
+                    out.extend(raw.bytes())
+                }
+                // Handled whole above.
+                (Chars::Utf7 { .. } | Chars::Hz, _) => {}
             }
         }
     }
@@ -111,11 +133,13 @@ impl Encoder {
         out.extend_from_slice(&encode_eol(bytes, self.eol));
     }
 
-    /// At the end of the stream: return to the initial state (ISO-2022 back to ASCII, if the
-    /// last text left another set designated).
+    /// At the end of the stream: return to the initial state (ISO-2022, and EUC-JP after ¥ or
+    /// ‾, back to ASCII, if the last text left another set designated).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        if let Chars::Iso2022(encoder) = &mut self.chars {
-            encoder.end(out);
+        match &mut self.chars {
+            Chars::Iso2022(encoder) => encoder.end(out),
+            Chars::Cjk(encoder) => encoder.end(out),
+            _ => {}
         }
     }
 }

@@ -40,30 +40,40 @@
 //! - Emacs characters Unicode lacks arrive as raw bytes: UTF-8 sequences above U+10FFFF,
 //!   unpaired UTF-16 surrogates, and codes the CJK tables leave unassigned (Emacs makes
 //!   private characters of them).
-//! - Character tables come from `encoding_rs` (WHATWG), cut to the byte ranges and rows of
-//!   Emacs's charsets, with Emacs's mapping where the two differ for JIS X 0208 (seven
-//!   codes) and windows-1255 (0xCA). Checked code by code against Emacs (every upper byte of
-//!   the one-byte systems, every two-byte code of the CJK ones, and encoding every BMP
-//!   character), what still differs, apart from the unassigned codes above, is: one-byte
-//!   systems and Shift_JIS, nothing; ISO-2022-JP, 38 kanji Emacs writes with JIS X 0208-1978
-//!   (`ESC $ @`), a space here; EUC-JP, 10 of those, and the `ESC ( J` Emacs writes for ¥
-//!   and ‾; Big5, the ETEN area C6A1–C8FE (characters here, private-use ones in Emacs); GBK,
-//!   about 2,100 GB 18030-2005 characters Emacs's `chinese-gbk` lacks; GB18030, the four-byte
-//!   codes, where netproc follows the standard and Emacs 28.2 is off by one from U+1E40 to
-//!   U+FFFF (it writes U+1E40 as `81 35 F4 37`, the standard as `81 35 F4 38`), and the
-//!   2005/2022 re-mappings of a few private-use codes; EUC-KR, U+327E (KS X 1001:2002).
+//! - The one-byte systems' tables are Emacs's own (`data/one-byte.txt`, made with Emacs by
+//!   tools/emacs-coding-data.el), and match it byte for byte and character for character
+//!   (tests/coding_emacs_tables.rs). The multibyte sets' tables come from `encoding_rs`
+//!   (WHATWG), cut to the byte ranges and rows of Emacs's charsets, with Emacs's mapping
+//!   where the two differ (`jis.rs`: seven JIS X 0208 codes; `chinese.rs`: two GB 2312 codes,
+//!   the GBK codes GB 18030-2005 added, Big5's ETEN area and a few of its duplicates).
+//!   Checked code by code against Emacs (every two-byte code, and encoding every character up
+//!   to U+2FFFF) and by the samples of tests/coding_emacs_samples.rs, what still differs,
+//!   apart from the unassigned codes above, is: ISO-2022-JP, 38 kanji Emacs writes with JIS X
+//!   0208-1978 (`ESC $ @`), a space here; EUC-JP, 10 of those; GB18030, the four-byte codes,
+//!   where netproc follows the standard and Emacs 28.2 is off by one from U+1E40 to U+FFFF
+//!   (it writes U+1E40 as `81 35 F4 37`, the standard as `81 35 F4 38`), and the 2005/2022
+//!   re-mappings of a few private-use codes; EUC-KR, U+327E (KS X 1001:2002);
+//!   `iso-2022-7bit`, the charsets netproc has no tables for (CNS 11643, JIS X 0213,
+//!   Ethiopic, Indic scripts, …): their designations are passed on as characters, and a
+//!   character Emacs would write in one of them goes out in a set netproc has, or as a space.
 
+mod chinese;
 mod cjk;
 mod decode;
 mod detect;
 mod encode;
 mod eol;
+mod hz;
 mod iso2022;
+mod iso2022_sets;
 mod jis;
+mod mule;
 mod names;
 mod single;
 mod text;
 mod utf;
+mod utf7;
+mod web;
 
 pub use decode::Decoder;
 pub use encode::Encoder;
@@ -125,35 +135,34 @@ pub(crate) enum Utf16Form {
     BeWithSignature,
 }
 
-/// One-byte character sets.
+/// A one-byte coding system: which of the tables in `data/one-byte.txt` (see `single.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum SingleByte {
-    Ascii,
-    Latin1,
-    Latin5,
-    Iso8859_11,
-    Iso8859_2,
-    Iso8859_3,
-    Iso8859_4,
-    Iso8859_5,
-    Iso8859_6,
-    Iso8859_7,
-    Iso8859_8,
-    Iso8859_10,
-    Iso8859_13,
-    Iso8859_14,
-    Iso8859_15,
-    Iso8859_16,
-    Windows(u16),
-    Koi8R,
+pub(crate) struct SingleByte(u8);
+
+impl SingleByte {
+    /// Whether every byte string decodes to text that encodes back to the same bytes (not so
+    /// where two bytes share a character, or an ASCII byte outside the charset decodes to
+    /// itself but encodes as the default byte).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn round_trips(self) -> bool {
+        single::table(self).round_trips()
+    }
 }
 
 /// Multibyte CJK character sets with a fixed framing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Cjk {
     ShiftJis,
+    /// `japanese-cp932`: Microsoft's Shift_JIS, the WHATWG table.
+    Cp932,
     EucJp,
+    /// `eucjp-ms`: EUC-JP with the vendor parts of eucJP-ms (see `jis.rs`).
+    EucJpMs,
     EucKr,
+    /// `korean-cp949`: Unified Hangul Code, the WHATWG EUC-KR table.
+    Cp949,
+    /// `chinese-iso-8bit`: EUC-CN, GB 2312 alone.
+    EucCn,
     Big5,
     Gbk,
     Gb18030,
@@ -165,8 +174,16 @@ pub(crate) enum Iso2022 {
     /// `iso-2022-jp`: ASCII, JIS X 0201 Roman, JIS X 0208 (1978 and 1983).
     Jp,
     /// `iso-2022-7bit`, as far as netproc implements it: the `iso-2022-jp` sets plus JIS X 0201
-    /// katakana, JIS X 0212, GB 2312, KS C 5601 and Latin-1 (`ESC , A`).
+    /// katakana, JIS X 0212, GB 2312, KS C 5601 and the ISO 8859 upper halves (`ESC , F`).
     SevenBit,
+    /// `iso-2022-kr`: ASCII and KS C 5601, in G0 or (with SO and SI) in G1.
+    Kr,
+    /// `iso-2022-jp-2`: the `iso-2022-jp` sets plus JIS X 0212, GB 2312, KS C 5601, and
+    /// Latin-1 and Greek (in G0, or in G2 with `ESC N`).
+    Jp2,
+    /// `japanese-iso-7bit-1978-irv`: `iso-2022-jp` with JIS X 0201 Roman taken for ASCII and
+    /// JIS X 0208 written as the 1978 version, plus JIS X 0212.
+    Jp1978Irv,
 }
 
 /// What a coding system does with characters, apart from end-of-lines.
@@ -176,6 +193,9 @@ pub(crate) enum Base {
     Nil,
     /// `no-conversion` / `binary`.
     NoConversion,
+    /// `no-conversion-multibyte`: like `no-conversion`, but the text is multibyte, every byte
+    /// 0x80–0xFF a raw byte.
+    NoConversionMultibyte,
     /// `raw-text`: bytes as they are, with end-of-line conversion.
     RawText,
     /// `undecided`: detected from the data.
@@ -185,6 +205,22 @@ pub(crate) enum Base {
     Single(SingleByte),
     Cjk(Cjk),
     Iso2022(Iso2022),
+    /// `emacs-mule`.
+    EmacsMule,
+    /// `utf-7`, or with `imap` `utf-7-imap`.
+    Utf7 {
+        imap: bool,
+    },
+    /// `chinese-hz`.
+    Hz,
+}
+
+impl Base {
+    /// Whether the end-of-line is always LF, so that there are no `-unix`, `-dos` and `-mac`
+    /// variants (Emacs's `(coding-system-eol-type NAME)` is 0).
+    pub(crate) fn lf_only(self) -> bool {
+        matches!(self, Base::Nil | Base::NoConversion | Base::NoConversionMultibyte)
+    }
 }
 
 /// A coding system, as Emacs names it: a character encoding plus an end-of-line convention.
@@ -208,8 +244,9 @@ impl CodingSystem {
     }
 
     /// Every name [`CodingSystem::from_name`] accepts without an end-of-line suffix (each
-    /// also takes `-unix`, `-dos` and `-mac`, except `binary` and `no-conversion`); `nil` is
-    /// accepted too.
+    /// also takes `-unix`, `-dos` and `-mac`, except `binary`, `no-conversion` and
+    /// `no-conversion-multibyte`, and `unix`, `dos`, `mac` and `emacs-internal`, which are
+    /// themselves variants of `undecided` and `utf-8-emacs`); `nil` is accepted too.
     pub fn known_names() -> impl Iterator<Item = &'static str> {
         names::all_names()
     }
@@ -240,9 +277,10 @@ impl CodingSystem {
     }
 
     /// The variant of this system with end-of-line `eol`, named as Emacs names it
-    /// (`latin-1` → `iso-latin-1-dos`). `binary` and nil have no variants and stay as they are.
+    /// (`latin-1` → `iso-latin-1-dos`). `binary`, `no-conversion-multibyte` and nil have no
+    /// variants and stay as they are.
     pub fn with_eol(&self, eol: Eol) -> CodingSystem {
-        if matches!(self.base, Base::Nil | Base::NoConversion) || eol == self.eol {
+        if self.base.lf_only() || eol == self.eol {
             return self.clone();
         }
         Self::variant(self.base_name, self.base, eol)
@@ -259,11 +297,11 @@ impl CodingSystem {
     }
 
     /// What `set-process-filter-multibyte` with nil makes of a decoding system: `raw-text`
-    /// with the same end-of-line (Emacs's `raw_text_coding_system`); `raw-text` and `binary`
-    /// stay as they are.
+    /// with the same end-of-line (Emacs's `raw_text_coding_system`); `raw-text`, `binary` and
+    /// `no-conversion-multibyte` (Emacs's other systems of type `raw-text`) stay as they are.
     pub fn raw_text_form(&self) -> CodingSystem {
         match self.base {
-            Base::NoConversion | Base::RawText => self.clone(),
+            Base::NoConversion | Base::NoConversionMultibyte | Base::RawText => self.clone(),
             Base::Nil => Self::variant("raw-text", Base::RawText, Eol::Undecided),
             _ => Self::variant("raw-text", Base::RawText, self.eol),
         }
@@ -289,12 +327,9 @@ impl CodingSystem {
 
     /// The system named by `base_name` and `eol`, e.g. `utf-8` + Dos → `utf-8-dos`.
     pub(crate) fn variant(base_name: &'static str, base: Base, eol: Eol) -> CodingSystem {
-        let eol = if base == Base::NoConversion { Eol::Unix } else { eol };
-        let name = if base == Base::NoConversion {
-            base_name.to_string()
-        } else {
-            format!("{base_name}{}", eol.suffix())
-        };
+        let eol = if base.lf_only() { Eol::Unix } else { eol };
+        let name =
+            if base.lf_only() { base_name.to_string() } else { format!("{base_name}{}", eol.suffix()) };
         CodingSystem { name, base_name, base, eol }
     }
 }

@@ -1,57 +1,88 @@
-//! One-byte character sets: a table of the 128 upper bytes, taken from `encoding_rs` (or, for
-//! the three Emacs charsets the WHATWG standard folds into Windows code pages, computed), with
-//! the bytes Emacs leaves undefined marked as such.
+//! One-byte coding systems: Emacs's `charset` coding systems whose charsets are all one-byte
+//! (`iso-latin-1`, `cp437`, `koi8-u`, `mac-roman`, `ebcdic-us`, …), from the tables in
+//! `data/one-byte.txt`, which tools/emacs-coding-data.el makes by asking Emacs 28.2's
+//! charsets. The file is parsed once, on first use.
+//!
+//! As in Emacs's `decode_coding_charset` and `encode_coding_charset`: a byte the charset has
+//! no character for decodes as a raw byte (an ASCII byte as itself); an ASCII-compatible
+//! system writes ASCII characters as themselves, raw bytes go out as themselves, and a
+//! character the charset lacks becomes the system's default byte (a space, `?` for
+//! `us-ascii`), even in EBCDIC.
 
-use encoding_rs::Encoding;
+use std::sync::OnceLock;
 
 use super::text::push_raw_byte;
 use super::SingleByte;
 
-/// Decoding and encoding table of a one-byte character set.
-#[derive(Clone, Debug)]
+const DATA: &str = include_str!("data/one-byte.txt");
+
+/// One one-byte coding system.
+#[derive(Debug)]
 pub(crate) struct Table {
-    /// The character of each byte 0x80–0xFF, `None` where the set has none.
-    upper: [Option<char>; 128],
-    /// The same, reversed and sorted by character, for encoding.
+    /// Emacs's base name first, then the aliases.
+    names: Vec<&'static str>,
+    /// The character of each byte in the charset, `None` where it has none.
+    chars: [Option<char>; 256],
+    /// Whether bytes 0x00–0x7F all decode to themselves, so ASCII runs can be copied whole.
+    ascii_identity: bool,
+    /// Whether ASCII characters are written as themselves, charset or not.
+    ascii_compatible: bool,
+    /// Characters to bytes, sorted by character, for encoding.
     reverse: Vec<(char, u8)>,
     /// The byte that stands for a character the set lacks (Emacs's `:default-char`).
     default_byte: u8,
 }
 
-impl Table {
-    pub(crate) fn new(set: SingleByte) -> Table {
-        let mut upper = [None; 128];
-        for (index, slot) in upper.iter_mut().enumerate() {
-            *slot = upper_char(set, 0x80 + index as u8);
-        }
-        let mut reverse: Vec<(char, u8)> = upper
-            .iter()
-            .enumerate()
-            .filter_map(|(index, ch)| ch.map(|ch| (ch, 0x80 + index as u8)))
-            .collect();
-        reverse.sort_unstable();
-        // us-ascii has `:default-char ?\?`; the others have none, so Emacs uses a space.
-        let default_byte = if set == SingleByte::Ascii { b'?' } else { b' ' };
-        Table { upper, reverse, default_byte }
-    }
+/// Every one-byte system, in the order of the data file.
+fn tables() -> &'static [Table] {
+    static TABLES: OnceLock<Vec<Table>> = OnceLock::new();
+    TABLES.get_or_init(|| parse(DATA))
+}
 
+/// The one-byte system with name or alias `name`: its base name and its table.
+pub(crate) fn find(name: &str) -> Option<(&'static str, SingleByte)> {
+    let index = tables().iter().position(|table| table.names.contains(&name))?;
+    Some((tables()[index].names[0], SingleByte(u8::try_from(index).ok()?)))
+}
+
+/// Every name and alias of the one-byte systems.
+pub(crate) fn all_names() -> impl Iterator<Item = &'static str> {
+    tables().iter().flat_map(|table| table.names.iter().copied())
+}
+
+/// The table of `set`. A [`SingleByte`] only comes from [`find`], so it always indexes one.
+pub(crate) fn table(set: SingleByte) -> &'static Table {
+    &tables()[usize::from(set.0)]
+}
+
+impl Table {
     /// Decode a whole read; every byte is complete, so nothing is ever held.
     pub(crate) fn decode(&self, input: &[u8], out: &mut Vec<u8>) {
+        if !self.ascii_identity {
+            for &byte in input {
+                self.push_byte(byte, out);
+            }
+            return;
+        }
         let mut at = 0;
         while at < input.len() {
             let ascii = input[at..].iter().position(|&b| b >= 0x80).unwrap_or(input.len() - at);
             out.extend_from_slice(&input[at..at + ascii]);
             at += ascii;
             while let Some(&byte) = input.get(at).filter(|&&b| b >= 0x80) {
-                match self.upper[usize::from(byte - 0x80)] {
-                    Some(ch) => {
-                        let mut buf = [0u8; 4];
-                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                    }
-                    None => push_raw_byte(out, byte),
-                }
+                self.push_byte(byte, out);
                 at += 1;
             }
+        }
+    }
+
+    fn push_byte(&self, byte: u8, out: &mut Vec<u8>) {
+        match self.chars[usize::from(byte)] {
+            Some(ch) => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+            None => push_raw_byte(out, byte),
         }
     }
 
@@ -63,93 +94,119 @@ impl Table {
     }
 
     fn byte_of(&self, ch: char) -> Option<u8> {
-        if ch.is_ascii() {
+        if self.ascii_compatible && ch.is_ascii() {
             return Some(ch as u8);
         }
         self.reverse.binary_search_by_key(&ch, |&(c, _)| c).ok().map(|at| self.reverse[at].1)
     }
-}
 
-/// The character of upper byte `byte` in `set`, as Emacs's charset has it.
-fn upper_char(set: SingleByte, byte: u8) -> Option<char> {
-    match set {
-        SingleByte::Ascii => None,
-        SingleByte::Latin1 => Some(char::from(byte)),
-        // ISO 8859-9 is Latin-1 with six Turkish letters in place of Icelandic ones.
-        SingleByte::Latin5 => Some(match byte {
-            0xD0 => 'Ğ',
-            0xDD => 'İ',
-            0xDE => 'Ş',
-            0xF0 => 'ğ',
-            0xFD => 'ı',
-            0xFE => 'ş',
-            _ => char::from(byte),
-        }),
-        // ISO 8859-11 (TIS-620 plus NBSP): Thai at a fixed offset from U+0E01.
-        SingleByte::Iso8859_11 => match byte {
-            0x80..=0xA0 => Some(char::from(byte)),
-            0xA1..=0xDA | 0xDF..=0xFB => char::from_u32(u32::from(byte) - 0xA0 + 0x0E00),
-            _ => None,
-        },
-        _ => web_upper_char(set, byte),
+    /// The character of `byte` in the charset, if any.
+    pub(crate) fn char_of(&self, byte: u8) -> Option<char> {
+        self.chars[usize::from(byte)]
+    }
+
+    /// The byte 0xA0–0xFF that encodes `ch`, if any: `ch` in the upper half, as a
+    /// 96-character set of ISO-2022 has it.
+    pub(crate) fn upper_byte_of(&self, ch: char) -> Option<u8> {
+        self.byte_of(ch).filter(|byte| *byte >= 0xA0)
+    }
+
+    /// Whether every byte string decodes to text that encodes back to it.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn round_trips(&self) -> bool {
+        (0..=255u8).all(|byte| match self.chars[usize::from(byte)] {
+            Some(ch) => self.byte_of(ch) == Some(byte),
+            // A raw byte goes out as itself; an ASCII byte decoded as itself must encode so.
+            None => byte >= 0x80 || self.byte_of(char::from(byte)) == Some(byte),
+        })
     }
 }
 
-/// Look `byte` up in the WHATWG table. The Windows code pages there map bytes Microsoft left
-/// undefined to the C1 control of the same number; Emacs leaves them undefined (raw bytes).
-/// Emacs's windows-1255 also lacks 0xCA (U+05BA, which Microsoft added later).
-fn web_upper_char(set: SingleByte, byte: u8) -> Option<char> {
-    if set == SingleByte::Windows(1255) && byte == 0xCA {
-        return None;
+/// Parse the data file (its format is described at its top). A line that does not parse is
+/// skipped; the tests check that every system comes out whole.
+fn parse(data: &'static str) -> Vec<Table> {
+    let mut tables = Vec::new();
+    let mut current: Option<Builder> = None;
+    for line in data.lines().filter(|line| !line.starts_with(";;")) {
+        if !line.starts_with(' ') {
+            tables.extend(current.take().map(Builder::finish));
+            current = Some(Builder::new(line.split_whitespace().collect()));
+            continue;
+        }
+        let Some(builder) = current.as_mut() else { continue };
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [kind @ ("ascii-compatible" | "ascii-incompatible"), default] => {
+                builder.ascii_compatible = *kind == "ascii-compatible";
+                builder.default_byte = hex(default).and_then(|byte| u8::try_from(byte).ok()).unwrap_or(b' ');
+            }
+            ["encode", pairs @ ..] => {
+                for pair in pairs.chunks_exact(2) {
+                    let ch = hex(pair[0]).and_then(char::from_u32);
+                    let byte = hex(pair[1]).and_then(|byte| u8::try_from(byte).ok());
+                    if let (Some(ch), Some(byte)) = (ch, byte) {
+                        builder.extra.push((ch, byte));
+                    }
+                }
+            }
+            [row, chars @ ..] if chars.len() == 16 => {
+                let Some(row) = hex(row)
+                    .and_then(|row| usize::try_from(row).ok())
+                    .filter(|row| row % 16 == 0 && *row < 256)
+                else {
+                    continue;
+                };
+                for (offset, field) in chars.iter().enumerate() {
+                    builder.chars[row + offset] = hex(field).and_then(char::from_u32);
+                }
+            }
+            _ => {}
+        }
     }
-    let encoding = web_encoding(set)?;
-    let ch = decode_one(encoding, &[byte])?;
-    let undefined_c1 = matches!(set, SingleByte::Windows(_)) && byte <= 0x9F && ch as u32 == u32::from(byte);
-    (!undefined_c1).then_some(ch)
+    tables.extend(current.map(Builder::finish));
+    tables
 }
 
-fn web_encoding(set: SingleByte) -> Option<&'static Encoding> {
-    Some(match set {
-        SingleByte::Iso8859_2 => encoding_rs::ISO_8859_2,
-        SingleByte::Iso8859_3 => encoding_rs::ISO_8859_3,
-        SingleByte::Iso8859_4 => encoding_rs::ISO_8859_4,
-        SingleByte::Iso8859_5 => encoding_rs::ISO_8859_5,
-        SingleByte::Iso8859_6 => encoding_rs::ISO_8859_6,
-        SingleByte::Iso8859_7 => encoding_rs::ISO_8859_7,
-        SingleByte::Iso8859_8 => encoding_rs::ISO_8859_8,
-        SingleByte::Iso8859_10 => encoding_rs::ISO_8859_10,
-        SingleByte::Iso8859_13 => encoding_rs::ISO_8859_13,
-        SingleByte::Iso8859_14 => encoding_rs::ISO_8859_14,
-        SingleByte::Iso8859_15 => encoding_rs::ISO_8859_15,
-        SingleByte::Iso8859_16 => encoding_rs::ISO_8859_16,
-        SingleByte::Koi8R => encoding_rs::KOI8_R,
-        SingleByte::Windows(1250) => encoding_rs::WINDOWS_1250,
-        SingleByte::Windows(1251) => encoding_rs::WINDOWS_1251,
-        SingleByte::Windows(1252) => encoding_rs::WINDOWS_1252,
-        SingleByte::Windows(1253) => encoding_rs::WINDOWS_1253,
-        SingleByte::Windows(1254) => encoding_rs::WINDOWS_1254,
-        SingleByte::Windows(1255) => encoding_rs::WINDOWS_1255,
-        SingleByte::Windows(1256) => encoding_rs::WINDOWS_1256,
-        SingleByte::Windows(1257) => encoding_rs::WINDOWS_1257,
-        SingleByte::Windows(1258) => encoding_rs::WINDOWS_1258,
-        _ => return None,
-    })
+fn hex(field: &str) -> Option<u32> {
+    u32::from_str_radix(field, 16).ok()
 }
 
-/// The single character `bytes` decode to in `encoding`, if they are exactly one valid
-/// character.
-pub(crate) fn decode_one(encoding: &'static Encoding, bytes: &[u8]) -> Option<char> {
-    let mut decoder = encoding.new_decoder_without_bom_handling();
-    let mut buf = [0u8; 16];
-    let (result, read, written) = decoder.decode_to_utf8_without_replacement(bytes, &mut buf, true);
-    if result != encoding_rs::DecoderResult::InputEmpty || read != bytes.len() {
-        return None;
+/// A table while its block is read.
+struct Builder {
+    names: Vec<&'static str>,
+    chars: [Option<char>; 256],
+    ascii_compatible: bool,
+    default_byte: u8,
+    extra: Vec<(char, u8)>,
+}
+
+impl Builder {
+    fn new(names: Vec<&'static str>) -> Builder {
+        // Rows the file leaves out map each byte to itself.
+        let chars = std::array::from_fn(|byte| u8::try_from(byte).ok().map(char::from));
+        Builder { names, chars, ascii_compatible: true, default_byte: b' ', extra: Vec::new() }
     }
-    let text = std::str::from_utf8(&buf[..written]).ok()?;
-    let mut chars = text.chars();
-    match (chars.next(), chars.next()) {
-        (Some(ch), None) => Some(ch),
-        _ => None,
+
+    fn finish(self) -> Table {
+        let mut reverse: Vec<(char, u8)> = Vec::new();
+        // Where two bytes have the same character, the first encodes it (unless listed).
+        for (byte, ch) in (0..=255u8).zip(self.chars) {
+            if let Some(ch) = ch.filter(|ch| !reverse.iter().any(|(known, _)| known == ch)) {
+                reverse.push((ch, byte));
+            }
+        }
+        reverse.retain(|(ch, _)| !self.extra.iter().any(|(extra, _)| extra == ch));
+        reverse.extend(self.extra);
+        reverse.sort_unstable();
+        let ascii_identity = (0..0x80u8).all(|byte| self.chars[usize::from(byte)] == Some(char::from(byte)));
+        Table {
+            names: self.names,
+            chars: self.chars,
+            ascii_identity,
+            ascii_compatible: self.ascii_compatible,
+            reverse,
+            default_byte: self.default_byte,
+        }
     }
 }
 
@@ -157,41 +214,77 @@ pub(crate) fn decode_one(encoding: &'static Encoding, bytes: &[u8]) -> Option<ch
 mod tests {
     use super::*;
 
-    fn decode(set: SingleByte, bytes: &[u8]) -> Vec<u8> {
+    fn set(name: &str) -> &'static Table {
+        match find(name) {
+            Some((_, set)) => table(set),
+            None => panic!("{name} is no one-byte system"),
+        }
+    }
+
+    fn decode(name: &str, bytes: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        Table::new(set).decode(bytes, &mut out);
+        set(name).decode(bytes, &mut out);
         out
+    }
+
+    fn encode(name: &str, text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        set(name).encode_str(text, &mut out);
+        out
+    }
+
+    #[test]
+    fn the_data_parses_whole() {
+        let tables = tables();
+        assert_eq!(tables.len(), 76);
+        for table in tables {
+            assert!(!table.names.is_empty());
+            assert!(table.reverse.len() > 90, "{}", table.names[0]);
+        }
+        assert_eq!(find("latin-1").map(|(base, _)| base), Some("iso-latin-1"));
+        assert_eq!(find("ibm437").map(|(base, _)| base), Some("cp437"));
+        assert_eq!(find("utf-8"), None);
+        assert_eq!(DATA.lines().filter(|line| !line.starts_with(";;") && !line.starts_with(' ')).count(), 76);
     }
 
     #[test]
     fn emacs_results() {
         // (decode-coding-string "a\351\200" 'latin-1) → "aé" and U+0080
-        assert_eq!(decode(SingleByte::Latin1, b"a\xE9\x80"), "aé\u{80}".as_bytes());
+        assert_eq!(decode("latin-1", b"a\xE9\x80"), "aé\u{80}".as_bytes());
         // (decode-coding-string "\200\201" 'windows-1252) → "€" and raw \201
-        assert_eq!(decode(SingleByte::Windows(1252), b"\x80\x81"), b"\xE2\x82\xAC\xC0\x81");
+        assert_eq!(decode("windows-1252", b"\x80\x81"), b"\xE2\x82\xAC\xC0\x81");
         // (decode-coding-string "\324\322" 'koi8-r) → "тр"
-        assert_eq!(decode(SingleByte::Koi8R, b"\xD4\xD2"), "тр".as_bytes());
+        assert_eq!(decode("koi8-r", b"\xD4\xD2"), "тр".as_bytes());
         // (decode-coding-string "\245" 'iso-8859-3) → raw \245 (undefined)
-        assert_eq!(decode(SingleByte::Iso8859_3, b"\xA5"), b"\xC0\xA5");
-        // (decode-coding-string "\333" 'iso-8859-11) → raw \333
-        assert_eq!(decode(SingleByte::Iso8859_11, b"\xDB\xA1"), b"\xC1\x9B\xE0\xB8\x81");
+        assert_eq!(decode("iso-8859-3", b"\xA5"), b"\xC0\xA5");
         // (decode-coding-string "a\200\377" 'us-ascii) → a, raw \200, raw \377
-        assert_eq!(decode(SingleByte::Ascii, b"a\x80\xFF"), b"a\xC0\x80\xC1\xBF");
+        assert_eq!(decode("us-ascii", b"a\x80\xFF"), b"a\xC0\x80\xC1\xBF");
+        // (decode-coding-string "\201\202" 'cp437) → "üé"; 'ebcdic-us "\201\301" → "aA"
+        assert_eq!(decode("cp437", b"\x81\x82"), "üé".as_bytes());
+        assert_eq!(decode("ebcdic-us", b"\x81\xC1"), b"aA");
+        // (decode-coding-string "A" 'lao) → U+0EA1: Emacs's lao charset is 7-bit
+        assert_eq!(decode("lao", b"A"), "\u{EA1}".as_bytes());
     }
 
     #[test]
     fn unencodable_characters_become_the_default_byte() {
-        let mut out = Vec::new();
-        // (encode-coding-string "a€b" 'latin-1) → "a b"
-        Table::new(SingleByte::Latin1).encode_str("a€b", &mut out);
-        assert_eq!(out, b"a b");
-        out.clear();
-        // (encode-coding-string "aéb" 'us-ascii) → "a?b"
-        Table::new(SingleByte::Ascii).encode_str("aéb", &mut out);
-        assert_eq!(out, b"a?b");
-        out.clear();
+        // (encode-coding-string "a€b" 'latin-1) → "a b"; "aéb" 'us-ascii → "a?b"
+        assert_eq!(encode("latin-1", "a€b"), b"a b");
+        assert_eq!(encode("us-ascii", "aéb"), b"a?b");
         // (encode-coding-string "a€b" 'windows-1251) → a \210 b
-        Table::new(SingleByte::Windows(1251)).encode_str("a€b", &mut out);
-        assert_eq!(out, b"a\x88b");
+        assert_eq!(encode("windows-1251", "a€b"), b"a\x88b");
+        // (encode-coding-string "a中" 'ebcdic-us) → "\201 ": the default is an ASCII space
+        assert_eq!(encode("ebcdic-us", "a中"), b"\x81 ");
+        // (encode-coding-string "abc\n" 'lao) → four spaces: lao is not ASCII-compatible
+        assert_eq!(encode("lao", "abc\n"), b"    ");
+        // adobe-standard-encoding also writes U+00AD as "-" (its charset map lists both)
+        assert_eq!(encode("adobe-standard-encoding", "\u{AD}-"), b"--");
+    }
+
+    #[test]
+    fn round_trips() {
+        assert!(set("latin-1").round_trips() && set("cp437").round_trips());
+        assert!(set("us-ascii").round_trips());
+        assert!(!set("lao").round_trips() && !set("ebcdic-us").round_trips());
     }
 }

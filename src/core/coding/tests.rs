@@ -5,117 +5,6 @@
 
 use super::*;
 
-/// Every name netproc knows, with `(aref (coding-system-eol-type NAME) 1)`: the name Emacs
-/// gives its `-dos` variant.
-const EMACS_DOS_NAMES: &[(&str, &str)] = &[
-    ("no-conversion", "no-conversion"),
-    ("binary", "binary"),
-    ("raw-text", "raw-text-dos"),
-    ("undecided", "undecided-dos"),
-    ("utf-8", "utf-8-dos"),
-    ("mule-utf-8", "utf-8-dos"),
-    ("cp65001", "utf-8-dos"),
-    ("utf-8-with-signature", "utf-8-with-signature-dos"),
-    ("utf-8-auto", "utf-8-auto-dos"),
-    ("utf-16le", "utf-16le-dos"),
-    ("utf-16be", "utf-16be-dos"),
-    ("utf-16", "utf-16-dos"),
-    ("utf-16le-with-signature", "utf-16le-with-signature-dos"),
-    ("utf-16-le", "utf-16le-with-signature-dos"),
-    ("utf-16be-with-signature", "utf-16be-with-signature-dos"),
-    ("utf-16-be", "utf-16be-with-signature-dos"),
-    ("us-ascii", "us-ascii-dos"),
-    ("ascii", "us-ascii-dos"),
-    ("iso-safe", "us-ascii-dos"),
-    ("iso-latin-1", "iso-latin-1-dos"),
-    ("iso-8859-1", "iso-latin-1-dos"),
-    ("latin-1", "iso-latin-1-dos"),
-    ("iso-latin-2", "iso-latin-2-dos"),
-    ("iso-8859-2", "iso-latin-2-dos"),
-    ("latin-2", "iso-latin-2-dos"),
-    ("iso-latin-3", "iso-latin-3-dos"),
-    ("iso-8859-3", "iso-latin-3-dos"),
-    ("latin-3", "iso-latin-3-dos"),
-    ("iso-latin-4", "iso-latin-4-dos"),
-    ("iso-8859-4", "iso-latin-4-dos"),
-    ("latin-4", "iso-latin-4-dos"),
-    ("cyrillic-iso-8bit", "cyrillic-iso-8bit-dos"),
-    ("iso-8859-5", "cyrillic-iso-8bit-dos"),
-    ("iso-8859-6", "iso-8859-6-dos"),
-    ("greek-iso-8bit", "greek-iso-8bit-dos"),
-    ("iso-8859-7", "greek-iso-8bit-dos"),
-    ("hebrew-iso-8bit", "hebrew-iso-8bit-dos"),
-    ("iso-8859-8", "hebrew-iso-8bit-dos"),
-    ("iso-8859-8-e", "hebrew-iso-8bit-dos"),
-    ("iso-8859-8-i", "hebrew-iso-8bit-dos"),
-    ("iso-latin-5", "iso-latin-5-dos"),
-    ("iso-8859-9", "iso-latin-5-dos"),
-    ("latin-5", "iso-latin-5-dos"),
-    ("iso-latin-6", "iso-latin-6-dos"),
-    ("iso-8859-10", "iso-latin-6-dos"),
-    ("latin-6", "iso-latin-6-dos"),
-    ("iso-8859-11", "iso-8859-11-dos"),
-    ("iso-latin-7", "iso-latin-7-dos"),
-    ("iso-8859-13", "iso-latin-7-dos"),
-    ("latin-7", "iso-latin-7-dos"),
-    ("iso-latin-8", "iso-latin-8-dos"),
-    ("iso-8859-14", "iso-latin-8-dos"),
-    ("latin-8", "iso-latin-8-dos"),
-    ("iso-latin-9", "iso-latin-9-dos"),
-    ("iso-8859-15", "iso-latin-9-dos"),
-    ("latin-9", "iso-latin-9-dos"),
-    ("latin-0", "iso-latin-9-dos"),
-    ("iso-latin-10", "iso-latin-10-dos"),
-    ("iso-8859-16", "iso-latin-10-dos"),
-    ("latin-10", "iso-latin-10-dos"),
-    ("windows-1250", "windows-1250-dos"),
-    ("cp1250", "windows-1250-dos"),
-    ("windows-1251", "windows-1251-dos"),
-    ("cp1251", "windows-1251-dos"),
-    ("windows-1252", "windows-1252-dos"),
-    ("cp1252", "windows-1252-dos"),
-    ("windows-1253", "windows-1253-dos"),
-    ("cp1253", "windows-1253-dos"),
-    ("windows-1254", "windows-1254-dos"),
-    ("cp1254", "windows-1254-dos"),
-    ("windows-1255", "windows-1255-dos"),
-    ("cp1255", "windows-1255-dos"),
-    ("windows-1256", "windows-1256-dos"),
-    ("cp1256", "windows-1256-dos"),
-    ("windows-1257", "windows-1257-dos"),
-    ("cp1257", "windows-1257-dos"),
-    ("windows-1258", "windows-1258-dos"),
-    ("cp1258", "windows-1258-dos"),
-    ("cyrillic-koi8", "cyrillic-koi8-dos"),
-    ("koi8-r", "cyrillic-koi8-dos"),
-    ("koi8", "cyrillic-koi8-dos"),
-    ("cp878", "cyrillic-koi8-dos"),
-    ("japanese-shift-jis", "japanese-shift-jis-dos"),
-    ("shift_jis", "japanese-shift-jis-dos"),
-    ("sjis", "japanese-shift-jis-dos"),
-    ("japanese-iso-8bit", "japanese-iso-8bit-dos"),
-    ("euc-japan-1990", "japanese-iso-8bit-dos"),
-    ("euc-japan", "japanese-iso-8bit-dos"),
-    ("euc-jp", "japanese-iso-8bit-dos"),
-    ("iso-2022-jp", "iso-2022-jp-dos"),
-    ("junet", "iso-2022-jp-dos"),
-    ("iso-2022-7bit", "iso-2022-7bit-dos"),
-    ("chinese-gbk", "chinese-gbk-dos"),
-    ("gbk", "chinese-gbk-dos"),
-    ("cp936", "chinese-gbk-dos"),
-    ("windows-936", "chinese-gbk-dos"),
-    ("chinese-gb18030", "chinese-gb18030-dos"),
-    ("gb18030", "chinese-gb18030-dos"),
-    ("chinese-big5", "chinese-big5-dos"),
-    ("big5", "chinese-big5-dos"),
-    ("cn-big5", "chinese-big5-dos"),
-    ("cp950", "chinese-big5-dos"),
-    ("korean-iso-8bit", "korean-iso-8bit-dos"),
-    ("euc-kr", "korean-iso-8bit-dos"),
-    ("euc-korea", "korean-iso-8bit-dos"),
-    ("ks_c_5601-1987", "korean-iso-8bit-dos"),
-];
-
 fn cs(name: &str) -> CodingSystem {
     match CodingSystem::from_name(name) {
         Ok(system) => system,
@@ -147,21 +36,28 @@ fn encode(name: &str, text: &str) -> Vec<u8> {
     out
 }
 
+/// Each name's variants are named after its base, as `(coding-system-eol-type NAME)` gives
+/// them (tests/coding_inventory.rs checks every name Emacs has).
 #[test]
 fn every_name_and_variant_is_accepted_with_emacs_names() {
-    assert_eq!(CodingSystem::known_names().count(), EMACS_DOS_NAMES.len());
-    for (name, dos) in EMACS_DOS_NAMES {
+    for name in CodingSystem::known_names() {
         let system = cs(name);
-        assert_eq!(system.name(), *name);
-        assert_eq!(system.with_eol(Eol::Dos).name(), *dos, "{name}");
-        if *dos != *name {
-            for suffix in ["-unix", "-dos", "-mac"] {
-                let variant = cs(&format!("{name}{suffix}"));
-                assert_eq!(variant.name(), format!("{name}{suffix}"));
-                assert_ne!(variant.eol(), Eol::Undecided);
-            }
+        assert_eq!(system.name(), name);
+        if system.eol() != Eol::Undecided {
+            continue;
+        }
+        for suffix in ["-unix", "-dos", "-mac"] {
+            let variant = cs(&format!("{name}{suffix}"));
+            assert_eq!(variant.name(), format!("{name}{suffix}"));
+            assert_ne!(variant.eol(), Eol::Undecided);
         }
     }
+    // (coding-system-eol-type 'latin-1) → [iso-latin-1-unix iso-latin-1-dos iso-latin-1-mac]
+    assert_eq!(cs("latin-1").with_eol(Eol::Dos).name(), "iso-latin-1-dos");
+    assert_eq!(cs("utf-16-le").with_eol(Eol::Mac).name(), "utf-16le-with-signature-mac");
+    assert_eq!(cs("binary").with_eol(Eol::Dos).name(), "binary");
+    // `dos' is undecided-dos: (coding-system-change-eol-conversion 'dos 'unix) → undecided-unix
+    assert_eq!(cs("dos").with_eol(Eol::Unix).name(), "undecided-unix");
     assert!(cs("nil").is_nil());
 }
 
@@ -425,4 +321,56 @@ fn valid_utf8_passes_unchanged_once_line_ends_are_known_to_be_lf() {
     assert!(cs("utf-8-unix").decoder().passes_unchanged("ä\r\n".as_bytes()));
     assert!(!cs("utf-8-dos").decoder().passes_unchanged(b"a"));
     assert!(!cs("latin-1-unix").decoder().passes_unchanged(b"a"));
+}
+
+#[test]
+fn prefer_utf_8_detects_as_undecided_does() {
+    // Network processes with :coding 'prefer-utf-8 (reads as listed) → as with undecided:
+    // "abc" stays prefer-utf-8; "\351a" → iso-latin-1; "a\r\n\303\251" → utf-8-dos;
+    // "a\0b" → no-conversion; "\200abc" → raw-text.
+    assert_eq!(reads("prefer-utf-8", &[b"abc"]).2, None);
+    assert_eq!(reads("prefer-utf-8", &[b"abc", b"\xE9a"]).2.as_deref(), Some("iso-latin-1"));
+    let (texts, _, detected, _) = reads("prefer-utf-8", &[b"a\r\n\xC3\xA9"]);
+    assert_eq!((texts[0].as_slice(), detected.as_deref()), ("a\né".as_bytes(), Some("utf-8-dos")));
+    assert_eq!(reads("prefer-utf-8", &[b"a\0b"]).2.as_deref(), Some("no-conversion"));
+    assert_eq!(reads("prefer-utf-8", &[b"\x80abc"]).2.as_deref(), Some("raw-text"));
+    // Only end-of-lines detected: (decode-coding-string "a\r\nb" 'prefer-utf-8) leaves
+    // last-coding-system-used prefer-utf-8-dos.
+    assert_eq!(reads("prefer-utf-8", &[b"a\r\nb"]).2.as_deref(), Some("prefer-utf-8-dos"));
+    // (encode-coding-string "aé" 'prefer-utf-8) → "a\303\251"
+    assert_eq!(encode("prefer-utf-8", "aé"), "aé".as_bytes());
+}
+
+#[test]
+fn utf_8_emacs_is_utf_8_under_its_own_name() {
+    // A process with :coding 'utf-8-emacs: "a\300\200" → a, raw \300, raw \200 (the
+    // internal form of raw bytes is invalid UTF-8 in the stream too); "\r\n" → utf-8-emacs-dos
+    let (texts, _, detected, _) = reads("utf-8-emacs", &[b"a\xC0\x80", b"\r\n"]);
+    assert_eq!(texts[0], b"a\xC1\x80\xC0\x80");
+    assert_eq!(detected.as_deref(), Some("utf-8-emacs-dos"));
+    // (encode-coding-string (string ?a #x3fff80 ?é) 'utf-8-emacs) → "a\200\303\251"
+    let mut text = b"a".to_vec();
+    text.extend_from_slice(&[0xC0, 0x80]);
+    text.extend_from_slice("é".as_bytes());
+    let mut out = Vec::new();
+    cs("utf-8-emacs").encoder().encode_text(&text, &mut out);
+    assert_eq!(out, b"a\x80\xC3\xA9");
+    // emacs-internal is utf-8-emacs-unix.
+    assert_eq!(cs("emacs-internal").with_eol(Eol::Dos).name(), "utf-8-emacs-dos");
+    assert_eq!(cs("emacs-internal").eol(), Eol::Unix);
+}
+
+#[test]
+fn no_conversion_multibyte_keeps_bytes_as_raw_bytes() {
+    // A process with :coding 'no-conversion-multibyte: "a\r\n\303\251" → a multibyte "a\r\n"
+    // with raw \303 and \251; the system stays as it is.
+    let (texts, _, detected, multibyte) = reads("no-conversion-multibyte", &[b"a\r\n\xC3\xA9"]);
+    assert_eq!((texts[0].as_slice(), detected, multibyte), (&b"a\r\n\xC1\x83\xC0\xA9"[..], None, true));
+    assert!(!cs("no-conversion-multibyte").is_unibyte());
+    assert!(CodingSystem::from_name("no-conversion-multibyte-dos").is_err());
+    assert_eq!(cs("no-conversion-multibyte").raw_text_form().name(), "no-conversion-multibyte");
+    // (encode-coding-string (string ?a #x3fff80 ?é) 'no-conversion-multibyte) → "a\200\303\251"
+    let mut out = Vec::new();
+    cs("no-conversion-multibyte").encoder().encode_text(b"a\xC0\x80\xC3\xA9\n", &mut out);
+    assert_eq!(out, b"a\x80\xC3\xA9\n");
 }
