@@ -890,3 +890,47 @@ fn available_and_warning_texts() {
     );
     assert_eq!(netproc::core::tls_warning_description(":other"), None);
 }
+
+#[test]
+fn a_burst_ending_in_the_peers_close_arrives_whole() {
+    // The server's connection is stopped while the client sends 256 KiB and its end of file,
+    // so that the server then reads the last records and the socket's end together: every
+    // record still undecrypted then must reach the filter before the close.
+    const TOTAL: usize = 256 << 10;
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let (_server, port) = server(&ctx, &mut host, "srv", "server.pem", "server.key", vec![]);
+    let c = client(&ctx, &mut host, "c", port, true, trusting_ca()).unwrap().unwrap();
+    pump_until(&ctx, &mut host, |h| {
+        h.log.iter().any(|l| l.starts_with("log srv ")) && !sentinels_of(h, "c").is_empty()
+    });
+    let name = host
+        .log
+        .iter()
+        .find_map(|l| l.strip_prefix("log srv "))
+        .unwrap()
+        .split(' ')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let conn = ctx.get_process(name.as_bytes()).unwrap();
+    ctx.stop_process(&conn).unwrap();
+    let block: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
+    ctx.send(&c, &block).unwrap();
+    ctx.send_eof(&c).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ctx.output_pending(&c) > 0 {
+        assert!(Instant::now() < deadline);
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    // Let the kernel take the last records and the FIN.
+    for _ in 0..20 {
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    ctx.continue_process(&conn).unwrap();
+    let closed = format!("sentinel {name} \"connection broken");
+    pump_until(&ctx, &mut host, |h| h.log.iter().any(|l| l.starts_with(&closed)));
+    let got = host.received.get(&name).map_or(0, Vec::len);
+    assert_eq!(got, TOTAL, "{:#?}", host.log.iter().filter(|l| !l.starts_with("filter")).collect::<Vec<_>>());
+    assert!(host.received[&name] == block);
+}

@@ -276,6 +276,26 @@ impl Link {
             }
         }
         self.tls = None;
+        if let Some(socket) = &self.socket {
+            if !self.abortive_close {
+                discard_unread_input(socket);
+            }
+        }
         (self.socket.take(), self.slot.take())
+    }
+}
+
+/// Read and drop what the peer sent that nobody will read now. A socket closed with unread
+/// input makes the kernel send a reset instead of a FIN, and a reset throws away what is
+/// still in our send buffer, unsent: the end of the output a drain just wrote (seen as the
+/// last 48 KiB of a GiB missing at the peer). Bounded: a peer still sending past this gets
+/// the reset.
+fn discard_unread_input(socket: &Socket) {
+    let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); 16384];
+    for _ in 0..64 {
+        match socket.recv_with_flags(&mut scratch, libc::MSG_DONTWAIT) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
     }
 }
