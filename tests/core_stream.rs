@@ -135,3 +135,47 @@ fn nowait_connect_to_closed_port_fails_with_sentinel() {
     assert_eq!(host.log, vec!["sentinel nw \"failed with code 111\\n\"".to_string()]);
     assert_eq!(client.status().name(), "failed");
 }
+
+#[test]
+fn a_drained_close_with_unread_input_still_delivers_everything() {
+    // The peer sends something the process never reads (it is stopped), and reads nothing
+    // itself until the process, deleted with 4 MiB queued, has drained: a close with
+    // unread input would be a reset, which drops the unsent tail of the output.
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port() as i64;
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let marker = Value::symbol("f");
+    let c = ctx
+        .make_network_process(
+            args(&[
+                (":name", Value::string("c")),
+                (":host", Value::string("127.0.0.1")),
+                (":service", Value::Int(port)),
+                (":filter", marker.clone()),
+                (":stop", Value::T),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.write_all(b"unread").unwrap();
+    const TOTAL: usize = 4 << 20;
+    ctx.send(&c, &vec![7u8; TOTAL]).unwrap();
+    ctx.delete_process(&c, &mut host).unwrap();
+    let reader = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let mut got = Vec::new();
+        peer.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = peer.read_to_end(&mut got);
+        got.len()
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !reader.is_finished() {
+        assert!(Instant::now() < deadline);
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    assert_eq!(reader.join().unwrap(), TOTAL);
+}
