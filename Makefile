@@ -220,7 +220,8 @@ test: all
 	$(MAKE) --no-print-directory c-tests
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-valgrind VALGRIND_BINS="$(VALGRIND_SUBSET)"
-	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/ert.sh c-tests/install_test.sh \
+	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/ert.sh c-tests/emacs_own_tests.sh \
+	  c-tests/install_test.sh \
 	  c-tests/emacs_package_test.sh
 
 # The canaries go first: a checker that misses them makes its silence meaningless.

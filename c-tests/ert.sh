@@ -2,18 +2,18 @@
 # Runs the Emacs module's ERT suite (tests/emacs/netproc-test*.el: netproc-test.el holds
 # the differential harness, the others require it) and prints one TAP
 # line per ERT test, for c-tests/run.sh:  ok N - name  /  not ok N - name.
-# Exits 77 (skip) when emacs or the module is missing, non-zero when a test fails.
+# Fails, naming what is missing, without emacs or the module; non-zero when a test fails.
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
 EMACS=${EMACS:-emacs}
 if ! command -v "$EMACS" >/dev/null 2>&1; then
-    echo "# $EMACS not found: skipping the ERT suite"
-    exit 77
+    echo "not ok 1 - ERT suite: $EMACS not found (apt-get install emacs-nox, as .ci/run does)"
+    exit 1
 fi
 if [ ! -e lisp/netproc-module.so ]; then
-    echo "# lisp/netproc-module.so missing (run make): skipping the ERT suite"
-    exit 77
+    echo "not ok 1 - ERT suite: lisp/netproc-module.so missing (run make)"
+    exit 1
 fi
 
 # ERT_FILES (space-separated) narrows the run, e.g. to the scale test alone.

@@ -4,7 +4,9 @@
 #   c-tests/run.sh [PROGRAM...]        default: every c-tests/bin/test_*
 #   RUNNER="valgrind ..." c-tests/run.sh   wraps each program in RUNNER
 #
-# Counts `ok` (passed), `ok ... # SKIP` (skipped) and `not ok` (failed) lines.
+# Counts `ok` (passed), `ok ... # SKIP` (skipped) and `not ok` (failed) lines. A skip
+# fails the run too: `make test` never passes by skipping (a test that needs a tool this
+# machine lacks names it; .ci/run installs it).
 # A program that exits 77 without such lines counts as one skip; one that exits
 # non-zero without a `not ok` line (a crash, a valgrind error in the parent)
 # counts as one failure. Ends with the one line CI reads:
@@ -52,4 +54,7 @@ done
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+if [ "$skipped" -gt 0 ]; then
+    echo "run.sh: $skipped skipped: install what they need (.ci/run lists it)" >&2
+fi
+[ "$failed" -eq 0 ] && [ "$skipped" -eq 0 ]

@@ -799,6 +799,28 @@ fn peer_status_gives_the_chain_host_first_in_gnutls_terms() {
     assert_eq!(c.tls_state(), TlsState::None);
 }
 
+/// Emacs's own network-stream-tests.el reads `gnutls-peer-status` right after deleting the
+/// server: a close the host has not acted on must not take the answer away; only
+/// `delete-process` does.
+#[test]
+fn peer_status_outlives_the_peers_close_until_delete() {
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let (_server, port) = server(&ctx, &mut host, "srv", chain_file(), "server.key", vec![]);
+    let c = open_client(&ctx, &mut host, "c", port, trusting_ca());
+    pump_until(&ctx, &mut host, |h| h.log.iter().any(|l| l.starts_with("log srv ")));
+    let accepted = ctx.process_list().into_iter().find(|p| p.name_text().starts_with("srv ")).unwrap();
+    ctx.delete_process(&accepted, &mut host).unwrap();
+    pump_until(&ctx, &mut host, |h| sentinels_of(h, "c").len() >= 2);
+    assert_eq!(c.status().name(), "closed", "{:#?}", host.log);
+    let status = c.tls_peer_status();
+    assert_eq!(text_of(&status, ":protocol"), "TLS1.3", "{}", status.prin1());
+    let Some(Value::List(chain)) = plist_get(&status, ":certificates") else { panic!("{}", status.prin1()) };
+    assert_eq!(text_of(&chain[0], ":subject"), "CN=localhost");
+    ctx.delete_process(&c, &mut host).unwrap();
+    assert!(c.tls_peer_status().is_nil());
+}
+
 /// A self-signed CA certificate for localhost and 127.0.0.1, with its key (self-signed-ca.pem, .key).
 fn self_signed_ca() -> &'static str {
     static MADE: OnceLock<()> = OnceLock::new();

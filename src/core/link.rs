@@ -9,7 +9,7 @@ use std::io;
 
 use socket2::Socket;
 
-use super::tls::TlsSession;
+use super::tls::{PeerFacts, TlsSession};
 
 /// The socket and its phase flags. A process has one from creation; it holds no socket
 /// until one is made (or after the close).
@@ -21,6 +21,10 @@ pub(crate) struct Link {
     /// Bytes still to go out in the clear before a STARTTLS handshake starts: what was
     /// queued before the upgrade was asked for.
     clear_before_tls: usize,
+    /// What the finished handshake told of the peer, kept from the close on: the host may
+    /// ask for peer status after the peer hung up and before it has seen the close, as
+    /// Emacs's own tests do (a close Emacs has not read yet leaves its session up).
+    peer_after_close: Option<Box<PeerFacts>>,
     /// The reactor slot (and mio token) while the socket is registered.
     slot: Option<u32>,
     /// The socket's non-blocking connect has not finished yet.
@@ -165,6 +169,21 @@ impl Link {
     }
 
     /// The TLS session, to act on.
+    /// The facts of the peer of a TLS session whose handshake finished: from the live
+    /// session, or as the close left them.
+    pub(crate) fn peer_facts(&self) -> Option<PeerFacts> {
+        match &self.tls {
+            Some(session) if session.is_handshaking() => None,
+            Some(session) => Some(PeerFacts::of(session)),
+            None => self.peer_after_close.as_deref().cloned(),
+        }
+    }
+
+    /// `delete-process`: what the close kept of the peer goes (see `peer_facts`).
+    pub(crate) fn forget_peer(&mut self) {
+        self.peer_after_close = None;
+    }
+
     pub(crate) fn tls_mut(&mut self) -> Option<&mut TlsSession> {
         self.tls.as_deref_mut()
     }
@@ -275,7 +294,11 @@ impl Link {
                 let _ = tls.push(socket);
             }
         }
-        self.tls = None;
+        if let Some(tls) = self.tls.take() {
+            if !tls.is_handshaking() {
+                self.peer_after_close = Some(Box::new(PeerFacts::of(&tls)));
+            }
+        }
         if let Some(socket) = &self.socket {
             if !self.abortive_close {
                 discard_unread_input(socket);

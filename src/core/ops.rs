@@ -102,6 +102,8 @@ impl Shared {
     fn delete_without_notify(&self, process: &ProcRef, host: &mut dyn Host) -> Result<()> {
         let sentinel = self.with_process(process, |core, state| {
             if !state.is_listed() {
+                // Closed and gone from the list already; what it keeps of its peer goes.
+                state.link.forget_peer();
                 return Ok(None);
             }
             core.delete(process, state);
@@ -448,6 +450,7 @@ impl Core {
             self.lookups().cancel(process.serial);
         }
         state.mark_deleted();
+        state.link.forget_peer();
         self.inbox().drop_held(process, state);
         self.unlist(process, state);
         if state.link.tls_handshaking() {

@@ -8,11 +8,15 @@
 //! the reactor's turn that finished them (Emacs's, once GnuTLS's stage is ready). For a
 //! `:nowait` client that is before its `"open\n"` sentinel is delivered, as in Emacs,
 //! where the Network Security Manager reads the peer status before that sentinel runs.
-//! It goes when the connection closes (Emacs's `deactivate_process` frees the GnuTLS
-//! state too).
+//! It stays after the peer closes and goes when the process is deleted. Emacs's
+//! `deactivate_process` frees the GnuTLS state when its loop reads the close, so there the
+//! peer status is nil from then on; netproc's reactor reads a close at once, on its own
+//! thread, and keeping the status until `delete-process` is what lets a host that asks
+//! right after the peer left (Emacs's own network-stream-tests.el does) get the answer
+//! Emacs gives it (docs/DIFFERENCES.md).
 
 use super::process::{Process, Role};
-use super::tls::{available, describe_keyword, PeerFacts};
+use super::tls::{available, describe_keyword};
 use super::value::Value;
 
 /// Where a process's TLS session is.
@@ -46,12 +50,13 @@ impl Process {
     /// `gnutls-peer-status`: the plist of the session's peer (`:warnings` when the
     /// certificate checks found any, `:certificates` and `:certificate`, `:key-exchange`,
     /// `:protocol`, `:cipher`, `:mac`, `:encrypt-then-mac`, and `:safe-renegotiation` below
-    /// TLS 1.3), or nil when the process has no TLS session whose handshake is done.
+    /// TLS 1.3), or nil when the process has no TLS session whose handshake is done or
+    /// was deleted (a session the peer closed keeps its answer).
     pub fn tls_peer_status(&self) -> Value {
         let facts = {
             let state = self.state.lock();
-            match state.link.tls() {
-                Some(session) if !session.is_handshaking() => PeerFacts::of(session),
+            match state.link.peer_facts() {
+                Some(facts) if !state.is_deleted() => facts,
                 _ => return Value::Nil,
             }
         };

@@ -22,6 +22,7 @@ use super::verify::Warning;
 use crate::core::value::Value;
 
 /// What a finished handshake tells of the peer, copied out of the session.
+#[derive(Clone)]
 pub(crate) struct PeerFacts {
     /// The peer's chain as it sent it, its own certificate first.
     certificates: Vec<CertificateDer<'static>>,
