@@ -211,6 +211,20 @@ netproc process and itself otherwise; `gnutls-negotiate' does the same by its
           (funcall function))
       (dolist (entry saved) (fset (car entry) (cdr entry))))))
 
+(defun netproc--tls-check (process)
+  "Whether PROCESS, a TLS client whose handshake is done, may open.
+The module calls this before the sentinel \"open\\n\", where Emacs's
+finish_after_tls_connection (src/process.c) asks the Network Security Manager, when it
+is loaded, about the host and service of the contact: it judges the peer status (and may
+ask the user), and deletes a connection it refuses.  nil refuses the connection, which
+then fails with \"The Network Security Manager stopped the connections\"."
+  (or (not (fboundp 'nsm-verify-connection))
+      (let ((contact (netproc-process-contact process t)))
+        (netproc--call-with-stream-twins
+         (lambda ()
+           (nsm-verify-connection process (plist-get contact :host)
+                                  (plist-get contact :service)))))))
+
 (defun netproc-open-network-stream (name buffer host service &rest parameters)
   "Open a netproc stream to HOST:SERVICE as `open-network-stream' does.
 Emacs's own `open-network-stream' runs, with its helpers in network-stream.el, gnutls.el
@@ -222,9 +236,9 @@ the Network Security Manager reading `netproc-gnutls-peer-status'.
 For the length of the call the primitives those files call are pointed at their twins
 for netproc processes (see `netproc--call-with-stream-twins'); code that runs meanwhile
 \(timers, other processes' filters, a Network Security Manager prompt) and makes a
-network process gets a netproc one.  The Network Security Manager is not consulted when
-the handshake of a `:nowait' TLS stream finishes, as Emacs's C code consults it: check
-with `nsm-verify-connection' in the sentinel if needed.
+network process gets a netproc one.  When the handshake of a `:nowait' TLS stream
+finishes, the Network Security Manager judges it before its sentinel runs
+\(`netproc--tls-check'), as in Emacs.
 
 \(fn NAME BUFFER HOST SERVICE &rest PARAMETERS)"
   (netproc--call-with-stream-twins

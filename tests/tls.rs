@@ -17,6 +17,8 @@ struct Recorder {
     log: Vec<String>,
     /// Bytes each filter got, by process name.
     received: std::collections::HashMap<String, Vec<u8>>,
+    /// What `tls_check` answers (None: pass).
+    refusal: Option<String>,
 }
 
 impl Host for Recorder {
@@ -52,6 +54,11 @@ impl Host for Recorder {
     }
     fn get_buffer_create(&mut self, name: &[u8]) -> Value {
         Value::string(name)
+    }
+    fn tls_check(&mut self, process: &ProcRef) -> Result<(), String> {
+        let peer = process.tls_peer_status().is_non_nil();
+        self.log.push(format!("check {} {} peer:{peer}", process.name_text(), process.status().name()));
+        self.refusal.clone().map_or(Ok(()), Err)
     }
 }
 
@@ -819,6 +826,47 @@ fn peer_status_outlives_the_peers_close_until_delete() {
     assert_eq!(text_of(&chain[0], ":subject"), "CN=localhost");
     ctx.delete_process(&c, &mut host).unwrap();
     assert!(c.tls_peer_status().is_nil());
+}
+
+/// The host judges a TLS client once its handshake is done, before its "open" (Emacs's
+/// Network Security Manager, asked where src/process.c's finish_after_tls_connection asks
+/// it): the process is still `connect` with its peer status there; a refusal fails it
+/// with the host's reason, and nothing the server sent reaches the filter.
+#[test]
+fn the_host_judges_a_tls_client_before_its_open() {
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let (_server, port) = server(&ctx, &mut host, "srv", chain_file(), "server.key", vec![]);
+    let passed = open_client(&ctx, &mut host, "passed", port, trusting_ca());
+    let log: Vec<&String> = host.log.iter().filter(|l| l.contains(" passed")).collect();
+    assert_eq!(log, ["check passed connect peer:true", "sentinel passed \"open\\n\" open"]);
+    ctx.delete_process(&passed, &mut host).unwrap();
+
+    host.refusal = Some("The Network Security Manager stopped the connections".into());
+    let refused = client(&ctx, &mut host, "refused", port, true, trusting_ca()).unwrap().unwrap();
+    // The server speaks first; none of it may reach a refused client's filter.
+    pump_until(&ctx, &mut host, |h| h.log.iter().filter(|l| l.starts_with("log srv ")).count() == 2);
+    // (The refusal may have closed the server's side already.)
+    if let Some(accepted) = ctx.process_list().into_iter().filter(|p| p.name_text().starts_with("srv ")).last() {
+        let _ = ctx.send(&accepted, b"banner\n");
+    }
+    pump_until(&ctx, &mut host, |h| !sentinels_of(h, "refused").is_empty());
+    let log: Vec<&String> = host.log.iter().filter(|l| l.contains(" refused")).collect();
+    assert_eq!(
+        log,
+        [
+            "check refused connect peer:true",
+            "sentinel refused \"failed with code The Network Security Manager stopped the connections\\n\" failed"
+        ]
+    );
+    assert_eq!(refused.status().name(), "failed");
+    assert!(refused.tls_peer_status().is_nil());
+    // Nothing more comes for it, however long the context runs.
+    for _ in 0..10 {
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    assert!(!host.received.contains_key("refused"), "{:#?}", host.log);
+    assert_eq!(sentinels_of(&host, "refused").len(), 1);
 }
 
 /// A self-signed CA certificate for localhost and 127.0.0.1, with its key (self-signed-ca.pem, .key).

@@ -48,6 +48,14 @@ pub trait Host {
     fn buffer_name(&mut self, buffer: &Value) -> Option<Vec<u8>>;
     /// `get-buffer-create`: the buffer called `name`, made if needed.
     fn get_buffer_create(&mut self, name: &[u8]) -> Value;
+    /// A TLS client's handshake and certificate checks are done and its `"open\n"`
+    /// sentinel is next: the host's own judgement of the connection (Emacs asks its
+    /// Network Security Manager here). `Err(reason)` fails the connection instead: status
+    /// `failed`, the sentinel `"failed with code REASON\n"`. The check may delete the
+    /// process. By default every connection passes.
+    fn tls_check(&mut self, _process: &ProcRef) -> std::result::Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Tunables a host may change.

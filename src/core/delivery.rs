@@ -44,6 +44,11 @@ impl Core {
             // with its unread input.
             return None;
         }
+        if arrival.is_input() && state.lifecycle.is_failed() {
+            // What was read before a connection failed (a TLS client its host refused)
+            // goes with it: a failed connection never had its "open".
+            return None;
+        }
         if arrival.is_input() && (state.holds_back_input() || state.holds_arrivals()) {
             self.inbox().hold(process, state, arrival);
             return None;
@@ -82,7 +87,12 @@ impl Core {
                 })
             }
             Arrival::Connected { already_open } => {
-                let open_now = state.lifecycle.opened();
+                // A TLS client stays `connect` while its host judges it (tls_check_passes).
+                let open_now = if !already_open && state.awaits_tls_check() {
+                    state.lifecycle.is_connecting()
+                } else {
+                    state.lifecycle.opened()
+                };
                 let announced_open = already_open && state.lifecycle.status() == ProcessStatus::Open;
                 if !(open_now || announced_open) {
                     return None;
@@ -236,6 +246,9 @@ impl Shared {
                 1
             }
             Delivery::Sentinel { process, sentinel, event, unlisted } => {
+                if event == SentinelEvent::Open && !self.tls_check_passes(&process, host) {
+                    return 0;
+                }
                 self.call_host(|| host.sentinel(&process, &sentinel, &event));
                 // The list's reference goes after the call (it may be the last one).
                 drop(unlisted);
@@ -245,6 +258,27 @@ impl Shared {
             Delivery::AcceptFailed { server, log, errno } => {
                 self.call_host(|| host.log(&server, &log, None, &LogEvent::AcceptFailed(errno)));
                 1
+            }
+        }
+    }
+
+    /// Before a TLS client's `"open\n"`: the host's own check of the finished handshake
+    /// (`Host::tls_check`, Emacs's Network Security Manager, which Emacs's
+    /// finish_after_tls_connection in src/process.c asks at this point). A refusal fails
+    /// the connection, whose `"failed with code REASON\n"` comes next instead.
+    fn tls_check_passes(&self, process: &ProcRef, host: &mut dyn Host) -> bool {
+        if !process.state.lock().awaits_tls_check() {
+            return true;
+        }
+        let verdict = self.call_host(|| host.tls_check(process));
+        let mut core = self.core.lock();
+        let mut state = process.state.lock();
+        match verdict {
+            // `connect` → `open` now; a process the check deleted stays closed, unannounced.
+            Ok(()) => state.lifecycle.opened(),
+            Err(reason) => {
+                core.refuse_tls(process, &mut state, reason);
+                false
             }
         }
     }

@@ -93,10 +93,15 @@ impl Inbox {
     /// Record text that must reach the filter before anything still waiting for the
     /// process (a decoder's leftovers when its coding system changes).
     pub(crate) fn record_first(&mut self, process: &ProcRef, state: &mut State, text: Decoded) {
+        self.record_ahead(process, state, Arrival::Text(text));
+    }
+
+    /// Record an arrival to be delivered before anything still waiting for the process.
+    pub(crate) fn record_ahead(&mut self, process: &ProcRef, state: &mut State, arrival: Arrival) {
         if state.holds_arrivals() {
-            self.held.entry(process.serial).or_default().push_front(Arrival::Text(text));
+            self.held.entry(process.serial).or_default().push_front(arrival);
         } else {
-            self.put_ahead(process, std::iter::once(Arrival::Text(text)));
+            self.put_ahead(process, std::iter::once(arrival));
         }
     }
 

@@ -11,20 +11,26 @@ use socket2::Socket;
 
 use super::tls::{PeerFacts, TlsSession};
 
+/// A connection's TLS: the live session, or after the close what its handshake told of
+/// the peer. The host may ask for peer status after the peer hung up and before it has
+/// seen the close, as Emacs's own tests do (a close Emacs has not read yet leaves its
+/// session up); `delete-process` forgets it.
+enum Tls {
+    Live(TlsSession),
+    Ended(PeerFacts),
+}
+
 /// The socket and its phase flags. A process has one from creation; it holds no socket
 /// until one is made (or after the close).
 #[derive(Default)]
 pub(crate) struct Link {
     socket: Option<Socket>,
-    /// TLS over the socket, from `:tls-parameters` or a STARTTLS upgrade.
-    tls: Option<Box<TlsSession>>,
+    /// TLS over the socket, from `:tls-parameters` or a STARTTLS upgrade; after the close,
+    /// what its handshake told of the peer.
+    tls: Option<Box<Tls>>,
     /// Bytes still to go out in the clear before a STARTTLS handshake starts: what was
     /// queued before the upgrade was asked for.
     clear_before_tls: usize,
-    /// What the finished handshake told of the peer, kept from the close on: the host may
-    /// ask for peer status after the peer hung up and before it has seen the close, as
-    /// Emacs's own tests do (a close Emacs has not read yet leaves its session up).
-    peer_after_close: Option<Box<PeerFacts>>,
     /// The reactor slot (and mio token) while the socket is registered.
     slot: Option<u32>,
     /// The socket's non-blocking connect has not finished yet.
@@ -111,18 +117,21 @@ impl Link {
 
     /// The TLS session, if the connection has one.
     pub(crate) fn tls(&self) -> Option<&TlsSession> {
-        self.tls.as_deref()
+        match self.tls.as_deref() {
+            Some(Tls::Live(session)) => Some(session),
+            _ => None,
+        }
     }
 
     /// Whether a TLS handshake is under way (or about to start): queued output waits.
     pub(crate) fn tls_handshaking(&self) -> bool {
-        self.tls.as_ref().is_some_and(|tls| tls.is_handshaking())
+        self.tls().is_some_and(|tls| tls.is_handshaking())
     }
 
     /// The socket and the TLS session together, for the reactor's reads.
     pub(crate) fn socket_and_tls(&mut self) -> Option<(&Socket, &mut TlsSession)> {
-        match (&self.socket, &mut self.tls) {
-            (Some(socket), Some(tls)) => Some((socket, tls)),
+        match (&self.socket, self.tls.as_deref_mut()) {
+            (Some(socket), Some(Tls::Live(tls))) => Some((socket, tls)),
             _ => None,
         }
     }
@@ -131,7 +140,11 @@ impl Link {
     /// once its handshake is done. The count taken; WouldBlock when nothing was.
     pub(crate) fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         let Some(socket) = &self.socket else { return Err(io::ErrorKind::NotConnected.into()) };
-        match &mut self.tls {
+        let live = match self.tls.as_deref_mut() {
+            Some(Tls::Live(session)) => Some(session),
+            _ => None,
+        };
+        match live {
             None => socket.send_with_flags(bytes, libc::MSG_NOSIGNAL),
             Some(_) if self.clear_before_tls > 0 => {
                 let clear = &bytes[..bytes.len().min(self.clear_before_tls)];
@@ -148,15 +161,15 @@ impl Link {
     /// Ok(true) when none is left. A STARTTLS handshake starts only after the bytes
     /// queued before it went out in the clear.
     pub(crate) fn push_tls(&mut self) -> io::Result<bool> {
-        match (&self.socket, &mut self.tls) {
-            (Some(socket), Some(tls)) if self.clear_before_tls == 0 => tls.push(socket),
+        match (&self.socket, self.tls.as_deref_mut()) {
+            (Some(socket), Some(Tls::Live(tls))) if self.clear_before_tls == 0 => tls.push(socket),
             _ => Ok(true),
         }
     }
 
     /// Whether TLS records wait for room in the socket.
     pub(crate) fn tls_records_waiting(&self) -> bool {
-        self.clear_before_tls == 0 && self.tls.as_ref().is_some_and(|tls| tls.has_records_to_write())
+        self.clear_before_tls == 0 && self.tls().is_some_and(|tls| tls.has_records_to_write())
     }
 
     // Transitions.
@@ -164,28 +177,33 @@ impl Link {
     /// The connection speaks TLS from now on; the first `clear_before` bytes of the
     /// output queue (queued before a STARTTLS) still go out in the clear.
     pub(crate) fn start_tls(&mut self, session: Box<TlsSession>, clear_before: usize) {
-        self.tls = Some(session);
+        self.tls = Some(Box::new(Tls::Live(*session)));
         self.clear_before_tls = clear_before;
     }
 
-    /// The TLS session, to act on.
     /// The facts of the peer of a TLS session whose handshake finished: from the live
     /// session, or as the close left them.
     pub(crate) fn peer_facts(&self) -> Option<PeerFacts> {
-        match &self.tls {
-            Some(session) if session.is_handshaking() => None,
-            Some(session) => Some(PeerFacts::of(session)),
-            None => self.peer_after_close.as_deref().cloned(),
+        match self.tls.as_deref()? {
+            Tls::Live(session) if session.is_handshaking() => None,
+            Tls::Live(session) => Some(PeerFacts::of(session)),
+            Tls::Ended(facts) => Some(facts.clone()),
         }
     }
 
-    /// `delete-process`: what the close kept of the peer goes (see `peer_facts`).
+    /// `delete-process`: what the close kept of the peer goes (see `Tls::Ended`).
     pub(crate) fn forget_peer(&mut self) {
-        self.peer_after_close = None;
+        if matches!(self.tls.as_deref(), Some(Tls::Ended(_))) {
+            self.tls = None;
+        }
     }
 
+    /// The TLS session, to act on.
     pub(crate) fn tls_mut(&mut self) -> Option<&mut TlsSession> {
-        self.tls.as_deref_mut()
+        match self.tls.as_deref_mut() {
+            Some(Tls::Live(session)) => Some(session),
+            _ => None,
+        }
     }
 
     /// A socket was made for the process (connected, bound or accepted).
@@ -286,7 +304,7 @@ impl Link {
     pub(crate) fn close(&mut self) -> (Option<Socket>, Option<u32>) {
         self.draining = false;
         self.readable = false;
-        if let (Some(socket), Some(tls)) = (&self.socket, &mut self.tls) {
+        if let (Some(socket), Some(Tls::Live(tls))) = (&self.socket, self.tls.as_deref_mut()) {
             // Tell the peer the session ended on purpose (close_notify), as far as the
             // socket takes it now; a truncation attack would look like a plain close.
             if !tls.is_handshaking() && !self.abortive_close && self.clear_before_tls == 0 {
@@ -294,11 +312,13 @@ impl Link {
                 let _ = tls.push(socket);
             }
         }
-        if let Some(tls) = self.tls.take() {
-            if !tls.is_handshaking() {
-                self.peer_after_close = Some(Box::new(PeerFacts::of(&tls)));
+        // The session goes; what its handshake told of the peer stays until the delete.
+        self.tls = match self.tls.take().map(|tls| *tls) {
+            Some(Tls::Live(session)) if !session.is_handshaking() => {
+                Some(Box::new(Tls::Ended(PeerFacts::of(&session))))
             }
-        }
+            _ => None,
+        };
         if let Some(socket) = &self.socket {
             if !self.abortive_close {
                 discard_unread_input(socket);

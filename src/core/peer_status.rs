@@ -15,7 +15,7 @@
 //! right after the peer left (Emacs's own network-stream-tests.el does) get the answer
 //! Emacs gives it (docs/DIFFERENCES.md).
 
-use super::process::{Process, Role};
+use super::process::{Process, Role, State};
 use super::tls::{available, describe_keyword};
 use super::value::Value;
 
@@ -62,6 +62,16 @@ impl Process {
         };
         // Parsing the certificates needs no lock.
         facts.status()
+    }
+}
+
+impl State {
+    /// Whether the process is a TLS client whose handshake is done and whose host has not
+    /// judged it yet (`Host::tls_check`): still `connect`, its `"open\n"` next.
+    pub(crate) fn awaits_tls_check(&self) -> bool {
+        self.lifecycle.is_connecting()
+            && self.role() != Role::Accepted
+            && self.link.tls().is_some_and(|session| !session.is_handshaking())
     }
 }
 

@@ -163,6 +163,14 @@ impl Lifecycle {
         changes
     }
 
+    /// The host's TLS check deleted the connection it refused (Emacs's Network Security
+    /// Manager does): `failed` all the same, as finish_after_tls_connection (src/process.c)
+    /// sets it after the check returns.
+    pub(crate) fn refused_after_delete(&mut self, failure: Failure) {
+        self.status = Status::Failed;
+        self.failure = Some(Box::new(failure));
+    }
+
     /// The peer went away: `(exit 256)`. Only a live connection changes, so a closing
     /// event that a delete overtook changes nothing.
     pub(crate) fn peer_closed(&mut self) -> bool {

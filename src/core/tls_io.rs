@@ -186,6 +186,24 @@ impl Core {
         }
     }
 
+    /// The host refused a TLS client whose handshake was done, before its `"open\n"`
+    /// (Emacs's Network Security Manager said no: `Host::tls_check`). It fails as a
+    /// failed handshake does, ahead of anything else of its still to be delivered (input
+    /// that came meanwhile is dropped with the socket, as Emacs's deactivate_process drops
+    /// it). A process the check deleted only ends `failed`, as in Emacs.
+    pub(crate) fn refuse_tls(&mut self, process: &ProcRef, state: &mut State, reason: String) {
+        if state.is_deleted() {
+            state.lifecycle.refused_after_delete(super::status::Failure::Tls(reason));
+            return;
+        }
+        if state.lifecycle.is_failed() {
+            return;
+        }
+        self.close_socket(state);
+        state.link.forget_peer();
+        self.inbox().record_ahead(process, state, Arrival::TlsFailed(reason));
+    }
+
     /// Fail the handshakes past their deadline.
     pub(crate) fn expire_handshakes(&mut self) {
         let overdue = self.handshakes().overdue();

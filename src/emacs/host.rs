@@ -239,7 +239,28 @@ impl<'a> EmacsHost<'a> {
     }
 }
 
+/// The failure of a TLS client the Network Security Manager stopped, in Emacs's words
+/// (finish_after_tls_connection, src/process.c).
+const NSM_REFUSAL: &str = "The Network Security Manager stopped the connections";
+
 impl Host for EmacsHost<'_> {
+    /// Emacs asks `nsm-verify-connection` when a TLS client's handshake is done, before
+    /// its "open" (`netproc--tls-check` in lisp/netproc-tls.el). An error there (a quit
+    /// in its prompt) refuses the connection too, and is raised when the module call
+    /// returns.
+    fn tls_check(&mut self, process: &ProcRef) -> Result<(), String> {
+        let env = self.env;
+        let verdict = (|| env.call("netproc--tls-check", &[lisp_process(env, process)?]))();
+        match verdict {
+            Ok(verdict) if env.is_not_nil(verdict) => Ok(()),
+            Ok(_) => Err(NSM_REFUSAL.to_string()),
+            Err(failure) => {
+                self.keep::<()>(Err(failure));
+                Err(NSM_REFUSAL.to_string())
+            }
+        }
+    }
+
     fn filter(&mut self, process: &ProcRef, filter: &Value, data: &[u8]) {
         // Inside the call the core says whether this data is multibyte text.
         let multibyte = process.filter_multibyte_p();

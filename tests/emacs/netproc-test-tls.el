@@ -330,5 +330,52 @@ connection closed and its one sentinel run."
                        '(error error "Process srv is not a stream connection: it cannot start TLS")))
       (netproc-delete-process server))))
 
+;;;; The Network Security Manager after a :nowait handshake
+
+(defun np-tls-nowait-twin (port trustfile)
+  "A `:nowait' TLS twin to localhost:PORT trusting TRUSTFILE, as `open-gnutls-stream'
+makes one; its sentinel messages and final status once it opened, failed or went."
+  (let* ((events nil)
+         (stream (netproc-make-network-process
+                  :name "nsm" :host "localhost" :service port :nowait t :buffer nil
+                  :tls-parameters (cons 'gnutls-x509pki
+                                        (gnutls-boot-parameters
+                                         :type 'gnutls-x509pki :hostname "localhost"
+                                         :trustfiles (list (np-cert trustfile))))
+                  :sentinel (lambda (_process message) (push message events))))
+         (deadline (+ (float-time) 10)))
+    (while (and (null events) (< (float-time) deadline))
+      (netproc-accept-process-output nil 0.05))
+    (prog1 (list (reverse events) (netproc-process-status stream)
+                 (netproc-process-exit-status stream))
+      (netproc-delete-process stream))))
+
+(ert-deftest netproc-tls-nowait-asks-the-nsm ()
+  "A `:nowait' TLS twin is judged by the Network Security Manager once its handshake is
+done, before its sentinel, while still `connect' with its peer status there, as Emacs's
+finish_after_tls_connection (src/process.c) does.  One it passes opens; one it refuses
+\(a CA it does not trust, in batch, where nobody can say yes) is deleted by it, never
+opens, and ends `failed' with Emacs's reason."
+  (np-tls-let
+    (let* ((server (np-tls-server "server.pem" "server.key" "-rev"))
+           (port (cdr server))
+           (asked nil)
+           (spy (lambda (process host service &rest _)
+                  (push (list host service (netproc-process-status process)
+                              (and (netproc-gnutls-peer-status process) t))
+                        asked))))
+      (advice-add 'nsm-verify-connection :before spy)
+      (unwind-protect
+          (progn
+            (should (equal (np-tls-nowait-twin port "ca.pem") '(("open\n") open 0)))
+            (should (equal asked `(("localhost" ,port connect t))))
+            (setq asked nil)
+            (should (equal (np-tls-nowait-twin port "other-ca.pem")
+                           '(("deleted\n") failed
+                             "The Network Security Manager stopped the connections")))
+            (should (equal asked `(("localhost" ,port connect t)))))
+        (advice-remove 'nsm-verify-connection spy)
+        (np-tls-stop server)))))
+
 (provide 'netproc-test-tls)
 ;;; netproc-test-tls.el ends here
