@@ -65,7 +65,10 @@ impl Host for Recorder {
 fn cert_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("netproc-tls-test-{}", std::process::id()));
+        // Under target/ (Cargo's scratch directory for integration tests), made anew each
+        // run: nothing is left behind in /tmp.
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tls-test-certs");
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         certs::write_all(&dir).unwrap();
         dir
