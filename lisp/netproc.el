@@ -110,14 +110,15 @@ they keep coming (10 ms at most)."
 KIND is `filter', `sentinel' or `log'.  Filters and sentinels run with
 `inhibit-quit' bound, the current buffer and match data kept, and an error
 reported through `command-error-function' (then a 2-second pause), unless
-`debug-on-error' is set; log functions are called directly, as Emacs does."
+`debug-on-error' is set; log functions are called directly, as Emacs does.
+With `debug-on-error', an error enters the debugger inside FUNCTION's frames."
   (if (eq kind 'log)
-      (apply function args)
+      (netproc--call-for-debugger function args)
     (let ((inhibit-quit t))
       (save-current-buffer
         (save-match-data
           (if debug-on-error
-              (apply function args)
+              (netproc--call-for-debugger function args)
             (condition-case err
                 (apply function args)
               (error
@@ -128,6 +129,18 @@ reported through `command-error-function' (then a 2-second pause), unless
                             "error in process sentinel: ")
                           nil))
                (sleep-for 2)))))))))
+
+(defun netproc--call-for-debugger (function args)
+  "Apply FUNCTION to ARGS so that the debugger sees an error where it is signalled.
+Emacs runs its callbacks with no handler when `debug-on-error' is set, so the
+debugger's backtrace shows the callback's own frames.  The module's call into
+Lisp has a catch-all handler of its own, which would keep the debugger out until
+the error is raised again when the module call returns, far from its cause; a
+handler marked `debug' lets `debug-on-error' (and `debug-ignored-errors') decide
+at the signal, then passes the error on unchanged."
+  (condition-case err
+      (apply function args)
+    ((debug error) (signal (car err) (cdr err)))))
 
 (defun netproc--callback-error (kind symbol data)
   "Report the signal (SYMBOL . DATA) that escaped a callback of KIND, as Emacs does.
