@@ -861,7 +861,8 @@ static void featurep_queries(void) {
         if (!featurep(&v)) check_fail_(__FILE__, __LINE__, "(%s %s) is not a feature", pairs[i][0], pairs[i][1]);
     }
     static const char *const options[] = {":bindtodevice", ":broadcast", ":dontroute", ":keepalive",
-                                          ":linger",       ":oobinline", ":priority",  ":reuseaddr"};
+                                          ":linger",       ":nodelay",   ":oobinline", ":priority",
+                                          ":reuseaddr"};
     for (size_t i = 0; i < NARGS(options); i++) {
         v = SYM(options[i]);
         if (!featurep(&v)) check_fail_(__FILE__, __LINE__, "%s is not a feature", options[i]);
@@ -874,7 +875,7 @@ static void featurep_queries(void) {
         v = pair_list(items, absent[i][0], absent[i][1]);
         if (featurep(&v)) check_fail_(__FILE__, __LINE__, "(%s %s) is a feature", absent[i][0], absent[i][1]);
     }
-    v = SYM(":nodelay");
+    v = SYM(":no-such-option");
     CHECK(!featurep(&v));
     v = SYM(":nowait");
     CHECK(!featurep(&v));
@@ -882,13 +883,15 @@ static void featurep_queries(void) {
     CHECK(!featurep(&v));
 }
 
-/* Exactly (get 'make-network-process 'subfeatures) of Emacs 28.2. */
+/* (get 'make-network-process 'subfeatures) of Emacs 28.2, with netproc's own options
+   among Emacs's (README, "Beyond Emacs"). */
 static void features_list_equals_emacs(void) {
     struct text t;
     netproc_value out;
     CHECK_EQ(netproc_network_features(&out), NETPROC_OK);
     CHECK_STR_EQ(take_text(&t, &out),
-                 "(:reuseaddr :priority :oobinline :linger :keepalive :dontroute :broadcast :bindtodevice "
+                 "(:reuseaddr :priority :oobinline :nodelay :linger :keepalive :dontroute :broadcast "
+                 ":bindtodevice "
                  "(:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) "
                  "(:type seqpacket) (:type datagram) (:nowait t))");
 }

@@ -734,6 +734,8 @@ static void check_options_in_contact(netproc_process *p) {
     CHECK_EQ(v->kind, NETPROC_VALUE_T);
     CHECK_NOT_NULL(v = plist_lookup(&all, ":priority", NULL));
     CHECK(v->kind == NETPROC_VALUE_INTEGER && v->integer == 1);
+    CHECK_NOT_NULL(v = plist_lookup(&all, ":nodelay", NULL)); /* netproc's own (README) */
+    CHECK_EQ(v->kind, NETPROC_VALUE_T);
     netproc_value_free(&all);
 }
 
@@ -745,6 +747,7 @@ static void options_at_creation_succeed_and_are_in_contact(void) {
         ARG(":service", netproc_t()),     ARG(":keepalive", netproc_t()),
         ARG(":linger", INT(5)),           ARG(":reuseaddr", netproc_t()),
         ARG(":priority", INT(1)),         ARG(":log", REC_LOG_V(&rec)),
+        ARG(":nodelay", netproc_t()),
     };
     netproc_process *server = NULL;
     CHECK_OK(ctx, netproc_make_network_process(ctx, sargs, NARGS(sargs), &server));
@@ -758,6 +761,7 @@ static void options_at_creation_succeed_and_are_in_contact(void) {
         ARG(":linger", INT(5)),
         ARG(":reuseaddr", netproc_t()),
         ARG(":priority", INT(1)),
+        ARG(":nodelay", netproc_t()),
     };
     netproc_process *client = NULL;
     CHECK_OK(ctx, netproc_make_network_process(ctx, cargs, NARGS(cargs), &client));

@@ -138,6 +138,15 @@ Return FILTER.")
   "Set socket OPTION of PROCESS to VALUE; with NO-ERROR, nil for an unknown option.")
 (netproc--define-accessor format-network-address (address &optional omit-port)
   "Return ADDRESS (a vector or cons) as a string, without port if OMIT-PORT.")
+(netproc--define-accessor network-features ()
+  "Return the subfeatures of netproc's `make-network-process', in the shape of
+\(get \='make-network-process \='subfeatures): Emacs's and netproc's own keywords.")
+
+(defun netproc-featurep (&optional subfeature)
+  "Whether netproc's `make-network-process' has SUBFEATURE, as `featurep' answers
+for Emacs's: a keyword such as `:nodelay', or a list such as (:family ipv6)."
+  (or (null subfeature) (and (member subfeature (netproc-network-features)) t)))
+
 (netproc--define-accessor network-interface-list (&optional full family)
   "Return the network interfaces: (NAME . ADDRESS), or with FULL all addresses.")
 (netproc--define-accessor network-interface-info (ifname)

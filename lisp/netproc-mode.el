@@ -503,9 +503,17 @@ kept.  Return how many were compiled.  `make' runs this."
 
 ;;;; The mode
 
+(defvar netproc-mode--builtin-subfeatures nil
+  "Emacs's own (get \='make-network-process \='subfeatures), kept while the mode is on.")
+
 (defun netproc-mode--enable ()
   "Add the advice of `netproc-mode'."
   (netproc--ensure-channel)
+  ;; `featurep' answers for the `make-network-process' packages now get: netproc's.
+  (unless netproc-mode--builtin-subfeatures
+    (setq netproc-mode--builtin-subfeatures
+          (list (get 'make-network-process 'subfeatures))))
+  (put 'make-network-process 'subfeatures (netproc-network-features))
   (netproc-mode--call-with-trampolines
    (lambda ()
      (dolist (entry (netproc-mode--advice))
@@ -519,7 +527,10 @@ kept.  Return how many were compiled.  `make' runs this."
   ;; `gnutls-boot''s twin may have gone since the mode was turned on.
   (advice-remove 'gnutls-boot 'netproc-mode--gnutls-boot)
   (clrhash netproc-mode--threads)
-  (clrhash netproc-mode--inherit-coding))
+  (clrhash netproc-mode--inherit-coding)
+  (when netproc-mode--builtin-subfeatures
+    (put 'make-network-process 'subfeatures (car netproc-mode--builtin-subfeatures))
+    (setq netproc-mode--builtin-subfeatures nil)))
 
 ;;;###autoload
 (define-minor-mode netproc-mode

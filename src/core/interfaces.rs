@@ -292,7 +292,8 @@ mod tests {
         assert!(network_lookup_address_info(b"x", &Value::symbol("foo")).is_err());
         assert!(network_featurep(&Value::list(vec![Value::symbol(":family"), Value::symbol("ipv6")])));
         assert!(network_featurep(&Value::symbol(":keepalive")));
-        assert!(!network_featurep(&Value::symbol(":nodelay")));
+        assert!(network_featurep(&Value::symbol(":nodelay")));
+        assert!(!network_featurep(&Value::symbol(":nosuchoption")));
         assert!(!network_featurep(&Value::list(vec![Value::symbol(":nowait"), Value::Nil])));
     }
 }

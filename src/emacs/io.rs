@@ -84,6 +84,13 @@ pub(crate) static FUNCTIONS: &[Function] = &[
         c"Module side of format-network-address.",
     ),
     Function::new(
+        "netproc--network-features",
+        0,
+        Some(0),
+        network_features,
+        c"Module side of netproc-network-features.",
+    ),
+    Function::new(
         "netproc--network-interface-list",
         0,
         Some(2),
@@ -209,6 +216,10 @@ fn set_option(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<em
     };
     let applied = module.shared().set_network_option(&process, &name, &value, no_error)?;
     env.boolean(applied)
+}
+
+fn network_features(env: &Env, _: &Module, _: &[emacs_value]) -> LispResult<emacs_value> {
+    to_lisp(env, &interfaces::network_features())
 }
 
 fn format_address(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
