@@ -1132,7 +1132,8 @@ enum netproc_status netproc_set_process_query_on_exit_flag(struct netproc_proces
 
 /**
  * `set-network-process-option`: set `option` (":keepalive", ":linger", ":priority",
- * ":reuseaddr", ":broadcast", ":dontroute", ":oobinline", ":bindtodevice") on the open
+ * ":reuseaddr", ":broadcast", ":dontroute", ":oobinline", ":bindtodevice", and
+ * netproc's ":nodelay", TCP_NODELAY, a no-op on other than TCP sockets) on the open
  * socket and record it in the contact. An unknown option is an error unless `no_error`, in
  * which case *applied (if not NULL) says false.
  *
