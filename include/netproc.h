@@ -90,6 +90,71 @@ typedef enum netproc_status {
 } netproc_status;
 
 /**
+ * A process's status, as netproc_process_status() names it.
+ */
+typedef enum netproc_process_state {
+  /**
+   * Not a status: the handle was NULL or stale.
+   */
+  NETPROC_STATE_INVALID = 0,
+  /**
+   * "open": a connection (or a datagram process) that is up.
+   */
+  NETPROC_STATE_OPEN = 1,
+  /**
+   * "listen": a stream server.
+   */
+  NETPROC_STATE_LISTEN = 2,
+  /**
+   * "connect": a `:nowait` client still looking up, connecting or in its TLS handshake.
+   */
+  NETPROC_STATE_CONNECT = 3,
+  /**
+   * "stop": reading (or accepting) stopped by netproc_stop_process() or `:stop`.
+   */
+  NETPROC_STATE_STOP = 4,
+  /**
+   * "failed": a `:nowait` lookup, connect or TLS handshake failed.
+   */
+  NETPROC_STATE_FAILED = 5,
+  /**
+   * "closed": the peer went away, or the process was deleted.
+   */
+  NETPROC_STATE_CLOSED = 6,
+} netproc_process_state;
+
+/**
+ * What a sentinel is told, beside its Emacs message.
+ */
+typedef enum netproc_event_kind {
+  /**
+   * "open\n": a `:nowait` client connected (and finished its TLS handshake).
+   */
+  NETPROC_EVENT_OPEN = 1,
+  /**
+   * "open from HOST\n": a server accepted this connection.
+   */
+  NETPROC_EVENT_OPEN_FROM = 2,
+  /**
+   * "connection broken by remote peer\n" after an orderly close (end of stream).
+   */
+  NETPROC_EVENT_PEER_CLOSED = 3,
+  /**
+   * "connection broken by remote peer\n" after a reset, or a write that found the peer
+   * gone.
+   */
+  NETPROC_EVENT_PEER_RESET = 4,
+  /**
+   * "deleted\n": netproc_delete_process().
+   */
+  NETPROC_EVENT_DELETED = 5,
+  /**
+   * "failed with code CODE\n": a lookup, connect or TLS handshake failed.
+   */
+  NETPROC_EVENT_FAILED = 6,
+} netproc_event_kind;
+
+/**
  * A netproc context: one event loop with its processes. Opaque.
  */
 typedef struct netproc_context netproc_context;
@@ -245,6 +310,22 @@ typedef struct netproc_buffer_hooks {
    */
   const char *(*buffer_name)(void *userdata, void *buffer, size_t *length);
 } netproc_buffer_hooks;
+
+/**
+ * One sentinel call's event.
+ */
+typedef struct netproc_event {
+  /**
+   * What happened.
+   */
+  enum netproc_event_kind kind;
+  /**
+   * For NETPROC_EVENT_FAILED, the errno of the system call that failed (111,
+   * ECONNREFUSED, for a refused connect); 0 for a name lookup or TLS failure (the
+   * message says which) and for every other kind.
+   */
+  int error_number;
+} netproc_event;
 
 /**
  * One keyword argument of netproc_make_network_process().
@@ -693,6 +774,19 @@ enum netproc_status netproc_context_set_tls_handshake_timeout(struct netproc_con
                                                               uint32_t timeout_ms);
 
 /**
+ * Strict keywords: with `strict` true, netproc_make_network_process() refuses a keyword it
+ * does not read (a misspelt `:filtre`) with NETPROC_E_ERROR, "Unknown keyword :filtre",
+ * and makes no process; the keywords are those the README lists, Emacs's and netproc's
+ * own. Off by default: as in Emacs, an unknown keyword is kept in the contact plist.
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+ * Since:     0.2
+ */
+enum netproc_status netproc_context_set_strict_keywords(struct netproc_context *ctx, bool strict);
+
+/**
  * `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
  * NULL when capacity is 0) and the total number of processes into *count. A capacity
  * beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.
@@ -774,6 +868,60 @@ enum netproc_status netproc_set_descriptor_floor(int32_t floor);
  * Since:     0.2
  */
 int32_t netproc_descriptor_floor(void);
+
+/**
+ * The status of `process` as an enum: the same status netproc_process_status() names.
+ * NETPROC_STATE_INVALID for a NULL or stale handle.
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else NETPROC_STATE_INVALID (and NETPROC_E_WRONG_THREAD
+ *            for netproc_last_error); any thread once the context is freed.
+ * Since:     0.2
+ */
+enum netproc_process_state netproc_process_state_of(struct netproc_process *process);
+
+/**
+ * Inside a sentinel call of `process`: what the sentinel is being told, beside its
+ * message. A sentinel that runs another process's sentinel (by deleting it) gets its own
+ * event back once that call returns. Outside a sentinel call of `process`,
+ * NETPROC_E_ERROR.
+ *
+ * Ownership: *out is the caller's; nothing to free.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+ * Since:     0.2
+ */
+enum netproc_status netproc_sentinel_event(struct netproc_process *process,
+                                           struct netproc_event *out);
+
+/**
+ * The context `process` belongs to: the pointer netproc_context_new() gave, borrowed;
+ * NULL for a NULL or stale handle, or once the context was freed.
+ *
+ * Ownership: borrowed; do not free it through this pointer.
+ * Lifetime:  until netproc_context_free().
+ * Thread:    context thread only, else NULL (and NETPROC_E_WRONG_THREAD for
+ *            netproc_last_error); any thread once the context is freed (then NULL).
+ * Since:     0.2
+ */
+struct netproc_context *netproc_process_context(struct netproc_process *process);
+
+/**
+ * The peer's address of `process` into *out, as netproc_format_network_address() takes
+ * it: a VECTOR `[a b c d port]` (IPv4) or `[a b c d e f g h port]` (IPv6), a STRING for
+ * a unix socket's path. For a datagram process, where replies go now
+ * (netproc_process_datagram_address()); for a stream connection, the address it connected
+ * to or was accepted from; NIL for a server or a client still connecting.
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  independent of the process.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
+ * Since:     0.2
+ */
+enum netproc_status netproc_process_peer_address(struct netproc_process *process,
+                                                 struct netproc_value *out);
 
 /**
  * The subfeatures of make-network-process, as Emacs lists them: the option keywords and

@@ -850,7 +850,9 @@ fn the_host_judges_a_tls_client_before_its_open() {
     // The server speaks first; none of it may reach a refused client's filter.
     pump_until(&ctx, &mut host, |h| h.log.iter().filter(|l| l.starts_with("log srv ")).count() == 2);
     // (The refusal may have closed the server's side already.)
-    if let Some(accepted) = ctx.process_list().into_iter().filter(|p| p.name_text().starts_with("srv ")).last() {
+    if let Some(accepted) =
+        ctx.process_list().into_iter().filter(|p| p.name_text().starts_with("srv ")).last()
+    {
         let _ = ctx.send(&accepted, b"banner\n");
     }
     pump_until(&ctx, &mut host, |h| !sentinels_of(h, "refused").is_empty());

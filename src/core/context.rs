@@ -78,6 +78,9 @@ pub struct Settings {
     /// How long a TLS handshake may take (a `:nowait` or STARTTLS one fails after it, a
     /// blocking one signals).
     pub tls_handshake_timeout: Duration,
+    /// An unknown keyword given to `make-network-process` is an error (`:filtre` instead of
+    /// `:filter`), not a key kept in the contact plist as Emacs keeps it. Off by default.
+    pub strict_keywords: bool,
 }
 
 /// The default of [`Settings::send_queue_max`]: 64 MiB, far more than any sane burst, far
@@ -100,6 +103,7 @@ impl Default for Settings {
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             typed_functions: false,
             tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+            strict_keywords: false,
         }
     }
 }

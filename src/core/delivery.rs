@@ -82,7 +82,7 @@ impl Core {
                 Some(Delivery::Sentinel {
                     process: process.clone(),
                     sentinel: state.sentinel().clone(),
-                    event: SentinelEvent::PeerClosed,
+                    event: SentinelEvent::PeerClosed { reset },
                     unlisted,
                 })
             }
@@ -105,7 +105,7 @@ impl Core {
                 })
             }
             Arrival::ConnectFailed(failure) => {
-                let code = failure.code_text();
+                let (code, errno) = (failure.code_text(), failure.errno());
                 // Failed already when the create call itself found the failure.
                 if !state.lifecycle.connect_failed(failure) && !state.lifecycle.is_failed() {
                     return None;
@@ -113,7 +113,7 @@ impl Core {
                 Some(Delivery::Sentinel {
                     process: process.clone(),
                     sentinel: state.sentinel().clone(),
-                    event: SentinelEvent::Failed(code),
+                    event: SentinelEvent::Failed { code, errno },
                     unlisted: None,
                 })
             }
@@ -124,7 +124,7 @@ impl Core {
                 Some(Delivery::Sentinel {
                     process: process.clone(),
                     sentinel: state.sentinel().clone(),
-                    event: SentinelEvent::Failed(message),
+                    event: SentinelEvent::Failed { code: message, errno: None },
                     unlisted: None,
                 })
             }

@@ -12,14 +12,24 @@ pub enum SentinelEvent {
     Open,
     /// A server accepted this connection from HOST: `"open from HOST\n"`.
     OpenFrom(String),
-    /// The peer closed the connection, reset it, or a write found it gone:
-    /// `"connection broken by remote peer\n"`.
-    PeerClosed,
+    /// The peer closed the connection (`reset` false), or reset it or a write found it
+    /// gone (`reset` true): `"connection broken by remote peer\n"` either way, as Emacs
+    /// words both.
+    PeerClosed {
+        /// A reset (or a write that found the peer gone) rather than an orderly close.
+        reset: bool,
+    },
     /// `delete-process`: `"deleted\n"`.
     Deleted,
-    /// A `:nowait` lookup or connect failed with CODE (an errno, or the lookup's
-    /// message): `"failed with code CODE\n"`.
-    Failed(String),
+    /// A `:nowait` lookup, connect or TLS handshake failed: `"failed with code CODE\n"`,
+    /// CODE being the errno in decimal when the failure was a system call's (`errno`), or
+    /// the words of a lookup or TLS failure.
+    Failed {
+        /// CODE as the message gives it.
+        code: String,
+        /// The errno, when a system call failed.
+        errno: Option<i32>,
+    },
 }
 
 impl SentinelEvent {
@@ -28,10 +38,10 @@ impl SentinelEvent {
         match self {
             SentinelEvent::Open => Cow::Borrowed("open\n"),
             SentinelEvent::Deleted => Cow::Borrowed("deleted\n"),
-            SentinelEvent::PeerClosed => Cow::Borrowed("connection broken by remote peer\n"),
+            SentinelEvent::PeerClosed { .. } => Cow::Borrowed("connection broken by remote peer\n"),
             // Concatenated, not format!ted: this runs for every accepted connection.
             SentinelEvent::OpenFrom(host) => Cow::Owned(["open from ", host, "\n"].concat()),
-            SentinelEvent::Failed(code) => Cow::Owned(["failed with code ", code, "\n"].concat()),
+            SentinelEvent::Failed { code, .. } => Cow::Owned(["failed with code ", code, "\n"].concat()),
         }
     }
 }
@@ -64,9 +74,12 @@ mod tests {
     fn messages_are_emacs_words() {
         assert_eq!(SentinelEvent::Open.message(), "open\n");
         assert_eq!(SentinelEvent::OpenFrom("127.0.0.1".into()).message(), "open from 127.0.0.1\n");
-        assert_eq!(SentinelEvent::PeerClosed.message(), "connection broken by remote peer\n");
+        for reset in [false, true] {
+            assert_eq!(SentinelEvent::PeerClosed { reset }.message(), "connection broken by remote peer\n");
+        }
         assert_eq!(SentinelEvent::Deleted.message(), "deleted\n");
-        assert_eq!(SentinelEvent::Failed("111".into()).message(), "failed with code 111\n");
+        let refused = SentinelEvent::Failed { code: "111".into(), errno: Some(111) };
+        assert_eq!(refused.message(), "failed with code 111\n");
         assert_eq!(LogEvent::AcceptFrom("::1".into()).message(), "accept from ::1\n");
         assert_eq!(LogEvent::AcceptFailed(24).message(), "accept failed with code24\n");
     }

@@ -16,7 +16,7 @@ use super::tls::{PeerFacts, TlsSession};
 /// seen the close, as Emacs's own tests do (a close Emacs has not read yet leaves its
 /// session up); `delete-process` forgets it.
 enum Tls {
-    Live(TlsSession),
+    Live(Box<TlsSession>),
     Ended(PeerFacts),
 }
 
@@ -177,7 +177,7 @@ impl Link {
     /// The connection speaks TLS from now on; the first `clear_before` bytes of the
     /// output queue (queued before a STARTTLS) still go out in the clear.
     pub(crate) fn start_tls(&mut self, session: Box<TlsSession>, clear_before: usize) {
-        self.tls = Some(Box::new(Tls::Live(*session)));
+        self.tls = Some(Box::new(Tls::Live(session)));
         self.clear_before_tls = clear_before;
     }
 

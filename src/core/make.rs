@@ -21,8 +21,8 @@ use super::value::{FunctionRole, Plist, Value};
 /// The keywords `make-network-process` reads (besides the network options). A boundary
 /// whose values are objects of their own (the Emacs module) converts these to data, and
 /// keeps the value of any other keyword as it is: the core only stores those in the
-/// contact plist and hands them back.
-#[cfg(feature = "emacs-module")]
+/// contact plist and hands them back. In strict mode (`Settings::strict_keywords`) these
+/// and the options are the only keywords taken.
 const READ_KEYWORDS: &[&str] = &[
     ":name",
     ":buffer",
@@ -46,7 +46,6 @@ const READ_KEYWORDS: &[&str] = &[
 ];
 
 /// Whether `make-network-process` reads the value of `key` (see [`READ_KEYWORDS`]).
-#[cfg(feature = "emacs-module")]
 pub(crate) fn reads_keyword(key: &str) -> bool {
     READ_KEYWORDS.contains(&key) || super::socket::is_option(key)
 }
@@ -85,6 +84,9 @@ impl Shared {
             return Ok(None);
         }
         check_function_values(&args, self.settings().typed_functions)?;
+        if self.settings().strict_keywords {
+            check_keywords_known(&args)?;
+        }
         let mut contact = Plist::from_pairs(args);
         let request = check_arguments(&mut contact)?;
         for (key, _) in contact.pairs() {
@@ -206,6 +208,18 @@ impl Shared {
 /// cannot be called as the function its keyword names is `(wrong-type-argument functionp
 /// VALUE)`, and a function where a buffer goes `(wrong-type-argument stringp VALUE)`, as
 /// Emacs's get-buffer-create says of a non-string.
+/// Strict mode: every key is a keyword `make-network-process` reads.
+fn check_keywords_known(args: &[(Value, Value)]) -> Result<()> {
+    for (key, _) in args {
+        match key.as_symbol() {
+            Some(name) if reads_keyword(name) => {}
+            Some(name) => return Err(Error::msg(format!("Unknown keyword {name}"))),
+            None => return Err(Error::wrong_type("symbolp", key)),
+        }
+    }
+    Ok(())
+}
+
 fn check_function_values(args: &[(Value, Value)], typed: bool) -> Result<()> {
     for (key, value) in args {
         let Some(key) = key.as_symbol() else { continue };

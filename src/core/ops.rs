@@ -250,6 +250,25 @@ impl Process {
         datagram_address(&state)
     }
 
+    /// The peer's address in Emacs's form (a vector, or a string for a local socket): for
+    /// a datagram process the one replies go to now (`process-datagram-address`), for a
+    /// stream connection the one it connected to or was accepted from (the contact's
+    /// `:remote`); nil for a server, a connection still connecting, or a closed datagram
+    /// process.
+    pub fn peer_address(&self) -> Value {
+        if self.state.lock().kind() == SocketKind::Datagram {
+            return self.datagram_address();
+        }
+        let state = self.state.lock();
+        if state.role() == super::process::Role::Server || state.lifecycle.is_connecting() {
+            return Value::Nil;
+        }
+        match state.contact.get_or_nil(":remote") {
+            address @ (Value::Vector(_) | Value::Str(_)) => address,
+            _ => Value::Nil,
+        }
+    }
+
     /// `set-process-datagram-address`: false when the process is not an open datagram
     /// process or the address does not fit its socket's family.
     pub fn set_datagram_address(&self, address: &Value) -> bool {

@@ -81,6 +81,14 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The errno of a failed system call; None for a lookup or TLS failure.
+    pub(crate) fn errno(&self) -> Option<i32> {
+        match self {
+            Failure::Errno(errno) => Some(*errno),
+            Failure::Lookup(_) | Failure::Tls(_) => None,
+        }
+    }
+
     /// What the sentinel's `"failed with code …"` and `process-exit-status` show.
     pub(crate) fn code_text(&self) -> String {
         match self {

@@ -513,6 +513,28 @@ pub unsafe extern "C" fn netproc_context_set_tls_handshake_timeout(
     })
 }
 
+/// Strict keywords: with `strict` true, netproc_make_network_process() refuses a keyword it
+/// does not read (a misspelt `:filtre`) with NETPROC_E_ERROR, "Unknown keyword :filtre",
+/// and makes no process; the keywords are those the README lists, Emacs's and netproc's
+/// own. Off by default: as in Emacs, an unknown keyword is kept in the contact plist.
+///
+/// Ownership: n/a.
+/// Lifetime:  n/a.
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+/// Since:     0.2
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_context_set_strict_keywords(
+    ctx: *mut netproc_context,
+    strict: bool,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        // SAFETY: the host passes a live context or NULL.
+        let context = ok_or_return!(unsafe { context_ref(ctx, "netproc_context_set_strict_keywords") });
+        context.update_settings(|settings| settings.strict_keywords = strict);
+        NETPROC_OK
+    })
+}
+
 /// `process-list`: writes up to `capacity` handles, newest first, into `out` (which may be
 /// NULL when capacity is 0) and the total number of processes into *count. A capacity
 /// beyond PTRDIFF_MAX bytes of handles is NETPROC_E_INVALID.

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 
 use super::callbacks::{FilterFn, SentinelFn};
+use super::events::netproc_event;
 use super::last_error::LastError;
 use super::owner::Owner;
 use crate::core::{ProcRef, Shared};
@@ -65,6 +66,10 @@ pub(crate) struct CState {
     /// Set when netproc_context_free has deleted processes for FREE_ROUNDS rounds and its
     /// sentinels still make more: from then on, making a process is refused.
     refuse_new: AtomicBool,
+    /// The sentinel calls under way, innermost last, with what each is told
+    /// (netproc_sentinel_event): a sentinel may delete another process, whose sentinel
+    /// then runs inside it.
+    sentinel_calls: Mutex<Vec<(ProcRef, netproc_event)>>,
 }
 
 impl CState {
@@ -101,6 +106,32 @@ impl CState {
     /// Set or (None) remove the default filter.
     pub(crate) fn set_default_filter(&self, filter: Option<FilterFn>, userdata: *mut c_void) {
         *self.default_filter.lock() = filter.map(|f| (f, userdata as usize));
+    }
+
+    /// Run `call`, a sentinel call of `process` told `event`, with the event on record for
+    /// netproc_sentinel_event.
+    pub(crate) fn with_sentinel_event<R>(
+        &self,
+        process: &ProcRef,
+        event: netproc_event,
+        call: impl FnOnce() -> R,
+    ) -> R {
+        self.sentinel_calls.lock().push((process.clone(), event));
+        let result = call();
+        // The lock is not held during the call: the sentinel may read the record.
+        let finished = self.sentinel_calls.lock().pop();
+        drop(finished);
+        result
+    }
+
+    /// The event of the innermost sentinel call of `process` under way, if any.
+    pub(crate) fn sentinel_event_of(&self, process: &ProcRef) -> Option<netproc_event> {
+        let calls = self.sentinel_calls.lock();
+        calls
+            .iter()
+            .rev()
+            .find(|(called, _)| std::sync::Arc::ptr_eq(called, process))
+            .map(|(_, event)| *event)
     }
 
     /// The sentinel of processes whose sentinel is nil, with its userdata.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::boundary::process_handle;
 use super::callbacks::{c_function, CFunction};
 use super::cstate::CState;
+use super::events::netproc_event;
 use super::value::CPointer;
 use crate::core::event::{LogEvent, SentinelEvent};
 use crate::core::{Host, ProcRef, Shared, Value};
@@ -66,8 +67,11 @@ impl Host for CHost<'_> {
         };
         if let Some((f, userdata)) = function {
             let (text, length) = self.c_text(event.message().as_bytes());
-            // SAFETY: as for filters; `text` lives until the call returns.
-            unsafe { f(userdata as *mut c_void, process_handle(process), text, length) };
+            let code = netproc_event::of(event);
+            self.state.with_sentinel_event(process, code, || {
+                // SAFETY: as for filters; `text` lives until the call returns.
+                unsafe { f(userdata as *mut c_void, process_handle(process), text, length) }
+            });
         }
     }
 

@@ -29,6 +29,7 @@ pub mod context;
 mod cstate;
 pub mod datagram;
 pub mod descriptors;
+pub mod events;
 pub mod features;
 mod guard;
 mod handles;
