@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 
 use super::callbacks::{FilterFn, SentinelFn};
-use super::events::netproc_event;
 use super::last_error::LastError;
 use super::owner::Owner;
+use super::sentinel_event::netproc_event;
 use crate::core::{ProcRef, Shared};
 
 /// A `get_buffer_create` hook of netproc_buffer_hooks (never NULL).

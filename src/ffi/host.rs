@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::boundary::process_handle;
 use super::callbacks::{c_function, CFunction};
 use super::cstate::CState;
-use super::events::netproc_event;
+use super::sentinel_event::netproc_event;
 use super::value::CPointer;
 use crate::core::event::{LogEvent, SentinelEvent};
 use crate::core::{Host, ProcRef, Shared, Value};

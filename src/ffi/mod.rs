@@ -38,6 +38,7 @@ mod last_error;
 mod owner;
 pub mod process;
 pub mod process_attrs;
+pub mod sentinel_event;
 pub mod status;
 pub mod tls;
 pub mod value;
