@@ -890,7 +890,8 @@ static void features_list_equals_emacs(void) {
     netproc_value out;
     CHECK_EQ(netproc_network_features(&out), NETPROC_OK);
     CHECK_STR_EQ(take_text(&t, &out),
-                 "(:reuseaddr :priority :oobinline :nodelay :linger :keepalive :dontroute :broadcast "
+                 "(:high-water :drain :reuseaddr :priority :oobinline :nodelay :linger :keepalive :dontroute "
+                 ":broadcast "
                  ":bindtodevice "
                  "(:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) "
                  "(:type seqpacket) (:type datagram) (:nowait t))");

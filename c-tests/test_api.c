@@ -477,11 +477,12 @@ static void status_names_and_strings(void) {
         CODE(NETPROC_OK),           CODE(NETPROC_E_NULL),      CODE(NETPROC_E_INVALID), CODE(NETPROC_E_WRONG_TYPE),
         CODE(NETPROC_E_ERROR),      CODE(NETPROC_E_FILE),      CODE(NETPROC_E_CODING),  CODE(NETPROC_E_REENTRANT),
         CODE(NETPROC_E_CLOSED),     CODE(NETPROC_E_PANIC),     CODE(NETPROC_E_BAD_HANDLE),
-        CODE(NETPROC_E_WRONG_THREAD),
+        CODE(NETPROC_E_WRONG_THREAD), CODE(NETPROC_HIGH_WATER),
     };
 #undef CODE
     for (size_t i = 0; i < NARGS(codes); i++) {
-        CHECK(codes[i].code <= 0); /* `if (rc < 0)` catches every error */
+        /* `if (rc < 0)` catches every error; NETPROC_HIGH_WATER is a success. */
+        CHECK(codes[i].code <= 0 || codes[i].code == NETPROC_HIGH_WATER);
         CHECK_STR_EQ(netproc_status_name(codes[i].code), codes[i].name);
         const char *text = netproc_status_str(codes[i].code);
         CHECK_NOT_NULL(text);
@@ -493,7 +494,7 @@ static void status_names_and_strings(void) {
     CHECK_STR_EQ(netproc_status_str(NETPROC_OK), "success");
     CHECK_STR_EQ(netproc_status_str(NETPROC_E_INVALID), "invalid argument");
 
-    static const int unknown[] = {1, 2, -12, -100, INT32_MIN, INT32_MAX};
+    static const int unknown[] = {2, 3, -12, -100, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < NARGS(unknown); i++) {
         CHECK_STR_EQ(netproc_status_name(unknown[i]), "NETPROC_E_UNKNOWN");
         CHECK_STR_EQ(netproc_status_str(unknown[i]), "unknown status");

@@ -560,7 +560,7 @@ static void option_unknown(void) {
     bool applied = true;
     CHECK_ERROR(ctx, netproc_set_network_process_option(client, ":foo", &one, false, &applied), NETPROC_E_ERROR,
                 "error", "Unknown or unsupported option");
-    CHECK_ERROR(ctx, netproc_set_network_process_option(client, ":nodelay", &one, false, &applied), NETPROC_E_ERROR,
+    CHECK_ERROR(ctx, netproc_set_network_process_option(client, ":tcp-nodelay", &one, false, &applied), NETPROC_E_ERROR,
                 "error", "Unknown or unsupported option");
     CHECK_ERROR(ctx, netproc_set_network_process_option(server, ":name", &one, false, &applied), NETPROC_E_ERROR,
                 "error", "Unknown or unsupported option");

@@ -81,6 +81,7 @@ struct fixture {
     netproc_context *ctx;
     netproc_process *server, *client;
     netproc_value out, nil, t;
+    netproc_event event;
     bool flag;
     size_t length, count;
     int flag_int;
@@ -149,7 +150,11 @@ static long long ref_and_release(netproc_process *h) {
     X("netproc_process_set_userdata", RK_STATUS, AC_OK, netproc_process_set_userdata(h, NULL, NULL))           \
     X("netproc_process_userdata", RK_POINTER, AC_SKIP, (intptr_t)netproc_process_userdata(h))            \
     X("netproc_gnutls_negotiate", RK_STATUS, AC_CLOSED, netproc_gnutls_negotiate(h, &fx->nil))              \
-    X("netproc_gnutls_peer_status", RK_STATUS, AC_OK, netproc_gnutls_peer_status(h, &fx->out))
+    X("netproc_gnutls_peer_status", RK_STATUS, AC_OK, netproc_gnutls_peer_status(h, &fx->out))             \
+    X("netproc_process_state_of", RK_SIZE, AC_SKIP, netproc_process_state_of(h))                             \
+    X("netproc_sentinel_event", RK_STATUS, AC_SKIP, netproc_sentinel_event(h, &fx->event))                   \
+    X("netproc_process_context", RK_POINTER, AC_SKIP, (intptr_t)netproc_process_context(h))                  \
+    X("netproc_process_peer_address", RK_STATUS, AC_OK, netproc_process_peer_address(h, &fx->out))
 
 struct process_call {
     const char *function;
@@ -323,6 +328,12 @@ static const netproc_buffer_hooks no_hooks = {NULL, NULL, NULL};
       "netproc_context_set_send_queue_max: ctx is NULL", netproc_context_set_send_queue_max(NULL, 10))             \
     X("netproc_context_set_drain_timeout", "ctx", NE_STATUS, NETPROC_E_NULL,                                         \
       "netproc_context_set_drain_timeout: ctx is NULL", netproc_context_set_drain_timeout(NULL, 10))               \
+    X("netproc_context_set_strict_keywords", "ctx", NE_STATUS, NETPROC_E_NULL,                                       \
+      "netproc_context_set_strict_keywords: ctx is NULL", netproc_context_set_strict_keywords(NULL, true))         \
+    X("netproc_sentinel_event", "out", NE_STATUS, NETPROC_E_NULL, "netproc_sentinel_event: out is NULL",            \
+      netproc_sentinel_event(fx->client, NULL))                                                                      \
+    X("netproc_process_peer_address", "out", NE_STATUS, NETPROC_E_NULL,                                             \
+      "netproc_process_peer_address: out is NULL", netproc_process_peer_address(fx->client, NULL))                 \
     X("netproc_context_set_tls_handshake_timeout", "ctx", NE_STATUS, NETPROC_E_NULL,                                 \
       "netproc_context_set_tls_handshake_timeout: ctx is NULL", netproc_context_set_tls_handshake_timeout(NULL, 10)) \
     X("netproc_gnutls_negotiate", "params", NE_STATUS, NETPROC_E_NULL, "netproc_gnutls_negotiate: params is NULL",  \

@@ -37,6 +37,12 @@
  */
 typedef enum netproc_status {
   /**
+   * Success, and the process's queued output is above its high-water mark (netproc's
+   * `:high-water`, `:drain`): wait for its drain function before sending more. Only a
+   * send to a process with a mark returns it. Since 0.2.
+   */
+  NETPROC_HIGH_WATER = 1,
+  /**
    * Success.
    */
   NETPROC_OK = 0,
@@ -152,6 +158,11 @@ typedef enum netproc_event_kind {
    * "failed with code CODE\n": a lookup, connect or TLS handshake failed.
    */
   NETPROC_EVENT_FAILED = 6,
+  /**
+   * "drain\n", told to a `:drain` function: the output queue fell below half of the
+   * `:high-water` mark after passing it.
+   */
+  NETPROC_EVENT_DRAIN = 7,
 } netproc_event_kind;
 
 /**

@@ -216,7 +216,10 @@ first, running callbacks meanwhile, as Emacs's `process-contact' does."
     (netproc--get-process name)))
 
 (defun netproc-process-send-string (process string)
-  "Send STRING to PROCESS; it is queued, so this never blocks.  Return nil."
+  "Send STRING to PROCESS; it is queued, so this never blocks.
+Return nil, as Emacs's does, except for a process with a high-water mark
+\(`:high-water' or `:drain'), for which t says that its queued output is now
+above the mark: send more once its drain function has run."
   (unless (stringp string) (signal 'wrong-type-argument (list 'stringp string)))
   (netproc--process-send-string (netproc--designated process) string))
 

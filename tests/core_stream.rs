@@ -245,3 +245,86 @@ fn nodelay_makes_a_two_write_request_cost_one_round_trip() {
     eprintln!("median round trip: {with:?} with :nodelay, {without:?} without");
     assert!(without > Duration::from_millis(20), "median without :nodelay {without:?}");
 }
+
+/// `:high-water` and `:drain`: a sender that stops when a send says the queue is above the
+/// mark and goes on when the drain function runs streams 1 GiB to a slower reader with
+/// never more than the mark plus one chunk queued; the reader gets every byte, in order.
+#[test]
+fn a_paced_gibibyte_keeps_queued_output_under_the_high_water_mark() {
+    use netproc::core::WaterLevel;
+    use std::io::Read;
+    const TOTAL: usize = 1 << 30;
+    const CHUNK: usize = 16 * 1024;
+    const MARK: usize = 256 * 1024;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port() as i64;
+    // The reader: small reads, a pause now and then, and a running digest (FNV-1a) of what
+    // it got, to compare with the sender's.
+    let reader = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let (mut got, mut digest, mut reads) = (0usize, 0xcbf29ce484222325u64, 0u64);
+        let mut block = vec![0u8; 8192];
+        while got < TOTAL {
+            let n = conn.read(&mut block).unwrap();
+            assert!(n > 0, "closed after {got} bytes");
+            for &byte in &block[..n] {
+                digest = (digest ^ u64::from(byte)).wrapping_mul(0x100000001b3);
+            }
+            got += n;
+            reads += 1;
+            if reads % 4096 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        digest
+    });
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let c = ctx
+        .make_network_process(
+            args(&[
+                (":name", Value::string("c")),
+                (":host", Value::string("127.0.0.1")),
+                (":service", Value::Int(port)),
+                (":high-water", Value::Int(MARK as i64)),
+                (":drain", Value::symbol("on-drain")),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    let (mut sent, mut digest, mut max_queued, mut waits) = (0usize, 0xcbf29ce484222325u64, 0usize, 0usize);
+    let mut chunk = vec![0u8; CHUNK];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while sent < TOTAL {
+        for (i, byte) in chunk.iter_mut().enumerate() {
+            *byte = ((sent + i) % 251) as u8;
+            digest = (digest ^ u64::from(*byte)).wrapping_mul(0x100000001b3);
+        }
+        let level = ctx.send(&c, &chunk).unwrap();
+        sent += CHUNK;
+        max_queued = max_queued.max(ctx.output_pending(&c));
+        if level == WaterLevel::Above {
+            waits += 1;
+            let drains = host.log.iter().filter(|l| l.as_str() == "sentinel c \"drain\\n\"").count();
+            while host.log.iter().filter(|l| l.as_str() == "sentinel c \"drain\\n\"").count() == drains {
+                assert!(Instant::now() < deadline, "no drain; {} bytes sent", sent);
+                ctx.poll(Some(Duration::from_millis(50)), &mut host).unwrap();
+            }
+            assert!(ctx.output_pending(&c) < MARK / 2);
+        }
+    }
+    while !reader.is_finished() {
+        assert!(Instant::now() < deadline);
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    assert_eq!(reader.join().unwrap(), digest, "the reader got other bytes than were sent");
+    assert!(max_queued <= MARK + CHUNK, "queued {max_queued} bytes, mark {MARK}");
+    assert!(waits > 100, "the sender waited for a drain only {waits} times");
+    assert_eq!(
+        host.log.iter().filter(|l| l.as_str() == "sentinel c \"drain\\n\"").count(),
+        waits,
+        "one drain per excursion above the mark"
+    );
+}

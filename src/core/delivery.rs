@@ -129,6 +129,15 @@ impl Core {
                 })
             }
             Arrival::Accepted(accepted) => Some(Delivery::Accept { client: process.clone(), accepted }),
+            Arrival::Drained => {
+                let drain = state.watermark()?.drain().clone();
+                drain.is_non_nil().then(|| Delivery::Sentinel {
+                    process: process.clone(),
+                    sentinel: drain,
+                    event: SentinelEvent::Drain,
+                    unlisted: None,
+                })
+            }
             Arrival::AcceptFailed { errno } => {
                 let log = state.log();
                 log.is_non_nil().then(|| Delivery::AcceptFailed { server: process.clone(), log, errno })

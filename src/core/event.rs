@@ -21,6 +21,9 @@ pub enum SentinelEvent {
     },
     /// `delete-process`: `"deleted\n"`.
     Deleted,
+    /// netproc's: the output queue fell below half the `:high-water` mark after passing
+    /// it, `"drain\n"`, told to the `:drain` function, not the sentinel.
+    Drain,
     /// A `:nowait` lookup, connect or TLS handshake failed: `"failed with code CODE\n"`,
     /// CODE being the errno in decimal when the failure was a system call's (`errno`), or
     /// the words of a lookup or TLS failure.
@@ -38,6 +41,7 @@ impl SentinelEvent {
         match self {
             SentinelEvent::Open => Cow::Borrowed("open\n"),
             SentinelEvent::Deleted => Cow::Borrowed("deleted\n"),
+            SentinelEvent::Drain => Cow::Borrowed("drain\n"),
             SentinelEvent::PeerClosed { .. } => Cow::Borrowed("connection broken by remote peer\n"),
             // Concatenated, not format!ted: this runs for every accepted connection.
             SentinelEvent::OpenFrom(host) => Cow::Owned(["open from ", host, "\n"].concat()),

@@ -43,6 +43,8 @@ pub(crate) enum Arrival {
     Accepted(Box<Accepted>),
     /// accept() failed on this server: one log call.
     AcceptFailed { errno: i32 },
+    /// The output queue fell back below half the high-water mark: the drain function runs.
+    Drained,
 }
 
 /// The details of an accepted connection's opening.

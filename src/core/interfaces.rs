@@ -219,10 +219,16 @@ pub fn network_lookup_address_info(
     })
 }
 
-/// The subfeatures of `make-network-process`, as `(get 'make-network-process 'subfeatures)`.
+/// netproc's own keywords of `make-network-process` and `set-network-process-option`
+/// beyond Emacs's and beyond the socket options (README, "Beyond Emacs").
+pub(crate) const EXTENSION_KEYWORDS: &[&str] = &[":drain", ":high-water"];
+
+/// The subfeatures of `make-network-process`, as `(get 'make-network-process 'subfeatures)`:
+/// Emacs's, with netproc's own keywords among the options.
 pub fn network_features() -> Value {
     let pair = |key: &str, value: Value| Value::list(vec![Value::symbol(key), value]);
-    let mut features: Vec<Value> = OPTION_KEYWORDS.iter().rev().map(|k| Value::symbol(k)).collect();
+    let keywords = OPTION_KEYWORDS.iter().chain(EXTENSION_KEYWORDS);
+    let mut features: Vec<Value> = keywords.rev().map(|k| Value::symbol(k)).collect();
     features.extend([
         pair(":server", Value::T),
         pair(":service", Value::T),

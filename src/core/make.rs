@@ -1,6 +1,7 @@
 //! `make-network-process`: the arguments checked in Emacs's order (so the first failing
 //! check decides the error), resolution, the process object, and its socket.
 
+use super::backpressure::{mark_of, Watermark, DEFAULT_HIGH_WATER};
 use std::io;
 use std::os::fd::AsRawFd;
 
@@ -47,7 +48,9 @@ const READ_KEYWORDS: &[&str] = &[
 
 /// Whether `make-network-process` reads the value of `key` (see [`READ_KEYWORDS`]).
 pub(crate) fn reads_keyword(key: &str) -> bool {
-    READ_KEYWORDS.contains(&key) || super::socket::is_option(key)
+    READ_KEYWORDS.contains(&key)
+        || super::socket::is_option(key)
+        || super::interfaces::EXTENSION_KEYWORDS.contains(&key)
 }
 
 /// The default listen backlog.
@@ -121,9 +124,13 @@ impl Shared {
         if contact.get(":filter-multibyte").is_some_and(Value::is_nil) {
             coding.set_filter_multibyte(false);
         }
+        let watermark = watermark_request(&contact)?;
         let role = if request.backlog.is_some() { Role::Server } else { Role::Client };
         let mut state = State::new(role, request.kind, Contact::new(contact));
         state.coding = coding;
+        if let Some(watermark) = watermark {
+            *state.watermark_mut() = watermark;
+        }
         state.set_buffer_at_opening(buffer);
         state.set_plist(plist);
         let (filter, sentinel) = (state.contact.get_or_nil(":filter"), state.contact.get_or_nil(":sentinel"));
@@ -208,6 +215,21 @@ impl Shared {
 /// cannot be called as the function its keyword names is `(wrong-type-argument functionp
 /// VALUE)`, and a function where a buffer goes `(wrong-type-argument stringp VALUE)`, as
 /// Emacs's get-buffer-create says of a non-string.
+/// `:high-water BYTES` and `:drain FUNCTION`: a mark for the output queue, if either is
+/// given (the other defaults to 64 KiB, or no drain function).
+fn watermark_request(contact: &Plist) -> Result<Option<Watermark>> {
+    let high_water = contact.get(":high-water").filter(|value| value.is_non_nil());
+    let drain = contact.get_or_nil(":drain");
+    if high_water.is_none() && drain.is_nil() {
+        return Ok(None);
+    }
+    let mark = match high_water {
+        None => DEFAULT_HIGH_WATER,
+        Some(value) => mark_of(value).ok_or_else(|| Error::msg("Bad option value for :high-water"))?,
+    };
+    Ok(Some(Watermark::new(mark, drain)))
+}
+
 /// Strict mode: every key is a keyword `make-network-process` reads.
 fn check_keywords_known(args: &[(Value, Value)]) -> Result<()> {
     for (key, _) in args {

@@ -11,6 +11,7 @@ pub mod resolve;
 pub mod socket;
 pub mod value;
 
+mod backpressure;
 mod budget;
 mod buffers;
 mod coding_ops;
@@ -46,6 +47,7 @@ mod tls;
 mod tls_connect;
 mod tls_io;
 
+pub use backpressure::{WaterLevel, DEFAULT_HIGH_WATER};
 pub use budget::Budget;
 pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@
 use std::io;
 
 use super::address::Address;
+use super::backpressure::{mark_of, WaterLevel};
 use super::context::{Core, Host, Shared};
 use super::error::{Error, Result};
 use super::event::SentinelEvent;
@@ -39,22 +40,26 @@ impl Shared {
 
     /// `process-send-string` with a unibyte string: no character conversion, but the
     /// encoding's end-of-line conversion applies (send_process). Written now if the socket takes it,
-    /// otherwise queued and flushed as it drains. Never blocks.
-    pub fn send(&self, process: &ProcRef, data: &[u8]) -> Result<()> {
+    /// otherwise queued and flushed as it drains. Never blocks. Above for a process with a
+    /// high-water mark (`:high-water`, `:drain`) whose queue is above it after the send.
+    pub fn send(&self, process: &ProcRef, data: &[u8]) -> Result<WaterLevel> {
         self.with_process(process, |core, state| {
             core.check_can_send(process, state)?;
             let encoded = state.coding.encode_bytes(data);
-            core.send(process, state, &encoded)
+            core.send(process, state, &encoded)?;
+            Ok(state.water_level_after_send())
         })
     }
 
     /// `process-send-string` with a multibyte string (UTF-8, raw bytes in Emacs's two-byte
-    /// form), encoded through the process's encoding coding system.
-    pub fn send_text(&self, process: &ProcRef, text: &[u8]) -> Result<()> {
+    /// form), encoded through the process's encoding coding system. As `send` for the
+    /// high-water mark.
+    pub fn send_text(&self, process: &ProcRef, text: &[u8]) -> Result<WaterLevel> {
         self.with_process(process, |core, state| {
             core.check_can_send(process, state)?;
             let encoded = state.coding.encode_text(text);
-            core.send(process, state, &encoded)
+            core.send(process, state, &encoded)?;
+            Ok(state.water_level_after_send())
         })
     }
 
@@ -189,6 +194,7 @@ impl Shared {
         value: &Value,
         no_error: bool,
     ) -> Result<bool> {
+        let typed = self.settings().typed_functions;
         self.with_process(process, |_, state| {
             // A deleted process may still be writing its last output; it is not running,
             // as Emacs says of a process without a descriptor.
@@ -196,6 +202,24 @@ impl Shared {
             let Some(socket) = socket else {
                 return Err(Error::msg("Process is not running"));
             };
+            match option {
+                ":high-water" => {
+                    let mark =
+                        mark_of(value).ok_or_else(|| Error::msg("Bad option value for :high-water"))?;
+                    state.watermark_mut().set_mark(mark);
+                    state.contact.put(option, value.clone());
+                    return Ok(true);
+                }
+                ":drain" => {
+                    if !value.fits_function(FunctionRole::Sentinel, typed) {
+                        return Err(Error::wrong_type("functionp", value));
+                    }
+                    state.watermark_mut().set_drain(value.clone());
+                    state.contact.put(option, value.clone());
+                    return Ok(true);
+                }
+                _ => {}
+            }
             if !is_option(option) {
                 return if no_error { Ok(false) } else { Err(Error::msg("Unknown or unsupported option")) };
             }

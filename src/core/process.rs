@@ -226,6 +226,8 @@ struct Occasional {
     drain_deadline: Option<std::time::Instant>,
     /// For a TLS server: the configuration its connections' handshakes use.
     tls_server: Option<ServerTls>,
+    /// `:high-water` and `:drain`: the mark of the output queue and the drain function.
+    watermark: Option<super::backpressure::Watermark>,
 }
 
 impl State {
@@ -409,6 +411,35 @@ impl State {
     /// A server's `:log` function, given at creation.
     pub(crate) fn set_log(&mut self, log: Value) {
         self.occasional_mut().log = log;
+    }
+
+    /// The process's high-water mark, if it asked for one (`:high-water` or `:drain`).
+    pub(crate) fn watermark(&self) -> Option<&super::backpressure::Watermark> {
+        self.occasional()?.watermark.as_ref()
+    }
+
+    /// The high-water mark to change (made with the default mark on first use).
+    pub(crate) fn watermark_mut(&mut self) -> &mut super::backpressure::Watermark {
+        self.occasional_mut().watermark.get_or_insert_with(|| {
+            super::backpressure::Watermark::new(super::backpressure::DEFAULT_HIGH_WATER, Value::Nil)
+        })
+    }
+
+    /// A send left the queue as it is: above the mark or not (always below without one).
+    pub(crate) fn water_level_after_send(&mut self) -> super::backpressure::WaterLevel {
+        let queued = self.output.len();
+        match self.occasional_mut_if_any().and_then(|more| more.watermark.as_mut()) {
+            Some(water) => water.after_send(queued),
+            None => super::backpressure::WaterLevel::Below,
+        }
+    }
+
+    /// Writing shrank the queue: whether its drain function is due now.
+    pub(crate) fn drain_due_after_write(&mut self) -> bool {
+        let queued = self.output.len();
+        self.occasional_mut_if_any()
+            .and_then(|more| more.watermark.as_mut())
+            .is_some_and(|water| water.after_write(queued) && water.drain().is_non_nil())
     }
 
     /// `process-plist`.

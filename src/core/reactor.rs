@@ -263,6 +263,9 @@ impl Core {
         let link = &mut state.link;
         let outcome = state.output.flush(budget, |bytes| link.write(bytes));
         self.round().spend_writes(before - state.output.len());
+        if state.drain_due_after_write() {
+            self.inbox().record(process, state, Arrival::Drained);
+        }
         if state.link.tls().is_some() && outcome.is_ok() {
             // Records rustls holds (encrypted output, handshake messages) go before any
             // end of file or close.

@@ -45,7 +45,8 @@ impl FunctionRole {
     pub fn of_keyword(key: &str) -> Option<FunctionRole> {
         match key {
             ":filter" => Some(FunctionRole::Filter),
-            ":sentinel" => Some(FunctionRole::Sentinel),
+            // A drain function is called as a sentinel is (with "drain\n").
+            ":sentinel" | ":drain" => Some(FunctionRole::Sentinel),
             ":log" => Some(FunctionRole::Log),
             _ => None,
         }

@@ -2,7 +2,7 @@
 //! coding systems, datagram addresses, socket options and the address utilities.
 
 use super::boundary::{arg, Function};
-use super::convert::{from_lisp, to_lisp};
+use super::convert::{from_lisp, object, to_lisp};
 use super::env::Env;
 use super::error::{Failure, LispResult};
 use super::object::process_arg;
@@ -152,12 +152,13 @@ fn send_string(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<e
     let process = process_arg(env, arg(env, args, 0)?)?;
     let string = arg(env, args, 1)?;
     let bytes = env.string_bytes(string)?;
-    if env.is_not_nil(env.call("multibyte-string-p", &[string])?) {
-        module.shared().send_text(&process, &bytes)?;
+    let level = if env.is_not_nil(env.call("multibyte-string-p", &[string])?) {
+        module.shared().send_text(&process, &bytes)?
     } else {
-        module.shared().send(&process, &bytes)?;
-    }
-    env.nil()
+        module.shared().send(&process, &bytes)?
+    };
+    // nil as Emacs's; t only for a process with a high-water mark now above it.
+    env.boolean(level == crate::core::WaterLevel::Above)
 }
 
 fn send_eof(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
@@ -208,7 +209,12 @@ fn set_option(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<em
     let process = process_arg(env, arg(env, args, 0)?)?;
     let option_value = arg(env, args, 1)?;
     let option = from_lisp(env, option_value)?;
-    let value = from_lisp(env, arg(env, args, 2)?)?;
+    // A function stays the Lisp object it is, as for :filter and :sentinel.
+    let value = if option.as_symbol() == Some(":drain") {
+        object(env, arg(env, args, 2)?)?
+    } else {
+        from_lisp(env, arg(env, args, 2)?)?
+    };
     let no_error = env.is_not_nil(arg(env, args, 3)?);
     // Emacs checks OPTION with CHECK_SYMBOL before anything else about it.
     let Some(name) = option.as_symbol().map(str::to_string) else {

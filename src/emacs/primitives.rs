@@ -253,7 +253,7 @@ fn make_network_process(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
             Some(&value) => match key.as_symbol() {
                 Some(":filter") => callback_arg(env, value, "internal-default-process-filter")?,
                 Some(":sentinel") => callback_arg(env, value, "internal-default-process-sentinel")?,
-                Some(":log") => object(env, value)?,
+                Some(":log" | ":drain") => object(env, value)?,
                 Some(":plist") => plist_argument(env, value)?,
                 // What the core only keeps comes back `eq`, as from Emacs's contact plist.
                 Some(key) if !reads_keyword(key) => object(env, value)?,

@@ -40,10 +40,7 @@ pub unsafe extern "C" fn netproc_process_send_text(
         let process = ok_or_return!(process_ref(process, FUNCTION));
         let context = ok_or_return!(context_of(&process, FUNCTION));
         let bytes = ok_or_return!(unsafe { byte_slice(Some(&context), text, length, FUNCTION, "text") });
-        match context.send_text(&process, bytes) {
-            Ok(()) => NETPROC_OK,
-            Err(error) => fail(Some(&context), &error),
-        }
+        super::guard::status_of_send(&context, context.send_text(&process, bytes))
     })
 }
 

@@ -112,6 +112,18 @@ pub(crate) fn status_of(context: &Shared, result: crate::core::Result<()>) -> ne
     }
 }
 
+/// The status of a send: NETPROC_HIGH_WATER when the queue is above the process's mark.
+pub(crate) fn status_of_send(
+    context: &Shared,
+    result: crate::core::Result<crate::core::WaterLevel>,
+) -> netproc_status {
+    match result {
+        Ok(crate::core::WaterLevel::Below) => netproc_status::NETPROC_OK,
+        Ok(crate::core::WaterLevel::Above) => netproc_status::NETPROC_HIGH_WATER,
+        Err(error) => fail(Some(context), &error),
+    }
+}
+
 /// Record a C-level argument error (a NULL pointer, an unknown enum value, a bad handle).
 pub(crate) fn fail_argument(
     context: Option<&Shared>,

@@ -15,7 +15,7 @@ use super::boundary::{
     process_ref,
 };
 use super::cstate::{release_on_owner_thread, CState};
-use super::guard::{fail, fail_argument, guard, status_of};
+use super::guard::{fail, fail_argument, guard, status_of, status_of_send};
 use super::handles::{self, Refused};
 use super::host::with_host;
 use super::status::netproc_status::{self, *};
@@ -291,7 +291,7 @@ pub unsafe extern "C" fn netproc_process_send(
         let process = ok_or_return!(process_ref(process, FUNCTION));
         let context = ok_or_return!(context_of(&process, FUNCTION));
         let bytes = ok_or_return!(unsafe { byte_slice(Some(&context), data, length, FUNCTION, "data") });
-        status_of(&context, context.send(&process, bytes))
+        status_of_send(&context, context.send(&process, bytes))
     })
 }
 

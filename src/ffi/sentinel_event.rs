@@ -24,6 +24,9 @@ pub enum netproc_event_kind {
     NETPROC_EVENT_DELETED = 5,
     /// "failed with code CODE\n": a lookup, connect or TLS handshake failed.
     NETPROC_EVENT_FAILED = 6,
+    /// "drain\n", told to a `:drain` function: the output queue fell below half of the
+    /// `:high-water` mark after passing it.
+    NETPROC_EVENT_DRAIN = 7,
 }
 
 /// One sentinel call's event.
@@ -49,6 +52,7 @@ impl netproc_event {
             SentinelEvent::PeerClosed { reset: false } => (NETPROC_EVENT_PEER_CLOSED, 0),
             SentinelEvent::PeerClosed { reset: true } => (NETPROC_EVENT_PEER_RESET, 0),
             SentinelEvent::Deleted => (NETPROC_EVENT_DELETED, 0),
+            SentinelEvent::Drain => (NETPROC_EVENT_DRAIN, 0),
             SentinelEvent::Failed { errno, .. } => (NETPROC_EVENT_FAILED, errno.unwrap_or(0)),
         };
         netproc_event { kind, error_number }

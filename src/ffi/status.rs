@@ -19,6 +19,10 @@ use crate::core::Error;
 #[allow(non_camel_case_types)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum netproc_status {
+    /// Success, and the process's queued output is above its high-water mark (netproc's
+    /// `:high-water`, `:drain`): wait for its drain function before sending more. Only a
+    /// send to a process with a mark returns it. Since 0.2.
+    NETPROC_HIGH_WATER = 1,
     /// Success.
     NETPROC_OK = 0,
     /// A required pointer argument was NULL.
@@ -69,6 +73,7 @@ macro_rules! status_table {
 }
 
 status_table! {
+    NETPROC_HIGH_WATER => "success; the output queue is above its high-water mark", [];
     NETPROC_OK => "success", [];
     NETPROC_E_NULL => "a required pointer argument was NULL", [];
     NETPROC_E_INVALID => "invalid argument", [];
@@ -149,7 +154,7 @@ mod tests {
             assert_eq!(netproc_status::from_code(*status as i32), Some(*status));
             assert_eq!(status.row().0, format!("{status:?}\0"));
         }
-        assert_eq!(netproc_status::from_code(1), None);
+        assert_eq!(netproc_status::from_code(2), None);
         assert_eq!(netproc_status::from_code(-12), None);
     }
 

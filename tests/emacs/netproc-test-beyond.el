@@ -58,5 +58,47 @@ no-op on a unix socket.  (Its effect is measured in tests/core_stream.rs.)"
          (ignore-errors (delete-file socket)))))
    t))
 
+(ert-deftest netproc-beyond-high-water-and-drain ()
+  "`:high-water' and `:drain' on the twins: `netproc-process-send-string' returns t once
+the queue is above the mark (nil before, and always nil without a mark, as Emacs's), and
+the drain function runs like a sentinel, once, with \"drain\\n\", when the queue is back
+below half of it.  The peer is a built-in server that does not read (filter t) until told."
+  (let* ((accepted nil)
+         (server (make-network-process :name "np-hw-srv" :server t :host "127.0.0.1"
+                                       :service t :family 'ipv4 :filter t :noquery t
+                                       :log (lambda (_server client _message)
+                                              (setq accepted client))))
+         (drains nil)
+         (client (netproc-make-network-process
+                  :name "np-hw" :host "127.0.0.1" :service (process-contact server :service)
+                  :high-water 8192
+                  :drain (lambda (process message) (push (list process message) drains))))
+         (chunk (make-string 4096 ?x))
+         (returns nil))
+    (unwind-protect
+        (progn
+          (should (netproc-featurep :high-water))
+          (should (netproc-featurep :drain))
+          (let ((deadline (+ (float-time) 10)))
+            (while (and (not (car returns)) (< (float-time) deadline))
+              (push (netproc-process-send-string client chunk) returns)))
+          (should (eq (car returns) t))
+          (should-not (memq t (cdr returns)))
+          (should (> (netproc--output-pending client) 8192))
+          (should-not drains)
+          (let ((deadline (+ (float-time) 10)))
+            (while (and (not accepted) (< (float-time) deadline))
+              (accept-process-output nil 0.05))
+            (set-process-filter accepted #'ignore)
+            (while (and (not drains) (< (float-time) deadline))
+              (accept-process-output nil 0.05)))
+          (should (equal drains (list (list client "drain\n"))))
+          (should (eq (netproc-set-network-process-option client :high-water 65536) t))
+          (should (eql (netproc-process-contact client :high-water) 65536))
+          (should-error (netproc-set-network-process-option client :high-water 0)))
+      (netproc-delete-process client)
+      (when accepted (delete-process accepted))
+      (delete-process server))))
+
 (provide 'netproc-test-beyond)
 ;;; netproc-test-beyond.el ends here
