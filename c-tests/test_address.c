@@ -862,7 +862,8 @@ static void featurep_queries(void) {
     }
     static const char *const options[] = {":bindtodevice", ":broadcast", ":dontroute", ":keepalive",
                                           ":linger",       ":nodelay",   ":oobinline", ":priority",
-                                          ":reuseaddr"};
+                                          ":reuseaddr",    ":reuseport", ":v6only",    ":rcvbuf",
+                                          ":sndbuf",       ":multicast-join", ":multicast-leave"};
     for (size_t i = 0; i < NARGS(options); i++) {
         v = SYM(options[i]);
         if (!featurep(&v)) check_fail_(__FILE__, __LINE__, "%s is not a feature", options[i]);
@@ -890,8 +891,8 @@ static void features_list_equals_emacs(void) {
     netproc_value out;
     CHECK_EQ(netproc_network_features(&out), NETPROC_OK);
     CHECK_STR_EQ(take_text(&t, &out),
-                 "(:high-water :drain :reuseaddr :priority :oobinline :nodelay :linger :keepalive :dontroute "
-                 ":broadcast "
+                 "(:high-water :drain :v6only :sndbuf :reuseport :reuseaddr :rcvbuf :priority :oobinline "
+                 ":nodelay :multicast-leave :multicast-join :linger :keepalive :dontroute :broadcast "
                  ":bindtodevice "
                  "(:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) "
                  "(:type seqpacket) (:type datagram) (:nowait t))");

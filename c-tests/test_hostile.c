@@ -154,7 +154,8 @@ static long long ref_and_release(netproc_process *h) {
     X("netproc_process_state_of", RK_SIZE, AC_SKIP, netproc_process_state_of(h))                             \
     X("netproc_sentinel_event", RK_STATUS, AC_SKIP, netproc_sentinel_event(h, &fx->event))                   \
     X("netproc_process_context", RK_POINTER, AC_SKIP, (intptr_t)netproc_process_context(h))                  \
-    X("netproc_process_peer_address", RK_STATUS, AC_OK, netproc_process_peer_address(h, &fx->out))
+    X("netproc_process_peer_address", RK_STATUS, AC_OK, netproc_process_peer_address(h, &fx->out))        \
+    X("netproc_datagram_sender", RK_STATUS, AC_OK, netproc_datagram_sender(h, &fx->out))
 
 struct process_call {
     const char *function;
@@ -332,6 +333,8 @@ static const netproc_buffer_hooks no_hooks = {NULL, NULL, NULL};
       "netproc_context_set_strict_keywords: ctx is NULL", netproc_context_set_strict_keywords(NULL, true))         \
     X("netproc_sentinel_event", "out", NE_STATUS, NETPROC_E_NULL, "netproc_sentinel_event: out is NULL",            \
       netproc_sentinel_event(fx->client, NULL))                                                                      \
+    X("netproc_datagram_sender", "out", NE_STATUS, NETPROC_E_NULL, "netproc_datagram_sender: out is NULL",          \
+      netproc_datagram_sender(fx->client, NULL))                                                                     \
     X("netproc_process_peer_address", "out", NE_STATUS, NETPROC_E_NULL,                                             \
       "netproc_process_peer_address: out is NULL", netproc_process_peer_address(fx->client, NULL))                 \
     X("netproc_context_set_tls_handshake_timeout", "ctx", NE_STATUS, NETPROC_E_NULL,                                 \

@@ -840,6 +840,21 @@ enum netproc_status netproc_process_datagram_address(struct netproc_process *pro
                                                      struct netproc_value *out);
 
 /**
+ * During a filter call of a datagram process: the sender of the datagram being delivered,
+ * as an address value; NIL outside a filter call. netproc's: Emacs gives only
+ * netproc_process_datagram_address(), one slot per process, which is the same sender
+ * when the filter starts (replies go there by default) but which the filter may change.
+ *
+ * Ownership: caller owns *out; release it with netproc_value_free().
+ * Lifetime:  until released (it outlives the filter call).
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+ *            once the context is freed.
+ * Since:     0.2
+ */
+enum netproc_status netproc_datagram_sender(struct netproc_process *process,
+                                            struct netproc_value *out);
+
+/**
  * `set-process-datagram-address`: send to `address` from now on. *applied (if not NULL)
  * is false when the process is not an open datagram process, or the address is malformed
  * or of another family than the socket; Emacs returns nil then, so it is not an error.

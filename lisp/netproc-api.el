@@ -132,6 +132,10 @@ Return FILTER.")
   "Set the coding systems of PROCESS to DECODING and ENCODING; return nil.")
 (netproc--define-accessor set-process-filter-multibyte (process flag)
   "Make PROCESS's filter get multibyte strings if FLAG is non-nil; return nil.")
+(netproc--define-accessor datagram-sender (process)
+  "During a filter call of datagram PROCESS, the address that sent its datagram.
+nil outside a filter call.  netproc's: Emacs has only `process-datagram-address',
+one slot per process, which the filter itself may change.")
 (netproc--define-accessor set-process-datagram-address (process address)
   "Make datagram PROCESS send to ADDRESS; return ADDRESS, or nil if it does not fit.")
 (netproc--define-accessor set-network-process-option (process option value &optional no-error)

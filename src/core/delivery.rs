@@ -57,7 +57,8 @@ impl Core {
             Arrival::Data { bytes, sender } => {
                 if let Some(sender) = sender {
                     // Emacs sets the reply address per read, right before the filter runs.
-                    state.set_datagram_peer(Some(sender));
+                    state.set_datagram_peer(Some(sender.clone()));
+                    state.delivering_from(sender);
                 }
                 let (data, multibyte) = self.decode(state, bytes);
                 if data.is_empty() && state.kind() != super::socket::SocketKind::Datagram {

@@ -274,6 +274,14 @@ impl Process {
         datagram_address(&state)
     }
 
+    /// During a datagram's filter call, the address that sent it, in Emacs's form; nil
+    /// outside a filter call (or for a datagram with no address to answer). Unlike
+    /// `process-datagram-address` it is the sender of the datagram being delivered,
+    /// whatever the filter does with the reply address.
+    pub fn datagram_sender(&self) -> Value {
+        self.state.lock().delivering_sender().map_or(Value::Nil, Address::to_value)
+    }
+
     /// The peer's address in Emacs's form (a vector, or a string for a local socket): for
     /// a datagram process the one replies go to now (`process-datagram-address`), for a
     /// stream connection the one it connected to or was accepted from (the contact's

@@ -226,6 +226,8 @@ struct Occasional {
     drain_deadline: Option<std::time::Instant>,
     /// For a TLS server: the configuration its connections' handshakes use.
     tls_server: Option<ServerTls>,
+    /// For datagram processes, during a filter call: the sender of that datagram.
+    delivering_sender: Option<Address>,
     /// `:high-water` and `:drain`: the mark of the output queue and the drain function.
     watermark: Option<super::backpressure::Watermark>,
 }
@@ -559,9 +561,23 @@ impl State {
         self.delivering_multibyte = Some(multibyte);
     }
 
+    /// A datagram's filter call starts: `sender` sent it.
+    pub(crate) fn delivering_from(&mut self, sender: Address) {
+        self.occasional_mut().delivering_sender = Some(sender);
+    }
+
     /// The filter call returned.
     pub(crate) fn delivered_to_filter(&mut self) {
         self.delivering_multibyte = None;
+        if let Some(more) = self.occasional_mut_if_any() {
+            more.delivering_sender = None;
+        }
+    }
+
+    /// During a datagram's filter call, its sender (netproc's; Emacs gives only the shared
+    /// `process-datagram-address`, which the filter itself may change).
+    pub(crate) fn delivering_sender(&self) -> Option<&Address> {
+        self.occasional()?.delivering_sender.as_ref()
     }
 
     /// `process-filter-multibyte-p`. Inside a filter: whether that call's data is multibyte

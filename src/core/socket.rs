@@ -77,16 +77,24 @@ pub fn accept_nonblocking(listener: &Socket) -> io::Result<(Socket, socket2::Soc
 }
 
 /// The option keywords, in the order `featurep` lists them.
+/// Emacs's, and netproc's own: `:nodelay`, `:reuseport`, `:v6only`, `:rcvbuf`, `:sndbuf`,
+/// `:multicast-join` and `:multicast-leave` (README, "Beyond Emacs").
 pub const OPTION_KEYWORDS: &[&str] = &[
     ":bindtodevice",
     ":broadcast",
     ":dontroute",
     ":keepalive",
     ":linger",
+    ":multicast-join",
+    ":multicast-leave",
     ":nodelay",
     ":oobinline",
     ":priority",
+    ":rcvbuf",
     ":reuseaddr",
+    ":reuseport",
+    ":sndbuf",
+    ":v6only",
 ];
 
 /// Whether `key` names a network option.
@@ -135,6 +143,31 @@ pub fn set_option(socket: &Socket, key: &str, value: &Value) -> Result<()> {
             _ => return Err(Error::msg("Bad option value for :priority")),
         },
         ":reuseaddr" => socket.set_reuse_address(on),
+        // Set before the bind (at the create): several sockets share a port, the kernel
+        // spreading connections or datagrams among them.
+        ":reuseport" => socket.set_reuse_port(on),
+        // Before the bind: an IPv6 socket that takes IPv6 only (or, nil, IPv4-mapped too).
+        // A no-op on other sockets, as :nodelay is.
+        ":v6only" if family_of(socket) == Some(libc::AF_INET6) => socket.set_only_v6(on),
+        ":v6only" => Ok(()),
+        // The kernel's buffers; datagram sockets start with a 4 MiB receive buffer
+        // (DATAGRAM_RECEIVE_BUFFER), which :rcvbuf replaces.
+        ":rcvbuf" | ":sndbuf" => match value {
+            Value::Int(bytes) if *bytes > 0 && usize::try_from(*bytes).is_ok() => {
+                if key == ":rcvbuf" {
+                    socket.set_recv_buffer_size(*bytes as usize)
+                } else {
+                    socket.set_send_buffer_size(*bytes as usize)
+                }
+            }
+            _ => return Err(Error::msg(format!("Bad option value for {key}"))),
+        },
+        ":multicast-join" | ":multicast-leave" => {
+            let Some((group, interface)) = multicast_group(value) else {
+                return Err(Error::msg(format!("Bad option value for {key}")));
+            };
+            membership(socket, key == ":multicast-join", group, interface)
+        }
         _ => return Err(Error::msg("Unknown or unsupported option")),
     };
     outcome.map_err(|err| {
@@ -153,6 +186,65 @@ pub fn apply_options(socket: &Socket, contact: &Plist) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The socket's address family, if the kernel says.
+fn family_of(socket: &Socket) -> Option<i32> {
+    let domain = socket.domain().ok()?;
+    Some(if domain == socket2::Domain::IPV4 {
+        libc::AF_INET
+    } else if domain == socket2::Domain::IPV6 {
+        libc::AF_INET6
+    } else {
+        libc::AF_UNIX
+    })
+}
+
+/// A multicast option's value: GROUP, or (GROUP . INTERFACE), GROUP an address as a
+/// string ("239.1.2.3", "ff0e::1234") or vector, INTERFACE a name ("eth0"); without one,
+/// the kernel picks (index 0).
+fn multicast_group(value: &Value) -> Option<(std::net::IpAddr, u32)> {
+    let (group, interface) = match value {
+        Value::Cons(group, interface) => (&**group, Some(&**interface)),
+        other => (other, None),
+    };
+    let group: std::net::IpAddr = match group {
+        Value::Str(text) => std::str::from_utf8(text).ok()?.parse().ok()?,
+        vector @ Value::Vector(_) => {
+            match super::address::Address::from_value(vector).ok()?.to_sockaddr().as_socket()? {
+                std::net::SocketAddr::V4(v4) => std::net::IpAddr::V4(*v4.ip()),
+                std::net::SocketAddr::V6(v6) => std::net::IpAddr::V6(*v6.ip()),
+            }
+        }
+        _ => return None,
+    };
+    if !group.is_multicast() {
+        return None;
+    }
+    let index = match interface {
+        None | Some(Value::Nil) => 0,
+        Some(Value::Str(name)) => {
+            let name = std::ffi::CString::new(name.to_vec()).ok()?;
+            // SAFETY: a NUL-terminated name, read only.
+            match unsafe { libc::if_nametoindex(name.as_ptr()) } {
+                0 => return None,
+                index => index,
+            }
+        }
+        Some(_) => return None,
+    };
+    Some((group, index))
+}
+
+/// Join or leave a multicast group on the interface with `index` (0: the kernel's choice).
+fn membership(socket: &Socket, join: bool, group: std::net::IpAddr, index: u32) -> io::Result<()> {
+    use socket2::InterfaceIndexOrAddress::Index;
+    match (group, join) {
+        (std::net::IpAddr::V4(group), true) => socket.join_multicast_v4_n(&group, &Index(index)),
+        (std::net::IpAddr::V4(group), false) => socket.leave_multicast_v4_n(&group, &Index(index)),
+        (std::net::IpAddr::V6(group), true) => socket.join_multicast_v6(&group, index),
+        (std::net::IpAddr::V6(group), false) => socket.leave_multicast_v6(&group, index),
+    }
 }
 
 /// Whether the socket is a TCP one (IPv4 or IPv6, stream).

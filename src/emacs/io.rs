@@ -63,6 +63,13 @@ pub(crate) static FUNCTIONS: &[Function] = &[
         c"Module side of process-datagram-address.",
     ),
     Function::new(
+        "netproc--datagram-sender",
+        1,
+        Some(1),
+        datagram_sender,
+        c"Module side of netproc-datagram-sender.",
+    ),
+    Function::new(
         "netproc--set-process-datagram-address",
         2,
         Some(2),
@@ -222,6 +229,10 @@ fn set_option(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<em
     };
     let applied = module.shared().set_network_option(&process, &name, &value, no_error)?;
     env.boolean(applied)
+}
+
+fn datagram_sender(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.datagram_sender())
 }
 
 fn network_features(env: &Env, _: &Module, _: &[emacs_value]) -> LispResult<emacs_value> {

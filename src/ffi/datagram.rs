@@ -31,6 +31,30 @@ pub unsafe extern "C" fn netproc_process_datagram_address(
     })
 }
 
+/// During a filter call of a datagram process: the sender of the datagram being delivered,
+/// as an address value; NIL outside a filter call. netproc's: Emacs gives only
+/// netproc_process_datagram_address(), one slot per process, which is the same sender
+/// when the filter starts (replies go there by default) but which the filter may change.
+///
+/// Ownership: caller owns *out; release it with netproc_value_free().
+/// Lifetime:  until released (it outlives the filter call).
+/// Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD; any thread
+///            once the context is freed.
+/// Since:     0.2
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn netproc_datagram_sender(
+    process: *mut netproc_process,
+    out: *mut netproc_value,
+) -> netproc_status {
+    guard(NETPROC_E_PANIC, || {
+        const FUNCTION: &str = "netproc_datagram_sender";
+        let process = ok_or_return!(process_ref(process, FUNCTION));
+        ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
+        // SAFETY: checked not NULL.
+        unsafe { write_out(out, &process.datagram_sender()) }
+    })
+}
+
 /// `set-process-datagram-address`: send to `address` from now on. *applied (if not NULL)
 /// is false when the process is not an open datagram process, or the address is malformed
 /// or of another family than the socket; Emacs returns nil then, so it is not an error.

@@ -100,5 +100,41 @@ below half of it.  The peer is a built-in server that does not read (filter t) u
       (when accepted (delete-process accepted))
       (delete-process server))))
 
+(ert-deftest netproc-beyond-datagram-sender ()
+  "During a datagram filter call `netproc-datagram-sender' gives that datagram's sender,
+even after the filter pointed `process-datagram-address' elsewhere; nil outside a
+filter call.  Emacs's two-argument filter is unchanged."
+  (let* ((seen nil)
+         (server (netproc-make-network-process
+                  :name "np-dg" :server t :type 'datagram :host "127.0.0.1" :service t
+                  :family 'ipv4
+                  :filter (lambda (process string)
+                            (netproc-set-process-datagram-address process [127 0 0 9 9])
+                            (push (list string (netproc-datagram-sender process)) seen))))
+         (port (aref (netproc-process-contact server :local) 4))
+         (a (make-network-process :name "np-dg-a" :type 'datagram :host "127.0.0.1"
+                                  :service port :family 'ipv4 :noquery t))
+         (b (make-network-process :name "np-dg-b" :type 'datagram :host "127.0.0.1"
+                                  :service port :family 'ipv4 :noquery t)))
+    (unwind-protect
+        (progn
+          (process-send-string a "from a")
+          (process-send-string b "from b")
+          (let ((deadline (+ (float-time) 5)))
+            (while (and (< (length seen) 2) (< (float-time) deadline))
+              (netproc-accept-process-output nil 0.05)))
+          ;; (A built-in datagram client's contact shows no local port: compare the
+          ;; senders with each other and with the address they came from.)
+          (should (equal (sort (mapcar #'car seen) #'string<) '("from a" "from b")))
+          (dolist (entry seen)
+            (should (equal (substring (cadr entry) 0 4) [127 0 0 1]))
+            (should (> (aref (cadr entry) 4) 0)))
+          (should-not (equal (cadr (car seen)) (cadr (cadr seen))))
+          (should (equal (netproc-process-datagram-address server) [127 0 0 9 9]))
+          (should-not (netproc-datagram-sender server)))
+      (delete-process a)
+      (delete-process b)
+      (netproc-delete-process server))))
+
 (provide 'netproc-test-beyond)
 ;;; netproc-test-beyond.el ends here
