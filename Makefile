@@ -79,7 +79,7 @@ TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions
 .DELETE_ON_ERROR:
 
 .PHONY: bench-tls bench-mode emacs-package
-.PHONY: all stage emacs-module cargo-build test-certs header check-header lint c-tests test test-asan \
+.PHONY: all stage emacs-module cargo-build test-certs header check-header lint c-tests test test-asan bench-alloc \
         test-valgrind test-fuzz-corpus test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
 all: stage emacs-module
@@ -306,6 +306,12 @@ bench: emacs-module $(BENCH_BINS) test-certs
 	python3 bench/run.py $(BENCH_ARGS)
 	python3 bench/tls.py
 	python3 bench/mode.py
+	$(MAKE) --no-print-directory bench-alloc
+
+# Heap allocations per message of a steady ping-pong, counted by a counting global
+# allocator (examples/alloc_pingpong.rs; fails if a message costs one).
+bench-alloc:
+	$(CARGO) run --release --quiet --example alloc_pingpong $(BENCH_ALLOC_ARGS)
 
 # What turning netproc-mode on costs, with and without the trampolines `make` compiles
 # (bench/mode.py; writes bench/RESULTS-mode.md).

@@ -16,10 +16,20 @@ const MAX_SPARE: usize = 16;
 /// never pins a large buffer while it waits for dispatch.
 const HAND_OVER_FRACTION: usize = 4;
 
+/// A small read is copied into a buffer of this size, from a pool of its own: a message
+/// costs no allocation in a steady ping-pong (issue 15, examples/alloc_pingpong.rs).
+const SMALL_BUFFER: usize = 4096;
+
+/// Spare small buffers kept: a turn's worth of small messages waiting for dispatch.
+const MAX_SMALL_SPARE: usize = 64;
+
 /// The context's spare read buffers.
 #[derive(Default)]
 pub(crate) struct BufferPool {
     spare: Vec<Vec<u8>>,
+    small: Vec<Vec<u8>>,
+    /// The list a dispatch gathers its spent buffers in, kept between dispatches.
+    spent: Vec<Vec<u8>>,
 }
 
 impl BufferPool {
@@ -36,6 +46,24 @@ impl BufferPool {
         if buffer.capacity() >= size && self.spare.len() < MAX_SPARE {
             buffer.clear();
             self.spare.push(buffer);
+        } else if buffer.capacity() == SMALL_BUFFER && self.small.len() < MAX_SMALL_SPARE {
+            buffer.clear();
+            self.small.push(buffer);
+        }
+    }
+
+    /// An empty list for a dispatch's spent buffers (see `return_spent`).
+    pub(crate) fn spent_list(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.spent)
+    }
+
+    /// Take back the buffers of a dispatch, and its list.
+    pub(crate) fn return_spent(&mut self, mut spent: Vec<Vec<u8>>, size: usize) {
+        for buffer in spent.drain(..) {
+            self.give_back(buffer, size);
+        }
+        if spent.capacity() <= MAX_SPARE + MAX_SMALL_SPARE {
+            self.spent = spent;
         }
     }
 
@@ -45,7 +73,13 @@ impl BufferPool {
         if buffer.len() >= size / HAND_OVER_FRACTION {
             return buffer;
         }
-        let copy = buffer.as_slice().to_vec();
+        let copy = if buffer.len() <= SMALL_BUFFER && size > SMALL_BUFFER {
+            let mut small = self.small.pop().unwrap_or_else(|| Vec::with_capacity(SMALL_BUFFER));
+            small.extend_from_slice(&buffer);
+            small
+        } else {
+            buffer.as_slice().to_vec()
+        };
         self.give_back(buffer, size);
         copy
     }
@@ -86,8 +120,22 @@ mod tests {
         small.extend_from_slice(b"ping");
         let copied = pool.hand_over(small, 1024);
         assert_eq!(copied, b"ping");
-        assert_eq!(copied.capacity(), 4);
+        assert_eq!(copied.capacity(), 4, "a read size at or below the small buffers' is copied exactly");
         assert_eq!(pool.spare.len(), 1, "the big buffer went back to the pool");
+
+        // With 64 KiB reads, a small message travels in a pooled 4 KiB buffer, which comes
+        // back for the next one.
+        let mut read = pool.take(65536);
+        read.extend_from_slice(b"pong");
+        let message = pool.hand_over(read, 65536);
+        assert_eq!((message.as_slice(), message.capacity()), (&b"pong"[..], SMALL_BUFFER));
+        let pointer = message.as_ptr();
+        assert!(BufferPool::may_return(&message));
+        pool.give_back(message, 65536);
+        let mut read = pool.take(65536);
+        read.extend_from_slice(b"ping");
+        let again = pool.hand_over(read, 65536);
+        assert_eq!(again.as_ptr(), pointer, "the small buffer is reused");
     }
 
     #[test]

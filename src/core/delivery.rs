@@ -194,8 +194,10 @@ impl Shared {
     /// `accept-process-output` with JUST-THIS-ONE.
     pub(crate) fn dispatch(&self, only: Option<&ProcRef>, host: &mut dyn Host) -> usize {
         let mut calls = 0;
-        let mut spent = Vec::new();
-        let mut budget = self.core.lock().inbox().len().saturating_mul(2) + 64;
+        let (mut budget, mut spent) = {
+            let mut core = self.core.lock();
+            (core.inbox().len().saturating_mul(2) + 64, core.buffers().spent_list())
+        };
         while budget > 0 {
             budget -= 1;
             let next = self.core.lock().next_delivery(only);
@@ -215,7 +217,7 @@ impl Shared {
     pub fn notify_pending(&self, host: &mut dyn Host) -> usize {
         let news = self.core.lock().inbox().take_status_news();
         let mut calls = 0;
-        let mut spent = Vec::new();
+        let mut spent = self.core.lock().buffers().spent_list();
         for (process, arrival) in news {
             let delivery = {
                 let mut core = self.core.lock();
@@ -235,9 +237,7 @@ impl Shared {
         let releases = {
             let mut core = self.core.lock();
             let size = core.settings().read_max;
-            for buffer in spent {
-                core.buffers().give_back(buffer, size);
-            }
+            core.buffers().return_spent(spent, size);
             core.take_releases()
         };
         // Last references go outside the locks: dropping one may run host destructors.
