@@ -48,6 +48,13 @@ pub trait Host {
     fn buffer_name(&mut self, buffer: &Value) -> Option<Vec<u8>>;
     /// `get-buffer-create`: the buffer called `name`, made if needed.
     fn get_buffer_create(&mut self, name: &[u8]) -> Value;
+    /// Asked before each host call of a poll: true stops the delivery there, leaving the
+    /// rest of what arrived queued, in order, for a later poll. The Emacs module pauses to
+    /// give Emacs's loop its turn (timers, input) while a stream pours in. By default a
+    /// poll delivers all that is due.
+    fn pause_delivery(&mut self) -> bool {
+        false
+    }
 }
 
 /// Tunables a host may change.
