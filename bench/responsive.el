@@ -17,14 +17,21 @@
 ;;   loop   `sleep-for', Emacs's own wait as in the command loop, where netproc's
 ;;          callbacks come through its wake-up channel's filter.
 ;;
+;; BENCH_GC=off holds Emacs's garbage collector off for the run (`gc-cons-threshold' at
+;; its largest): at the default threshold Emacs collects every 800 kB of strings made, and
+;; each collection (about 10 ms on the shared 2-core machine) delays the timer whoever
+;; receives, so the figures with it off show what the delivery itself adds.
+;;
 ;; Prints one line: RESULT system=… wait=… bytes=… mb_s=… ticks=… late_max_ms=…
-;; late_p99_ms=… late_p50_ms=….  Every wait is bounded.
+;; late_p99_ms=… late_p50_ms=… gcs=… gc_ms=….  Every wait is bounded.
 
 ;;; Code:
 
 (defvar bench-system (or (getenv "BENCH_SYSTEM") "builtin"))
 (defvar bench-netproc (equal bench-system "netproc"))
 (when bench-netproc (require 'netproc))
+(when (equal (getenv "BENCH_GC") "off")
+  (setq gc-cons-threshold most-positive-fixnum))
 
 (defconst bench-period 0.01 "The timer's period, seconds.")
 (defconst bench-deadline 300.0 "Seconds one run may take.")
@@ -46,7 +53,7 @@ on by one period (from its due time, not from now) before calling this."
 
 (defun bench-run (port total wait)
   "Receive TOTAL bytes from PORT, waiting with WAIT; print the RESULT line."
-  (let* ((bytes 0) (closed nil)
+  (let* ((bytes 0) (closed nil) (gcs0 gcs-done) (gc0 gc-elapsed)
          (make (if bench-netproc #'netproc-make-network-process #'make-network-process))
          (t0 (float-time))
          (process (funcall make :name "recv" :host "127.0.0.1" :service port :coding 'binary
@@ -67,12 +74,13 @@ on by one period (from its due time, not from now) before calling this."
       (cancel-timer bench-timer)
       (let ((sorted (sort (vconcat bench-late) #'<)))
         (princ (format (concat "RESULT system=%s wait=%s bytes=%d complete=%s mb_s=%.1f ticks=%d "
-                               "late_max_ms=%.2f late_p99_ms=%.2f late_p50_ms=%.2f\n")
+                               "late_max_ms=%.2f late_p99_ms=%.2f late_p50_ms=%.2f gcs=%d gc_ms=%.0f\n")
                        bench-system wait bytes (if (and closed (= bytes total)) "yes" "no")
                        (/ bytes 1e6 wall) (length sorted)
                        (* 1000 (bench-percentile sorted 1.0))
                        (* 1000 (bench-percentile sorted 0.99))
-                       (* 1000 (bench-percentile sorted 0.5)))))
+                       (* 1000 (bench-percentile sorted 0.5))
+                       (- gcs-done gcs0) (* 1000 (- gc-elapsed gc0)))))
       (and closed (= bytes total)))))
 
 (let ((args command-line-args-left))

@@ -24,10 +24,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER = os.path.join(ROOT, "bench", "bin", "peer_sender")
 SYSTEMS = ["builtin", "netproc"]
 WAITS = ["apo", "loop"]
-FIELDS = ["late_max_ms", "late_p99_ms", "late_p50_ms", "mb_s"]
+GCS = ["on", "off"]
+FIELDS = ["late_max_ms", "late_p99_ms", "late_p50_ms", "mb_s", "gcs", "gc_ms"]
 
 
-def one_run(system, wait, total, timeout):
+def one_run(system, wait, gc, total, timeout, lisp):
     """One receive: peer_sender listening, Emacs connecting. Returns the RESULT fields."""
     peer = subprocess.Popen([PEER, str(total)], stdout=subprocess.PIPE, text=True)
     try:
@@ -35,9 +36,9 @@ def one_run(system, wait, total, timeout):
         if not line.startswith("PORT "):
             raise RuntimeError(f"peer_sender said {line!r}")
         port = line.split()[1]
-        env = dict(os.environ, BENCH_SYSTEM=system)
+        env = dict(os.environ, BENCH_SYSTEM=system, BENCH_GC=gc)
         done = subprocess.run(
-            ["emacs", "-Q", "--batch", "-L", "lisp", "-l", "bench/responsive.el", port, str(total), wait],
+            ["emacs", "-Q", "--batch", "-L", lisp, "-l", "bench/responsive.el", port, str(total), wait],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
         result = [l for l in done.stdout.splitlines() if l.startswith("RESULT ")]
         if done.returncode != 0 or not result:
@@ -54,33 +55,41 @@ def main():
     parser.add_argument("--bytes", type=int, default=256 << 20, help="bytes per run (256 MiB)")
     parser.add_argument("--runs", type=int, default=5, help="runs per cell")
     parser.add_argument("--waits", default=",".join(WAITS), help="apo,loop")
+    parser.add_argument("--gcs", default=",".join(GCS), help="on,off: Emacs's GC as usual, held off")
     parser.add_argument("--output", default=os.path.join(ROOT, "bench", "RESULTS-responsive.md"))
+    parser.add_argument("--lisp", default=os.path.join(ROOT, "lisp"),
+                        help="where netproc.el and its module are (another checkout's, to compare)")
     args = parser.parse_args()
     waits = args.waits.split(",")
-    cells = {(s, w): [] for s in SYSTEMS for w in waits}
+    gcs = args.gcs.split(",")
+    setups = [(w, g) for g in gcs for w in waits]
+    cells = {(s, w, g): [] for s in SYSTEMS for (w, g) in setups}
     for _ in range(args.runs):
-        for wait in waits:
+        for wait, gc in setups:
             for system in SYSTEMS:
-                cells[(system, wait)].append(one_run(system, wait, args.bytes, 600))
+                cells[(system, wait, gc)].append(one_run(system, wait, gc, args.bytes, 600, args.lisp))
 
-    head = ("| system | waiting in | max late (ms) | p99 late (ms) | median late (ms) "
-            "| worst max (ms) | MB/s |")
-    lines = [head, "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    head = ("| system | waiting in | GC | max late (ms) | p99 late (ms) | median late (ms) "
+            "| worst max (ms) | MB/s | GCs | GC ms |")
+    lines = [head, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     verdicts = []
-    for wait in waits:
+    for wait, gc in setups:
         medians = {}
         for system in SYSTEMS:
-            runs = cells[(system, wait)]
+            runs = cells[(system, wait, gc)]
             med = {key: statistics.median(r[key] for r in runs) for key in FIELDS}
             medians[system] = med
             worst = max(r["late_max_ms"] for r in runs)
             name = "built-in" if system == "builtin" else "netproc twin"
             where = "accept-process-output" if wait == "apo" else "sleep-for (Emacs's loop)"
-            lines.append(f"| {name} | {where} | {med['late_max_ms']:.1f} | {med['late_p99_ms']:.1f} "
-                         f"| {med['late_p50_ms']:.1f} | {worst:.1f} | {med['mb_s']:.0f} |")
+            collector = "as usual" if gc == "on" else "held off"
+            lines.append(f"| {name} | {where} | {collector} | {med['late_max_ms']:.1f} "
+                         f"| {med['late_p99_ms']:.1f} | {med['late_p50_ms']:.1f} | {worst:.1f} "
+                         f"| {med['mb_s']:.0f} | {med['gcs']:.0f} | {med['gc_ms']:.0f} |")
         twin, builtin = medians["netproc"], medians["builtin"]
         met = twin["late_max_ms"] <= 8.0 and twin["mb_s"] > builtin["mb_s"]
-        verdicts.append(f"{wait}: twin max late {twin['late_max_ms']:.1f} ms (target <= 8), "
+        verdicts.append(f"{wait}, GC {gc}: twin max late {twin['late_max_ms']:.1f} ms "
+                        f"(built-in {builtin['late_max_ms']:.1f}; target <= 8), "
                         f"{twin['mb_s'] / builtin['mb_s']:.2f}x the built-in's MB/s: "
                         f"{'met' if met else 'NOT met'}")
     load = os.getloadavg()
@@ -94,7 +103,10 @@ def main():
                   f"run, {args.runs} runs per row (median of each figure; worst max over the runs), "
                   f"`emacs -Q --batch`, {platform.machine()}, {os.cpu_count()} CPUs, load average "
                   f"{load[0]:.2f} at the end, {time.strftime('%Y-%m-%d')}.\n\n")
-        out.write("Lateness: when the timer ran less when it was due. The filter only counts bytes.\n\n")
+        out.write("Lateness: when the timer ran less when it was due. The filter only counts bytes. "
+                  "GC held off: `gc-cons-threshold` at its largest for the run; as usual, Emacs "
+                  "collects every 800 kB of strings made, and each collection delays the timer "
+                  "whoever receives (GCs and GC ms: how many, and their total time).\n\n")
         out.write(table + "\n\n")
         for verdict in verdicts:
             out.write(f"- {verdict}\n")

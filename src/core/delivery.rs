@@ -202,6 +202,12 @@ impl Shared {
         }
     }
 
+    /// How many arrivals wait for delivery: at most one turn's reads, and a few, when the
+    /// host delivers what is queued before it polls again (a test's figure).
+    pub(crate) fn queued_count(&self) -> usize {
+        self.core.lock().inbox().len()
+    }
+
     /// Deliver what is queued, without reading more (see [`Shared::has_queued`]).
     pub(crate) fn deliver_queued(&self, only: Option<&ProcRef>, host: &mut dyn Host) -> Result<usize> {
         self.check_usable()?;

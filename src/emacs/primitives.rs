@@ -155,9 +155,9 @@ const LINGER: Duration = Duration::from_millis(1);
 /// Emacs's loop its turn: timers, input, redisplay, Emacs's own processes. The rest stays
 /// queued, in order, and the channel is rung, so that the next slice comes as soon as that
 /// turn is over. Short enough that a 10 ms timer keeps its time while a stream pours in
-/// (issue 14, item 5: 10 ms slices made it 20 ms late), long enough that the round trip
+/// (issue 14, item 5: 10 ms and more made it 20 ms late), long enough that the round trip
 /// through Emacs's loop (tens of microseconds) costs little throughput.
-const SLICE: Duration = Duration::from_millis(2);
+const SLICE: Duration = Duration::from_millis(1);
 
 fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     // A callback that waits for output cannot pump netproc again (the core's rule); the
@@ -224,15 +224,19 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
     }
     release_unlisted(module);
     if let Some(channel) = module.channel() {
-        channel.rearm();
-        // Deferred events, or events the watcher read ahead during this dispatch, must not
-        // wait for new network activity.
+        // Deferred events, what a slice left queued, or events the watcher read ahead
+        // during this dispatch, must not wait for new network activity: ring the channel
+        // now. The byte brings Emacs back here, whose end rearms the watcher; rearming it
+        // now as well would only wake its thread to ring again, a context switch per slice
+        // on a busy machine.
         // With ONLY, the others' due callbacks wait for the next pump, which
         // `netproc--wake-if-due' calls for once the JUST-THIS-ONE wait is over: a wake now
         // would bring Emacs straight back here, busily, for the length of that wait.
         let others_due = only.is_none() && module.shared().next_timeout() == Some(Duration::ZERO);
         if module.has_deferred() || others_due {
             channel.wake();
+        } else {
+            channel.rearm();
         }
     }
     host.finish()?;
