@@ -2,6 +2,7 @@
 //! locks (status, decoding, reply address), then the host call is made without them.
 
 use super::context::{Core, Host, Shared};
+#[cfg(feature = "emacs-module")]
 use super::error::Result;
 use super::event::{LogEvent, SentinelEvent};
 use super::inbox::{Accepted, Arrival};
@@ -194,6 +195,7 @@ impl Shared {
     /// Whether arrivals wait for delivery (to `only`, if given): what a paused delivery
     /// left. The Emacs module delivers them before it reads more, so that a host slower
     /// than the network never makes the queue grow past one turn's reads.
+    #[cfg(feature = "emacs-module")]
     pub(crate) fn has_queued(&self, only: Option<&ProcRef>) -> bool {
         let mut core = self.core.lock();
         match only {
@@ -204,11 +206,13 @@ impl Shared {
 
     /// How many arrivals wait for delivery: at most one turn's reads, and a few, when the
     /// host delivers what is queued before it polls again (a test's figure).
+    #[cfg(feature = "emacs-module")]
     pub(crate) fn queued_count(&self) -> usize {
         self.core.lock().inbox().len()
     }
 
     /// Deliver what is queued, without reading more (see [`Shared::has_queued`]).
+    #[cfg(feature = "emacs-module")]
     pub(crate) fn deliver_queued(&self, only: Option<&ProcRef>, host: &mut dyn Host) -> Result<usize> {
         self.check_usable()?;
         Ok(self.dispatch(only, host))

@@ -148,6 +148,7 @@ impl Inbox {
     }
 
     /// Whether an arrival for `process` waits for delivery.
+    #[cfg(feature = "emacs-module")]
     pub(crate) fn has_for(&self, process: &ProcRef) -> bool {
         self.queue.iter().any(|(queued, _)| Arc::ptr_eq(queued, process))
     }
