@@ -78,8 +78,8 @@ TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions
 # A failed recipe must not leave a half-written target that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: bench-tls bench-mode emacs-package
-.PHONY: all stage emacs-module cargo-build test-certs header check-header lint c-tests test test-asan bench-alloc \
+.PHONY: bench-tls bench-mode bench-responsive bench-alloc emacs-package
+.PHONY: all stage emacs-module cargo-build test-certs header check-header lint c-tests test test-asan \
         test-valgrind test-fuzz-corpus test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
 all: stage emacs-module
@@ -306,12 +306,20 @@ bench: emacs-module $(BENCH_BINS) test-certs
 	python3 bench/run.py $(BENCH_ARGS)
 	python3 bench/tls.py
 	python3 bench/mode.py
+	python3 bench/responsive.py $(BENCH_RESPONSIVE_ARGS)
 	$(MAKE) --no-print-directory bench-alloc
 
 # Heap allocations per message of a steady ping-pong, counted by a counting global
 # allocator (examples/alloc_pingpong.rs; fails if a message costs one).
 bench-alloc:
 	$(CARGO) run --release --quiet --example alloc_pingpong $(BENCH_ALLOC_ARGS)
+
+# Issue 14, item 5: a 10 ms timer's lateness (max, p99) while one filter receives 256 MiB
+# from bench/peer_sender, the twin against the built-in, waiting in accept-process-output
+# and in Emacs's own loop (bench/responsive.py; writes bench/RESULTS-responsive.md).
+# BENCH_RESPONSIVE_ARGS="--runs 1 --bytes 67108864" for a quick one.
+bench-responsive: emacs-module bench/bin/peer_sender
+	python3 bench/responsive.py $(BENCH_RESPONSIVE_ARGS)
 
 # What turning netproc-mode on costs, with and without the trampolines `make` compiles
 # (bench/mode.py; writes bench/RESULTS-mode.md).
@@ -437,6 +445,7 @@ help:
 	@echo "bench          issue 6's suite: netproc, epoll, libuv, Emacs built-in and twins; writes bench/RESULTS.md"
 	@echo "bench-quick    the same, scaled down (< 2 min); bench-coding: utf-8 vs binary throughput alone"
 	@echo "bench-mode     what turning netproc-mode on costs, with and without lisp/eln's trampolines"
+	@echo "bench-responsive  a 10 ms timer's lateness while a filter receives 256 MiB, twin vs built-in"
 	@echo "demo           build and run examples/demo_host"
 	@echo "fuzz           each cargo-fuzz target for FUZZ_SECONDS (nightly); fuzz-cmin: shrink the corpus"
 	@echo "install        PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR)"

@@ -288,26 +288,51 @@ too only when JUST-THIS-ONE is an integer, as in Emacs."
          ;; Emacs ignores JUST-THIS-ONE without PROCESS.
          (just-this-one (and process just-this-one))
          (netproc--only (and just-this-one process)))
-    (netproc--run-dispatch)
+    (netproc--pump just-this-one)
     (while (not (or (funcall got)
                     (and deadline (<= deadline (float-time)))
                     (and process (not (netproc--process-live-p process)))))
-      (let ((left (and deadline (max 0.001 (- deadline (float-time))))))
-        (let ((netproc--waiting t))
-          (accept-process-output netproc--channel left nil just-this-one))
-        (when netproc--pending-error
-          (let ((err netproc--pending-error))
-            (setq netproc--pending-error nil)
-            (signal (car err) (cdr err))))))
+      (netproc--emacs-turn (and deadline (max 0.001 (- deadline (float-time))))
+                           just-this-one))
     ;; What the others got meanwhile runs at Emacs's next pump, as in Emacs.
     (when netproc--only (netproc--wake-if-due))
     ;; Without PROCESS, Emacs goes on reading what is ready at once before it returns
     ;; (a reply to what a filter just sent, say); do the same, within reason.
     (when (and (not process) (funcall got))
       (let ((rounds 0))
-        (while (and (< rounds 100) (> (netproc--run-dispatch) 0))
+        (while (and (< rounds 100) (> (netproc--pump nil) 0))
           (setq rounds (1+ rounds)))))
     (and (funcall got) t)))
+
+(defun netproc--emacs-turn (seconds just-this-one)
+  "Wait in Emacs's `accept-process-output' on the wake-up channel, up to SECONDS.
+SECONDS 0 is one turn of Emacs's loop without waiting, nil waits until
+something comes.  Emacs runs due timers (unless JUST-THIS-ONE is an integer)
+and reads its other processes (unless JUST-THIS-ONE is non-nil) before it reads
+the channel, whose filter then runs a slice of netproc's callbacks if the
+module announced one.  An error that escaped a callback meanwhile is signalled
+here (see `netproc--pending-error')."
+  (let ((netproc--waiting t))
+    (accept-process-output netproc--channel seconds nil just-this-one))
+  (when netproc--pending-error
+    (let ((err netproc--pending-error))
+      (setq netproc--pending-error nil)
+      (signal (car err) (cdr err)))))
+
+(defun netproc--pump (just-this-one)
+  "Give Emacs's loop its turn, then run a slice of netproc's due callbacks.
+Return how many callbacks ran.  Emacs's own wait runs due timers before it
+reads anything (timer_check at the top of wait_reading_process_output in
+process.c); this does the same with one turn of that wait (see
+`netproc--emacs-turn', JUST-THIS-ONE as there), so that a caller looping on
+`netproc-accept-process-output' while a stream pours in still lets its timers
+run between slices.  A slice the channel did not bring (the watcher has not
+announced it yet) is run directly."
+  (let ((before netproc--callbacks-run))
+    (netproc--emacs-turn 0 just-this-one)
+    (when (= netproc--callbacks-run before)
+      (netproc--run-dispatch))
+    (- netproc--callbacks-run before)))
 
 (provide 'netproc-api)
 ;;; netproc-api.el ends here

@@ -35,7 +35,7 @@
 (require 'nadvice)
 (require 'netproc)
 
-(declare-function netproc--run-dispatch "netproc")
+(declare-function netproc--pump "netproc-api")
 (declare-function netproc--ensure-channel "netproc")
 (declare-function netproc--kill-buffer-query "netproc")
 (declare-function netproc--default-filter "netproc")
@@ -266,12 +266,14 @@ Signal for the arguments Emacs's refuses."
   "Wait as PRIMITIVE (`accept-process-output') does for output of any process.
 Return t once an Emacs process or a netproc callback had output, nil at the
 timeout SECONDS (and MILLISEC).  Callbacks already due run first, as Emacs reads
-output already waiting first."
+output already waiting first, after a turn of Emacs's loop for its timers (see
+`netproc--pump'; the turn reads the wake-up channel alone, so that output of
+Emacs's own processes is left for PRIMITIVE to report)."
   (let* ((timeout (netproc-mode--timeout seconds millisec))
          (deadline (and timeout (+ (float-time) timeout)))
          (callbacks netproc--callbacks-run)
          (result 'waiting))
-    (netproc--run-dispatch)
+    (netproc--pump t)
     (if (> netproc--callbacks-run callbacks)
         ;; Having read output, Emacs goes on reading until 10 ms pass without any
         ;; (READ_OUTPUT_DELAY_INCREMENT in wait_reading_process_output): a reply to what

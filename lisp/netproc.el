@@ -82,11 +82,13 @@ instead, as Emacs's errors from log functions propagate out of its pump."
                (setq netproc--pending-error err))))))
 
 (defun netproc--run-dispatch (&optional linger)
-  "Run due callbacks and count them; return how many ran.
+  "Run a slice of due callbacks and count them; return how many ran.
 Callbacks run with `inhibit-quit' bound, as Emacs runs filters and sentinels; the
 module checks `quit-flag' between them and leaves the rest for after the quit.
-With LINGER (the wake-up channel's filter), wait briefly for further events while
-they keep coming (10 ms at most)."
+A slice ends after 1 ms of callbacks: the rest stays queued, in order, and the
+module wakes the channel, so that Emacs's loop runs its timers before the next
+slice.  With LINGER (the wake-up channel's filter), wait briefly for further
+events while they keep coming, within the slice."
   (let ((count (let ((inhibit-quit t)) (netproc--dispatch linger netproc--only))))
     (setq netproc--callbacks-run (+ netproc--callbacks-run count))
     count))

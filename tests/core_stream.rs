@@ -328,3 +328,87 @@ fn a_paced_gibibyte_keeps_queued_output_under_the_high_water_mark() {
         "one drain per excursion above the mark"
     );
 }
+
+/// A host that asks the core to pause after each callback of a poll (the Emacs module
+/// pauses when its slice of time is over), recording the stream it gets.
+#[derive(Default)]
+struct Pausing {
+    data: Vec<u8>,
+    events: Vec<String>,
+    calls_this_poll: usize,
+    most_calls_in_a_poll: usize,
+}
+
+impl Host for Pausing {
+    fn filter(&mut self, _process: &ProcRef, _filter: &Value, data: &[u8]) {
+        self.data.extend_from_slice(data);
+        self.events.push("filter".into());
+        self.calls_this_poll += 1;
+    }
+    fn sentinel(&mut self, _p: &ProcRef, _s: &Value, event: &netproc::core::event::SentinelEvent) {
+        self.events.push(format!("sentinel {:?}", &*event.message()));
+        self.calls_this_poll += 1;
+    }
+    fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &netproc::core::event::LogEvent) {}
+    fn buffer_name(&mut self, _buffer: &Value) -> Option<Vec<u8>> {
+        None
+    }
+    fn get_buffer_create(&mut self, name: &[u8]) -> Value {
+        Value::string(name)
+    }
+    fn pause_delivery(&mut self) -> bool {
+        self.calls_this_poll > 0
+    }
+}
+
+#[test]
+fn a_host_that_pauses_after_each_callback_still_gets_the_whole_stream_in_order() {
+    // The peer sends 1 MiB of a pattern and closes at once, so one turn reads many chunks
+    // and the close: each poll must deliver one callback and keep the rest, in order, with
+    // the process still open until its close is delivered (nothing applied early).
+    use std::io::Write;
+    const TOTAL: usize = 1 << 20;
+    let pattern: Vec<u8> = (0..TOTAL).map(|i| (i * 7 % 251) as u8).collect();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port() as i64;
+    let expected = pattern.clone();
+    let sender = std::thread::spawn(move || {
+        let (mut peer, _) = listener.accept().unwrap();
+        peer.write_all(&pattern).unwrap();
+    });
+    let ctx = Shared::new().unwrap();
+    let mut host = Pausing::default();
+    let marker = Value::symbol("f");
+    let client = ctx
+        .make_network_process(
+            args(&[
+                (":name", Value::string("c")),
+                (":host", Value::string("127.0.0.1")),
+                (":service", Value::Int(port)),
+                (":coding", Value::symbol("binary")),
+                (":filter", marker.clone()),
+                (":sentinel", marker.clone()),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut polls_with_more_queued = 0;
+    while !host.events.iter().any(|e| e.starts_with("sentinel")) {
+        assert!(Instant::now() < deadline, "timed out after {} bytes", host.data.len());
+        assert_eq!(client.status().name(), "open", "the close was applied before it was delivered");
+        host.calls_this_poll = 0;
+        ctx.poll(Some(Duration::from_millis(50)), &mut host).unwrap();
+        host.most_calls_in_a_poll = host.most_calls_in_a_poll.max(host.calls_this_poll);
+        if ctx.next_timeout() == Some(Duration::ZERO) {
+            polls_with_more_queued += 1;
+        }
+    }
+    sender.join().unwrap();
+    assert_eq!(host.most_calls_in_a_poll, 1);
+    assert!(polls_with_more_queued > 0, "never paused with more queued: the test proves nothing");
+    assert!(host.data == expected, "{} bytes, not the peer's {TOTAL} in order", host.data.len());
+    assert_eq!(host.events.last().unwrap(), "sentinel \"connection broken by remote peer\\n\"");
+    assert_eq!(client.status().name(), "closed");
+}

@@ -56,6 +56,13 @@ pub trait Host {
     fn tls_check(&mut self, _process: &ProcRef) -> std::result::Result<(), String> {
         Ok(())
     }
+    /// Asked before each host call of a poll: true stops the delivery there, leaving the
+    /// rest of what arrived queued, in order, for a later poll. The Emacs module pauses to
+    /// give Emacs's loop its turn (timers, input) while a stream pours in. By default a
+    /// poll delivers all that is due.
+    fn pause_delivery(&mut self) -> bool {
+        false
+    }
 }
 
 /// Tunables a host may change.

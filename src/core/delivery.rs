@@ -2,6 +2,8 @@
 //! locks (status, decoding, reply address), then the host call is made without them.
 
 use super::context::{Core, Host, Shared};
+#[cfg(feature = "emacs-module")]
+use super::error::Result;
 use super::event::{LogEvent, SentinelEvent};
 use super::inbox::{Accepted, Arrival};
 use super::process::{ProcRef, State};
@@ -189,7 +191,9 @@ impl Shared {
     /// Deliver what has arrived, in order, running the host's callbacks with no lock of
     /// ours held. Returns how many callbacks ran. Arrivals recorded while this runs (a
     /// send that found the peer gone) are delivered too, up to a bound, so that one call
-    /// cannot run forever; the rest wait for the next poll.
+    /// cannot run forever; the rest wait for the next poll. So do the arrivals left when
+    /// the host asks to pause ([`Host::pause_delivery`]): nothing is applied to a process
+    /// before it is delivered, so a pause changes no status and reorders nothing.
     /// With `only`, what is due to that process alone (the rest waits in order):
     /// `accept-process-output` with JUST-THIS-ONE.
     pub(crate) fn dispatch(&self, only: Option<&ProcRef>, host: &mut dyn Host) -> usize {
@@ -198,7 +202,7 @@ impl Shared {
             let mut core = self.core.lock();
             (core.inbox().len().saturating_mul(2) + 64, core.buffers().spent_list())
         };
-        while budget > 0 {
+        while budget > 0 && !host.pause_delivery() {
             budget -= 1;
             let next = self.core.lock().next_delivery(only);
             let Some(delivery) = next else { break };
@@ -208,6 +212,32 @@ impl Shared {
         }
         self.finish_delivery(spent);
         calls
+    }
+
+    /// Whether arrivals wait for delivery (to `only`, if given): what a paused delivery
+    /// left. The Emacs module delivers them before it reads more, so that a host slower
+    /// than the network never makes the queue grow past one turn's reads.
+    #[cfg(feature = "emacs-module")]
+    pub(crate) fn has_queued(&self, only: Option<&ProcRef>) -> bool {
+        let mut core = self.core.lock();
+        match only {
+            None => !core.inbox().is_empty(),
+            Some(process) => core.inbox().has_for(process),
+        }
+    }
+
+    /// How many arrivals wait for delivery: at most one turn's reads, and a few, when the
+    /// host delivers what is queued before it polls again (a test's figure).
+    #[cfg(feature = "emacs-module")]
+    pub(crate) fn queued_count(&self) -> usize {
+        self.core.lock().inbox().len()
+    }
+
+    /// Deliver what is queued, without reading more (see [`Shared::has_queued`]).
+    #[cfg(feature = "emacs-module")]
+    pub(crate) fn deliver_queued(&self, only: Option<&ProcRef>, host: &mut dyn Host) -> Result<usize> {
+        self.check_usable()?;
+        Ok(self.dispatch(only, host))
     }
 
     /// Emacs's notify pass (status_notify), which `delete-process` runs: deliver the status

@@ -154,6 +154,12 @@ impl Inbox {
         news
     }
 
+    /// Whether an arrival for `process` waits for delivery.
+    #[cfg(feature = "emacs-module")]
+    pub(crate) fn has_for(&self, process: &ProcRef) -> bool {
+        self.queue.iter().any(|(queued, _)| Arc::ptr_eq(queued, process))
+    }
+
     /// The next arrival to deliver.
     pub(crate) fn pop(&mut self) -> Option<(ProcRef, Arrival)> {
         self.queue.pop_front()

@@ -7,7 +7,9 @@
 //! dispatch re-arms it, so a readable reactor cannot make it spin while Emacs is busy, and
 //! an idle netproc costs Emacs nothing (the watcher blocks in poll(2) with no timeout).
 //! A dispatch woken this way lingers briefly for further events (see `primitives.rs`), so
-//! a stream of small events does not pay the round trip for each one.
+//! a stream of small events does not pay the round trip for each one; one that ends its
+//! slice with events still due writes the byte itself and leaves the watcher unarmed until
+//! the next dispatch.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;

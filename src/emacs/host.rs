@@ -30,6 +30,7 @@ use super::symbols::Sym;
 use super::sys::emacs_value;
 use crate::core::event::{LogEvent, SentinelEvent};
 use crate::core::{Host, ProcRef, Value};
+use std::time::{Duration, Instant};
 
 /// The kind of a callback.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -57,18 +58,38 @@ pub(crate) struct EmacsHost<'a> {
     /// The first non-local exit or error met in a callback.
     failure: Option<Failure>,
     mode: Mode,
+    /// When a dispatch's slice is over (see [`EmacsHost::slice_over`]); None: never.
+    slice_end: Option<Instant>,
+    /// Callbacks this host ran (not those it deferred).
+    delivered: usize,
 }
 
 impl<'a> EmacsHost<'a> {
     /// A host whose callbacks go through `netproc--call`.
     pub(crate) fn new(env: &'a Env, module: &'a Module) -> EmacsHost<'a> {
-        EmacsHost { env, module, failure: None, mode: Mode::Lisp }
+        EmacsHost { env, module, failure: None, mode: Mode::Lisp, slice_end: None, delivered: 0 }
     }
 
     /// A host for `netproc--dispatch`, which runs inside `inhibit-quit`: callbacks are
     /// called directly unless `debug-on-error` is set.
-    pub(crate) fn for_dispatch(env: &'a Env, module: &'a Module) -> EmacsHost<'a> {
-        EmacsHost { env, module, failure: None, mode: Mode::Undecided }
+    /// It delivers for `slice` at most (see [`EmacsHost::slice_over`]).
+    pub(crate) fn for_dispatch(env: &'a Env, module: &'a Module, slice: Duration) -> EmacsHost<'a> {
+        EmacsHost {
+            env,
+            module,
+            failure: None,
+            mode: Mode::Undecided,
+            slice_end: Some(Instant::now() + slice),
+            delivered: 0,
+        }
+    }
+
+    /// Whether this dispatch has had its slice: it delivered something and its time is up.
+    /// The core then leaves the rest queued, in order (`Host::pause_delivery`), and Emacs's
+    /// loop gets its turn (timers, input, other processes) before the next slice. At least
+    /// one callback per dispatch, so that a filter slower than a slice still makes progress.
+    pub(crate) fn slice_over(&self) -> bool {
+        self.delivered > 0 && self.slice_end.is_some_and(|end| Instant::now() >= end)
     }
 
     /// Whether a quit is pending: `quit-flag` itself, since a dispatch runs with
@@ -97,7 +118,7 @@ impl<'a> EmacsHost<'a> {
     /// again; return how many were delivered.
     pub(crate) fn flush_deferred(&mut self) -> usize {
         let mut delivered = 0;
-        while !self.quit_pending() {
+        while !self.slice_over() && !self.quit_pending() {
             let Some(event) = self.module.next_deferred() else { break };
             match event {
                 Deferred::Filter { process, filter, data, multibyte } => {
@@ -121,6 +142,7 @@ impl<'a> EmacsHost<'a> {
     }
 
     fn deliver_filter(&mut self, process: &ProcRef, filter: &Value, data: &[u8], multibyte: bool) {
+        self.delivered += 1;
         let env = self.env;
         let result = (|| {
             let lisp = lisp_process(env, process)?;
@@ -132,6 +154,7 @@ impl<'a> EmacsHost<'a> {
     }
 
     fn deliver_sentinel(&mut self, process: &ProcRef, sentinel: &Value, message: &str) {
+        self.delivered += 1;
         self.module.note_status_change(process);
         let env = self.env;
         let result = (|| {
@@ -143,6 +166,7 @@ impl<'a> EmacsHost<'a> {
     }
 
     fn deliver_log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, message: &str) {
+        self.delivered += 1;
         let env = self.env;
         let result = (|| {
             let server = lisp_process(env, server)?;
@@ -304,6 +328,10 @@ impl Host for EmacsHost<'_> {
         } else {
             self.deliver_log(server, log, client, message);
         }
+    }
+
+    fn pause_delivery(&mut self) -> bool {
+        self.slice_over()
     }
 
     fn buffer_name(&mut self, buffer: &Value) -> Option<Vec<u8>> {

@@ -126,6 +126,13 @@ pub(crate) static FUNCTIONS: &[Function] = &[
         c"Bytes sent to PROCESS and not yet written.",
     ),
     Function::new(
+        "netproc--queued-count",
+        0,
+        Some(0),
+        queued_count,
+        c"How many arrivals (reads, closes, connects) wait for delivery.",
+    ),
+    Function::new(
         "netproc--raise-open-file-limit",
         1,
         Some(1),
@@ -273,6 +280,10 @@ fn lookup_address_info(env: &Env, _: &Module, args: &[emacs_value]) -> LispResul
 fn output_pending(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let process = process_arg(env, arg(env, args, 0)?)?;
     env.int(module.shared().output_pending(&process) as i64)
+}
+
+fn queued_count(env: &Env, module: &Module, _: &[emacs_value]) -> LispResult<emacs_value> {
+    env.int(module.shared().queued_count() as i64)
 }
 
 fn set_default_coding(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {

@@ -1,7 +1,7 @@
 //! Module functions for the process lifecycle and its simple accessors. Each takes process
 //! objects only; netproc.el resolves Emacs's process designators (names, buffers, nil).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::boundary::{arg, Function};
 use super::convert::{from_lisp, list_object, object, plist_argument, to_lisp};
@@ -151,9 +151,13 @@ fn init_channel(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<
 
 /// How long a dispatch woken by the watcher waits for each further event.
 const LINGER: Duration = Duration::from_millis(1);
-/// The longest a dispatch woken by the watcher goes on, so that Emacs's own input,
-/// timers and processes are never held up for long.
-const DISPATCH_BUDGET: Duration = Duration::from_millis(10);
+/// The longest one dispatch goes on delivering (checked between callbacks) before it gives
+/// Emacs's loop its turn: timers, input, redisplay, Emacs's own processes. The rest stays
+/// queued, in order, and the channel is rung, so that the next slice comes as soon as that
+/// turn is over. Short enough that a 10 ms timer keeps its time while a stream pours in
+/// (issue 14, item 5: 10 ms and more made it 20 ms late), long enough that the round trip
+/// through Emacs's loop (tens of microseconds) costs little throughput.
+const SLICE: Duration = Duration::from_millis(1);
 
 fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     // A callback that waits for output cannot pump netproc again (the core's rule); the
@@ -161,7 +165,7 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
     if module.shared().in_callback() {
         return env.int(0);
     }
-    let mut host = EmacsHost::for_dispatch(env, module);
+    let mut host = EmacsHost::for_dispatch(env, module, SLICE);
     // C-g: deliver nothing more until Emacs has handled the quit (it does so as soon as
     // the channel's filter returns); the watcher wakes us again afterwards.
     if host.quit_pending() {
@@ -182,25 +186,33 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
         Some(&value) if env.is_not_nil(value) => Some(process_arg(env, value)?),
         _ => None,
     };
-    let mut polled = match (&only, module.has_deferred()) {
-        (_, true) => Ok(0),
-        (Some(process), false) => module.shared().poll_for(process, Some(Duration::ZERO), &mut host),
-        (None, false) => module.shared().poll(Some(Duration::ZERO), &mut host),
+    let shared = module.shared();
+    // What an earlier slice left queued goes before anything new is read, so that the queue
+    // never holds more than one turn's reads however slow the filters are.
+    let mut polled = if module.has_deferred() || host.slice_over() {
+        Ok(0)
+    } else if shared.has_queued(only.as_ref()) {
+        shared.deliver_queued(only.as_ref(), &mut host)
+    } else {
+        match &only {
+            Some(process) => shared.poll_for(process, Some(Duration::ZERO), &mut host),
+            None => shared.poll(Some(Duration::ZERO), &mut host),
+        }
     };
     // Woken by the watcher with events flowing: stay a little for the next ones instead
     // of going back through the wake-up round trip (two threads, a pipe, Emacs's select)
     // for each, which is most of the cost of a small event. Bounded: each wait is short,
-    // the whole dispatch takes at most DISPATCH_BUDGET, and it stops when a wait brings
-    // nothing, a quit is pending, or a callback failed.
+    // and it stops when the slice is over, a wait brings nothing, something is left
+    // queued, a quit is pending, or a callback failed.
     let linger = only.is_none() && args.first().is_some_and(|&value| env.is_not_nil(value));
     if linger && matches!(polled, Ok(n) if n > 0) {
-        let start = Instant::now();
-        while start.elapsed() < DISPATCH_BUDGET
+        while !host.slice_over()
             && !host.has_failure()
             && !module.has_deferred()
+            && !shared.has_queued(None)
             && !host.quit_pending()
         {
-            match module.shared().poll(Some(LINGER), &mut host) {
+            match shared.poll(Some(LINGER), &mut host) {
                 Ok(0) => break,
                 Ok(n) => polled = polled.map(|total| total + n),
                 Err(err) => {
@@ -212,15 +224,19 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
     }
     release_unlisted(module);
     if let Some(channel) = module.channel() {
-        channel.rearm();
-        // Deferred events, or events the watcher read ahead during this dispatch, must not
-        // wait for new network activity.
+        // Deferred events, what a slice left queued, or events the watcher read ahead
+        // during this dispatch, must not wait for new network activity: ring the channel
+        // now. The byte brings Emacs back here, whose end rearms the watcher; rearming it
+        // now as well would only wake its thread to ring again, a context switch per slice
+        // on a busy machine.
         // With ONLY, the others' due callbacks wait for the next pump, which
         // `netproc--wake-if-due' calls for once the JUST-THIS-ONE wait is over: a wake now
         // would bring Emacs straight back here, busily, for the length of that wait.
         let others_due = only.is_none() && module.shared().next_timeout() == Some(Duration::ZERO);
         if module.has_deferred() || others_due {
             channel.wake();
+        } else {
+            channel.rearm();
         }
     }
     host.finish()?;

@@ -1,0 +1,140 @@
+;;; netproc-test-responsive.el --- Differential tests: timers run while a stream pours in  -*- lexical-binding: t -*-
+
+;; SPDX-License-Identifier: GPL-3.0-or-later
+
+;;; Commentary:
+
+;; Issue 14, item 5.  Emacs reads one chunk per process per turn of its wait loop
+;; (wait_reading_process_output in process.c) and runs its due timers at the top of every
+;; turn, so a timer that is due runs between any two filter calls, however much input is
+;; waiting.  The twins deliver in slices that end after 1 ms of callbacks, each followed by
+;; a turn of Emacs's loop: with a filter slower than a slice, the same holds for them.
+;;
+;; The property is structural, not timed: a filter call busy-waits 3 ms (so that a 1 ms
+;; timer is due when it returns, on any machine however loaded), and the transcript records
+;; the longest run of filter calls with no timer run between them: 1 for Emacs.  The peer
+;; is python3, sending a known pattern at loopback speed, then closing; every byte must
+;; arrive, in order, before the closing sentinel.
+
+;;; Code:
+
+(require 'netproc-test)
+
+(defconst np--stream-size (* 512 1024)
+  "Bytes the peer sends: 128 of Emacs's 4096-byte reads, 8 of netproc's 64 KiB ones.")
+
+(defconst np--stream-peer
+  "import socket, sys
+n = int(sys.argv[1])
+listener = socket.socket()
+listener.bind(('127.0.0.1', 0))
+listener.listen(1)
+print(listener.getsockname()[1], flush=True)
+listener.settimeout(30)
+connection, _ = listener.accept()
+connection.sendall(bytes(i * 7 % 251 for i in range(n)))
+connection.close()
+"
+  "A python3 peer: prints its port, sends N bytes of a known pattern to one client, closes.")
+
+(defun np--stream-pattern (size)
+  "The SIZE bytes `np--stream-peer' sends, as a unibyte string."
+  ;; i * 7 mod 251 repeats every 251 bytes: one period, copied.
+  (let ((period (apply #'unibyte-string
+                       (mapcar (lambda (i) (% (* i 7) 251)) (number-sequence 0 250)))))
+    (substring (apply #'concat (make-list (1+ (/ size 251)) period)) 0 size)))
+
+(defun np--stream-with-timer (wait)
+  "Receive `np--stream-size' bytes with a filter slower than a slice and a 1 ms timer.
+WAIT pumps once: through the primitive's `accept-process-output' or Emacs's own loop.
+Records the bytes, whether they are the peer's in order, the longest run of filter calls
+without a timer run between them, and whether the closing sentinel came after them all."
+  (unless (executable-find "python3") (ert-skip "no python3 for the streaming peer"))
+  (let* ((output "")
+         (peer (make-process :name "np-stream-peer" :noquery t :connection-type 'pipe
+                             :command (list "python3" "-c" np--stream-peer
+                                            (number-to-string np--stream-size))
+                             :filter (lambda (_p s) (setq output (concat output s)))))
+         (chunks nil) (received 0) (run 0) (longest 0) (timer-runs 0) (closed nil)
+         (timer (run-at-time 0.001 0.001 (lambda () (setq run 0 timer-runs (1+ timer-runs))))))
+    (unwind-protect
+        (progn
+          (np-wait (lambda () (string-match-p "\n" output)) 10)
+          (np 'make-network-process
+              :name "cli" :host "127.0.0.1" :service (string-to-number output) :coding 'binary
+              :filter (lambda (_p s)
+                        (push s chunks)
+                        (setq received (+ received (length s)) run (1+ run)
+                              longest (max longest run))
+                        ;; Slower than a slice: the slice is over when this returns, and
+                        ;; the 1 ms timer is due.
+                        (let ((until (+ (float-time) 0.003)))
+                          (while (< (float-time) until))))
+              :sentinel (lambda (_p m) (setq closed (list received m))))
+          (let ((deadline (+ (float-time) 60)))
+            (while (and (not closed) (< (float-time) deadline))
+              (funcall wait)))
+          (np-note 'received received
+                   'intact (string= (apply #'concat (nreverse chunks))
+                                    (np--stream-pattern np--stream-size)))
+          (np-note 'sentinel-after-all-input closed)
+          (np-note 'longest-run-of-filter-calls-without-a-timer longest
+                   'timer-ran (> timer-runs 0)))
+      (cancel-timer timer)
+      (delete-process peer))))
+
+(np-deftest stream-lets-timers-run
+  "While a stream pours in faster than a slow filter takes it, a due timer runs between
+any two filter calls of a caller waiting in `accept-process-output' (for the twins, in
+`netproc-accept-process-output', which used to deliver up to 10 ms and a whole read turn
+at a time, and never let Emacs run a timer while input kept coming)."
+  (np--stream-with-timer (lambda () (np 'accept-process-output nil 0.05))))
+
+(np-deftest stream-lets-timers-run-in-emacs-loop
+  "The same while waiting in Emacs's own loop (`sleep-for', as the command loop waits),
+where the twins' callbacks come through the wake-up channel's filter."
+  (np--stream-with-timer (lambda () (sleep-for 0.05))))
+
+(declare-function netproc--queued-count "netproc-module")
+
+(ert-deftest netproc-stream-queue-stays-bounded ()
+  "With a filter slower than the network, what a slice leaves queued is delivered before
+more is read: the module's queue never holds more than one turn's reads (16 per
+process), however much the peer sends; every byte still arrives, in order, before the
+closing sentinel."
+  (unless (executable-find "python3") (ert-skip "no python3 for the streaming peer"))
+  (let* ((size (* 8 1024 1024))
+         (output "")
+         (peer (make-process :name "np-stream-peer" :noquery t :connection-type 'pipe
+                             :command (list "python3" "-c" np--stream-peer
+                                            (number-to-string size))
+                             :filter (lambda (_p s) (setq output (concat output s)))))
+         (chunks nil) (most-queued 0) (closed nil) (client nil))
+    (unwind-protect
+        (progn
+          (let ((deadline (+ (float-time) 10)))
+            (while (and (not (string-match-p "\n" output)) (< (float-time) deadline))
+              (accept-process-output peer 0.1)))
+          (setq client
+                (netproc-make-network-process
+                 :name "cli" :host "127.0.0.1" :service (string-to-number output)
+                 :coding 'binary
+                 :filter (lambda (_p s)
+                           (push s chunks)
+                           (setq most-queued (max most-queued (netproc--queued-count)))
+                           (let ((until (+ (float-time) 0.001)))
+                             (while (< (float-time) until))))
+                 :sentinel (lambda (_p m) (setq closed m))))
+          (let ((deadline (+ (float-time) 120)))
+            (while (and (not closed) (< (float-time) deadline))
+              (netproc-accept-process-output nil 0.05)))
+          (should (equal closed "connection broken by remote peer\n"))
+          (should (string= (apply #'concat (nreverse chunks)) (np--stream-pattern size)))
+          ;; A turn reads up to 16 chunks of a stream, then its close: 17.  Without the
+          ;; rule, each 1 ms slice would read a turn and deliver about one chunk.
+          (should (<= most-queued 17)))
+      (when client (netproc-delete-process client))
+      (delete-process peer))))
+
+(provide 'netproc-test-responsive)
+;;; netproc-test-responsive.el ends here
