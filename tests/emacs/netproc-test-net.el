@@ -155,8 +155,8 @@ it as a zero-length filter call and stays open (docs/DIFFERENCES.md)."
     (np-note 'server (np 'set-network-process-option server :reuseaddr t))
     (np-note 'priority (np 'set-network-process-option client :priority 3))
     (np-note 'linger (np 'set-network-process-option client :linger 5))
-    (np-note 'unknown (np-error (lambda () (np 'set-network-process-option client :nodelay t))))
-    (np-note 'no-error (np 'set-network-process-option client :nodelay t t))
+    (np-note 'unknown (np-error (lambda () (np 'set-network-process-option client :no-such-option t))))
+    (np-note 'no-error (np 'set-network-process-option client :no-such-option t t))
     (np-note 'name-key (np-error (lambda () (np 'set-network-process-option client :name "x"))))
     (np-note 'not-symbol (np-error (lambda () (np 'set-network-process-option client "x" 1))))
     (np-note 'bad-priority
