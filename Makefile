@@ -91,12 +91,13 @@ emacs-module: stage
 	@if command -v $(EMACS) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(LISP_ELC); fi
 	@if command -v $(EMACS) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(MODE_ELC) $(MODE_TRAMPOLINES); fi
 
-# netproc.el, netproc-api.el and netproc-tls.el byte-compiled (gitignored): the dispatch runs them for every
+# netproc-versions.el, netproc.el, netproc-api.el and netproc-tls.el byte-compiled (gitignored): the dispatch runs them for every
 # wake-up, where interpreted Lisp costs microseconds.
 EMACS    ?= emacs
-LISP_ELC := lisp/netproc.elc lisp/netproc-api.elc lisp/netproc-tls.elc
-$(LISP_ELC): lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
-	$(EMACS) -Q --batch -L lisp -f batch-byte-compile lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
+LISP_EL  := lisp/netproc-versions.el lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
+LISP_ELC := $(LISP_EL:.el=.elc)
+$(LISP_ELC): $(LISP_EL)
+	$(EMACS) -Q --batch -L lisp -f batch-byte-compile $(LISP_EL)
 
 # netproc-mode advises ~55 primitives; natively compiled callers reach the advice through
 # a trampoline per primitive, a third of a second each to compile. They are compiled here,

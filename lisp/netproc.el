@@ -44,6 +44,9 @@
                              default-directory))
     "Where netproc.el, and so netproc-module, were loaded from."))
 
+;; What the running Emacs answers otherwise than Emacs 28 (the twins follow it).
+(require 'netproc-versions (expand-file-name "netproc-versions" netproc--directory))
+
 (eval-and-compile
   ;; At compile time too, so that the byte compiler knows the module's functions.
   (unless (featurep 'netproc-module)
@@ -109,8 +112,9 @@ they keep coming (10 ms at most)."
   "Run FUNCTION on ARGS as Emacs runs a process callback of KIND.
 KIND is `filter', `sentinel' or `log'.  Filters and sentinels run with
 `inhibit-quit' bound, the current buffer and match data kept, and an error
-reported through `command-error-function' (then a 2-second pause), unless
-`debug-on-error' is set; log functions are called directly, as Emacs does."
+reported through `command-error-function' (then Emacs's pause, see
+`netproc--callback-error-pause'), unless `debug-on-error' is set; log functions
+are called directly, as Emacs does."
   (if (eq kind 'log)
       (apply function args)
     (let ((inhibit-quit t))
@@ -127,13 +131,14 @@ reported through `command-error-function' (then a 2-second pause), unless
                               "error in process filter: "
                             "error in process sentinel: ")
                           nil))
-               (sleep-for 2)))))))))
+               (netproc--callback-error-pause)))))))))
 
 (defun netproc--callback-error (kind symbol data)
   "Report the signal (SYMBOL . DATA) that escaped a callback of KIND, as Emacs does.
 KIND is `filter' or `sentinel'.  Like Emacs's handler for filters and sentinels,
 this catches errors only: it returns nil for any other signal, which goes on up.
-An error is passed to `command-error-function', then Emacs pauses 2 seconds; in
+An error is passed to `command-error-function', then Emacs pauses
+\(`netproc--callback-error-pause'); in
 batch mode with `backtrace-on-error-noninteractive', Emacs calls `debug' first,
 as it does for an error caught by an `error' handler there."
   (when (memq 'error (get symbol 'error-conditions))
@@ -151,7 +156,7 @@ as it does for an error caught by an `error' handler there."
                      "error in process filter: "
                    "error in process sentinel: ")
                  nil))
-      (sleep-for 2)
+      (netproc--callback-error-pause)
       t)))
 
 (defun netproc--restore-buffer (buffer)

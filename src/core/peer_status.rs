@@ -47,7 +47,8 @@ impl Process {
     /// certificate checks found any, `:certificates` and `:certificate`, `:key-exchange`,
     /// `:protocol`, `:cipher`, `:mac`, `:encrypt-then-mac`, and `:safe-renegotiation` below
     /// TLS 1.3), or nil when the process has no TLS session whose handshake is done.
-    pub fn tls_peer_status(&self) -> Value {
+    /// With `sha256_key_id`, each certificate has Emacs 30's `:public-key-id-sha256`.
+    pub fn tls_peer_status(&self, sha256_key_id: bool) -> Value {
         let facts = {
             let state = self.state.lock();
             match state.link.tls() {
@@ -56,7 +57,7 @@ impl Process {
             }
         };
         // Parsing the certificates needs no lock.
-        facts.status()
+        facts.status(sha256_key_id)
     }
 }
 
