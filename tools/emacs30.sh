@@ -72,8 +72,11 @@ apt-get "${apt_options[@]}" update >"$apt_dir/update.log" 2>&1 ||
 # The candidate of each package, from the backports list alone (bookworm's own is 28.2).
 version=$(apt-cache "${apt_options[@]}" madison emacs-nox |
     awk -F' *[|] *' '$3 ~ / bookworm-backports\// { print $2; exit }')
-[[ $version =~ $version_pattern ]] ||
+if ! [[ $version =~ $version_pattern ]]; then
+    # apt-get update only warns when a source cannot be fetched: show why.
+    grep -E '^(W|E):' "$apt_dir/update.log" >&2
     die "no emacs-nox $upstream in $mirror bookworm-backports (found '${version:-nothing}')"
+fi
 
 specs=()
 for p in "${packages[@]}"; do specs+=("$p=$version"); done
