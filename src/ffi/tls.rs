@@ -78,7 +78,7 @@ pub unsafe extern "C" fn netproc_gnutls_peer_status(
         const FUNCTION: &str = "netproc_gnutls_peer_status";
         let process = ok_or_return!(process_ref(process, FUNCTION));
         ok_or_return!(out_ptr(process.context().as_deref(), out, FUNCTION));
-        let status = process.tls_peer_status(false);
+        let status = process.tls_peer_status();
         // SAFETY: checked not NULL.
         unsafe { write_out(out, &status) }
     })
