@@ -91,12 +91,13 @@ emacs-module: stage
 	@if command -v $(EMACS) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(LISP_ELC); fi
 	@if command -v $(EMACS) >/dev/null 2>&1; then $(MAKE) --no-print-directory $(MODE_ELC) $(MODE_TRAMPOLINES); fi
 
-# netproc.el, netproc-api.el and netproc-tls.el byte-compiled (gitignored): the dispatch runs them for every
+# netproc-versions.el, netproc.el, netproc-api.el and netproc-tls.el byte-compiled (gitignored): the dispatch runs them for every
 # wake-up, where interpreted Lisp costs microseconds.
 EMACS    ?= emacs
-LISP_ELC := lisp/netproc.elc lisp/netproc-api.elc lisp/netproc-tls.elc
-$(LISP_ELC): lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
-	$(EMACS) -Q --batch -L lisp -f batch-byte-compile lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
+LISP_EL  := lisp/netproc-versions.el lisp/netproc.el lisp/netproc-api.el lisp/netproc-tls.el
+LISP_ELC := $(LISP_EL:.el=.elc)
+$(LISP_ELC): $(LISP_EL)
+	$(EMACS) -Q --batch -L lisp -f batch-byte-compile $(LISP_EL)
 
 # netproc-mode advises ~55 primitives; natively compiled callers reach the advice through
 # a trampoline per primitive, a third of a second each to compile. They are compiled here,
@@ -210,6 +211,9 @@ c-tests/bin/header_cxx: c-tests/header_cxx.cpp $(C_TEST_DEPS)
 # Sequential on purpose; run.sh goes last because CI reads its closing line. The
 # sanitizer and valgrind runs each end with their own run.sh summary and stop `make test`
 # on a failure, so the last line counts the plain run and means every run passed.
+# The ERT suite and the package test run twice: with $(EMACS) and with Emacs 30.1, which
+# tools/emacs30.sh fetches once into .cache/emacs-30.1 (the twins follow the Emacs they
+# run in; lisp/netproc-versions.el).
 test: all
 	$(MAKE) --no-print-directory lint
 	$(CARGO) test --release
@@ -220,9 +224,9 @@ test: all
 	$(MAKE) --no-print-directory c-tests
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-valgrind VALGRIND_BINS="$(VALGRIND_SUBSET)"
-	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/ert.sh c-tests/emacs_own_tests.sh \
-	  c-tests/install_test.sh \
-	  c-tests/emacs_package_test.sh
+	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/ert.sh c-tests/ert30.sh \
+	  c-tests/emacs_own_tests.sh c-tests/install_test.sh c-tests/emacs_package_test.sh \
+	  c-tests/emacs_package_test30.sh
 
 # The canaries go first: a checker that misses them makes its silence meaningless.
 test-asan: $(ASAN_BINS) $(CANARY_BINS)
@@ -431,11 +435,12 @@ clean:
 	rm -rf $(STAGE) c-tests/bin c-tests/bin-asan bench/bin examples/demo_host
 	rm -f lisp/netproc-module.so lisp/*.elc
 	rm -rf lisp/eln
+	@# .cache/emacs-30.1 (tools/emacs30.sh) stays: it is a download, not a build.
 
 help:
 	@echo "all (default)  cargo build --release; stage lib, header and netproc.pc in $(STAGE)/"
 	@echo "header         regenerate include/netproc.h;  check-header: fail if it is stale"
-	@echo "test           cargo test, loom, check-header, C tests (plain, ASan+UBSan, valgrind subset), ERT, install test"
+	@echo "test           cargo test, loom, check-header, C tests (plain, ASan+UBSan, valgrind subset), ERT and package test (Emacs 28.2 and 30.1), install test"
 	@echo "demo-emacs     an echo server and clients in emacs --batch, through the module"
 	@echo "test-asan      C tests with ASan+UBSan+LSan;  test-valgrind: C tests under valgrind"
 	@echo "test-fuzz-corpus replay fuzz/corpus/ through the fuzz bodies, stable Rust (in make test)"

@@ -8,11 +8,13 @@
 ;; Thin wrappers over the module's `netproc--' functions, loaded by netproc.el.  Each
 ;; takes the arguments of the Emacs primitive it is named after and returns what that
 ;; primitive returns, for netproc's process objects.  Designators (names, buffers, nil)
-;; are resolved here as Emacs's get_process resolves them.
+;; are resolved here as Emacs's get_process resolves them.  Where the running Emacs's
+;; primitive answers otherwise than Emacs 28's, netproc-versions.el says how.
 
 ;;; Code:
 
 (require 'cl-lib)
+(require 'netproc-versions)
 
 (declare-function netproc--designated "netproc")
 (declare-function netproc--check "netproc")
@@ -74,7 +76,8 @@ are called with the same arguments as Emacs's, on netproc process objects.
   (unless (plist-get args :coding)
     (let ((chosen (netproc--network-coding-systems args)))
       (netproc--set-default-coding-system (car chosen) (cdr chosen))))
-  (let ((process (apply #'netproc--make-network-process args)))
+  (let ((process (netproc--in-this-emacs-words (list :args args)
+                   (apply #'netproc--make-network-process args))))
     (when process (netproc--update-mark process))
     process))
 
@@ -96,12 +99,14 @@ PROCESS may be a process, a buffer or a name; a name with no process gives nil."
   (netproc--process-live-p process))
 
 (defmacro netproc--define-accessor (name args doc &optional call)
-  "Define `netproc-NAME' with ARGS and DOC, calling `netproc--NAME' (or CALL)."
+  "Define `netproc-NAME' with ARGS and DOC, calling `netproc--NAME' (or CALL).
+Not where this Emacs no longer has NAME (`netproc--removed-primitives')."
   (declare (indent 2) (doc-string 3))
   (let ((public (intern (format "netproc-%s" name)))
         (private (or call (intern (format "netproc--%s" name))))
         (plain (cl-remove '&optional args)))
-    `(defun ,public ,args ,doc (,private ,@plain))))
+    `(unless (memq ',name netproc--removed-primitives)
+       (defun ,public ,args ,doc (,private ,@plain)))))
 
 (netproc--define-accessor process-exit-status (process)
   "Return the exit status of PROCESS: 0, 256 after the peer closed, the errno of a
@@ -155,8 +160,20 @@ for Emacs's: a keyword such as `:nodelay', or a list such as (:family ipv6)."
   "Return the network interfaces: (NAME . ADDRESS), or with FULL all addresses.")
 (netproc--define-accessor network-interface-info (ifname)
   "Return information about interface IFNAME.")
-(netproc--define-accessor network-lookup-address-info (name &optional family)
-  "Look NAME up; return its addresses with port 0, or nil after a message.")
+
+(defalias 'netproc-network-lookup-address-info
+  (if netproc--lookup-hints
+      (lambda (name &optional family hints)
+        "Look NAME up; return its addresses with port 0, or nil after a message.
+FAMILY is nil, `ipv4' or `ipv6'; HINTS nil, or `numeric' for a literal address
+only, without DNS traffic (Emacs 29)."
+        (netproc--in-this-emacs-words nil
+          (netproc--network-lookup-address-info name family hints)))
+    (lambda (name &optional family)
+      "Look NAME up; return its addresses with port 0, or nil after a message.
+FAMILY is nil, `ipv4' or `ipv6'."
+      (netproc--network-lookup-address-info name family)))
+  "The twin of `network-lookup-address-info', with this Emacs's arguments.")
 (netproc--define-accessor process-list ()
   "Return the netproc processes not yet removed, newest first.")
 
@@ -225,7 +242,9 @@ Return nil, as Emacs's does, except for a process with a high-water mark
 \(`:high-water' or `:drain'), for which t says that its queued output is now
 above the mark: send more once its drain function has run."
   (unless (stringp string) (signal 'wrong-type-argument (list 'stringp string)))
-  (netproc--process-send-string (netproc--designated process) string))
+  (let ((process (netproc--designated process)))
+    (netproc--in-this-emacs-words (list :process process)
+      (netproc--process-send-string process string))))
 
 (defun netproc-process-send-region (process start end)
   "Send the text from START to END of the current buffer to PROCESS."
@@ -233,7 +252,9 @@ above the mark: send more once its drain function has run."
 
 (defun netproc-process-send-eof (&optional process)
   "Close the sending side of PROCESS once queued output is written; return PROCESS."
-  (netproc--process-send-eof (netproc--designated process)))
+  (let ((process (netproc--designated process)))
+    (netproc--in-this-emacs-words (list :process process)
+      (netproc--process-send-eof process))))
 
 (defun netproc--signal-only-subprocess (process)
   "Signal as Emacs does when PROCESS designates no netproc process to stop or continue."

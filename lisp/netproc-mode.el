@@ -150,18 +150,39 @@ reads a designator as Emacs does (`stop-process' of a name signals, as Emacs's
 does for a network process), among the names left once Emacs's are ruled out."
   (declare (indent 2))
   (let ((name (intern (format "netproc-mode--%s" primitive))))
-    `(defun ,name (primitive process &rest args)
-       ,(format "Call `%s' for a netproc PROCESS,
-else PRIMITIVE (`%s') with PROCESS and ARGS."
+    ;; ARGS whole, PROCESS their first: PRIMITIVE may take no argument at all
+    ;; (`process-send-eof', Emacs 29's `delete-process'), and gets what it was given.
+    `(defun ,name (primitive &rest args)
+       ,(format "Call `%s' for a netproc process,
+else PRIMITIVE (`%s') with ARGS, process first."
                 twin primitive)
-       (let ((netproc ,(if (eq how 'designator)
-                           '(netproc-mode--designated process)
-                         '(and (netproc--process-record-p process) process))))
-         (if netproc (apply #',twin process args)
-           (apply primitive process args))))))
+       (let* ((process (car args))
+              (netproc (and (or args (netproc-mode--optional-process-p primitive))
+                            ,(if (eq how 'designator)
+                                 '(netproc-mode--designated process)
+                               '(and (netproc--process-record-p process) process)))))
+         (if netproc (apply #',twin args)
+           (apply primitive args))))))
+
+(defun netproc-mode--optional-process-p (primitive)
+  "Non-nil if PRIMITIVE may be called without its process (the current buffer's).
+Else a call without one is PRIMITIVE's to refuse: `delete-process' in Emacs 28."
+  (= (car (func-arity primitive)) 0))
+
+(defun netproc-mode--delete-process (primitive &rest args)
+  "Delete the netproc process ARGS designate; else call PRIMITIVE with ARGS.
+Where `delete-process' is a command (Emacs 29), interactively it gets `message':
+the current buffer's process, then \"Deleted process\" is said, as by Emacs's."
+  (let* ((interactive (and netproc--delete-process-command (equal args '(message))))
+         (netproc (and (or args (netproc-mode--optional-process-p primitive))
+                       (netproc-mode--designated (if interactive nil (car args))))))
+    (if (not netproc)
+        (apply primitive args)
+      (netproc-delete-process netproc)
+      (when interactive (message "Deleted process"))
+      nil)))
 
 ;; What get_process accepts.
-(netproc-mode--define-route delete-process netproc-delete-process designator)
 (netproc-mode--define-route process-send-string netproc-process-send-string designator)
 (netproc-mode--define-route process-send-region netproc-process-send-region designator)
 (netproc-mode--define-route process-send-eof netproc-process-send-eof designator)
@@ -309,7 +330,16 @@ SECONDS, MILLISEC and JUST-THIS-ONE are as for `accept-process-output'."
   "Return nil for a netproc PROCESS, else what PRIMITIVE returns."
   (unless (netproc--process-record-p process) (funcall primitive process)))
 (defalias 'netproc-mode--process-command #'netproc-mode--process-id)
-(defalias 'netproc-mode--process-tty-name #'netproc-mode--process-id)
+
+(defun netproc-mode--process-tty-name (primitive process &rest stream)
+  "Return nil for a netproc PROCESS, else what PRIMITIVE returns.
+STREAM is Emacs 29's second argument: a network process has no terminal for any
+stream, and another STREAM is (error \"Unknown stream\" STREAM), as in Emacs."
+  (cond ((not (netproc--process-record-p process)) (apply primitive process stream))
+        ((and stream (not netproc--tty-name-streams))
+         (signal 'wrong-number-of-arguments (list primitive (1+ (length stream)))))
+        ((not (memq (car stream) '(nil stdin stdout stderr)))
+         (signal 'error (list "Unknown stream" (car stream))))))
 
 (defun netproc-mode--process-thread (primitive process)
   "Return the thread PROCESS is locked to, as PRIMITIVE does.
@@ -361,15 +391,16 @@ For `kill-process', `quit-process', `internal-default-interrupt-process' (which
         (error "Process %s is not a subprocess" (netproc--process-name netproc))
       (apply primitive process args))))
 
-(defun netproc-mode--signal-process (primitive process sigcode)
+(defun netproc-mode--signal-process (primitive process sigcode &rest remote)
   "Signal as Emacs does for a network PROCESS; else call PRIMITIVE.
-A network process has no pid to send SIGCODE to."
+A network process has no pid to send SIGCODE to.  REMOTE is Emacs 29's third
+argument, passed on."
   (let ((netproc (cond ((stringp process) (netproc-mode--named process))
                        ((numberp process) nil)
                        (t (netproc-mode--designated process)))))
     (if netproc
         (error "Cannot signal process %s" (netproc--process-name netproc))
-      (funcall primitive process sigcode))))
+      (apply primitive process sigcode remote))))
 
 (defun netproc-mode--serial-process-configure (primitive &rest args)
   "Signal \"Not a serial process\" for a netproc process; else call PRIMITIVE.

@@ -18,6 +18,7 @@
 
 (require 'cl-lib)
 (require 'gnutls)
+(require 'netproc-versions)
 
 (declare-function netproc--check "netproc")
 (declare-function netproc-processp "netproc")
@@ -60,8 +61,9 @@ not make fatal; symbols for `netproc-gnutls-peer-status-warning-describe'),
 `:certificates' (the chain, the host's certificate first) and `:certificate' (the
 host's), then `:key-exchange', `:protocol', `:cipher', `:mac', `:encrypt-then-mac' and,
 below TLS 1.3, `:safe-renegotiation', in GnuTLS's words.  Nil for a process without
-TLS, before its handshake is done, and once it is closed."
-  (netproc--gnutls-peer-status (netproc--check proc)))
+TLS, before its handshake is done, and once it is closed.  Each certificate has
+`:public-key-id-sha256' too where this Emacs's have it (Emacs 30)."
+  (netproc--gnutls-peer-status (netproc--check proc) netproc--certificate-sha256-key-id))
 
 (defun netproc-gnutls-peer-status-warning-describe (status-symbol)
   "Describe the warning STATUS-SYMBOL of `netproc-gnutls-peer-status', as

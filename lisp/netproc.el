@@ -44,6 +44,9 @@
                              default-directory))
     "Where netproc.el, and so netproc-module, were loaded from."))
 
+;; What the running Emacs answers otherwise than Emacs 28 (the twins follow it).
+(require 'netproc-versions (expand-file-name "netproc-versions" netproc--directory))
+
 (eval-and-compile
   ;; At compile time too, so that the byte compiler knows the module's functions.
   (unless (featurep 'netproc-module)
@@ -111,9 +114,10 @@ events while they keep coming, within the slice."
   "Run FUNCTION on ARGS as Emacs runs a process callback of KIND.
 KIND is `filter', `sentinel' or `log'.  Filters and sentinels run with
 `inhibit-quit' bound, the current buffer and match data kept, and an error
-reported through `command-error-function' (then a 2-second pause), unless
-`debug-on-error' is set; log functions are called directly, as Emacs does.
-With `debug-on-error', an error enters the debugger inside FUNCTION's frames."
+reported through `command-error-function' (then Emacs's pause, see
+`netproc--callback-error-pause'), unless `debug-on-error' is set; log functions
+are called directly, as Emacs does.  With `debug-on-error', an error enters the
+debugger inside FUNCTION's frames."
   (if (eq kind 'log)
       (netproc--call-for-debugger function args)
     (let ((inhibit-quit t))
@@ -130,7 +134,7 @@ With `debug-on-error', an error enters the debugger inside FUNCTION's frames."
                               "error in process filter: "
                             "error in process sentinel: ")
                           nil))
-               (sleep-for 2)))))))))
+               (netproc--callback-error-pause)))))))))
 
 (defun netproc--call-for-debugger (function args)
   "Apply FUNCTION to ARGS so that the debugger sees an error where it is signalled.
@@ -148,7 +152,8 @@ at the signal, then passes the error on unchanged."
   "Report the signal (SYMBOL . DATA) that escaped a callback of KIND, as Emacs does.
 KIND is `filter' or `sentinel'.  Like Emacs's handler for filters and sentinels,
 this catches errors only: it returns nil for any other signal, which goes on up.
-An error is passed to `command-error-function', then Emacs pauses 2 seconds; in
+An error is passed to `command-error-function', then Emacs pauses
+\(`netproc--callback-error-pause'); in
 batch mode with `backtrace-on-error-noninteractive', Emacs calls `debug' first,
 as it does for an error caught by an `error' handler there."
   (when (memq 'error (get symbol 'error-conditions))
@@ -166,7 +171,7 @@ as it does for an error caught by an `error' handler there."
                      "error in process filter: "
                    "error in process sentinel: ")
                  nil))
-      (sleep-for 2)
+      (netproc--callback-error-pause)
       t)))
 
 (defun netproc--restore-buffer (buffer)

@@ -197,19 +197,29 @@ fn flag_list(mut flags: i32) -> Value {
 }
 
 /// `network-lookup-address-info`: the addresses of `name` with port 0. A failed lookup is
-/// not an error: it gives Ok(Err(message)), the text Emacs shows with `message`.
+/// not an error: it gives Ok(Err(message)), the text Emacs shows with `message`. `hints` is
+/// Emacs 29's third argument: nil, or `numeric` for a literal address only (AI_NUMERICHOST,
+/// no DNS traffic); checked after `family`, as Emacs 30's src/process.c does. Emacs 28
+/// has no such argument: its callers pass nil.
 pub fn network_lookup_address_info(
     name: &[u8],
     family: &Value,
+    hints: &Value,
 ) -> Result<std::result::Result<Value, String>> {
     let family = family_filter(family, "Unsupported lookup type")?.unwrap_or(libc::AF_UNSPEC);
+    let numeric_host = match hints.as_symbol() {
+        Some("nil") => false,
+        Some("numeric") => true,
+        _ => return Err(Error::msg("Unsupported hints value")),
+    };
     if !name.is_ascii() {
         return Err(Error::msg(format!(
             "Non-ASCII hostname {} detected, please use puny-encode-domain",
             String::from_utf8_lossy(name)
         )));
     }
-    let query = Lookup { host: name.to_vec(), service: "0".into(), family, socktype: libc::SOCK_DGRAM };
+    let query =
+        Lookup { host: name.to_vec(), service: "0".into(), family, socktype: libc::SOCK_DGRAM, numeric_host };
     // Emacs passes no service; ours is "0", so the message reads NAME/0 just the same.
     Ok(match lookup(&query) {
         Ok(addresses) => {
@@ -291,11 +301,24 @@ mod tests {
 
     #[test]
     fn lookups_and_features() {
-        let found = network_lookup_address_info(b"127.0.0.1", &Value::symbol("ipv4")).unwrap().unwrap();
+        let lookup = |name: &[u8], family: &str| {
+            network_lookup_address_info(name, &Value::symbol(family), &Value::Nil)
+        };
+        let found = lookup(b"127.0.0.1", "ipv4").unwrap().unwrap();
         assert_eq!(found.prin1(), "([127 0 0 1 0])");
-        let failed = network_lookup_address_info(b"127.0.0.1", &Value::symbol("ipv6")).unwrap().unwrap_err();
+        let failed = lookup(b"127.0.0.1", "ipv6").unwrap().unwrap_err();
         assert!(failed.starts_with("127.0.0.1/0 "), "{failed}");
-        assert!(network_lookup_address_info(b"x", &Value::symbol("foo")).is_err());
+        assert!(lookup(b"x", "foo").is_err());
+        // Emacs 29's HINTS: `numeric` takes what inet_aton takes, and no name.
+        let numeric =
+            |name: &[u8], hints: Value| network_lookup_address_info(name, &Value::symbol("ipv4"), &hints);
+        assert_eq!(numeric(b"127.1", Value::symbol("numeric")).unwrap().unwrap().prin1(), "([127 0 0 1 0])");
+        assert!(numeric(b"localhost", Value::symbol("numeric")).unwrap().is_err());
+        assert!(numeric(b"localhost", Value::Nil).unwrap().is_ok());
+        assert_eq!(numeric(b"x", Value::symbol("all")).unwrap_err().message(), "Unsupported hints value");
+        // The family is checked first.
+        let both_bad = network_lookup_address_info(b"x", &Value::symbol("foo"), &Value::symbol("all"));
+        assert_eq!(both_bad.unwrap_err().message(), "Unsupported lookup type");
         assert!(network_featurep(&Value::list(vec![Value::symbol(":family"), Value::symbol("ipv6")])));
         assert!(network_featurep(&Value::symbol(":keepalive")));
         assert!(network_featurep(&Value::symbol(":nodelay")));

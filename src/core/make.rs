@@ -336,7 +336,7 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
         )));
     }
     let service = service_text(&contact.get_or_nil(":service"), &host_text)?;
-    let query = Lookup { host, service, family, socktype: kind.socktype() };
+    let query = Lookup { host, service, family, socktype: kind.socktype(), numeric_host: false };
     let target = if nowait && !is_server {
         // A literal address needs no resolver thread, so it never waits behind lookups
         // of other names (Emacs sends every :nowait host through getaddrinfo_a).

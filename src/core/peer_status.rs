@@ -51,8 +51,15 @@ impl Process {
     /// certificate checks found any, `:certificates` and `:certificate`, `:key-exchange`,
     /// `:protocol`, `:cipher`, `:mac`, `:encrypt-then-mac`, and `:safe-renegotiation` below
     /// TLS 1.3), or nil when the process has no TLS session whose handshake is done or
-    /// was deleted (a session the peer closed keeps its answer).
+    /// was deleted (a session the peer closed keeps its answer). The certificates have
+    /// Emacs 28's keys (`tls_peer_status_with` for Emacs 30's).
     pub fn tls_peer_status(&self) -> Value {
+        self.tls_peer_status_with(false)
+    }
+
+    /// `tls_peer_status`, each certificate with Emacs 30's `:public-key-id-sha256` too if
+    /// `sha256_key_id`.
+    pub fn tls_peer_status_with(&self, sha256_key_id: bool) -> Value {
         let facts = {
             let state = self.state.lock();
             match state.link.peer_facts() {
@@ -61,7 +68,7 @@ impl Process {
             }
         };
         // Parsing the certificates needs no lock.
-        facts.status()
+        facts.status(sha256_key_id)
     }
 }
 

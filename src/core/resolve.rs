@@ -19,6 +19,9 @@ pub struct Lookup {
     pub family: i32,
     /// SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET.
     pub socktype: i32,
+    /// AI_NUMERICHOST: a literal address only, no DNS traffic (`network-lookup-address-info`'s
+    /// HINTS `numeric`, Emacs 29 and later).
+    pub numeric_host: bool,
 }
 
 /// Resolve at once, on the calling thread. Errors read `"HOST/SERVICE GAI-MESSAGE"`.
@@ -41,6 +44,9 @@ pub fn lookup(query: &Lookup) -> Result<Vec<Address>> {
     let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
     hints.ai_family = query.family;
     hints.ai_socktype = query.socktype;
+    if query.numeric_host {
+        hints.ai_flags = libc::AI_NUMERICHOST;
+    }
     let mut list: *mut libc::addrinfo = std::ptr::null_mut();
     // SAFETY: host and service are NUL-terminated and live across the call; hints is
     // initialised; list receives an allocation we free below.
@@ -181,6 +187,7 @@ mod tests {
             service: service.into(),
             family: libc::AF_UNSPEC,
             socktype: libc::SOCK_STREAM,
+            numeric_host: false,
         }
     }
 

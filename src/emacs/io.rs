@@ -114,7 +114,7 @@ pub(crate) static FUNCTIONS: &[Function] = &[
     Function::new(
         "netproc--network-lookup-address-info",
         1,
-        Some(2),
+        Some(3),
         lookup_address_info,
         c"Module side of network-lookup-address-info.",
     ),
@@ -266,7 +266,9 @@ fn interface_info(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<ema
 fn lookup_address_info(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let name = env.string_bytes(arg(env, args, 0)?)?;
     let family = from_lisp(env, arg(env, args, 1)?)?;
-    match interfaces::network_lookup_address_info(&name, &family)? {
+    // Emacs 29's HINTS; netproc-api.el passes nil where the running Emacs has none.
+    let hints = from_lisp(env, arg(env, args, 2)?)?;
+    match interfaces::network_lookup_address_info(&name, &family, &hints)? {
         Ok(addresses) => to_lisp(env, &addresses),
         Err(message) => {
             // Emacs shows a failed lookup with `message' and returns nil.

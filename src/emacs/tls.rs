@@ -40,7 +40,7 @@ pub(crate) static FUNCTIONS: &[Function] = &[
     Function::new(
         "netproc--gnutls-peer-status",
         1,
-        Some(1),
+        Some(2),
         peer_status,
         c"Module side of gnutls-peer-status.",
     ),
@@ -95,7 +95,9 @@ fn server_side_p(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emac
 }
 
 fn peer_status(env: &Env, _: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
-    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.tls_peer_status())
+    // The second argument asks for Emacs 30's `:public-key-id-sha256` (netproc-versions.el).
+    let sha256_key_id = env.is_not_nil(arg(env, args, 1)?);
+    to_lisp(env, &process_arg(env, arg(env, args, 0)?)?.tls_peer_status_with(sha256_key_id))
 }
 
 fn available(env: &Env, _: &Module, _args: &[emacs_value]) -> LispResult<emacs_value> {

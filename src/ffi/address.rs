@@ -119,7 +119,7 @@ pub unsafe extern "C" fn netproc_network_lookup_address_info(
         ok_or_return!(out_ptr(None, out, FUNCTION));
         // SAFETY: not NULL; the host promises a NUL-terminated string.
         let name = unsafe { CStr::from_ptr(name) }.to_bytes();
-        let (found, said) = match interfaces::network_lookup_address_info(name, &family) {
+        let (found, said) = match interfaces::network_lookup_address_info(name, &family, &Value::Nil) {
             Ok(Ok(found)) => (found, Value::Nil),
             Ok(Err(text)) => (Value::Nil, Value::string(text)),
             Err(error) => return fail(None, &error),

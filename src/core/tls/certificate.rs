@@ -10,7 +10,9 @@
 //!   integer (a leading 00 kept);
 //! - `:public-key-id` is the SHA-1 of the SubjectPublicKeyInfo and `:certificate-id` that of
 //!   the whole certificate, as `sha1:xx:xx:...` (the Network Security Manager saves the
-//!   first as the host's fingerprint, so it must be GnuTLS's exactly);
+//!   first as the host's fingerprint, so it must be GnuTLS's exactly); Emacs 30 adds
+//!   `:public-key-id-sha256` after `:public-key-id`, the SHA-256 of the same bytes as
+//!   `sha256:xx:...` (GNUTLS_KEYID_USE_SHA256), when asked for (`sha256_key_id`);
 //! - algorithm and security-level names as GnuTLS's tables give them ("RSA", "EC/ECDSA",
 //!   "EdDSA (Ed25519)"; "ECDSA-SHA256", "RSA-PSS-SHA256"; "Medium", "High", ...);
 //! - the PEM as GnuTLS exports it.
@@ -37,18 +39,19 @@ impl Plist {
 }
 
 /// One certificate's plist, with the keys `emacs_gnutls_certificate_details` gives, in
-/// its order. A certificate x509-parser cannot read has its ids and PEM only.
-pub(super) fn certificate(der: &[u8]) -> Value {
+/// its order; `:public-key-id-sha256` too with `sha256_key_id` (Emacs 30's). A certificate
+/// x509-parser cannot read has its ids and PEM only.
+pub(super) fn certificate(der: &[u8], sha256_key_id: bool) -> Value {
     let mut plist = Plist::default();
     if let Ok((_, parsed)) = x509_parser::parse_x509_certificate(der) {
-        details(&parsed, &mut plist);
+        details(&parsed, &mut plist, sha256_key_id);
     }
     plist.put(":certificate-id", Value::string(hex_id("sha1:", &sha1(der))));
     plist.put(":pem", Value::string(pem(der)));
     plist.into_value()
 }
 
-fn details(parsed: &X509Certificate<'_>, plist: &mut Plist) {
+fn details(parsed: &X509Certificate<'_>, plist: &mut Plist, sha256_key_id: bool) {
     plist.put(":version", Value::Int(i64::from(parsed.version().0) + 1));
     plist.put(":serial-number", Value::string(hex_id("", parsed.raw_serial())));
     if let Some(issuer) = distinguished_name(parsed.issuer().as_raw()) {
@@ -75,10 +78,17 @@ fn details(parsed: &X509Certificate<'_>, plist: &mut Plist) {
         plist.put(":signature-algorithm", Value::string(name));
     }
     plist.put(":public-key-id", Value::string(hex_id("sha1:", &sha1(key.raw))));
+    if sha256_key_id {
+        plist.put(":public-key-id-sha256", Value::string(hex_id("sha256:", &sha256(key.raw))));
+    }
 }
 
 fn sha1(bytes: &[u8]) -> Vec<u8> {
     ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes).as_ref().to_vec()
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().to_vec()
 }
 
 /// Bytes as lowercase hex pairs joined by colons, after `prefix`.
@@ -266,5 +276,32 @@ mod tests {
             oid_text(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]),
             "1.2.840.113549.1.1.11"
         );
+    }
+
+    /// Emacs 30's `:public-key-id-sha256`, asked for: right after `:public-key-id`, the
+    /// SHA-256 of the same SubjectPublicKeyInfo; not there otherwise (Emacs 28's keys).
+    #[test]
+    fn sha256_key_id_when_asked() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let der = rcgen::CertificateParams::new(vec!["localhost".into()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap()
+            .der()
+            .to_vec();
+        let keys = |plist: &Value| match plist {
+            Value::List(items) => items.iter().step_by(2).map(Value::princ).collect::<Vec<_>>(),
+            other => panic!("{}", other.prin1()),
+        };
+        let plain = certificate(&der, false);
+        assert!(!keys(&plain).iter().any(|key| key == ":public-key-id-sha256"));
+        let with = certificate(&der, true);
+        let names = keys(&with);
+        let at = names.iter().position(|key| key == ":public-key-id").unwrap();
+        assert_eq!(names[at + 1], ":public-key-id-sha256");
+        let Value::List(items) = &with else { unreachable!() };
+        let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+        assert_eq!(items[2 * at + 3].princ(), hex_id("sha256:", &sha256(&spki)));
+        assert_eq!(items[2 * at + 1].princ(), hex_id("sha1:", &sha1(&spki)));
     }
 }

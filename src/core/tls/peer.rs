@@ -48,15 +48,17 @@ impl PeerFacts {
         }
     }
 
-    /// The `gnutls-peer-status` plist.
-    pub(crate) fn status(&self) -> Value {
+    /// The `gnutls-peer-status` plist; the certificates' with `:public-key-id-sha256` if
+    /// `sha256_key_id` (Emacs 30's).
+    pub(crate) fn status(&self, sha256_key_id: bool) -> Value {
         let mut plist = Plist::default();
         if !self.warnings.is_empty() {
             let warnings = self.warnings.iter().map(|warning| Value::symbol(warning.keyword()));
             plist.put(":warnings", Value::list(warnings.collect::<Vec<_>>()));
         }
         if !self.certificates.is_empty() {
-            let details: Vec<Value> = self.certificates.iter().map(|der| certificate(der)).collect();
+            let details: Vec<Value> =
+                self.certificates.iter().map(|der| certificate(der, sha256_key_id)).collect();
             let host = details[0].clone();
             plist.put(":certificates", Value::list(details));
             plist.put(":certificate", host);
