@@ -102,6 +102,9 @@ run() {
         $1 == "skipped" && $2 ~ /^[0-9]+\/[0-9]+$/ { print "skipped " $3 }
         $1 == "FAILED"  && $2 ~ /^[0-9]+\/[0-9]+$/ { print "failed " $3 }
     ' "$log"
+    # A test that failed or timed out may leave its gnutls-serv running on a fixed port,
+    # which would fail the next run: stop those started with these test files' keys.
+    pkill -f -- "$tests/test/lisp/net/network-stream-resources" 2>/dev/null
     if ! grep -q '^Ran [0-9]* tests' "$log"; then
         echo "incomplete $(basename "$file")"
         sed 's/^/# /' "$log" | tail -n 40 >&2
