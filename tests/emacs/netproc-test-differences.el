@@ -453,6 +453,13 @@ with :tls-parameters: a :nowait client to a server that never answers the handsh
                                                      (gnutls-boot-parameters
                                                       :hostname "localhost")))))
                                     (prog1 (np 'process-status p)
+                                      ;; Emacs 28.2's delete-process can spin forever
+                                      ;; when a :nowait lookup (getaddrinfo_a, even of
+                                      ;; 127.0.0.1) ends between its gai_cancel and its
+                                      ;; gai_suspend loop (src/process.c, which loops
+                                      ;; while gai_suspend returns EAI_ALLDONE): let
+                                      ;; the lookup finish first.
+                                      (np-settle 0.3)
                                       (np 'delete-process p))))))
              (np-note 'plain
                       (np-error (lambda ()
