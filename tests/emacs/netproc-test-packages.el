@@ -23,7 +23,8 @@
 ;; spin (docs/DIFFERENCES.md, "A :nowait TLS stream sometimes ... stays connect").  So the
 ;; built-in half of a TLS script runs in a child Emacs, which records such a stream as
 ;; `stuck-in-connect' and stops; it is run up to `np-pkg-builtin-attempts' times for a
-;; complete transcript to compare with.  The netproc half must be complete every time.
+;; complete transcript to compare with (if every attempt is stuck, what came before the
+;; stuck stream must still agree).  The netproc half must be complete every time.
 
 ;;; Code:
 
@@ -113,7 +114,7 @@ Return (TRANSCRIPT KINDS): what it recorded, normalised, and for each network pr
         (np-tls-let
           (np-mode-with mode
             (unwind-protect
-                (condition-case err (funcall script)
+                (condition-case nil (funcall script)
                   (np-pkg-stuck (np-pkg-note 'stuck-in-connect)))
               ;; All of them: one that failed is not live, but stays listed until deleted.
               (dolist (process np-pkg-made)
