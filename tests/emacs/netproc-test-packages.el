@@ -649,13 +649,17 @@ body), :failed (processes failed without a callback), :silent (no callback), :er
   "Run `np-pkg-many-fetches-script' in two child Emacsen at once, one on the built-ins and
 one with the mode: for each, (RUN RESULT), RUN as `np-pkg-run' returns it and RESULT as
 `np-pkg-many-fetches', or (failed STATUS OUTPUT)."
-  (let* ((children
+  (let* ((stderr-buffers nil)
+         (children
           (mapcar
            (lambda (mode)
              (let ((output (generate-new-buffer " *np-pkg-child*")))
                (cons (make-process
                       :name "np-pkg-child" :buffer output :noquery t :connection-type 'pipe
                       :sentinel #'ignore
+                      ;; Apart, so that no message lands inside the printed result.
+                      :stderr (car (push (generate-new-buffer " *np-pkg-child-stderr*")
+                                         stderr-buffers))
                       :command
                       (list "timeout" "200" (expand-file-name invocation-name invocation-directory)
                             "-Q" "--batch"
@@ -677,10 +681,15 @@ one with the mode: for each, (RUN RESULT), RUN as `np-pkg-run' returns it and RE
                     (status (process-exit-status (car child))))
                 (when (process-live-p (car child)) (delete-process (car child)))
                 (kill-buffer (cdr child))
-                (if (string-match "^R \\(.*\\)" text)
-                    (car (read-from-string text (match-beginning 1)))
-                  (list 'failed status text))))
-            children)))
+                (or (and (string-match "^R \\(.*\\)" text)
+                         (ignore-error end-of-file
+                           (car (read-from-string text (match-beginning 1)))))
+                    (list 'failed status text))))
+            (prog1 children
+              (dolist (buffer stderr-buffers)
+                (let ((pipe (get-buffer-process buffer)))
+                  (when pipe (delete-process pipe)))
+                (kill-buffer buffer))))))
 
 (ert-deftest netproc-package-url-2000-parallel ()
   "2,000 `url-retrieve's from one local server started at once.  With the mode every one
