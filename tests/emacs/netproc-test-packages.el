@@ -124,12 +124,15 @@ Return (TRANSCRIPT KINDS): what it recorded, normalised, and for each network pr
                   (mapcar (lambda (p) (if (netproc-processp p) 'netproc 'emacs)) np-pkg-made))))
       (advice-remove 'make-network-process #'np-pkg-track))))
 
-(defvar np-pkg-builtin-attempts 2
+(defvar np-pkg-builtin-attempts 3
   "How many times a built-in TLS script runs for a transcript not stuck in `connect'.")
 
-(defun np-pkg-run-builtin-child (script)
+(defun np-pkg-run-builtin-child (script &optional expected)
   "Run SCRIPT on the built-ins in a child Emacs; what `np-pkg-run' returns there, or
-\(crashed STATUS OUTPUT).  Retried while the transcript ends stuck in `connect'."
+\(crashed STATUS OUTPUT).  Retried while the transcript ends stuck in `connect', or,
+given the EXPECTED transcript (what the server's replies say), while it differs from
+it: Emacs's own `:nowait' TLS streams sometimes stall (docs/DIFFERENCES.md), and a
+synchronous fetch on one then times out with nil, on 30.1 too."
   (let ((attempts 0) result)
     (while (progn
              (setq attempts (1+ attempts))
@@ -145,16 +148,18 @@ Return (TRANSCRIPT KINDS): what it recorded, normalised, and for each network pr
                        (list 'crashed (car child) (cdr child)))))
              (and (< attempts np-pkg-builtin-attempts)
                   (or (eq (car result) 'crashed)
-                      (equal (car (last (car result))) '(stuck-in-connect))))))
+                      (equal (car (last (car result))) '(stuck-in-connect))
+                      (and expected (not (equal (car result) expected)))))))
     (message "%s on the built-ins: %d attempt(s)" script attempts)
     result))
 
-(defun np-pkg-check (script &optional builtin-in-child)
+(defun np-pkg-check (script &optional builtin-in-child expected)
   "Run SCRIPT on the built-ins and under the mode and assert they agree.
-BUILTIN-IN-CHILD runs the built-in half in a child Emacs (the TLS scripts).
+BUILTIN-IN-CHILD runs the built-in half in a child Emacs (the TLS scripts), retried
+while it differs from EXPECTED if given (see `np-pkg-run-builtin-child').
 Return the netproc transcript, for the caller's own assertions."
   (let* ((builtin (if builtin-in-child
-                      (np-pkg-run-builtin-child script)
+                      (np-pkg-run-builtin-child script expected)
                     (np-pkg-run script nil)))
          (netproc (np-pkg-run script t)))
     (ert-info ((format "netproc: %S" netproc))
@@ -287,7 +292,8 @@ keep-alive (one connection for eight requests) and without it; the same with the
 
 (ert-deftest netproc-package-url-https ()
   "The same over https: url's TLS streams (`:nowait' for `url-retrieve')."
-  (should (equal (np-pkg-check #'np-pkg-url-https t) (np-pkg-url-expected))))
+  (let ((expected (np-pkg-url-expected)))
+    (should (equal (np-pkg-check #'np-pkg-url-https t expected) expected))))
 
 ;;;; jsonrpc
 
