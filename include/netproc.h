@@ -155,7 +155,8 @@ typedef enum netproc_event_kind {
    */
   NETPROC_EVENT_DELETED = 5,
   /**
-   * "failed with code CODE\n": a lookup, connect or TLS handshake failed.
+   * "failed with code CODE\n": a lookup, connect or TLS handshake failed, or `:framing`
+   * met a message it refuses (CODE "message too large: …" or "bad message header: …").
    */
   NETPROC_EVENT_FAILED = 6,
   /**
@@ -332,8 +333,8 @@ typedef struct netproc_event {
   enum netproc_event_kind kind;
   /**
    * For NETPROC_EVENT_FAILED, the errno of the system call that failed (111,
-   * ECONNREFUSED, for a refused connect); 0 for a name lookup or TLS failure (the
-   * message says which) and for every other kind.
+   * ECONNREFUSED, for a refused connect); 0 for a name lookup, TLS or framing failure
+   * (the message says which) and for every other kind.
    */
   int error_number;
 } netproc_event;
