@@ -19,6 +19,8 @@ struct Recorder {
     sentinels: Vec<String>,
     context: Option<Arc<Shared>>,
     switches: Vec<(&'static [u8], Value)>,
+    /// A message on which the filter calls `stop-process`.
+    stop_on: Option<&'static [u8]>,
 }
 
 impl Host for Recorder {
@@ -27,6 +29,9 @@ impl Host for Recorder {
         if let Some((_, framing)) = self.switches.iter().find(|(key, _)| *key == data) {
             let context = self.context.as_ref().expect("a context to switch with");
             context.set_network_option(process, ":framing", framing, false).unwrap();
+        }
+        if self.stop_on == Some(data) {
+            self.context.as_ref().expect("a context to stop with").stop_process(process).unwrap();
         }
     }
     fn sentinel(&mut self, _process: &ProcRef, _sentinel: &Value, event: &SentinelEvent) {
@@ -328,6 +333,27 @@ fn framing_changes_apply_to_what_is_held() {
     let whole = |h: &Recorder| h.messages.len() >= 4 && h.messages[3..].concat() == b"raw\nrest";
     pump_until(&ctx, &mut host, Duration::from_secs(10), whole);
     assert_eq!(host.messages[..3], [&b"switch"[..], b"abc", b"off"]);
+}
+
+/// `stop-process` from inside a filter holds the messages after that one (read in the
+/// same read), the close too; `continue-process` gives them back, in order.
+#[test]
+fn a_stopped_process_holds_its_next_messages() {
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder { context: Some(ctx.clone()), stop_on: Some(b"stop"), ..Recorder::default() };
+    let (process, mut peer) = client(&ctx, &mut host, &[(":framing", Value::symbol("line"))]);
+    peer.write_all(b"one\nstop\nthree\nfour\n").unwrap();
+    drop(peer);
+    pump_until(&ctx, &mut host, Duration::from_secs(10), |h| h.messages.len() >= 2);
+    for _ in 0..5 {
+        ctx.poll(Some(Duration::from_millis(20)), &mut host).unwrap();
+    }
+    assert_eq!(host.messages, [&b"one"[..], b"stop"]);
+    assert!(host.sentinels.is_empty());
+    ctx.continue_process(&process).unwrap();
+    pump_until(&ctx, &mut host, Duration::from_secs(10), |h| !h.sentinels.is_empty());
+    assert_eq!(host.messages, [&b"one"[..], b"stop", b"three", b"four"]);
+    assert_eq!(host.sentinels, ["connection broken by remote peer\n"]);
 }
 
 #[test]

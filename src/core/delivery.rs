@@ -177,8 +177,8 @@ impl Core {
 
     /// Feed a framed process's framer (with a read's bytes, or none for an
     /// `Arrival::Framed`) and deliver its next whole message, queueing an `Arrival::Framed`
-    /// ahead of the process's other arrivals when the one after is whole already. A stream
-    /// that cannot be framed fails.
+    /// to be delivered next when the one after is whole already, as Emacs gives a read's
+    /// bytes to the filter before anything else. A stream that cannot be framed fails.
     fn deliver_message(
         &mut self,
         process: &ProcRef,
@@ -198,7 +198,9 @@ impl Core {
         match next {
             Ok(message) => {
                 if more {
-                    self.inbox().record_ahead(process, state, Arrival::Framed);
+                    // Next, before anything else: the process holds nothing now (`apply`
+                    // checked), and its later arrivals were recorded after these bytes.
+                    self.inbox().push_front(process, Arrival::Framed);
                 }
                 // Decoded as the process decodes, each message on its own (as a
                 // datagram): a character cut by its end arrives as raw bytes in it.
