@@ -13,6 +13,7 @@
 (require 'ert)
 (require 'cl-lib)
 (require 'netproc)
+(require 'netproc-mode)
 
 (defun np-framing--wait (predicate &optional seconds)
   "Pump until PREDICATE is non-nil or SECONDS (default 10) pass; its value."
@@ -145,7 +146,44 @@ delivered, then its sentinel says why, and nothing after it is delivered."
                      (netproc-make-network-process :name "x" :server t :service t :framing-max -1)
                    (error err))
                  '(wrong-type-argument natnump -1)))
-  (should (null (netproc-process-list))))
+  (should-not (netproc-get-process "x")))
+
+(ert-deftest netproc-framing-under-netproc-mode ()
+  "`netproc-featurep' knows `:framing'; while `netproc-mode' is on, so does `featurep' of
+`make-network-process' (it makes netproc processes), and Emacs's own name takes the
+keyword; turned off, Emacs's subfeatures are as they were."
+  (let ((emacs-subfeatures (get 'make-network-process 'subfeatures))
+        (was netproc-mode)
+        (lines nil))
+    (should-not (featurep 'make-network-process '(:framing line)))
+    (should (netproc-featurep '(:framing content-length)))
+    (should (netproc-featurep :framing-max))
+    (should-not (netproc-featurep '(:framing json)))
+    (unwind-protect
+        (progn
+          (netproc-mode 1)
+          (dolist (framing '(line content-length length-prefix))
+            (should (featurep 'make-network-process (list :framing framing))))
+          (should (featurep 'make-network-process :framing-max))
+          (should (featurep 'make-network-process '(:nowait t)))
+          (let* ((server (make-network-process
+                          :name "mode-lines" :server t :host "127.0.0.1" :service t :family 'ipv4
+                          :framing 'line :filter (lambda (_process line) (push line lines))))
+                 (client (make-network-process :name "mode-writer" :host "127.0.0.1"
+                                               :service (process-contact server :service))))
+            (should (netproc-processp server))
+            (process-send-string client "a\r\nb")
+            (process-send-string client "c\n")
+            (np-framing--wait (lambda () (= (length lines) 2)))
+            (should (equal (reverse lines) '("a" "bc")))
+            (delete-process client)))
+      (dolist (process (netproc-process-list))
+        (netproc-set-process-sentinel process #'ignore)
+        (netproc-delete-process process))
+      (netproc-mode (if was 1 -1)))
+    (unless was
+      (should (eq (get 'make-network-process 'subfeatures) emacs-subfeatures))
+      (should-not (featurep 'make-network-process '(:framing line))))))
 
 (provide 'netproc-test-framing)
 
