@@ -885,17 +885,20 @@ static void featurep_queries(void) {
 }
 
 /* (get 'make-network-process 'subfeatures) of Emacs 28.2, with netproc's own options
-   among Emacs's (README, "Beyond Emacs"). */
+   among Emacs's (README, "Beyond Emacs"), then netproc's `:framing` (README, "Whole
+   messages"). */
 static void features_list_equals_emacs(void) {
     struct text t;
     netproc_value out;
     CHECK_EQ(netproc_network_features(&out), NETPROC_OK);
     CHECK_STR_EQ(take_text(&t, &out),
-                 "(:high-water :drain :v6only :sndbuf :reuseport :reuseaddr :rcvbuf :priority :oobinline "
+                 "(:high-water :framing-max :framing :drain :v6only :sndbuf :reuseport :reuseaddr :rcvbuf "
+                 ":priority :oobinline "
                  ":nodelay :multicast-leave :multicast-join :linger :keepalive :dontroute :broadcast "
                  ":bindtodevice "
                  "(:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) "
-                 "(:type seqpacket) (:type datagram) (:nowait t))");
+                 "(:type seqpacket) (:type datagram) (:nowait t) "
+                 "(:framing line) (:framing content-length) (:framing length-prefix))");
 }
 
 int main(void) {

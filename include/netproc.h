@@ -155,7 +155,8 @@ typedef enum netproc_event_kind {
    */
   NETPROC_EVENT_DELETED = 5,
   /**
-   * "failed with code CODE\n": a lookup, connect or TLS handshake failed.
+   * "failed with code CODE\n": a lookup, connect or TLS handshake failed, or `:framing`
+   * met a message it refuses (CODE "message too large: …" or "bad message header: …").
    */
   NETPROC_EVENT_FAILED = 6,
   /**
@@ -332,8 +333,8 @@ typedef struct netproc_event {
   enum netproc_event_kind kind;
   /**
    * For NETPROC_EVENT_FAILED, the errno of the system call that failed (111,
-   * ECONNREFUSED, for a refused connect); 0 for a name lookup or TLS failure (the
-   * message says which) and for every other kind.
+   * ECONNREFUSED, for a refused connect); 0 for a name lookup, TLS or framing failure
+   * (the message says which) and for every other kind.
    */
   int error_number;
 } netproc_event;
@@ -950,9 +951,10 @@ enum netproc_status netproc_process_peer_address(struct netproc_process *process
                                                  struct netproc_value *out);
 
 /**
- * The subfeatures of make-network-process, as Emacs lists them: the option keywords and
- * (:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) (:type seqpacket)
- * (:type datagram) (:nowait t).
+ * The subfeatures of make-network-process, as Emacs lists them: the option keywords
+ * (netproc's own among them) and (:server t) (:service t) (:family ipv6) (:family ipv4)
+ * (:family local) (:type seqpacket) (:type datagram) (:nowait t); then the framings:
+ * (:framing line) (:framing content-length) (:framing length-prefix).
  *
  * Ownership: caller owns *out; release it with netproc_value_free().
  * Lifetime:  until released.
@@ -980,6 +982,13 @@ enum netproc_status netproc_network_featurep(const struct netproc_value *subfeat
  * nothing is created and *out is set to NULL, as Emacs returns nil. nargs above 1048576
  * (2^20), and a string length or sequence count in a value beyond PTRDIFF_MAX, are
  * NETPROC_E_INVALID.
+ *
+ * netproc's own keywords (since 0.2; README, "Whole messages"): `:framing` (`line`,
+ * `content-length` or the list `(length-prefix N)`, N from 1 to 8) makes the filter get
+ * exactly one whole message per call, decoded as the process decodes; `:framing-max` (an
+ * integer, 64 MiB by default) is the longest message, past which the process fails with
+ * the sentinel "failed with code message too large: LENGTH bytes, :framing-max is MAX\n".
+ * Streams only: with `:type datagram`, `:framing` is an error.
  *
  * Ownership: caller owns *out (one reference); release it with netproc_process_free().
  *            args and everything they point to are only read during the call.
@@ -1309,7 +1318,9 @@ enum netproc_status netproc_set_process_query_on_exit_flag(struct netproc_proces
  * ":reuseaddr", ":broadcast", ":dontroute", ":oobinline", ":bindtodevice", and
  * netproc's ":nodelay", TCP_NODELAY, a no-op on other than TCP sockets) on the open
  * socket and record it in the contact. An unknown option is an error unless `no_error`, in
- * which case *applied (if not NULL) says false.
+ * which case *applied (if not NULL) says false. ":framing" and ":framing-max" (netproc's
+ * own, see netproc_make_network_process()) change how the bytes not yet delivered are cut
+ * into messages.
  *
  * Ownership: option and *value are only read.
  * Lifetime:  n/a.

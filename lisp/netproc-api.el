@@ -70,6 +70,13 @@ documentation): :name :buffer :host :service :type :family :local :remote
 :plist :server and the socket options.  Filters, sentinels and log functions
 are called with the same arguments as Emacs's, on netproc process objects.
 
+netproc's own keywords: :framing `line', `content-length' (LSP and DAP
+headers) or (length-prefix N) gives the filter exactly one whole message
+per call, decoded as the process decodes; :framing-max BYTES (64 MiB by
+default) is the longest message, past which the process fails with the
+sentinel \"failed with code message too large: ...\".  Both also work with
+`netproc-set-network-process-option'.
+
 \(fn &rest ARGS)"
   ;; Without a non-nil :coding, the coding systems Emacs would choose now become the
   ;; module's default for this creation (an accepted connection inherits its server's).

@@ -1,10 +1,12 @@
 //! Delivering arrivals (inbox.rs) to the host: each is applied to its process under the
-//! locks (status, decoding, reply address), then the host call is made without them.
+//! locks (status, framing, decoding, reply address), then the host call is made without
+//! them.
 
 use super::context::{Core, Host, Shared};
 #[cfg(feature = "emacs-module")]
 use super::error::Result;
 use super::event::{LogEvent, SentinelEvent};
+use super::framing::FramingError;
 use super::inbox::{Accepted, Arrival};
 use super::process::{ProcRef, State};
 use super::process_coding::Decoded;
@@ -62,7 +64,11 @@ impl Core {
                     state.set_datagram_peer(Some(sender.clone()));
                     state.delivering_from(sender);
                 }
-                let (data, multibyte) = self.decode(state, bytes);
+                if state.framer().is_some() {
+                    return self.deliver_message(process, state, Some(bytes));
+                }
+                let whole = state.kind() == super::socket::SocketKind::Datagram;
+                let (data, multibyte) = self.decode(state, bytes, whole);
                 if data.is_empty() && state.kind() != super::socket::SocketKind::Datagram {
                     // The decoder holds all of it (a character cut by the read).
                     let size = self.settings().read_max;
@@ -72,7 +78,17 @@ impl Core {
                 self.filter_call(process, state, data, multibyte)
             }
             Arrival::Text(Decoded { data, multibyte }) => self.filter_call(process, state, data, multibyte),
+            Arrival::Framed => self.deliver_message(process, state, None),
             Arrival::Closed { reset } => {
+                // What a framer holds that makes no whole message (a last line without its
+                // LF) still reaches the filter, in one call, before the sentinel.
+                let rest =
+                    state.framer_mut().map(|framer| framer.take_rest()).filter(|rest| !rest.is_empty());
+                if let Some(rest) = rest {
+                    self.inbox().push_front(process, Arrival::Closed { reset });
+                    let (data, multibyte) = self.decode(state, rest, true);
+                    return self.filter_call(process, state, data, multibyte);
+                }
                 // A character cut short by the close still reaches the filter, as raw
                 // bytes, before the sentinel: deliver that first, then this again.
                 if let Some(Decoded { data, multibyte }) = state.coding.finish() {
@@ -159,10 +175,70 @@ impl Core {
         Some(Delivery::Filter { process: process.clone(), filter: state.filter().clone(), data })
     }
 
+    /// Feed a framed process's framer (with a read's bytes, or none for an
+    /// `Arrival::Framed`) and deliver its next whole message, queueing an `Arrival::Framed`
+    /// to be delivered next when the one after is whole already, as Emacs gives a read's
+    /// bytes to the filter before anything else. A stream that cannot be framed fails.
+    fn deliver_message(
+        &mut self,
+        process: &ProcRef,
+        state: &mut State,
+        bytes: Option<Vec<u8>>,
+    ) -> Option<Delivery> {
+        let size = self.settings().read_max;
+        // No framer: the framing was turned off since this was queued, and what the
+        // framer held went on as plain bytes (framing_ops.rs).
+        let framer = state.framer_mut()?;
+        if let Some(bytes) = bytes {
+            framer.push(&bytes);
+            self.buffers().give_back(bytes, size);
+        }
+        let next = framer.next_message()?;
+        let more = framer.ready();
+        match next {
+            Ok(message) => {
+                if more {
+                    // Next, before anything else: the process holds nothing now (`apply`
+                    // checked), and its later arrivals were recorded after these bytes.
+                    self.inbox().push_front(process, Arrival::Framed);
+                }
+                // Decoded as the process decodes, each message on its own (as a
+                // datagram): a character cut by its end arrives as raw bytes in it.
+                let (data, multibyte) = self.decode(state, message, true);
+                self.filter_call(process, state, data, multibyte)
+            }
+            Err(error) => self.fail_framing(process, state, error),
+        }
+    }
+
+    /// A stream that cannot be framed (a message over `:framing-max`, a header that
+    /// cannot be read): the process fails, its socket closes once what its filter queued
+    /// is written, and nothing more it sent is delivered (`Core::apply` drops a failed
+    /// process's input). Its sentinel hears `"failed with code REASON\n"`.
+    fn fail_framing(
+        &mut self,
+        process: &ProcRef,
+        state: &mut State,
+        error: FramingError,
+    ) -> Option<Delivery> {
+        let reason = error.reason();
+        if !state.lifecycle.framing_failed(Failure::Framing(reason.clone())) {
+            return None;
+        }
+        self.close_when_drained(process, state);
+        Some(Delivery::Sentinel {
+            process: process.clone(),
+            sentinel: state.sentinel().clone(),
+            event: SentinelEvent::Failed { code: reason, errno: None },
+            unlisted: None,
+        })
+    }
+
     /// Decode bytes with the coding system in force now. Bytes that pass unchanged travel
-    /// in their own buffer; an empty result (all held by the decoder) is still delivered
-    /// only when the bytes were a datagram, which is one filter call even when empty.
-    fn decode(&mut self, state: &mut State, bytes: Vec<u8>) -> (Vec<u8>, bool) {
+    /// in their own buffer. `whole`: the bytes are a unit of their own (a datagram, a
+    /// framed message), decoded with nothing held for what comes next, and delivered even
+    /// when empty; otherwise an empty result (all held by the decoder) is not delivered.
+    fn decode(&mut self, state: &mut State, bytes: Vec<u8>, whole: bool) -> (Vec<u8>, bool) {
         let datagram = state.kind() == super::socket::SocketKind::Datagram;
         if state.coding.passes_input() {
             return (bytes, false);
@@ -174,9 +250,9 @@ impl Core {
         let size = self.settings().read_max;
         let mut decoded = self.buffers().take(size.max(bytes.len() + 8));
         let mut multibyte = state.coding.decode_into(&bytes, &mut decoded);
-        if datagram {
-            // Each datagram is decoded on its own: a partial character cannot continue
-            // in the next one.
+        if whole {
+            // Each datagram or message is decoded on its own: a partial character cannot
+            // continue in the next one.
             if let Some(held) = state.coding.finish() {
                 decoded.extend_from_slice(&held.data);
                 multibyte = held.multibyte;

@@ -28,6 +28,10 @@ pub(crate) enum Arrival {
     Data { bytes: Vec<u8>, sender: Option<Address> },
     /// Text already decoded: what a decoder still held when its coding system changed.
     Text(Decoded),
+    /// With `:framing`: the process's framer has the next whole message (or the reason the
+    /// stream cannot be framed) ready. Its messages go out one per arrival, so that each is
+    /// decoded, and held by `stop-process`, when its turn comes, as a read would be.
+    Framed,
     /// The peer closed its side (end of file), or the connection broke (`reset`).
     Closed { reset: bool },
     /// A `:nowait` connect finished (with its TLS handshake, if any). `already_open`: a
@@ -59,7 +63,12 @@ impl Arrival {
     /// Input is what a stopped process (or one whose filter is `t`) holds back: its data
     /// and the close that follows it. Status news about the connection itself is not.
     pub(crate) fn is_input(&self) -> bool {
-        matches!(self, Arrival::Data { .. } | Arrival::Text(_) | Arrival::Closed { .. })
+        self.is_data() || matches!(self, Arrival::Closed { .. })
+    }
+
+    /// What reaches a filter: bytes read, decoded text, a framed message.
+    fn is_data(&self) -> bool {
+        matches!(self, Arrival::Data { .. } | Arrival::Text(_) | Arrival::Framed)
     }
 }
 
@@ -140,8 +149,7 @@ impl Inbox {
         let mut news = Vec::new();
         let mut kept = VecDeque::with_capacity(self.queue.len());
         for (process, arrival) in self.queue.drain(..) {
-            let input = matches!(arrival, Arrival::Data { .. } | Arrival::Text(_));
-            if input {
+            if arrival.is_data() {
                 behind_input.insert(process.serial);
                 kept.push_back((process, arrival));
             } else if behind_input.contains(&process.serial) {

@@ -231,10 +231,11 @@ pub fn network_lookup_address_info(
 
 /// netproc's own keywords of `make-network-process` and `set-network-process-option`
 /// beyond Emacs's and beyond the socket options (README, "Beyond Emacs").
-pub(crate) const EXTENSION_KEYWORDS: &[&str] = &[":drain", ":high-water"];
+pub(crate) const EXTENSION_KEYWORDS: &[&str] = &[":drain", ":framing", ":framing-max", ":high-water"];
 
 /// The subfeatures of `make-network-process`, as `(get 'make-network-process 'subfeatures)`:
-/// Emacs's, with netproc's own keywords among the options.
+/// Emacs's, with netproc's own keywords among the options, then the framings netproc
+/// offers (`(:framing line)`, …).
 pub fn network_features() -> Value {
     let pair = |key: &str, value: Value| Value::list(vec![Value::symbol(key), value]);
     let keywords = OPTION_KEYWORDS.iter().chain(EXTENSION_KEYWORDS);
@@ -248,6 +249,10 @@ pub fn network_features() -> Value {
         pair(":type", Value::symbol("seqpacket")),
         pair(":type", Value::symbol("datagram")),
         pair(":nowait", Value::T),
+        // netproc's own, after Emacs's: the framings of `:framing` (framing.rs).
+        pair(":framing", Value::symbol("line")),
+        pair(":framing", Value::symbol("content-length")),
+        pair(":framing", Value::symbol("length-prefix")),
     ]);
     Value::list(features)
 }
@@ -324,5 +329,10 @@ mod tests {
         assert!(network_featurep(&Value::symbol(":nodelay")));
         assert!(!network_featurep(&Value::symbol(":nosuchoption")));
         assert!(!network_featurep(&Value::list(vec![Value::symbol(":nowait"), Value::Nil])));
+        for framing in ["line", "content-length", "length-prefix"] {
+            assert!(network_featurep(&Value::list(vec![Value::symbol(":framing"), Value::symbol(framing)])));
+        }
+        assert!(network_featurep(&Value::symbol(":framing-max")));
+        assert!(!network_featurep(&Value::list(vec![Value::symbol(":framing"), Value::symbol("json")])));
     }
 }

@@ -11,6 +11,7 @@ use super::address::{check_unix_path, numeric_service, Address, ServiceText, UNI
 use super::contact::Contact;
 use super::context::{Host, Shared};
 use super::error::{Error, Result};
+use super::framing_ops::framer_from_contact;
 use super::inbox::Arrival;
 use super::process::{ProcRef, Role, State};
 use super::process_coding::from_coding_argument;
@@ -125,9 +126,12 @@ impl Shared {
             coding.set_filter_multibyte(false);
         }
         let watermark = watermark_request(&contact)?;
+        // netproc's own: whole messages (framing_ops.rs).
+        let framer = framer_from_contact(&contact, request.kind)?;
         let role = if request.backlog.is_some() { Role::Server } else { Role::Client };
         let mut state = State::new(role, request.kind, Contact::new(contact));
         state.coding = coding;
+        state.set_framer(framer);
         if let Some(watermark) = watermark {
             *state.watermark_mut() = watermark;
         }

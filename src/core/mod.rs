@@ -22,6 +22,8 @@ mod datagrams;
 mod deadlines;
 mod delivery;
 pub mod descriptors;
+mod framing;
+mod framing_ops;
 mod handshakes;
 mod inbox;
 mod link;
@@ -51,6 +53,7 @@ pub use backpressure::{WaterLevel, DEFAULT_HIGH_WATER};
 pub use budget::Budget;
 pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};
 pub use error::{Error, Result};
+pub use framing::DEFAULT_FRAMING_MAX;
 #[cfg(feature = "emacs-module")]
 pub(crate) use make::reads_keyword;
 pub use ops::ContactQuery;

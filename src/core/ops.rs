@@ -195,13 +195,18 @@ impl Shared {
         no_error: bool,
     ) -> Result<bool> {
         let typed = self.settings().typed_functions;
-        self.with_process(process, |_, state| {
+        self.with_process(process, |core, state| {
             // A deleted process may still be writing its last output; it is not running,
             // as Emacs says of a process without a descriptor.
             let socket = state.link.socket().filter(|_| !state.is_deleted());
             let Some(socket) = socket else {
                 return Err(Error::msg("Process is not running"));
             };
+            if super::framing_ops::is_framing_option(option) {
+                core.set_framing_option(process, state, option, value)?;
+                state.contact.put(option, value.clone());
+                return Ok(true);
+            }
             match option {
                 ":high-water" => {
                     let mark =

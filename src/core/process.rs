@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 
 use super::address::Address;
 use super::contact::Contact;
+use super::framing::Framer;
 use super::link::Link;
 use super::name::Name;
 use super::process_coding::ProcessCoding;
@@ -230,6 +231,9 @@ struct Occasional {
     delivering_sender: Option<Address>,
     /// `:high-water` and `:drain`: the mark of the output queue and the drain function.
     watermark: Option<super::backpressure::Watermark>,
+    /// With `:framing`: the bytes read and not yet delivered as whole messages (a
+    /// server's framer, never fed, is what its connections start with).
+    framer: Option<Box<Framer>>,
 }
 
 impl State {
@@ -522,6 +526,25 @@ impl State {
     /// Make a server a TLS server (at creation).
     pub(crate) fn set_tls_server(&mut self, config: ServerTls) {
         self.occasional_mut().tls_server = Some(config);
+    }
+
+    /// With `:framing`: the framer, whose messages delivery.rs hands out one at a time.
+    pub(crate) fn framer(&self) -> Option<&Framer> {
+        self.occasional().and_then(|more| more.framer.as_deref())
+    }
+
+    /// The framer, for feeding it and taking its messages.
+    pub(crate) fn framer_mut(&mut self) -> Option<&mut Framer> {
+        self.occasional_mut_if_any().and_then(|more| more.framer.as_deref_mut())
+    }
+
+    /// `:framing` (at creation, from a server, or `set-network-process-option`): returns
+    /// the framer it replaces, with the bytes it still held.
+    pub(crate) fn set_framer(&mut self, framer: Option<Framer>) -> Option<Box<Framer>> {
+        if framer.is_none() && self.framer().is_none() {
+            return None;
+        }
+        std::mem::replace(&mut self.occasional_mut().framer, framer.map(Box::new))
     }
 
     /// For a server after an accept failure: when accepting resumes.

@@ -60,6 +60,7 @@ impl Core {
             state.set_plist(plist);
         }
         state.coding = server_state.coding.inherit();
+        state.set_framer(super::framing_ops::inherit(server_state));
         state.set_family(server_state.family());
         state.link.attach(socket);
         let tls = match server_state.tls_server() {

@@ -78,14 +78,17 @@ pub enum Failure {
     Lookup(String),
     /// The TLS handshake failed, or timed out; the message names the reason.
     Tls(String),
+    /// `:framing` met a message over `:framing-max`, or a header it cannot read; the
+    /// message names the reason (framing.rs).
+    Framing(String),
 }
 
 impl Failure {
-    /// The errno of a failed system call; None for a lookup or TLS failure.
+    /// The errno of a failed system call; None for a lookup, TLS or framing failure.
     pub(crate) fn errno(&self) -> Option<i32> {
         match self {
             Failure::Errno(errno) => Some(*errno),
-            Failure::Lookup(_) | Failure::Tls(_) => None,
+            Failure::Lookup(_) | Failure::Tls(_) | Failure::Framing(_) => None,
         }
     }
 
@@ -93,7 +96,7 @@ impl Failure {
     pub(crate) fn code_text(&self) -> String {
         match self {
             Failure::Errno(errno) => errno.to_string(),
-            Failure::Lookup(message) | Failure::Tls(message) => message.clone(),
+            Failure::Lookup(message) | Failure::Tls(message) | Failure::Framing(message) => message.clone(),
         }
     }
 }
@@ -164,6 +167,16 @@ impl Lifecycle {
     /// upgrade (`run` → `failed`): a connection that asked for TLS never goes on in the clear.
     pub(crate) fn tls_failed(&mut self, failure: Failure) -> bool {
         let changes = matches!(self.status, Status::Connecting | Status::Run);
+        if changes {
+            self.status = Status::Failed;
+            self.failure = Some(Box::new(failure));
+        }
+        changes
+    }
+
+    /// An open stream's input cannot be framed (`:framing`): `run` → `failed`.
+    pub(crate) fn framing_failed(&mut self, failure: Failure) -> bool {
+        let changes = self.status == Status::Run;
         if changes {
             self.status = Status::Failed;
             self.failure = Some(Box::new(failure));
@@ -245,9 +258,10 @@ impl Lifecycle {
         match (self.status, self.failure.as_deref()) {
             (Status::Exit(code), _) => ExitStatus::Code(i32::from(code)),
             (Status::Failed, Some(Failure::Errno(errno))) => ExitStatus::Code(*errno),
-            (Status::Failed, Some(Failure::Lookup(message) | Failure::Tls(message))) => {
-                ExitStatus::Message(message.clone())
-            }
+            (
+                Status::Failed,
+                Some(Failure::Lookup(message) | Failure::Tls(message) | Failure::Framing(message)),
+            ) => ExitStatus::Message(message.clone()),
             // Emacs 28.2 crashes or returns an address while connecting; netproc says 0.
             _ => ExitStatus::Code(0),
         }

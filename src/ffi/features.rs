@@ -7,9 +7,10 @@ use super::status::netproc_status::{self, *};
 use super::value::{netproc_value, write_out};
 use crate::core::interfaces;
 
-/// The subfeatures of make-network-process, as Emacs lists them: the option keywords and
-/// (:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) (:type seqpacket)
-/// (:type datagram) (:nowait t).
+/// The subfeatures of make-network-process, as Emacs lists them: the option keywords
+/// (netproc's own among them) and (:server t) (:service t) (:family ipv6) (:family ipv4)
+/// (:family local) (:type seqpacket) (:type datagram) (:nowait t); then the framings:
+/// (:framing line) (:framing content-length) (:framing length-prefix).
 ///
 /// Ownership: caller owns *out; release it with netproc_value_free().
 /// Lifetime:  until released.

@@ -41,6 +41,13 @@ const MAX_ARGS: usize = 1 << 20;
 /// (2^20), and a string length or sequence count in a value beyond PTRDIFF_MAX, are
 /// NETPROC_E_INVALID.
 ///
+/// netproc's own keywords (since 0.2; README, "Whole messages"): `:framing` (`line`,
+/// `content-length` or the list `(length-prefix N)`, N from 1 to 8) makes the filter get
+/// exactly one whole message per call, decoded as the process decodes; `:framing-max` (an
+/// integer, 64 MiB by default) is the longest message, past which the process fails with
+/// the sentinel "failed with code message too large: LENGTH bytes, :framing-max is MAX\n".
+/// Streams only: with `:type datagram`, `:framing` is an error.
+///
 /// Ownership: caller owns *out (one reference); release it with netproc_process_free().
 ///            args and everything they point to are only read during the call.
 /// Lifetime:  the handle stays valid, even after the process is deleted or closed, until

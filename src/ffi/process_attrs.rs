@@ -283,7 +283,9 @@ pub unsafe extern "C" fn netproc_set_process_query_on_exit_flag(
 /// ":reuseaddr", ":broadcast", ":dontroute", ":oobinline", ":bindtodevice", and
 /// netproc's ":nodelay", TCP_NODELAY, a no-op on other than TCP sockets) on the open
 /// socket and record it in the contact. An unknown option is an error unless `no_error`, in
-/// which case *applied (if not NULL) says false.
+/// which case *applied (if not NULL) says false. ":framing" and ":framing-max" (netproc's
+/// own, see netproc_make_network_process()) change how the bytes not yet delivered are cut
+/// into messages.
 ///
 /// Ownership: option and *value are only read.
 /// Lifetime:  n/a.

@@ -22,7 +22,8 @@ pub enum netproc_event_kind {
     NETPROC_EVENT_PEER_RESET = 4,
     /// "deleted\n": netproc_delete_process().
     NETPROC_EVENT_DELETED = 5,
-    /// "failed with code CODE\n": a lookup, connect or TLS handshake failed.
+    /// "failed with code CODE\n": a lookup, connect or TLS handshake failed, or `:framing`
+    /// met a message it refuses (CODE "message too large: …" or "bad message header: …").
     NETPROC_EVENT_FAILED = 6,
     /// "drain\n", told to a `:drain` function: the output queue fell below half of the
     /// `:high-water` mark after passing it.
@@ -37,8 +38,8 @@ pub struct netproc_event {
     /// What happened.
     pub kind: netproc_event_kind,
     /// For NETPROC_EVENT_FAILED, the errno of the system call that failed (111,
-    /// ECONNREFUSED, for a refused connect); 0 for a name lookup or TLS failure (the
-    /// message says which) and for every other kind.
+    /// ECONNREFUSED, for a refused connect); 0 for a name lookup, TLS or framing failure
+    /// (the message says which) and for every other kind.
     pub error_number: c_int,
 }
 
