@@ -223,6 +223,7 @@ pub fn network_lookup_address_info(
 pub fn network_features() -> Value {
     let pair = |key: &str, value: Value| Value::list(vec![Value::symbol(key), value]);
     let mut features: Vec<Value> = OPTION_KEYWORDS.iter().rev().map(|k| Value::symbol(k)).collect();
+    features.extend(super::make::OWN_KEYWORDS.iter().map(|k| Value::symbol(k)));
     features.extend([
         pair(":server", Value::T),
         pair(":service", Value::T),
@@ -293,6 +294,8 @@ mod tests {
         assert!(network_featurep(&Value::list(vec![Value::symbol(":family"), Value::symbol("ipv6")])));
         assert!(network_featurep(&Value::symbol(":keepalive")));
         assert!(network_featurep(&Value::symbol(":nodelay")));
+        assert!(network_featurep(&Value::symbol(":connect-timeout")));
+        assert!(network_featurep(&Value::symbol(":attempt-delay")));
         assert!(!network_featurep(&Value::symbol(":nosuchoption")));
         assert!(!network_featurep(&Value::list(vec![Value::symbol(":nowait"), Value::Nil])));
     }

@@ -11,6 +11,7 @@ pub mod resolve;
 pub mod socket;
 pub mod value;
 
+mod attempts;
 mod budget;
 mod buffers;
 mod coding_ops;
@@ -47,7 +48,9 @@ mod tls_connect;
 mod tls_io;
 
 pub use budget::Budget;
-pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};
+pub use context::{
+    Host, Settings, Shared, DEFAULT_CONNECT_ATTEMPT_DELAY, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX,
+};
 pub use error::{Error, Result};
 #[cfg(feature = "emacs-module")]
 pub(crate) use make::reads_keyword;

@@ -244,6 +244,15 @@ fn callback_arg(env: &Env, value: emacs_value, default: &str) -> LispResult<Valu
     object(env, value)
 }
 
+/// A number of seconds for the core: a float becomes Emacs's `(TICKS . HZ)` in
+/// microseconds (`time-convert`), which the core reads; the core has no floats.
+fn seconds_argument(env: &Env, value: emacs_value) -> LispResult<Value> {
+    if env.is_not_nil(env.call("floatp", &[value])?) {
+        return from_lisp(env, env.call("time-convert", &[value, env.int(1_000_000)?])?);
+    }
+    from_lisp(env, value)
+}
+
 fn make_network_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let mut pairs = Vec::with_capacity(args.len() / 2 + 1);
     for pair in args.chunks(2) {
@@ -255,6 +264,7 @@ fn make_network_process(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
                 Some(":sentinel") => callback_arg(env, value, "internal-default-process-sentinel")?,
                 Some(":log") => object(env, value)?,
                 Some(":plist") => plist_argument(env, value)?,
+                Some(":connect-timeout" | ":attempt-delay") => seconds_argument(env, value)?,
                 // What the core only keeps comes back `eq`, as from Emacs's contact plist.
                 Some(key) if !reads_keyword(key) => object(env, value)?,
                 _ => from_lisp(env, value)?,
