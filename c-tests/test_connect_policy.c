@@ -1,7 +1,8 @@
 /* test_connect_policy: netproc's connect policy (issue 15, item 1; README "Beyond Emacs"):
  * :connect-timeout, Happy Eyeballs (RFC 8305) with :attempt-delay and
  * netproc_context_set_connect_attempt_delay(), and delete-process closing the attempts in
- * flight.
+ * flight (docs/DIFFERENCES.md: Emacs tries addresses one after the other, each for as long
+ * as the kernel's connect takes).
  *
  * Loopback alone cannot lose a SYN on purpose, so the program runs in a private network
  * and mount namespace of its own (made in main(), before the cases fork): lo up, a veth
@@ -51,7 +52,7 @@ static void enter_private_network(void) {
         return;
     }
     /* Keep the bind mount below out of the parent's mount namespace. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
+    if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0) {
         set_failure("mount --make-rprivate /");
         return;
     }
@@ -69,7 +70,7 @@ static void enter_private_network(void) {
     }
     bool written = write(fd, HOSTS_TEXT, strlen(HOSTS_TEXT)) == (ssize_t)strlen(HOSTS_TEXT);
     close(fd);
-    if (!written || mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) != 0) {
+    if (!written || mount(hosts, "/etc/hosts", "none", MS_BIND, NULL) != 0) {
         set_failure("bind-mounting a private /etc/hosts");
         unlink(hosts);
         return;
