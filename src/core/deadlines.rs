@@ -15,14 +15,17 @@ use std::time::{Duration, Instant};
 
 use super::process::ProcRef;
 
+/// Connects waiting for a time, by process serial, with the time each waits for.
+pub(crate) type ConnectTimes = HashMap<u64, (ProcRef, Instant)>;
+
 #[derive(Default)]
 pub(crate) struct Deadlines {
     /// Processes closed with output still queued, until it is written or their deadline.
     draining: Vec<ProcRef>,
     /// Servers whose accepting is paused after a failure.
     paused_servers: Vec<ProcRef>,
-    /// Connects waiting for a time, by process serial, with the time they wait for.
-    connects: HashMap<u64, (ProcRef, Instant)>,
+    /// Connects waiting for a time.
+    connects: ConnectTimes,
     /// (time, serial) of `connects`, soonest first; may hold times no longer current.
     connect_times: BinaryHeap<Reverse<(Instant, u64)>>,
 }
@@ -135,7 +138,7 @@ impl Deadlines {
 
     /// Let go of every process (the context is being freed), for the caller to drop
     /// outside the locks.
-    pub(crate) fn take_all(&mut self) -> (Vec<ProcRef>, Vec<ProcRef>, HashMap<u64, (ProcRef, Instant)>) {
+    pub(crate) fn take_all(&mut self) -> (Vec<ProcRef>, Vec<ProcRef>, ConnectTimes) {
         self.connect_times.clear();
         (
             std::mem::take(&mut self.draining),

@@ -219,7 +219,8 @@ fn the_connect_deadline_ends_a_pending_lookup() {
         (Value::symbol(":connect-timeout"), Value::cons(Value::Int(3), Value::Int(10))),
     ];
     let process = ctx.make_network_process(args, &mut host).unwrap().expect("a process");
-    let failed = |host: &Recorder| host.sentinels.iter().any(|(_, message)| message == "failed with code 110\n");
+    let failed =
+        |host: &Recorder| host.sentinels.iter().any(|(_, message)| message == "failed with code 110\n");
     assert!(pump_until(&ctx, &mut host, Duration::from_secs(5), failed), "{:?}", host.sentinels);
     let took = start.elapsed();
     assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(5), "{took:?}");

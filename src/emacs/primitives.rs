@@ -269,7 +269,9 @@ fn set_connect_attempt_delay(env: &Env, module: &Module, args: &[emacs_value]) -
         Value::Int(millis) if millis >= 0 => millis as u64,
         other => return Err(crate::core::Error::wrong_type("natnump", &other).into()),
     };
-    module.shared().update_settings(|settings| settings.connect_attempt_delay = Duration::from_millis(millis));
+    module
+        .shared()
+        .update_settings(|settings| settings.connect_attempt_delay = Duration::from_millis(millis));
     Ok(value)
 }
 
