@@ -884,14 +884,14 @@ static void featurep_queries(void) {
 }
 
 /* (get 'make-network-process 'subfeatures) of Emacs 28.2, with netproc's own options
-   among Emacs's (README, "Beyond Emacs"). */
+   among Emacs's and its own keywords after them (README, "Beyond Emacs"). */
 static void features_list_equals_emacs(void) {
     struct text t;
     netproc_value out;
     CHECK_EQ(netproc_network_features(&out), NETPROC_OK);
     CHECK_STR_EQ(take_text(&t, &out),
                  "(:reuseaddr :priority :oobinline :nodelay :linger :keepalive :dontroute :broadcast "
-                 ":bindtodevice "
+                 ":bindtodevice :connect-timeout :attempt-delay "
                  "(:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) "
                  "(:type seqpacket) (:type datagram) (:nowait t))");
 }
