@@ -56,6 +56,11 @@ impl Deadlines {
         let (held, _) = self.connects.remove(&process.serial)?;
         if self.connects.is_empty() {
             self.connect_times.clear();
+        } else if self.connect_times.len() > 2 * self.connects.len() + 64 {
+            // Connects that ended long before their deadline leave its entry behind: keep
+            // the heap in proportion to the connects under way.
+            self.connect_times =
+                self.connects.iter().map(|(serial, (_, at))| Reverse((*at, *serial))).collect();
         }
         Some(held)
     }
