@@ -892,8 +892,8 @@ static void features_list_equals_emacs(void) {
     netproc_value out;
     CHECK_EQ(netproc_network_features(&out), NETPROC_OK);
     CHECK_STR_EQ(take_text(&t, &out),
-                 "(:high-water :framing-max :framing :drain :v6only :sndbuf :reuseport :reuseaddr :rcvbuf "
-                 ":priority :oobinline "
+                 "(:high-water :framing-max :framing :drain :connect-timeout :attempt-delay :v6only "
+                 ":sndbuf :reuseport :reuseaddr :rcvbuf :priority :oobinline "
                  ":nodelay :multicast-leave :multicast-join :linger :keepalive :dontroute :broadcast "
                  ":bindtodevice "
                  "(:server t) (:service t) (:family ipv6) (:family ipv4) (:family local) "

@@ -339,6 +339,8 @@ static const netproc_buffer_hooks no_hooks = {NULL, NULL, NULL};
       "netproc_process_peer_address: out is NULL", netproc_process_peer_address(fx->client, NULL))                 \
     X("netproc_context_set_tls_handshake_timeout", "ctx", NE_STATUS, NETPROC_E_NULL,                                 \
       "netproc_context_set_tls_handshake_timeout: ctx is NULL", netproc_context_set_tls_handshake_timeout(NULL, 10)) \
+    X("netproc_context_set_connect_attempt_delay", "ctx", NE_STATUS, NETPROC_E_NULL,                                 \
+      "netproc_context_set_connect_attempt_delay: ctx is NULL", netproc_context_set_connect_attempt_delay(NULL, 10)) \
     X("netproc_gnutls_negotiate", "params", NE_STATUS, NETPROC_E_NULL, "netproc_gnutls_negotiate: params is NULL",  \
       netproc_gnutls_negotiate(fx->client, NULL))                                                                    \
     X("netproc_gnutls_peer_status", "out", NE_STATUS, NETPROC_E_NULL, "netproc_gnutls_peer_status: out is NULL",    \

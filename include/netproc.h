@@ -786,6 +786,21 @@ enum netproc_status netproc_context_set_tls_handshake_timeout(struct netproc_con
                                                               uint32_t timeout_ms);
 
 /**
+ * Happy Eyeballs (RFC 8305): how long a stream client's connect attempt may go unanswered
+ * before the next address of its name starts alongside it (the first to connect wins,
+ * the others are closed), for processes made after the call that do not give
+ * `:attempt-delay`. The default is 250 ms, RFC 8305's; less than 10 ms counts as 10 ms,
+ * the least RFC 8305 §5 allows.
+ *
+ * Ownership: n/a.
+ * Lifetime:  n/a.
+ * Thread:    context thread only, else refused with NETPROC_E_WRONG_THREAD.
+ * Since:     0.2
+ */
+enum netproc_status netproc_context_set_connect_attempt_delay(struct netproc_context *ctx,
+                                                              uint32_t delay_ms);
+
+/**
  * Strict keywords: with `strict` true, netproc_make_network_process() refuses a keyword it
  * does not read (a misspelt `:filtre`) with NETPROC_E_ERROR, "Unknown keyword :filtre",
  * and makes no process; the keywords are those the README lists, Emacs's and netproc's

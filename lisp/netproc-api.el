@@ -70,11 +70,18 @@ documentation): :name :buffer :host :service :type :family :local :remote
 :plist :server and the socket options.  Filters, sentinels and log functions
 are called with the same arguments as Emacs's, on netproc process objects.
 
-netproc's own keywords: :framing `line', `content-length' (LSP and DAP
+netproc's own keywords (README, \"Beyond Emacs\"): :nodelay BOOL;
+:connect-timeout SECONDS, after which a stream client that is not open fails
+\(a `:nowait' one with status `failed' and the sentinel \"failed with code
+110\\n\", a blocking one with `file-error'); :attempt-delay SECONDS, Happy
+Eyeballs' delay between the attempts of a name with several addresses (see
+`netproc-connect-attempt-delay'); :framing `line', `content-length' (LSP and DAP
 headers) or (length-prefix N) gives the filter exactly one whole message
 per call, decoded as the process decodes; :framing-max BYTES (64 MiB by
 default) is the longest message, past which the process fails with the
-sentinel \"failed with code message too large: ...\".  Both also work with
+sentinel \"failed with code message too large: ...\"; :high-water BYTES and
+:drain FUNCTION pace sends; and the socket options `netproc-featurep' lists.
+:framing, :framing-max, :nodelay, :high-water and :drain also work with
 `netproc-set-network-process-option'.
 
 \(fn &rest ARGS)"
@@ -87,6 +94,24 @@ sentinel \"failed with code message too large: ...\".  Both also work with
                    (apply #'netproc--make-network-process args))))
     (when process (netproc--update-mark process))
     process))
+
+(defun netproc-connect-attempt-delay ()
+  "Return Happy Eyeballs' delay between connect attempts, in seconds.
+It is 0.25 unless set.
+A stream client whose name has several addresses (IPv6 and IPv4) starts the next
+address's attempt when the previous one has not connected after this long; the first
+to connect wins.  `:attempt-delay' sets it for one process."
+  (/ (netproc--connect-attempt-delay) 1000.0))
+
+(defun netproc-set-connect-attempt-delay (seconds)
+  "Make connects from now wait SECONDS (a non-negative number) between attempts.
+Less than 0.01 counts as 0.01, the least RFC 8305 allows.  Return SECONDS."
+  (unless (numberp seconds)
+    (signal 'wrong-type-argument (list 'numberp seconds)))
+  (when (< seconds 0)
+    (signal 'args-out-of-range (list seconds)))
+  (netproc--set-connect-attempt-delay (round (* seconds 1000)))
+  seconds)
 
 (defun netproc-delete-process (&optional process)
   "Delete PROCESS: close it and run its sentinel with \"deleted\\n\".

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use mio::{Interest, Token, Waker};
 use parking_lot::Mutex;
 
+use socket2::Socket;
+
+use super::attempts::{Attempt, Race};
 use super::buffers::BufferPool;
 use super::coding::CodingSystem;
 use super::datagrams::DatagramBatch;
@@ -88,7 +91,14 @@ pub struct Settings {
     /// An unknown keyword given to `make-network-process` is an error (`:filtre` instead of
     /// `:filter`), not a key kept in the contact plist as Emacs keeps it. Off by default.
     pub strict_keywords: bool,
+    /// Happy Eyeballs (RFC 8305): how long a stream client's connect attempt may go
+    /// unanswered before the next address starts alongside it, unless `:attempt-delay`
+    /// says otherwise. At least 10 ms, as RFC 8305 §5 requires.
+    pub connect_attempt_delay: Duration,
 }
+
+/// The default of [`Settings::connect_attempt_delay`]: RFC 8305 §5's recommended 250 ms.
+pub const DEFAULT_CONNECT_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
 /// The default of [`Settings::send_queue_max`]: 64 MiB, far more than any sane burst, far
 /// less than what would take a host down.
@@ -111,6 +121,7 @@ impl Default for Settings {
             typed_functions: false,
             tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
             strict_keywords: false,
+            connect_attempt_delay: DEFAULT_CONNECT_ATTEMPT_DELAY,
         }
     }
 }
@@ -380,6 +391,33 @@ impl Core {
         Ok(())
     }
 
+    /// Register the socket of a connect attempt of `process` (attempts.rs), readable and
+    /// writable as a client's socket is; the slot it took.
+    pub(crate) fn register_attempt(&mut self, process: &ProcRef, socket: &Socket) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        self.poller.register(process, socket.as_raw_fd(), Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// Close a connect attempt that failed or lost: deregister it and free its slot.
+    pub(crate) fn close_attempt(&mut self, attempt: Attempt) {
+        use std::os::fd::AsRawFd;
+        self.poller.deregister(attempt.socket.as_raw_fd());
+        drop(attempt.socket);
+        let slot = attempt.slot.and_then(|slot| u32::try_from(slot).ok());
+        if let Some(entry) = slot.and_then(|slot| self.poller.vacate(slot)) {
+            self.releases.push(entry);
+        }
+    }
+
+    /// The attempt that connected becomes the process's socket, registered as it is.
+    pub(crate) fn adopt_attempt(&mut self, state: &mut State, attempt: Attempt) {
+        state.link.attach(attempt.socket);
+        if let Some(slot) = attempt.slot {
+            state.link.registered(slot);
+            state.link.set_watching_output(true);
+        }
+    }
+
     /// Wait up to `timeout` for readiness; the reactor gives the list back with
     /// `recycle_readiness`, so that waiting allocates nothing.
     pub(crate) fn wait_for_readiness(&mut self, timeout: Option<Duration>) -> io::Result<Vec<Readiness>> {
@@ -440,6 +478,9 @@ impl Core {
         for process in self.poller.registered() {
             let mut state = process.state.lock();
             self.close_socket(&mut state);
+            for attempt in state.take_race().map(Race::abandon).unwrap_or_default() {
+                self.close_attempt(attempt);
+            }
         }
         (
             std::mem::take(&mut self.inbox),

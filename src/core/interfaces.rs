@@ -231,7 +231,8 @@ pub fn network_lookup_address_info(
 
 /// netproc's own keywords of `make-network-process` and `set-network-process-option`
 /// beyond Emacs's and beyond the socket options (README, "Beyond Emacs").
-pub(crate) const EXTENSION_KEYWORDS: &[&str] = &[":drain", ":framing", ":framing-max", ":high-water"];
+pub(crate) const EXTENSION_KEYWORDS: &[&str] =
+    &[":attempt-delay", ":connect-timeout", ":drain", ":framing", ":framing-max", ":high-water"];
 
 /// The subfeatures of `make-network-process`, as `(get 'make-network-process 'subfeatures)`:
 /// Emacs's, with netproc's own keywords among the options, then the framings netproc
@@ -327,6 +328,8 @@ mod tests {
         assert!(network_featurep(&Value::list(vec![Value::symbol(":family"), Value::symbol("ipv6")])));
         assert!(network_featurep(&Value::symbol(":keepalive")));
         assert!(network_featurep(&Value::symbol(":nodelay")));
+        assert!(network_featurep(&Value::symbol(":connect-timeout")));
+        assert!(network_featurep(&Value::symbol(":attempt-delay")));
         assert!(!network_featurep(&Value::symbol(":nosuchoption")));
         assert!(!network_featurep(&Value::list(vec![Value::symbol(":nowait"), Value::Nil])));
         for framing in ["line", "content-length", "length-prefix"] {

@@ -1,4 +1,4 @@
-//! A process's socket and the phase it is in: connecting, open, read to its end, asked to
+//! A process's socket and the phase it is in: open, read to its end, asked to
 //! send its end of file, draining before the close. Its fields change only through the
 //! named transitions below; the reactor (reactor.rs, round.rs), the context's registration
 //! and close (context.rs) and the host's primitives (ops.rs, connect.rs, make.rs, server.rs)
@@ -33,8 +33,6 @@ pub(crate) struct Link {
     clear_before_tls: usize,
     /// The reactor slot (and mio token) while the socket is registered.
     slot: Option<u32>,
-    /// The socket's non-blocking connect has not finished yet.
-    connect_in_progress: bool,
     /// The peer's end of file (or a reset) was read: nothing more to read. The socket
     /// stays open, for the replies the filter still sends, until the close is delivered.
     input_closed: bool,
@@ -74,11 +72,6 @@ impl Link {
         self.slot
     }
 
-    /// Whether a non-blocking connect is still in flight.
-    pub(crate) fn is_connecting(&self) -> bool {
-        self.connect_in_progress
-    }
-
     /// Whether readiness was reported and not yet drained.
     pub(crate) fn is_readable(&self) -> bool {
         self.readable
@@ -112,7 +105,7 @@ impl Link {
     /// Whether reading is possible as far as the socket goes: connected, not read to its
     /// end, not draining.
     pub(crate) fn may_read(&self) -> bool {
-        self.socket.is_some() && !self.connect_in_progress && !self.input_closed && !self.draining
+        self.socket.is_some() && !self.input_closed && !self.draining
     }
 
     /// The TLS session, if the connection has one.
@@ -206,21 +199,10 @@ impl Link {
         }
     }
 
-    /// A socket was made for the process (connected, bound or accepted).
+    /// A socket was made for the process (connected, bound or accepted). A client's socket
+    /// comes here only once connected: attempts in flight belong to its race (attempts.rs).
     pub(crate) fn attach(&mut self, socket: Socket) {
         self.socket = Some(socket);
-    }
-
-    /// A socket was made and its non-blocking connect started; `finished` when it
-    /// finished at once.
-    pub(crate) fn attach_connecting(&mut self, socket: Socket, finished: bool) {
-        self.socket = Some(socket);
-        self.connect_in_progress = !finished;
-    }
-
-    /// The connect finished, or failed: it is no longer in flight.
-    pub(crate) fn connect_ended(&mut self) {
-        self.connect_in_progress = false;
     }
 
     /// The socket was registered with the reactor under `slot` (the token is a usize; the

@@ -202,3 +202,33 @@ fn a_resolver_that_cannot_start_leaves_no_process() {
     assert!(pump_until(&ctx, &mut host, Duration::from_secs(3), opened("127.0.0.1")), "{:?}", host.sentinels);
     ctx.shutdown(&mut host);
 }
+
+/// `:connect-timeout` counts the lookup: a name server that never answers fails the process
+/// at its deadline with ETIMEDOUT, long before the resolver's own deadline, and the lookup
+/// is abandoned (the process is let go by the lookups; a late answer changes nothing).
+#[test]
+fn the_connect_deadline_ends_a_pending_lookup() {
+    let ctx = context(Some(1), Duration::from_secs(60));
+    let mut host = Recorder::default();
+    let start = Instant::now();
+    let args = vec![
+        (Value::symbol(":name"), Value::string("slow-timeout")),
+        (Value::symbol(":host"), Value::string("slow-timeout")),
+        (Value::symbol(":service"), Value::Int(9)),
+        (Value::symbol(":nowait"), Value::T),
+        (Value::symbol(":connect-timeout"), Value::cons(Value::Int(3), Value::Int(10))),
+    ];
+    let process = ctx.make_network_process(args, &mut host).unwrap().expect("a process");
+    let failed =
+        |host: &Recorder| host.sentinels.iter().any(|(_, message)| message == "failed with code 110\n");
+    assert!(pump_until(&ctx, &mut host, Duration::from_secs(5), failed), "{:?}", host.sentinels);
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(process.status().name(), "failed");
+    assert!(ctx.core.lock().lookups().is_empty(), "the lookup is abandoned");
+    release("slow-timeout");
+    std::thread::sleep(Duration::from_millis(50));
+    ctx.poll(Some(Duration::from_millis(50)), &mut host).unwrap();
+    assert_eq!(host.sentinels.len(), 1, "{:?}", host.sentinels);
+    ctx.shutdown(&mut host);
+}

@@ -4,10 +4,10 @@
 use super::backpressure::{mark_of, Watermark, DEFAULT_HIGH_WATER};
 use std::io;
 use std::os::fd::AsRawFd;
-
-use socket2::Socket;
+use std::time::{Duration, Instant};
 
 use super::address::{check_unix_path, numeric_service, Address, ServiceText, UNIX_PATH_MAX};
+use super::attempts::{begin, Progress, Race};
 use super::contact::Contact;
 use super::context::{Host, Shared};
 use super::error::{Error, Result};
@@ -74,6 +74,10 @@ struct Request {
     target: Target,
     /// For messages: the host as looked up.
     host_text: String,
+    /// `:connect-timeout`: a stream client not open by then fails.
+    connect_deadline: Option<Instant>,
+    /// `:attempt-delay`, when given: Happy Eyeballs' delay between attempts.
+    attempt_delay: Option<Duration>,
 }
 
 impl Shared {
@@ -87,12 +91,18 @@ impl Shared {
         if args.is_empty() {
             return Ok(None);
         }
+        // The deadline counts from the call, name lookup included.
+        let called = Instant::now();
         check_function_values(&args, self.settings().typed_functions)?;
         if self.settings().strict_keywords {
             check_keywords_known(&args)?;
         }
         let mut contact = Plist::from_pairs(args);
-        let request = check_arguments(&mut contact)?;
+        let request = check_arguments(&mut contact, called)?;
+        let race = || {
+            let delay = request.attempt_delay.unwrap_or(self.settings().connect_attempt_delay);
+            Race::new(delay, request.connect_deadline)
+        };
         for (key, _) in contact.pairs() {
             if key.as_symbol().is_none() {
                 return Err(Error::wrong_type("symbolp", key));
@@ -157,12 +167,17 @@ impl Shared {
                 open_datagram_client(&mut state, addresses)?
             }
             (Target::Addresses(addresses), _) if !request.nowait => {
-                connect_blocking(&mut state, addresses)?;
+                connect_blocking(&mut state, addresses, race())?;
                 if blocking_tls {
                     handshake_now(&mut state, self.settings().tls_handshake_timeout)?;
                 }
             }
-            _ => state.lifecycle.set_connecting(),
+            _ => {
+                state.lifecycle.set_connecting();
+                if request.kind != SocketKind::Datagram {
+                    state.set_race(race());
+                }
+            }
         }
 
         let mut core = self.core.lock();
@@ -187,14 +202,16 @@ impl Shared {
             None => {
                 state.set_lookup(cancel);
                 core.lookups().wait_for(serial, &process);
+                if let Some(deadline) = state.race_mut().and_then(|race| race.deadline()) {
+                    core.deadlines().wake_connect_at(&process, deadline);
+                }
             }
             Some(addresses) if state.lifecycle.is_connecting() => {
                 // :nowait to known addresses (unix sockets, literal hosts): connect now,
-                // report later.
-                state.set_connect_remaining(addresses);
-                // A failure found inside this call is the caller's news at once, as
-                // process-status shows in Emacs; its sentinel still runs from the next poll.
-                if let Some(failure) = core.try_next_address(&process, &mut state, libc::ECONNREFUSED) {
+                // report later. A failure found inside this call is the caller's news at
+                // once, as process-status shows in Emacs; its sentinel still runs from the
+                // next poll.
+                if let Some(failure) = core.begin_connect(&process, &mut state, addresses) {
                     state.lifecycle.connect_failed(failure);
                 }
             }
@@ -262,8 +279,14 @@ fn check_function_values(args: &[(Value, Value)], typed: bool) -> Result<()> {
 }
 
 /// Steps 1–8 of Emacs's checks, leaving resolution ready to run.
-fn check_arguments(contact: &mut Plist) -> Result<Request> {
+fn check_arguments(contact: &mut Plist, called: Instant) -> Result<Request> {
     let kind = SocketKind::from_value(&contact.get_or_nil(":type"))?;
+    let connect_timeout = seconds_argument(contact, ":connect-timeout")?;
+    if connect_timeout.is_some_and(|timeout| timeout.is_zero()) {
+        return Err(Error::msg(":connect-timeout must be more than 0 seconds"));
+    }
+    let connect_deadline = connect_timeout.and_then(|timeout| called.checked_add(timeout));
+    let attempt_delay = seconds_argument(contact, ":attempt-delay")?;
     let server = contact.get_or_nil(":server");
     let nowait = contact.get_or_nil(":nowait").is_non_nil();
     if server.is_non_nil() && nowait {
@@ -310,6 +333,8 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
         name: name.clone(),
         target: Target::Addresses(vec![address]),
         host_text: String::new(),
+        connect_deadline,
+        attempt_delay,
     };
     if family == libc::AF_UNIX {
         let path = match contact.get_or_nil(":service") {
@@ -351,7 +376,29 @@ fn check_arguments(contact: &mut Plist) -> Result<Request> {
     } else {
         Target::Addresses(lookup(&query)?)
     };
-    Ok(Request { kind, backlog, nowait, name, target, host_text })
+    Ok(Request { kind, backlog, nowait, name, target, host_text, connect_deadline, attempt_delay })
+}
+
+/// A number of seconds (`:connect-timeout`, `:attempt-delay`): nil for none, an integer,
+/// or `(TICKS . HZ)`, Emacs's time value for fractions (a Lisp float arrives so from the
+/// Emacs module, which converts it with `time-convert`; C hosts have no floats).
+fn seconds_argument(contact: &Plist, key: &str) -> Result<Option<Duration>> {
+    let value = contact.get_or_nil(key);
+    let (ticks, hz) = match &value {
+        Value::Nil => return Ok(None),
+        Value::Int(seconds) => (*seconds, 1),
+        Value::Cons(ticks, hz) => match (&**ticks, &**hz) {
+            (Value::Int(ticks), Value::Int(hz)) if *hz > 0 => (*ticks, *hz),
+            _ => return Err(Error::wrong_type("numberp", &value)),
+        },
+        _ => return Err(Error::wrong_type("numberp", &value)),
+    };
+    if ticks < 0 {
+        return Err(Error::msg(format!("{key} must not be negative")));
+    }
+    let nanos = u128::from(ticks.unsigned_abs()) * 1_000_000_000 / u128::from(hz.unsigned_abs());
+    // Past u64 nanoseconds (584 years) is as good as forever.
+    Ok(Some(Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))))
 }
 
 /// The service as Emacs writes it for getaddrinfo. Unlike Emacs (whose getaddrinfo wraps
@@ -468,60 +515,64 @@ fn open_datagram_client(state: &mut State, addresses: &[Address]) -> Result<()> 
     Err(Error::file("make client process failed", &last_error, contact_data(&state.contact.plist())))
 }
 
-/// Connect to each address in turn until one works; the call waits for the connection,
-/// as Emacs's does without `:nowait`.
-fn connect_blocking(state: &mut State, addresses: &[Address]) -> Result<()> {
-    let mut last_error = io::Error::from_raw_os_error(libc::EADDRNOTAVAIL);
-    for address in addresses {
-        let socket = match new_socket(address.family(), state.kind()) {
-            Ok(socket) => socket,
-            Err(err) => {
-                last_error = err;
-                continue;
+/// Connect to the addresses as a `:nowait` client does (Happy Eyeballs, and the deadline
+/// of `:connect-timeout`), but wait for the result: the call returns connected, as Emacs's
+/// does without `:nowait`, or signals why not.
+fn connect_blocking(state: &mut State, addresses: &[Address], mut race: Race) -> Result<()> {
+    let kind = state.kind();
+    let options = state.contact.plist().into_owned();
+    // A bad option fails every attempt the same way: it is what the call signals.
+    let mut option_error = None;
+    race.set_addresses(addresses.to_vec());
+    let outcome = loop {
+        let progress = race.advance(Instant::now(), &mut |address| {
+            let socket = new_socket(address.family(), kind)
+                .map_err(|err| err.raw_os_error().unwrap_or(libc::EMFILE))?;
+            if let Err(err) = apply_options(&socket, &options) {
+                let errno = err.errno.max(1);
+                option_error.get_or_insert(err);
+                return Err(errno);
             }
-        };
-        apply_options(&socket, &state.contact.plist())?;
-        match connect_and_wait(&socket, address) {
-            Ok(()) => {
-                state.contact.put(":remote", address.to_value());
-                if let Ok(local) = socket.local_addr() {
-                    state.contact.put(":local", Address::from_sockaddr(&local).to_value());
-                }
-                state.set_family(address.family());
-                state.link.attach(socket);
-                return Ok(());
+            begin(socket, address)
+        });
+        drop(race.take_closed());
+        match progress {
+            Progress::Won(winner) => break Ok(winner),
+            Progress::Failed(errno) => break Err(io::Error::from_raw_os_error(errno)),
+            Progress::Waiting => wait_for_attempts(&race),
+        }
+    };
+    match outcome {
+        Ok(winner) => {
+            state.contact.put(":remote", winner.address.to_value());
+            if let Ok(local) = winner.socket.local_addr() {
+                state.contact.put(":local", Address::from_sockaddr(&local).to_value());
             }
-            Err(err) => last_error = err,
+            state.set_family(winner.address.family());
+            state.link.attach(winner.socket);
+            Ok(())
+        }
+        Err(_) if option_error.is_some() => Err(option_error.take().expect("checked")),
+        Err(err) => {
+            Err(Error::file("make client process failed", &err, contact_data(&state.contact.plist())))
         }
     }
-    Err(Error::file("make client process failed", &last_error, contact_data(&state.contact.plist())))
 }
 
-/// connect(2) without being thrown off by signals: start it non-blocking and wait in
-/// poll(2) for the result. Leaves the socket non-blocking.
-fn connect_and_wait(socket: &Socket, address: &Address) -> io::Result<()> {
-    socket.set_nonblocking(true)?;
-    match socket.connect(&address.to_sockaddr()) {
-        Ok(()) => return Ok(()),
-        Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(err) => return Err(err),
-    }
-    let mut waiting = libc::pollfd { fd: socket.as_raw_fd(), events: libc::POLLOUT, revents: 0 };
-    loop {
-        // SAFETY: one valid pollfd, for the length we pass.
-        let rc = unsafe { libc::poll(&mut waiting, 1, -1) };
-        if rc >= 0 {
-            break;
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-    match socket.take_error()? {
-        Some(err) => Err(err),
-        None => Ok(()),
-    }
+/// Wait in poll(2) until an attempt of `race` finishes or the race's next time comes. A
+/// signal ends the wait early; the caller looks and waits again.
+fn wait_for_attempts(race: &Race) {
+    let mut waiting: Vec<libc::pollfd> = race
+        .in_flight()
+        .map(|socket| libc::pollfd { fd: socket.as_raw_fd(), events: libc::POLLOUT, revents: 0 })
+        .collect();
+    let timeout = race.wake_at().map_or(-1, |at| {
+        // Rounded up, so that the wait does not end just before the time and spin.
+        let left = at.saturating_duration_since(Instant::now());
+        i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
+    });
+    // SAFETY: `waiting` holds `waiting.len()` valid pollfds.
+    unsafe { libc::poll(waiting.as_mut_ptr(), waiting.len() as libc::nfds_t, timeout) };
 }
 
 #[cfg(test)]
@@ -533,7 +584,7 @@ mod tests {
     }
 
     fn error_of(pairs: &[(&str, Value)]) -> String {
-        match check_arguments(&mut args(pairs)) {
+        match check_arguments(&mut args(pairs), Instant::now()) {
             Ok(_) => "ok".into(),
             Err(err) => format!("{}: {}", err.symbol, err.message()),
         }

@@ -11,6 +11,7 @@ pub mod resolve;
 pub mod socket;
 pub mod value;
 
+mod attempts;
 mod backpressure;
 mod budget;
 mod buffers;
@@ -51,7 +52,9 @@ mod tls_io;
 
 pub use backpressure::{WaterLevel, DEFAULT_HIGH_WATER};
 pub use budget::Budget;
-pub use context::{Host, Settings, Shared, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX};
+pub use context::{
+    Host, Settings, Shared, DEFAULT_CONNECT_ATTEMPT_DELAY, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEND_QUEUE_MAX,
+};
 pub use error::{Error, Result};
 pub use framing::DEFAULT_FRAMING_MAX;
 #[cfg(feature = "emacs-module")]

@@ -320,10 +320,11 @@ impl Process {
         state.set_datagram_peer(Some(parsed));
         true
     }
-    /// `process-contact`. With `no_block`, a process without a socket gives nil.
+    /// `process-contact`. With `no_block`, a process without a socket gives nil (one whose
+    /// connect attempts are in flight has sockets, as Emacs's wait_for_socket_fds sees it).
     pub fn contact(&self, query: &ContactQuery, no_block: bool) -> Value {
         let mut state = self.state.lock();
-        if no_block && !state.link.has_socket() {
+        if no_block && !state.link.has_socket() && !state.has_connect_attempts() {
             return Value::Nil;
         }
         // A datagram process's :remote is whoever it talks to now, as Emacs reports it.
@@ -413,10 +414,8 @@ impl Core {
         if state.kind() == SocketKind::Datagram {
             return self.send_datagram(process, state, data);
         }
-        let writable_now = state.output.is_empty()
-            && state.link.has_socket()
-            && !state.link.is_connecting()
-            && !state.link.tls_handshaking();
+        let writable_now =
+            state.output.is_empty() && state.link.has_socket() && !state.link.tls_handshaking();
         if !writable_now {
             // Connecting, or the socket is already full: the queue drains in order.
             self.queue_output(process, state, data)?;
@@ -505,6 +504,9 @@ impl Core {
         if state.take_lookup().is_some() {
             self.lookups().cancel(process.serial);
         }
+        // Connect attempts in flight are closed now; what was queued for them is lost.
+        let connecting = state.race_mut().is_some();
+        self.end_connect(process, state);
         state.mark_deleted();
         state.link.forget_peer();
         self.inbox().drop_held(process, state);
@@ -512,7 +514,7 @@ impl Core {
         if state.link.tls_handshaking() {
             self.handshakes().finish(process);
         }
-        if state.link.is_connecting() || state.link.tls_handshaking() || state.role() == Role::Server {
+        if connecting || state.link.tls_handshaking() || state.role() == Role::Server {
             // A connect (or TLS handshake) still in flight never completes: what was queued
             // for it is never sent (it counts as lost), as the host deleted the process
             // before it opened.

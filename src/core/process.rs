@@ -214,8 +214,9 @@ struct Occasional {
     lost_output: u64,
     /// For datagram processes: where sends go.
     datagram_peer: Option<Address>,
-    /// For `:nowait`: addresses still to try after the current attempt.
-    connect_remaining: Vec<Address>,
+    /// For a `:nowait` stream client until it is open or failed: its connect attempts
+    /// and their deadline (attempts.rs).
+    race: Option<Box<super::attempts::Race>>,
     /// For `:nowait`: the pending lookup's cancel flag.
     lookup: Option<super::resolve::Cancel>,
     /// The host part used in the lookup-failure message.
@@ -476,26 +477,27 @@ impl State {
         }
     }
 
-    /// For `:nowait`: the addresses to try, in order, after the current attempt.
-    pub(crate) fn set_connect_remaining(&mut self, addresses: Vec<Address>) {
-        self.occasional_mut().connect_remaining = addresses;
+    /// For a `:nowait` stream client: its connect starts (its addresses may come later).
+    pub(crate) fn set_race(&mut self, race: super::attempts::Race) {
+        self.occasional_mut().race = Some(Box::new(race));
     }
 
-    /// For `:nowait`: take the next address to try, if any is left.
-    pub(crate) fn next_connect_address(&mut self) -> Option<Address> {
-        let remaining = &mut self.occasional_mut().connect_remaining;
-        if remaining.is_empty() {
-            None
-        } else {
-            Some(remaining.remove(0))
-        }
+    /// The connect under way, if the process is connecting.
+    pub(crate) fn race_mut(&mut self) -> Option<&mut super::attempts::Race> {
+        self.occasional_mut_if_any()?.race.as_deref_mut()
     }
 
-    /// The connect finished: no other address is to be tried.
-    pub(crate) fn clear_connect_remaining(&mut self) {
-        if let Some(more) = self.occasional_mut_if_any() {
-            more.connect_remaining.clear();
-        }
+    /// Whether connect attempts are in flight (each with its socket).
+    pub(crate) fn has_connect_attempts(&self) -> bool {
+        self.occasional
+            .as_ref()
+            .and_then(|more| more.race.as_ref())
+            .is_some_and(|race| race.in_flight().next().is_some())
+    }
+
+    /// The connect is over (won, failed or abandoned): take what is left of it.
+    pub(crate) fn take_race(&mut self) -> Option<super::attempts::Race> {
+        self.occasional_mut_if_any()?.race.take().map(|race| *race)
     }
 
     /// For `:nowait`: the pending lookup's cancel flag, or none once it answered.

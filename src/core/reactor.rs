@@ -95,6 +95,7 @@ impl Core {
         self.resume_paused_servers();
         self.expire_drains();
         self.expire_handshakes();
+        self.expire_connects();
         self.serve_ready();
         Ok(())
     }
@@ -242,10 +243,11 @@ impl Core {
         true
     }
 
-    /// Called when the socket can take output: finish a connect, or flush the queue.
+    /// Called when a socket can take output: one of a connect's attempts finished (or
+    /// failed), or the queue may be flushed.
     fn on_writable(&mut self, process: &ProcRef, state: &mut State) {
-        if state.link.is_connecting() {
-            self.finish_connect(process, state);
+        if state.race_mut().is_some() {
+            self.advance_connect(process, state);
             return;
         }
         self.flush_output(process, state);
@@ -253,7 +255,7 @@ impl Core {
 
     /// Write queued output. A peer that is gone ends the connection.
     pub(crate) fn flush_output(&mut self, process: &ProcRef, state: &mut State) {
-        if !state.link.has_socket() || state.link.is_connecting() {
+        if !state.link.has_socket() {
             return;
         }
         let before = state.output.len();
@@ -323,7 +325,6 @@ impl Core {
     /// Record a `:nowait` failure: the socket closes now, the status becomes `failed`
     /// (and, unlike Emacs 28.2, a sentinel runs) when it is delivered.
     pub(crate) fn fail_connect(&mut self, process: &ProcRef, state: &mut State, failure: Failure) {
-        state.link.connect_ended();
         self.close_socket(state);
         self.inbox().record(process, state, Arrival::ConnectFailed(failure));
     }
@@ -331,8 +332,6 @@ impl Core {
     /// A connect finished: record it, start reading and write what waited. The status
     /// becomes `open` when the arrival is delivered, before any of the input.
     pub(crate) fn connected(&mut self, process: &ProcRef, state: &mut State) {
-        state.link.connect_ended();
-        state.clear_connect_remaining();
         if state.link.tls_handshaking() {
             // Open only once the handshake and the certificate checks are done.
             self.begin_handshake(process, state, None);
@@ -342,26 +341,5 @@ impl Core {
         state.link.mark_readable();
         self.round().mark_ready(process, state);
         self.flush_output(process, state);
-    }
-
-    fn finish_connect(&mut self, process: &ProcRef, state: &mut State) {
-        let Some(socket) = state.link.socket() else { return };
-        let outcome = match socket.take_error() {
-            Ok(None) => match socket.peer_addr() {
-                Ok(_) => Ok(()),
-                // Not connected yet: a spurious wakeup; wait for the next one.
-                Err(err) if err.raw_os_error() == Some(libc::ENOTCONN) => return,
-                Err(err) => Err(err),
-            },
-            Ok(Some(err)) | Err(err) => Err(err),
-        };
-        match outcome {
-            Ok(()) => self.connected(process, state),
-            Err(err) => {
-                self.close_socket(state);
-                let errno = err.raw_os_error().unwrap_or(libc::ECONNREFUSED);
-                self.try_next_address(process, state, errno);
-            }
-        }
     }
 }

@@ -29,7 +29,7 @@ impl Shared {
                 "Process {name} is not a stream connection: it cannot start TLS"
             )));
         }
-        if !state.lifecycle.is_active() || !state.link.has_socket() || state.link.is_connecting() {
+        if !state.lifecycle.is_active() || !state.link.has_socket() {
             return Err(Error::msg(format!("Process {name} not running")));
         }
         if state.link.tls().is_some() {

@@ -179,7 +179,6 @@ impl Core {
     /// so it goes quietly.
     pub(crate) fn tls_failed(&mut self, process: &ProcRef, state: &mut State, message: String) {
         let opening = self.handshakes().finish(process);
-        state.link.connect_ended();
         self.close_socket(state);
         if opening.is_none() {
             self.inbox().record(process, state, Arrival::TlsFailed(message));

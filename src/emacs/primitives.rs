@@ -139,6 +139,20 @@ pub(crate) static FUNCTIONS: &[Function] = &[
         process_p,
         c"Whether OBJECT is a live netproc process object.",
     ),
+    Function::new(
+        "netproc--connect-attempt-delay",
+        0,
+        Some(0),
+        connect_attempt_delay,
+        c"Happy Eyeballs' delay between connect attempts, in milliseconds.",
+    ),
+    Function::new(
+        "netproc--set-connect-attempt-delay",
+        1,
+        Some(1),
+        set_connect_attempt_delay,
+        c"Let connects made from now wait MILLISECONDS (a natural number) between attempts.",
+    ),
 ];
 
 fn init_channel(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
@@ -260,6 +274,32 @@ fn callback_arg(env: &Env, value: emacs_value, default: &str) -> LispResult<Valu
     object(env, value)
 }
 
+fn connect_attempt_delay(env: &Env, module: &Module, _args: &[emacs_value]) -> LispResult<emacs_value> {
+    let delay = module.shared().settings().connect_attempt_delay;
+    env.int(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn set_connect_attempt_delay(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
+    let value = arg(env, args, 0)?;
+    let millis = match from_lisp(env, value)? {
+        Value::Int(millis) if millis >= 0 => millis as u64,
+        other => return Err(crate::core::Error::wrong_type("natnump", &other).into()),
+    };
+    module
+        .shared()
+        .update_settings(|settings| settings.connect_attempt_delay = Duration::from_millis(millis));
+    Ok(value)
+}
+
+/// A number of seconds for the core: a float becomes Emacs's `(TICKS . HZ)` in
+/// microseconds (`time-convert`), which the core reads; the core has no floats.
+fn seconds_argument(env: &Env, value: emacs_value) -> LispResult<Value> {
+    if env.is_not_nil(env.call("floatp", &[value])?) {
+        return from_lisp(env, env.call("time-convert", &[value, env.int(1_000_000)?])?);
+    }
+    from_lisp(env, value)
+}
+
 fn make_network_process(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
     let mut pairs = Vec::with_capacity(args.len() / 2 + 1);
     for pair in args.chunks(2) {
@@ -271,6 +311,7 @@ fn make_network_process(env: &Env, module: &Module, args: &[emacs_value]) -> Lis
                 Some(":sentinel") => callback_arg(env, value, "internal-default-process-sentinel")?,
                 Some(":log" | ":drain") => object(env, value)?,
                 Some(":plist") => plist_argument(env, value)?,
+                Some(":connect-timeout" | ":attempt-delay") => seconds_argument(env, value)?,
                 // What the core only keeps comes back `eq`, as from Emacs's contact plist.
                 Some(key) if !reads_keyword(key) => object(env, value)?,
                 _ => from_lisp(env, value)?,

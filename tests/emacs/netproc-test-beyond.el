@@ -135,6 +135,103 @@ filter call.  Emacs's two-argument filter is unchanged."
       (delete-process a)
       (delete-process b)
       (netproc-delete-process server))))
+;;;; The connect policy: :connect-timeout, :attempt-delay
+
+(defconst np-unanswered-port-script
+  "import socket, select, sys
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)
+port = s.getsockname()[1]
+fillers = []
+for _ in range(16):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(('127.0.0.1', port))
+    except BlockingIOError: pass
+    fillers.append(c)
+    if not select.select([], [c], [], 0.2)[1]:
+        print(port, flush=True)
+        sys.stdin.read()
+        sys.exit(0)
+print('the backlog never filled', flush=True)
+"
+  "A python3 peer whose port never answers: a listener with a full backlog, whose next
+SYNs Linux drops.  It prints the port, then holds it until its input closes.")
+
+(defun np-unanswered-port ()
+  "Start `np-unanswered-port-script'; return (PROCESS . PORT)."
+  (let* ((output "")
+         (child (make-process :name "np-unanswered" :command
+                              (list "python3" "-c" np-unanswered-port-script)
+                              :connection-type 'pipe :noquery t
+                              :filter (lambda (_ text) (setq output (concat output text)))))
+         (deadline (+ (float-time) 10)))
+    (while (and (not (string-match-p "\n" output)) (< (float-time) deadline))
+      (accept-process-output child 0.1))
+    (unless (string-match "\\`\\([0-9]+\\)\n" output)
+      (delete-process child)
+      (error "No unanswered port from python3: %S" output))
+    (cons child (string-to-number (match-string 1 output)))))
+
+(ert-deftest netproc-beyond-connect-timeout ()
+  "`:connect-timeout' on the twins, against a port that never answers (a full
+backlog on loopback): a `:nowait' client fails at the deadline with ETIMEDOUT, a
+blocking one signals `file-error'; a float is kept as Emacs's (TICKS . HZ)."
+  (let ((peer (np-unanswered-port)))
+    (unwind-protect
+        (np-run
+         (lambda ()
+           (let* ((port (cdr peer))
+                  (messages nil)
+                  (start (float-time))
+                  (late (netproc-make-network-process
+                         :name "late" :host "127.0.0.1" :service port :nowait t
+                         :connect-timeout 0.5
+                         :sentinel (lambda (_ message) (push message messages)))))
+             (should (eq (netproc-process-status late) 'connect))
+             (should (equal (netproc-process-contact late :connect-timeout) '(500000 . 1000000)))
+             (should (np-wait (lambda () messages)))
+             (let ((took (- (float-time) start)))
+               (should (>= took 0.4))
+               (should (< took 5)))
+             (should (equal messages '("failed with code 110\n")))
+             (should (eq (netproc-process-status late) 'failed))
+             (should (eql (netproc-process-exit-status late) 110))
+             (setq start (float-time))
+             (let ((err (should-error (netproc-make-network-process
+                                       :name "blocking" :host "127.0.0.1" :service port
+                                       :connect-timeout 1)
+                                      :type 'file-error)))
+               (should (equal (seq-take err 3)
+                              '(file-error "make client process failed" "Connection timed out"))))
+             (let ((took (- (float-time) start)))
+               (should (>= took 0.9))
+               (should (< took 5)))
+             (should-error (netproc-make-network-process :name "x" :service port
+                                                         :connect-timeout 'soon)
+                           :type 'wrong-type-argument)))
+         t)
+      (delete-process (car peer)))))
+
+(ert-deftest netproc-beyond-attempt-delay ()
+  "Happy Eyeballs' delay: 0.25 s unless set, settable for the context, and per process
+with `:attempt-delay' (its effect is measured in c-tests/test_connect_policy.c, in a
+network namespace with a blackholed IPv6 route)."
+  (should (netproc-featurep :connect-timeout))
+  (should (netproc-featurep :attempt-delay))
+  (should (= (netproc-connect-attempt-delay) 0.25))
+  (unwind-protect
+      (progn
+        (should (= (netproc-set-connect-attempt-delay 0.1) 0.1))
+        (should (= (netproc-connect-attempt-delay) 0.1))
+        (should-error (netproc-set-connect-attempt-delay -1) :type 'args-out-of-range)
+        (should-error (netproc-set-connect-attempt-delay "x") :type 'wrong-type-argument))
+    (netproc-set-connect-attempt-delay 0.25))
+  (np-run
+   (lambda ()
+     (let* ((server (np-echo-server "srv"))
+            (client (np-client "c" (np-port server) :attempt-delay 0.05)))
+       (should (eq (netproc-process-status client) 'open))
+       (should (equal (netproc-process-contact client :attempt-delay) '(50000 . 1000000)))))
+   t))
 
 (provide 'netproc-test-beyond)
 ;;; netproc-test-beyond.el ends here
