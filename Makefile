@@ -225,7 +225,8 @@ test: all
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory test-valgrind VALGRIND_BINS="$(VALGRIND_SUBSET)"
 	c-tests/run.sh $(C_TEST_BINS) c-tests/readme_example.sh c-tests/ert.sh c-tests/ert30.sh \
-	  c-tests/emacs_own_tests.sh c-tests/install_test.sh c-tests/emacs_package_test.sh \
+	  c-tests/emacs_own_tests.sh c-tests/emacs_own_tests30.sh c-tests/install_test.sh \
+	  c-tests/emacs_package_test.sh \
 	  c-tests/emacs_package_test30.sh
 
 # The canaries go first: a checker that misses them makes its silence meaningless.

@@ -21,7 +21,9 @@
 #
 #   EMACS=emacs                    the Emacs to test in (and whose sources to fetch)
 #   EMACS_SOURCE_PACKAGE=emacs     the apt source package to fetch (e.g. emacs=30.1+1-...)
+#   EMACS_SOURCE_URL=URL           or the upstream tarball (emacs_VERSION.orig.tar.xz) by URL
 #   NETPROC_CACHE=.cache           where the fetched test files are kept between runs
+#   NETPROC_LISP=lisp              where netproc's Lisp and module are (compiled for EMACS)
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -31,7 +33,7 @@ if ! command -v "$EMACS" >/dev/null 2>&1; then
     echo "not ok 1 - Emacs's own tests: $EMACS not found (install emacs-nox, as .ci/run does)"
     exit 1
 fi
-if [ ! -e lisp/netproc-module.so ]; then
+if [ ! -e "${NETPROC_LISP:-lisp}/netproc-module.so" ]; then
     echo "not ok 1 - Emacs's own tests: lisp/netproc-module.so missing (run make)"
     exit 1
 fi
@@ -46,12 +48,23 @@ files=(test/lisp/net/network-stream-tests.el test/lisp/net/network-stream-resour
 fetch() {
     local work orig
     work=$(mktemp -d) || return 1
+    if [ -n "${EMACS_SOURCE_URL:-}" ]; then
+        # The upstream tarball of the source package, by URL (Emacs 30.1 from
+        # bookworm-backports, whose .dsc the mirror does not serve).
+        curl -fsSL -o "$work/emacs_src.orig.tar.xz" "$EMACS_SOURCE_URL" 2>"$work/apt.log" || {
+            echo "# could not download $EMACS_SOURCE_URL:"
+            sed 's/^/#   /' "$work/apt.log" | tail -n 3
+            rm -rf "$work"
+            return 1
+        }
+    else
     (cd "$work" && apt-get source --download-only -q "${EMACS_SOURCE_PACKAGE:-emacs}") >"$work/apt.log" 2>&1 || {
         echo "# apt-get source ${EMACS_SOURCE_PACKAGE:-emacs} failed (is there a deb-src line? .ci/run adds one):"
         sed 's/^/#   /' "$work/apt.log" | tail -n 5
         rm -rf "$work"
         return 1
     }
+    fi
     orig=$(ls "$work"/emacs_*.orig.tar.* 2>/dev/null | head -n 1)
     if [ -z "$orig" ]; then
         echo "# no emacs_*.orig.tar.* in what apt-get source fetched"
@@ -93,7 +106,7 @@ run() {
     mkdir -p "$CACHE/logs"
     # process-tests.el's defvar of `internet-is-working' asks a DNS server out there for
     # google.com when it loads; defined first, it keeps nil and nothing leaves the machine.
-    timeout 600 "$EMACS" -Q --batch -L lisp -l ert \
+    timeout 600 "$EMACS" -Q --batch -L "${NETPROC_LISP:-lisp}" -l ert \
         --eval '(defvar internet-is-working nil)' \
         --eval "(when (= $mode 1) (require 'netproc-mode) (netproc-mode 1))" \
         -l "$file" --eval "(ert-run-tests-batch-and-exit '$(selector "$file"))" >"$log" 2>&1
