@@ -414,3 +414,80 @@ fn a_host_that_pauses_after_each_callback_still_gets_the_whole_stream_in_order()
     assert_eq!(host.events.last().unwrap(), "sentinel \"connection broken by remote peer\\n\"");
     assert_eq!(client.status().name(), "closed");
 }
+
+/// What the filter of process `c` received, in order, from a `Recorder`'s log.
+fn delivered_to_c(log: &[String]) -> String {
+    log.iter()
+        .filter_map(|line| line.strip_prefix("filter c "))
+        .map(|quoted| quoted.trim_matches('"'))
+        .collect()
+}
+
+/// A client whose peer wrote before its first poll, for the short-read tests below: the
+/// log once `done` holds of it.
+fn deliver_after_peer_writes(
+    peer_writes: impl FnOnce(std::net::TcpStream),
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port() as i64;
+    let ctx = Shared::new().unwrap();
+    let mut host = Recorder::default();
+    let _c = ctx
+        .make_network_process(
+            args(&[
+                (":name", Value::string("c")),
+                (":host", Value::string("127.0.0.1")),
+                (":service", Value::Int(port)),
+                (":filter", Value::symbol("f")),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    let (peer, _) = listener.accept().unwrap();
+    // Let the client settle (its first events come and go) before the peer writes, so
+    // that all the peer writes is in the client's socket before one readiness event.
+    for _ in 0..3 {
+        ctx.poll(Some(Duration::from_millis(10)), &mut host).unwrap();
+    }
+    peer_writes(peer);
+    std::thread::sleep(Duration::from_millis(50));
+    pump_until(&ctx, &mut host, |host| done(&host.log));
+    host.log
+}
+
+#[test]
+fn a_read_cut_short_at_tcp_urgent_data_goes_on_reading() {
+    // A TCP read stops at the urgent mark with more queued behind it. netproc skips the
+    // read that would block after a short read, so the urgent data's readiness (EPOLLPRI)
+    // must make it read on; else "after" waits for the peer's next write, here never.
+    let log = deliver_after_peer_writes(
+        |mut peer| {
+            use std::io::Write;
+            peer.write_all(b"before").unwrap();
+            socket2::SockRef::from(&peer).send_out_of_band(b"!").unwrap();
+            peer.write_all(b"after").unwrap();
+            // The peer stays connected: no end of file comes to end the wait.
+            std::mem::forget(peer);
+        },
+        |log| delivered_to_c(log).contains("after"),
+    );
+    // The urgent byte itself is out of band (SO_OOBINLINE is off), as in Emacs.
+    assert_eq!(delivered_to_c(&log), "beforeafter", "{log:#?}");
+}
+
+#[test]
+fn a_close_queued_behind_the_last_data_is_read_after_a_short_read() {
+    // The data and the peer's end of file are both queued before the first read, which
+    // comes back short: the end must still be read, with nothing more arriving.
+    let log = deliver_after_peer_writes(
+        |mut peer| {
+            use std::io::Write;
+            peer.write_all(b"last words").unwrap();
+        },
+        |log| log.iter().any(|line| line.starts_with("sentinel c ")),
+    );
+    assert_eq!(delivered_to_c(&log), "last words", "{log:#?}");
+    assert!(log.last().unwrap().contains("connection broken by remote peer"), "{log:#?}");
+}

@@ -14,6 +14,10 @@ use super::status::Failure;
 impl Core {
     /// Act on finished background lookups.
     pub(crate) fn take_lookup_answers(&mut self) {
+        // Asked twice per reactor turn; most turns have no lookup in flight.
+        if !self.lookups().has_answers() {
+            return;
+        }
         for (process, answer) in self.lookups().take_answers() {
             let mut state = process.state.lock();
             state.set_lookup(None);

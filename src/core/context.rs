@@ -451,6 +451,23 @@ impl Core {
         }
     }
 
+    /// Stop watching for writability once nothing is queued: else every acknowledgement
+    /// from the peer wakes the poll for nothing (a client is watched from its connect on;
+    /// W2's ping-pong paid an event per round trip). `watch_output` starts again with the
+    /// next byte that has to wait. TLS links stay watched: rustls may hold records to push.
+    pub(crate) fn unwatch_output(&mut self, state: &mut State) {
+        use std::os::fd::AsRawFd;
+        if !state.link.watching_output() || !state.output.is_empty() || state.link.tls().is_some() {
+            return;
+        }
+        let (Some(socket), Some(slot)) = (state.link.socket(), state.link.slot()) else { return };
+        let fd = socket.as_raw_fd();
+        // On failure the socket stays watched, which costs events, never output.
+        if self.poller.reregister(fd, slot, Interest::READABLE).is_ok() {
+            state.link.set_watching_output(false);
+        }
+    }
+
     /// Close the socket: deregister it and free its slot.
     pub(crate) fn close_socket(&mut self, state: &mut State) {
         use std::os::fd::AsRawFd;

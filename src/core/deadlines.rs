@@ -68,6 +68,9 @@ impl Deadlines {
     /// Take out the connects whose time has come; they wait for nothing more until
     /// `wake_connect_at` is called again.
     pub(crate) fn take_connects_due(&mut self) -> Vec<ProcRef> {
+        if self.connect_times.is_empty() {
+            return Vec::new();
+        }
         let now = Instant::now();
         let mut due = Vec::new();
         while let Some(Reverse((at, serial))) = self.connect_times.peek().copied() {

@@ -69,6 +69,9 @@ impl Handshakes {
     /// The processes whose handshake is past its deadline. They stay in flight until
     /// `finish`.
     pub(crate) fn overdue(&mut self) -> Vec<ProcRef> {
+        if self.deadlines.is_empty() {
+            return Vec::new();
+        }
         let now = Instant::now();
         let mut overdue = Vec::new();
         while let Some(Reverse((deadline, serial))) = self.deadlines.peek().copied() {

@@ -38,6 +38,9 @@ pub(crate) struct Link {
     input_closed: bool,
     /// The socket reported readiness that has not been drained yet.
     readable: bool,
+    /// Readiness came with the peer's end, an error or urgent data: read on until a read
+    /// would block, however short a read comes back.
+    read_to_block: bool,
     /// The process is in the reactor's queue of processes to serve (round.rs).
     in_ready_list: bool,
     /// A flush stopped at the turn's write budget, not at a full socket: go on next turn.
@@ -221,9 +224,27 @@ impl Link {
         self.readable = true;
     }
 
+    /// Readiness came with the peer's end, an error or urgent data (see `read_to_block`).
+    pub(crate) fn read_to_block(&mut self) {
+        self.read_to_block = true;
+    }
+
+    /// Whether a stream read of `got` bytes into room for `room` shows the socket drained,
+    /// so that the read that would block can be skipped (one system call per message in a
+    /// request/response exchange; tokio's PollEvented does the same). On Linux a TCP or
+    /// unix stream read returns all that is queued up to its room, and input that arrives
+    /// during or after it is a new wakeup, hence a new edge-triggered event. Not so when
+    /// the peer's end or an error is queued behind the data, or at TCP's urgent mark: those
+    /// came with `read_to_block`. Seqpacket and datagram reads return one message each,
+    /// and other systems promise less: those always read until a read would block.
+    pub(crate) fn short_read_is_dry(&self, got: usize, room: usize) -> bool {
+        cfg!(any(target_os = "linux", target_os = "android")) && got < room && !self.read_to_block
+    }
+
     /// A read (or accept) would block: wait for the next readiness.
     pub(crate) fn read_dry(&mut self) {
         self.readable = false;
+        self.read_to_block = false;
     }
 
     /// The peer's end of file (or a reset) was read. Returns false if it was already.
@@ -233,6 +254,7 @@ impl Link {
         }
         self.input_closed = true;
         self.readable = false;
+        self.read_to_block = false;
         true
     }
 

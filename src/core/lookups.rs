@@ -40,10 +40,19 @@ impl Lookups {
     pub(crate) fn cancel(&mut self, ticket: u64) {
         self.resolver.cancel(ticket);
         self.waiting.remove(&ticket);
+        if self.waiting.is_empty() {
+            // No answer comes for a cancelled lookup, but one may have come just before:
+            // drop it now, since `take_answers` looks only while someone waits.
+            drop(self.resolver.take_answers());
+        }
     }
 
     /// Every answer that has arrived, with the process that waited for it.
     pub(crate) fn take_answers(&mut self) -> Vec<(ProcRef, Result<Vec<Address>>)> {
+        // With no lookup in flight, no answer matters (see `cancel`).
+        if self.waiting.is_empty() {
+            return Vec::new();
+        }
         self.resolver
             .take_answers()
             .into_iter()
@@ -52,8 +61,9 @@ impl Lookups {
     }
 
     /// Whether answers are waiting to be taken.
+    #[inline]
     pub(crate) fn has_answers(&self) -> bool {
-        self.resolver.has_answers()
+        !self.waiting.is_empty() && self.resolver.has_answers()
     }
 
     /// Let go of every waiting process (the context is being freed), for the caller to

@@ -14,9 +14,36 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::process::ProcRef;
 
-/// One readiness event: the token, whether input (or its end, or an error) may be read,
-/// and whether output may be written (or the writing side failed).
-pub(crate) type Readiness = (Token, bool, bool);
+/// One readiness event.
+#[derive(Clone, Copy)]
+pub(crate) struct Readiness {
+    pub(crate) token: Token,
+    /// Input (or its end, or an error) may be read.
+    pub(crate) input: bool,
+    /// Output may be written (or the writing side failed).
+    pub(crate) output: bool,
+    /// The peer's end of file, an error or TCP urgent data is pending: a stream read that
+    /// comes back short proves nothing, so read until a read would block (see
+    /// `Link::short_read_is_dry`).
+    pub(crate) read_to_block: bool,
+}
+
+/// What a socket watched for input is watched for: priority too, so that TCP urgent data
+/// (at whose mark a read stops short with more to come) is reported.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn with_priority(interest: Interest) -> Interest {
+    if interest.is_readable() {
+        interest.add(Interest::PRIORITY)
+    } else {
+        interest
+    }
+}
+
+/// Elsewhere a short read never ends a drain (see `Link::short_read_is_dry`).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn with_priority(interest: Interest) -> Interest {
+    interest
+}
 
 pub(crate) struct Poller {
     poll: Poll,
@@ -60,7 +87,9 @@ impl Poller {
                 self.slots.len() - 1
             }
         };
-        if let Err(err) = self.poll.registry().register(&mut SourceFd(&fd), Token(slot), interest) {
+        if let Err(err) =
+            self.poll.registry().register(&mut SourceFd(&fd), Token(slot), with_priority(interest))
+        {
             self.free_slots.push(slot);
             return Err(err);
         }
@@ -70,7 +99,7 @@ impl Poller {
 
     /// Change what a registered socket is watched for.
     pub(crate) fn reregister(&self, fd: RawFd, slot: u32, interest: Interest) -> io::Result<()> {
-        self.poll.registry().reregister(&mut SourceFd(&fd), Token(slot as usize), interest)
+        self.poll.registry().reregister(&mut SourceFd(&fd), Token(slot as usize), with_priority(interest))
     }
 
     /// Stop watching `fd`, which is about to close. A failure is of no consequence: the
@@ -112,9 +141,13 @@ impl Poller {
         let mut ready = std::mem::take(&mut self.ready);
         ready.clear();
         ready.extend(self.events.iter().map(|e| {
-            let input = e.is_readable() || e.is_read_closed() || e.is_error();
-            let output = e.is_writable() || e.is_write_closed() || e.is_error();
-            (e.token(), input, output)
+            let read_to_block = e.is_read_closed() || e.is_error() || e.is_priority();
+            Readiness {
+                token: e.token(),
+                input: e.is_readable() || read_to_block,
+                output: e.is_writable() || e.is_write_closed() || e.is_error(),
+                read_to_block,
+            }
         }));
         Ok(ready)
     }

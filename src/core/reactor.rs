@@ -76,17 +76,20 @@ impl Core {
         let ready = self
             .wait_for_readiness(timeout)
             .map_err(|err| super::error::Error::file("Failed select", &err, vec![]))?;
-        for &(token, input, output) in &ready {
-            if token == WAKER_TOKEN {
+        for event in &ready {
+            if event.token == WAKER_TOKEN {
                 continue;
             }
-            let Some(process) = self.registered_process(token) else { continue };
+            let Some(process) = self.registered_process(event.token) else { continue };
             let mut state = process.state.lock();
-            if output {
+            if event.output {
                 self.on_writable(&process, &mut state);
             }
-            if input && state.link.has_socket() {
+            if event.input && state.link.has_socket() {
                 state.link.mark_readable();
+                if event.read_to_block {
+                    state.link.read_to_block();
+                }
                 self.round().mark_ready(&process, &mut state);
             }
         }
@@ -161,6 +164,10 @@ impl Core {
                     // Decoded when delivered, with the coding system in force then.
                     let bytes = self.buffers().hand_over(input, size);
                     self.inbox().record(process, state, Arrival::Data { bytes, sender: None });
+                    if state.kind() == SocketKind::Stream && state.link.short_read_is_dry(n, size) {
+                        state.link.read_dry();
+                        return false;
+                    }
                 }
                 outcome => {
                     self.buffers().give_back(input, size);
@@ -251,6 +258,9 @@ impl Core {
             return;
         }
         self.flush_output(process, state);
+        if !state.link.is_draining() {
+            self.unwatch_output(state);
+        }
     }
 
     /// Write queued output. A peer that is gone ends the connection.

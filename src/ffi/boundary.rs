@@ -48,6 +48,19 @@ pub(crate) fn process_ref(
     Ok(process)
 }
 
+/// [`process_ref`] with its context, for the calls that need both (the sends): the
+/// context is looked up once. NETPROC_E_CLOSED once the context was freed, as
+/// [`context_of`] says.
+pub(crate) fn process_and_context(
+    process: *const netproc_process,
+    function: &str,
+) -> Result<(ProcRef, Arc<Shared>), netproc_status> {
+    let process = lookup_handle(process, function)?;
+    let context = context_of(&process, function)?;
+    enter(&context, function)?;
+    Ok((process, context))
+}
+
 /// The process behind a handle, with no thread check.
 fn lookup_handle(process: *const netproc_process, function: &str) -> Result<ProcRef, netproc_status> {
     if process.is_null() {

@@ -60,6 +60,8 @@ pub(crate) struct CState {
     /// Process references the host released on other threads, for the owner to let go
     /// of: the last one may run a userdata destructor, which belongs on the owner's thread.
     deferred: Mutex<Vec<ProcRef>>,
+    /// Set after a push to `deferred`, cleared by the owner before it takes them.
+    has_deferred: AtomicBool,
     /// Set when netproc_context_free begins: references released elsewhere from then on
     /// are let go where they are released.
     closing: AtomicBool,
@@ -156,6 +158,10 @@ impl CState {
 
     /// Let go of the references released on other threads (outside every lock of ours).
     pub(crate) fn release_deferred(&self) {
+        // Twice per poll: spare the lock when nothing was deferred (the common case).
+        if !self.has_deferred.swap(false, Ordering::SeqCst) {
+            return;
+        }
         let released = std::mem::take(&mut *self.deferred.lock());
         drop(released);
     }
@@ -191,6 +197,8 @@ pub(crate) fn release_on_owner_thread(process: ProcRef) {
         return;
     }
     state.deferred.lock().push(process);
+    // After the push: an owner that finds the flag set finds the reference.
+    state.has_deferred.store(true, Ordering::SeqCst);
     // The owner may be waiting in netproc_poll; the release is its to make.
     let _ = context.wakeup();
 }

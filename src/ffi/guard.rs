@@ -3,9 +3,9 @@
 //! records its error ([`fail`], [`fail_argument`]) for netproc_last_error(): on the context
 //! it works on and on the calling thread.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use super::cstate::CState;
 use super::last_error::LastError;
@@ -13,22 +13,35 @@ use super::status::{self, netproc_status};
 use crate::core::{Error, Shared};
 
 /// The context a call works on: for the panic guard, and to end the call's turn as owner.
+/// Kept in a thread-local as a raw strong reference (`Arc::into_raw`), so that the
+/// thread-local needs no destructor: the lazily registered kind cost every call a check,
+/// and the weak reference held before cost four atomic operations where this costs two.
+/// Outside `guard` the slot is empty, so nothing is leaked when a thread exits.
+#[derive(Clone, Copy)]
 struct Entered {
-    context: Weak<Shared>,
+    context: *const Shared,
     /// Whether the call was admitted by the context's [`super::owner::Owner`].
     counted: bool,
 }
 
 impl Entered {
-    /// The call is over: it no longer counts as the owner's.
-    fn leave(&self) -> Option<Arc<Shared>> {
-        let context = self.context.upgrade();
+    const NONE: Entered = Entered { context: std::ptr::null(), counted: false };
+
+    /// The call is over: it no longer counts as the owner's. Hands back the reference.
+    fn leave(self) -> Option<Arc<Shared>> {
+        if self.context.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null `context` came from `Arc::into_raw` in `enter`, and each is
+        // taken back exactly once: by the `guard` that took it out of the slot, or by the
+        // `enter` that replaced it.
+        let context = unsafe { Arc::from_raw(self.context) };
         if self.counted {
-            if let Some(state) = context.as_deref().and_then(CState::of) {
+            if let Some(state) = CState::of(&context) {
                 state.owner().leave();
             }
         }
-        context
+        Some(context)
     }
 }
 
@@ -36,16 +49,23 @@ thread_local! {
     /// Errors with no usable context (a NULL or stale handle, the wrong thread) land here.
     static THREAD_LAST_ERROR: RefCell<LastError> = RefCell::new(LastError::default());
     /// The context the current call works on.
-    static CURRENT_CONTEXT: RefCell<Option<Entered>> = const { RefCell::new(None) };
+    static CURRENT_CONTEXT: Cell<Entered> = const { Cell::new(Entered::NONE) };
 }
 
 /// Run an `extern "C"` body, turning a panic into `on_panic` after recording it and
 /// marking the context the body was using as failed.
 pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
-    let previous = CURRENT_CONTEXT.with(|current| current.borrow_mut().take());
-    let outcome = catch_unwind(AssertUnwindSafe(body));
-    let used = CURRENT_CONTEXT.with(|current| std::mem::replace(&mut *current.borrow_mut(), previous));
-    let context = used.as_ref().and_then(Entered::leave);
+    let previous = CURRENT_CONTEXT.with(|current| current.replace(Entered::NONE));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let value = body();
+        // The reference may be the context's last (netproc_context_free): its drop runs
+        // destructors, so it too runs under the guard.
+        drop(CURRENT_CONTEXT.with(|current| current.replace(Entered::NONE)).leave());
+        value
+    }));
+    // Empty unless the body panicked.
+    let used = CURRENT_CONTEXT.with(|current| current.replace(previous));
+    let context = used.leave();
     match outcome {
         Ok(value) => value,
         Err(payload) => {
@@ -73,11 +93,9 @@ pub(crate) fn enter(context: &Arc<Shared>, function: &str) -> Result<(), netproc
         Some(_) => true,
         None => false,
     };
-    let entered = Entered { context: Arc::downgrade(context), counted };
-    let replaced = CURRENT_CONTEXT.with(|current| current.borrow_mut().replace(entered));
-    if let Some(replaced) = replaced {
-        replaced.leave();
-    }
+    let entered = Entered { context: Arc::into_raw(Arc::clone(context)), counted };
+    let replaced = CURRENT_CONTEXT.with(|current| current.replace(entered));
+    drop(replaced.leave());
     Ok(())
 }
 

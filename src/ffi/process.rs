@@ -11,8 +11,8 @@
 use std::ffi::{c_char, CStr};
 
 use super::boundary::{
-    bad_handle, byte_slice, context_of, context_ref, input, ok_or_return, out_ptr, process_into_handle,
-    process_ref,
+    bad_handle, byte_slice, context_of, context_ref, input, ok_or_return, out_ptr, process_and_context,
+    process_into_handle, process_ref,
 };
 use super::cstate::{release_on_owner_thread, CState};
 use super::guard::{fail, fail_argument, guard, status_of, status_of_send};
@@ -295,8 +295,7 @@ pub unsafe extern "C" fn netproc_process_send(
 ) -> netproc_status {
     guard(NETPROC_E_PANIC, || {
         const FUNCTION: &str = "netproc_process_send";
-        let process = ok_or_return!(process_ref(process, FUNCTION));
-        let context = ok_or_return!(context_of(&process, FUNCTION));
+        let (process, context) = ok_or_return!(process_and_context(process, FUNCTION));
         let bytes = ok_or_return!(unsafe { byte_slice(Some(&context), data, length, FUNCTION, "data") });
         status_of_send(&context, context.send(&process, bytes))
     })
