@@ -27,6 +27,8 @@
 
 ;;; Code:
 
+(require 'cl-lib)
+
 (defvar bench-system (or (getenv "BENCH_SYSTEM") "builtin"))
 (defvar bench-netproc (equal bench-system "netproc"))
 (when bench-netproc (require 'netproc))
@@ -37,13 +39,43 @@
 (defconst bench-deadline 300.0 "Seconds one run may take.")
 
 (defvar bench-late nil "How late each run of the timer was, seconds, newest first.")
+(defvar bench-runs nil "(DUE . RAN) of each run of the timer, newest first.")
+(defvar bench-gc-ends nil
+  "(END . ELAPSED-BEFORE) per garbage collection, newest first: when `post-gc-hook'
+ran, and `gc-elapsed' then, which Emacs updates only after that hook (alloc.c), so that
+each collection's own length is the next entry's ELAPSED-BEFORE less its own.")
 (defvar bench-timer nil)
 
 (defun bench-tick ()
   "Record how late this run is.  `timer-event-handler' has already moved the timer
 on by one period (from its due time, not from now) before calling this."
-  (let ((due (- (float-time (timer--time bench-timer)) bench-period)))
-    (push (- (float-time) due) bench-late)))
+  (let ((due (- (float-time (timer--time bench-timer)) bench-period))
+        (now (float-time)))
+    (push (cons due now) bench-runs)
+    (push (- now due) bench-late)))
+
+(defun bench-note-gc ()
+  (push (cons (float-time) gc-elapsed) bench-gc-ends))
+
+(defun bench-gc-spans ()
+  "Each collection as (START . END), oldest first."
+  (let* ((ends (reverse bench-gc-ends))
+         (after (append (mapcar #'cdr (cdr ends)) (list gc-elapsed))))
+    (cl-mapcar (lambda (end next-elapsed)
+                 (let ((length (- next-elapsed (cdr end))))
+                   (cons (- (car end) length) (car end))))
+               ends after)))
+
+(defun bench-late-beyond-gc (spans)
+  "How late each run was not counting the collections (SPANS) that ran while it
+waited: the delay the rest of Emacs (and the delivery) added."
+  (mapcar (lambda (run)
+            (let ((due (car run)) (ran (cdr run)) (in-gc 0.0))
+              (dolist (span spans)
+                (let ((from (max due (car span))) (to (min ran (cdr span))))
+                  (when (> to from) (setq in-gc (+ in-gc (- to from))))))
+              (- ran due in-gc)))
+          bench-runs))
 
 (defun bench-percentile (sorted fraction)
   "The FRACTION percentile of the SORTED vector (nearest rank)."
@@ -60,6 +92,7 @@ on by one period (from its due time, not from now) before calling this."
                            :filter (lambda (_p s) (setq bytes (+ bytes (length s))))
                            :sentinel (lambda (_p _m) (setq closed t)))))
     (ignore process)
+    (add-hook 'post-gc-hook #'bench-note-gc)
     (setq bench-timer (run-at-time bench-period bench-period #'bench-tick))
     (while (and (not closed) (< (- (float-time) t0) bench-deadline))
       (pcase wait
@@ -70,17 +103,25 @@ on by one period (from its due time, not from now) before calling this."
     (let ((wall (- (float-time) t0))
           (overdue (- (float-time) (float-time (timer--time bench-timer)))))
       ;; A run due and not yet made counts too: a timer that never ran was late all along.
-      (when (> overdue 0) (push overdue bench-late))
+      (when (> overdue 0)
+        (push overdue bench-late)
+        (push (cons (- (float-time) overdue) (float-time)) bench-runs))
       (cancel-timer bench-timer)
-      (let ((sorted (sort (vconcat bench-late) #'<)))
+      (remove-hook 'post-gc-hook #'bench-note-gc)
+      (let* ((sorted (sort (vconcat bench-late) #'<))
+             (spans (bench-gc-spans))
+             (beyond (apply #'max 0.0 (bench-late-beyond-gc spans)))
+             (longest-gc (apply #'max 0.0 (mapcar (lambda (span) (- (cdr span) (car span))) spans))))
         (princ (format (concat "RESULT system=%s wait=%s bytes=%d complete=%s mb_s=%.1f ticks=%d "
-                               "late_max_ms=%.2f late_p99_ms=%.2f late_p50_ms=%.2f gcs=%d gc_ms=%.0f\n")
+                               "late_max_ms=%.2f late_p99_ms=%.2f late_p50_ms=%.2f gcs=%d gc_ms=%.0f "
+                               "gc_max_ms=%.2f beyond_gc_max_ms=%.2f\n")
                        bench-system wait bytes (if (and closed (= bytes total)) "yes" "no")
                        (/ bytes 1e6 wall) (length sorted)
                        (* 1000 (bench-percentile sorted 1.0))
                        (* 1000 (bench-percentile sorted 0.99))
                        (* 1000 (bench-percentile sorted 0.5))
-                       (- gcs-done gcs0) (* 1000 (- gc-elapsed gc0)))))
+                       (- gcs-done gcs0) (* 1000 (- gc-elapsed gc0))
+                       (* 1000 longest-gc) (* 1000 beyond))))
       (and closed (= bytes total)))))
 
 (let ((args command-line-args-left))

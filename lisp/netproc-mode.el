@@ -34,6 +34,9 @@
 (require 'cl-lib)
 (require 'nadvice)
 (require 'netproc)
+;; The mode advises `gnutls-negotiate', which gnutls.el defines (netproc alone loads it
+;; only when TLS is first negotiated; see netproc-tls.el).
+(require 'gnutls)
 
 (declare-function netproc--pump "netproc-api")
 (declare-function netproc--ensure-channel "netproc")

@@ -17,8 +17,13 @@
 ;;; Code:
 
 (require 'cl-lib)
-(require 'gnutls)
 (require 'netproc-versions)
+;; gnutls.el is loaded when TLS is first negotiated, not with netproc: it pulls in seq.el
+;; and the byte compiler, whose data made each of Emacs's garbage collections about a
+;; millisecond longer (about 5.8 ms instead of 5.0 in `emacs -Q', bench/responsive.el),
+;; for every user of netproc, TLS or not.
+(eval-when-compile (require 'gnutls))
+(declare-function gnutls-boot-parameters "gnutls")
 
 (declare-function netproc--check "netproc")
 (declare-function netproc-processp "netproc")
@@ -136,6 +141,7 @@ message.
 \(fn &key PROCESS TYPE HOSTNAME PRIORITY-STRING TRUSTFILES CRLFILES KEYLIST MIN-PRIME-BITS VERIFY-FLAGS VERIFY-ERROR VERIFY-HOSTNAME-ERROR)"
   (ignore spec)
   (netproc--check process)
+  (require 'gnutls)
   (let* ((type (or type 'gnutls-x509pki))
          ;; As in `gnutls-negotiate': the library reads plain files only.
          (file-name-handler-alist nil)
@@ -184,6 +190,8 @@ Each primitive of `netproc--stream-twins' calls its twin when its first argument
 netproc process and itself otherwise; `gnutls-negotiate' does the same by its
 `:process'; `processp' is true of netproc processes too; `make-network-process' and
 `gnutls-available-p' are netproc's."
+  ;; The original `gnutls-negotiate' is kept below, so it must be defined by then.
+  (require 'gnutls)
   (let* ((dispatch (lambda (builtin twin)
                      (lambda (&rest args)
                        (apply (if (netproc-processp (car args)) twin builtin) args))))
