@@ -221,7 +221,8 @@ pub(crate) fn push_decimal(out: &mut String, mut n: u32) {
             break;
         }
     }
-    out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
+    // ASCII digits; pushed as one str, not char by char (this runs per accepted connection).
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// An address vector's port. Emacs masks it to 16 bits (`conv_lisp_to_sockaddr`), so

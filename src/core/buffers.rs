@@ -73,15 +73,20 @@ impl BufferPool {
         if buffer.len() >= size / HAND_OVER_FRACTION {
             return buffer;
         }
-        let copy = if buffer.len() <= SMALL_BUFFER && size > SMALL_BUFFER {
-            let mut small = self.small.pop().unwrap_or_else(|| Vec::with_capacity(SMALL_BUFFER));
-            small.extend_from_slice(&buffer);
-            small
-        } else {
-            buffer.as_slice().to_vec()
-        };
+        let copy = if size > SMALL_BUFFER { self.copy_out(&buffer) } else { buffer.as_slice().to_vec() };
         self.give_back(buffer, size);
         copy
+    }
+
+    /// `bytes` in a buffer of their own for an event: a small one from the pool when they
+    /// fit (a datagram, a short read), else an exact copy.
+    pub(crate) fn copy_out(&mut self, bytes: &[u8]) -> Vec<u8> {
+        if bytes.len() > SMALL_BUFFER {
+            return bytes.to_vec();
+        }
+        let mut small = self.small.pop().unwrap_or_else(|| Vec::with_capacity(SMALL_BUFFER));
+        small.extend_from_slice(bytes);
+        small
     }
 
     /// Whether a spent event buffer may be worth returning (an exact copy of a small read

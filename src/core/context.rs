@@ -345,6 +345,13 @@ impl Core {
         &mut self.buffers
     }
 
+    /// The `index`th datagram of the last batch, copied out for its event (into a pooled
+    /// buffer: no allocation per datagram), and its sender.
+    pub(crate) fn take_datagram(&mut self, index: usize) -> (Vec<u8>, Option<socket2::SockAddr>) {
+        let (bytes, sender) = self.datagrams.datagram(index);
+        (self.buffers.copy_out(bytes), sender)
+    }
+
     /// The datagram scratch space.
     #[inline]
     pub(crate) fn datagrams(&mut self) -> &mut DatagramBatch {

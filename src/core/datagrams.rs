@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 use socket2::{SockAddr, Socket};
 
 /// Datagrams per `recvmmsg`.
-const BATCH: usize = 8;
+pub(crate) const BATCH: usize = 8;
 
 /// Scratch space for one batch: a slot per datagram, each big enough for the largest one,
 /// and its sender's address. Made on first use, kept by the context.

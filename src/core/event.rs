@@ -38,14 +38,37 @@ pub enum SentinelEvent {
 impl SentinelEvent {
     /// The message Emacs passes the sentinel.
     pub fn message(&self) -> Cow<'static, str> {
+        match self.fixed_message() {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(self.pieces().concat()),
+        }
+    }
+
+    /// Append the message to `out`, with no allocation of its own: a host that copies it
+    /// into a buffer of its own (the C boundary) does so for every accepted connection.
+    pub fn write_message(&self, out: &mut Vec<u8>) {
+        for piece in self.pieces() {
+            out.extend_from_slice(piece.as_bytes());
+        }
+    }
+
+    /// The message of an event that carries no text of its own.
+    fn fixed_message(&self) -> Option<&'static str> {
         match self {
-            SentinelEvent::Open => Cow::Borrowed("open\n"),
-            SentinelEvent::Deleted => Cow::Borrowed("deleted\n"),
-            SentinelEvent::Drain => Cow::Borrowed("drain\n"),
-            SentinelEvent::PeerClosed { .. } => Cow::Borrowed("connection broken by remote peer\n"),
-            // Concatenated, not format!ted: this runs for every accepted connection.
-            SentinelEvent::OpenFrom(host) => Cow::Owned(["open from ", host, "\n"].concat()),
-            SentinelEvent::Failed { code, .. } => Cow::Owned(["failed with code ", code, "\n"].concat()),
+            SentinelEvent::Open => Some("open\n"),
+            SentinelEvent::Deleted => Some("deleted\n"),
+            SentinelEvent::Drain => Some("drain\n"),
+            SentinelEvent::PeerClosed { .. } => Some("connection broken by remote peer\n"),
+            SentinelEvent::OpenFrom(_) | SentinelEvent::Failed { .. } => None,
+        }
+    }
+
+    /// The message, in the pieces it is made of.
+    fn pieces(&self) -> [&str; 3] {
+        match self {
+            SentinelEvent::OpenFrom(host) => ["open from ", host, "\n"],
+            SentinelEvent::Failed { code, .. } => ["failed with code ", code, "\n"],
+            fixed => [fixed.fixed_message().unwrap_or_default(), "", ""],
         }
     }
 }
@@ -63,9 +86,23 @@ pub enum LogEvent {
 impl LogEvent {
     /// The message Emacs passes the log function.
     pub fn message(&self) -> String {
+        let mut text = Vec::new();
+        self.write_message(&mut text);
+        // Made of strings and digits only.
+        String::from_utf8_lossy(&text).into_owned()
+    }
+
+    /// Append the message to `out` (see [`SentinelEvent::write_message`]).
+    pub fn write_message(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
         match self {
-            LogEvent::AcceptFrom(host) => ["accept from ", host, "\n"].concat(),
-            LogEvent::AcceptFailed(errno) => format!("accept failed with code{errno}\n"),
+            LogEvent::AcceptFrom(host) => {
+                out.extend_from_slice(b"accept from ");
+                out.extend_from_slice(host.as_bytes());
+                out.push(b'\n');
+            }
+            // Writing to a Vec cannot fail.
+            LogEvent::AcceptFailed(errno) => drop(writeln!(out, "accept failed with code{errno}")),
         }
     }
 }
@@ -86,5 +123,27 @@ mod tests {
         assert_eq!(refused.message(), "failed with code 111\n");
         assert_eq!(LogEvent::AcceptFrom("::1".into()).message(), "accept from ::1\n");
         assert_eq!(LogEvent::AcceptFailed(24).message(), "accept failed with code24\n");
+    }
+
+    #[test]
+    fn written_messages_are_the_messages() {
+        let sentinels = [
+            SentinelEvent::Open,
+            SentinelEvent::OpenFrom("10.0.0.1".into()),
+            SentinelEvent::PeerClosed { reset: true },
+            SentinelEvent::Deleted,
+            SentinelEvent::Drain,
+            SentinelEvent::Failed { code: "110".into(), errno: Some(110) },
+        ];
+        for event in sentinels {
+            let mut written = b"kept ".to_vec();
+            event.write_message(&mut written);
+            assert_eq!(written, [b"kept ".as_slice(), event.message().as_bytes()].concat());
+        }
+        for event in [LogEvent::AcceptFrom("::1".into()), LogEvent::AcceptFailed(24)] {
+            let mut written = Vec::new();
+            event.write_message(&mut written);
+            assert_eq!(written, event.message().as_bytes());
+        }
     }
 }

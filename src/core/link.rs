@@ -229,14 +229,16 @@ impl Link {
         self.read_to_block = true;
     }
 
-    /// Whether a stream read of `got` bytes into room for `room` shows the socket drained,
-    /// so that the read that would block can be skipped (one system call per message in a
-    /// request/response exchange; tokio's PollEvented does the same). On Linux a TCP or
-    /// unix stream read returns all that is queued up to its room, and input that arrives
+    /// Whether a read of `got` bytes (or datagrams, for a `recvmmsg` batch) into room for
+    /// `room` shows the socket drained, so that the read that would block can be skipped
+    /// (one system call per message in a request/response exchange; tokio's PollEvented
+    /// does the same). On Linux a TCP or unix stream read returns all that is queued up to
+    /// its room, a batch all the datagrams queued up to its length, and input that arrives
     /// during or after it is a new wakeup, hence a new edge-triggered event. Not so when
     /// the peer's end or an error is queued behind the data, or at TCP's urgent mark: those
-    /// came with `read_to_block`. Seqpacket and datagram reads return one message each,
-    /// and other systems promise less: those always read until a read would block.
+    /// came with `read_to_block`. A seqpacket read returns one message whatever is queued
+    /// behind it, and other systems promise less: those always read until a read would
+    /// block.
     pub(crate) fn short_read_is_dry(&self, got: usize, room: usize) -> bool {
         cfg!(any(target_os = "linux", target_os = "android")) && got < room && !self.read_to_block
     }
@@ -324,7 +326,9 @@ impl Link {
             _ => None,
         };
         if let Some(socket) = &self.socket {
-            if !self.abortive_close {
+            // After the peer's end of file (or a reset) was read nothing can be unread:
+            // spare the system call (one per connection in an accept storm, W3).
+            if !self.abortive_close && !self.input_closed {
                 discard_unread_input(socket);
             }
         }

@@ -210,8 +210,7 @@ impl Core {
                 Err(_) => continue,
             };
             for index in 0..received {
-                let (bytes, sender) = self.datagrams().datagram(index);
-                let bytes = bytes.to_vec();
+                let (bytes, sender) = self.take_datagram(index);
                 // A datagram server answers whoever spoke last: the sender goes with the
                 // data and becomes the peer when its filter runs. Unbound unix senders
                 // have no address to answer, so the peer stays as it was, as in Emacs.
@@ -220,6 +219,12 @@ impl Core {
                     _ => None,
                 };
                 self.inbox().record(process, state, Arrival::Data { bytes, sender });
+            }
+            // A batch that came back short emptied the queue (recvmmsg stops at the first
+            // datagram not there); each later datagram is a new wakeup.
+            if state.link.short_read_is_dry(received, super::datagrams::BATCH) {
+                state.link.read_dry();
+                return false;
             }
         }
         true

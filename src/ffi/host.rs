@@ -38,10 +38,16 @@ impl<'a> CHost<'a> {
     /// bytes inside (a name or a :host can hold them) are kept: the host reads exactly the
     /// length it is told, and that many bytes are there.
     fn c_text(&mut self, bytes: &[u8]) -> (*const c_char, usize) {
+        self.c_text_with(|text| text.extend_from_slice(bytes))
+    }
+
+    /// [`CHost::c_text`] of what `write` appends to an empty buffer.
+    fn c_text_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> (*const c_char, usize) {
         self.text.clear();
-        self.text.extend_from_slice(bytes);
+        write(&mut self.text);
+        let length = self.text.len();
         self.text.push(0);
-        (self.text.as_ptr().cast(), bytes.len())
+        (self.text.as_ptr().cast(), length)
     }
 }
 
@@ -66,7 +72,7 @@ impl Host for CHost<'_> {
             _ => None,
         };
         if let Some((f, userdata)) = function {
-            let (text, length) = self.c_text(event.message().as_bytes());
+            let (text, length) = self.c_text_with(|text| event.write_message(text));
             let code = netproc_event::of(event);
             self.state.with_sentinel_event(process, code, || {
                 // SAFETY: as for filters; `text` lives until the call returns.
@@ -77,7 +83,7 @@ impl Host for CHost<'_> {
 
     fn log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, event: &LogEvent) {
         if let Some(CFunction::Log(f, userdata)) = c_function(log) {
-            let (text, length) = self.c_text(event.message().as_bytes());
+            let (text, length) = self.c_text_with(|text| event.write_message(text));
             let client = client.map_or(std::ptr::null_mut(), process_handle);
             // SAFETY: as for filters.
             unsafe { f(userdata as *mut c_void, process_handle(server), client, text, length) };
