@@ -79,6 +79,9 @@ pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
                 context.mark_failed();
             }
             record(context.as_deref(), &error, netproc_status::NETPROC_E_PANIC);
+            // This may be the context's last reference, whose drop runs destructors: no
+            // second panic may leave the call.
+            let _ = catch_unwind(AssertUnwindSafe(|| drop(context)));
             on_panic
         }
     }
