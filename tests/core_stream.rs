@@ -45,6 +45,17 @@ fn args(pairs: &[(&str, Value)]) -> Vec<(Value, Value)> {
     pairs.iter().map(|(k, v)| (Value::symbol(k), v.clone())).collect()
 }
 
+/// A client process "c" of `ctx`, connected to 127.0.0.1:`port`, with `more` keywords.
+fn loopback_client(ctx: &Shared, host: &mut dyn Host, port: i64, more: &[(&str, Value)]) -> ProcRef {
+    let mut pairs = vec![
+        (":name", Value::string("c")),
+        (":host", Value::string("127.0.0.1")),
+        (":service", Value::Int(port)),
+    ];
+    pairs.extend(more.iter().cloned());
+    ctx.make_network_process(args(&pairs), host).unwrap().unwrap()
+}
+
 fn pump_until(ctx: &Shared, host: &mut Recorder, done: impl Fn(&Recorder) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !done(host) {
@@ -147,19 +158,7 @@ fn a_drained_close_with_unread_input_still_delivers_everything() {
     let ctx = Shared::new().unwrap();
     let mut host = Recorder::default();
     let marker = Value::symbol("f");
-    let c = ctx
-        .make_network_process(
-            args(&[
-                (":name", Value::string("c")),
-                (":host", Value::string("127.0.0.1")),
-                (":service", Value::Int(port)),
-                (":filter", marker.clone()),
-                (":stop", Value::T),
-            ]),
-            &mut host,
-        )
-        .unwrap()
-        .unwrap();
+    let c = loopback_client(&ctx, &mut host, port, &[(":filter", marker.clone()), (":stop", Value::T)]);
     let (mut peer, _) = listener.accept().unwrap();
     peer.write_all(b"unread").unwrap();
     const TOTAL: usize = 4 << 20;
@@ -199,19 +198,15 @@ fn two_write_round_trip(nodelay: bool, later: bool, rounds: usize) -> Duration {
     });
     let ctx = Shared::new().unwrap();
     let mut host = Recorder::default();
-    let c = ctx
-        .make_network_process(
-            args(&[
-                (":name", Value::string("c")),
-                (":host", Value::string("127.0.0.1")),
-                (":service", Value::Int(port)),
-                (":filter", Value::symbol("f")),
-                (":nodelay", if nodelay && !later { Value::T } else { Value::Nil }),
-            ]),
-            &mut host,
-        )
-        .unwrap()
-        .unwrap();
+    let c = loopback_client(
+        &ctx,
+        &mut host,
+        port,
+        &[
+            (":filter", Value::symbol("f")),
+            (":nodelay", if nodelay && !later { Value::T } else { Value::Nil }),
+        ],
+    );
     if later {
         assert!(ctx.set_network_option(&c, ":nodelay", &Value::T, false).unwrap());
         assert_eq!(c.contact(&ContactQuery::Key(":nodelay".into()), false).prin1(), "t");
@@ -283,19 +278,12 @@ fn a_paced_gibibyte_keeps_queued_output_under_the_high_water_mark() {
     });
     let ctx = Shared::new().unwrap();
     let mut host = Recorder::default();
-    let c = ctx
-        .make_network_process(
-            args(&[
-                (":name", Value::string("c")),
-                (":host", Value::string("127.0.0.1")),
-                (":service", Value::Int(port)),
-                (":high-water", Value::Int(MARK as i64)),
-                (":drain", Value::symbol("on-drain")),
-            ]),
-            &mut host,
-        )
-        .unwrap()
-        .unwrap();
+    let c = loopback_client(
+        &ctx,
+        &mut host,
+        port,
+        &[(":high-water", Value::Int(MARK as i64)), (":drain", Value::symbol("on-drain"))],
+    );
     let (mut sent, mut digest, mut max_queued, mut waits) = (0usize, 0xcbf29ce484222325u64, 0usize, 0usize);
     let mut chunk = vec![0u8; CHUNK];
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -381,20 +369,12 @@ fn a_host_that_pauses_after_each_callback_still_gets_the_whole_stream_in_order()
     let ctx = Shared::new().unwrap();
     let mut host = Pausing::default();
     let marker = Value::symbol("f");
-    let client = ctx
-        .make_network_process(
-            args(&[
-                (":name", Value::string("c")),
-                (":host", Value::string("127.0.0.1")),
-                (":service", Value::Int(port)),
-                (":coding", Value::symbol("binary")),
-                (":filter", marker.clone()),
-                (":sentinel", marker.clone()),
-            ]),
-            &mut host,
-        )
-        .unwrap()
-        .unwrap();
+    let client = loopback_client(
+        &ctx,
+        &mut host,
+        port,
+        &[(":coding", Value::symbol("binary")), (":filter", marker.clone()), (":sentinel", marker.clone())],
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut polls_with_more_queued = 0;
     while !host.events.iter().any(|e| e.starts_with("sentinel")) {
@@ -433,18 +413,7 @@ fn deliver_after_peer_writes(
     let port = listener.local_addr().unwrap().port() as i64;
     let ctx = Shared::new().unwrap();
     let mut host = Recorder::default();
-    let _c = ctx
-        .make_network_process(
-            args(&[
-                (":name", Value::string("c")),
-                (":host", Value::string("127.0.0.1")),
-                (":service", Value::Int(port)),
-                (":filter", Value::symbol("f")),
-            ]),
-            &mut host,
-        )
-        .unwrap()
-        .unwrap();
+    let _c = loopback_client(&ctx, &mut host, port, &[(":filter", Value::symbol("f"))]);
     let (peer, _) = listener.accept().unwrap();
     // Let the client settle (its first events come and go) before the peer writes, so
     // that all the peer writes is in the client's socket before one readiness event.
