@@ -367,7 +367,7 @@ impl Core {
 
 impl Core {
     /// A process of this context.
-    pub(crate) fn new_process(&self, serial: u64, name: Vec<u8>, state: State) -> ProcRef {
+    pub(crate) fn new_process(&self, serial: u64, name: super::name::Name, state: State) -> ProcRef {
         Process::new(serial, name, self.me.clone(), state)
     }
 

@@ -70,14 +70,14 @@ impl Process {
 
     pub(crate) fn new(
         serial: u64,
-        name: Vec<u8>,
+        name: Name,
         context: Weak<dyn std::any::Any + Send + Sync>,
         state: State,
     ) -> ProcRef {
         Arc::new(Process {
             boundary_handle: AtomicUsize::new(0),
             serial,
-            name: Name::new(&name),
+            name,
             context,
             state: Mutex::new(state),
             attachment: Mutex::new(None),
@@ -92,6 +92,11 @@ impl Process {
     /// The name as the context's name table keeps it (shared, not copied).
     pub(crate) fn shared_name(&self) -> Name {
         self.name.clone()
+    }
+
+    /// The name, to find it in the context's name table.
+    pub(crate) fn name_key(&self) -> &Name {
+        &self.name
     }
 
     /// The name as text, for messages.

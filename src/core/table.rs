@@ -7,14 +7,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::name::Name;
+use super::name::{ByStoredHash, Name};
 use super::process::{ProcRef, State};
 
 pub(crate) struct ProcessTable {
     /// `process-list`, oldest first (so reversed it is Emacs's newest-first order).
     listed: BTreeMap<u64, ProcRef>,
     /// The name of each listed process, to its serial.
-    names: HashMap<Name, u64>,
+    names: HashMap<Name, u64, ByStoredHash>,
     /// The serial the next process gets.
     next_serial: u64,
     /// Session-wide count of accepted connections, for `<N>` client ids.
@@ -23,7 +23,7 @@ pub(crate) struct ProcessTable {
 
 impl Default for ProcessTable {
     fn default() -> ProcessTable {
-        ProcessTable { listed: BTreeMap::new(), names: HashMap::new(), next_serial: 1, accept_count: 0 }
+        ProcessTable { listed: BTreeMap::new(), names: HashMap::default(), next_serial: 1, accept_count: 0 }
     }
 }
 
@@ -42,18 +42,19 @@ impl ProcessTable {
     }
 
     /// NAME, or NAME<1>, NAME<2>, … : the first that no listed process has.
-    pub(crate) fn unique_name(&self, base: Vec<u8>) -> Vec<u8> {
-        if !self.names.contains_key(base.as_slice()) {
-            return base;
+    pub(crate) fn unique_name(&self, base: Vec<u8>) -> Name {
+        let name = Name::new(&base);
+        if !self.names.contains_key(&name) {
+            return name;
         }
         (1u64..)
             .map(|n| {
-                let mut name = base.clone();
-                name.extend_from_slice(format!("<{n}>").as_bytes());
-                name
+                let mut numbered = base.clone();
+                numbered.extend_from_slice(format!("<{n}>").as_bytes());
+                Name::new(&numbered)
             })
-            .find(|name| !self.names.contains_key(name.as_slice()))
-            .unwrap_or_default()
+            .find(|name| !self.names.contains_key(name))
+            .unwrap_or_else(|| Name::new(b""))
     }
 
     /// Put a process into `process-list`.
@@ -70,7 +71,7 @@ impl ProcessTable {
             return None;
         }
         state.set_listed(false);
-        self.names.remove(process.name());
+        self.names.remove(process.name_key());
         self.listed.remove(&process.serial)
     }
 
@@ -81,6 +82,6 @@ impl ProcessTable {
 
     /// `get-process`: the listed process called `name`.
     pub(crate) fn get(&self, name: &[u8]) -> Option<ProcRef> {
-        self.names.get(name).and_then(|serial| self.listed.get(serial)).cloned()
+        self.names.get(&Name::new(name)).and_then(|serial| self.listed.get(serial)).cloned()
     }
 }
