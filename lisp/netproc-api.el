@@ -13,7 +13,7 @@
 
 ;;; Code:
 
-(require 'cl-lib)
+(eval-when-compile (require 'cl-lib))  ; macros only: cl-lib is not loaded with netproc
 (require 'netproc-versions)
 
 (declare-function netproc--designated "netproc")
@@ -136,7 +136,7 @@ Not where this Emacs no longer has NAME (`netproc--removed-primitives')."
   (declare (indent 2) (doc-string 3))
   (let ((public (intern (format "netproc-%s" name)))
         (private (or call (intern (format "netproc--%s" name))))
-        (plain (cl-remove '&optional args)))
+        (plain (remq '&optional args)))
     `(unless (memq ',name netproc--removed-primitives)
        (defun ,public ,args ,doc (,private ,@plain)))))
 

@@ -16,7 +16,7 @@
 
 ;;; Code:
 
-(require 'cl-lib)
+(eval-when-compile (require 'cl-lib))  ; macros only: cl-lib is not loaded with netproc
 (require 'netproc-versions)
 ;; gnutls.el is loaded when TLS is first negotiated, not with netproc: it pulls in seq.el
 ;; and the byte compiler, whose data made each of Emacs's garbage collections about a

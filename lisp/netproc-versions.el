@@ -19,7 +19,7 @@
 
 ;;; Code:
 
-(require 'cl-lib)
+(eval-when-compile (require 'cl-lib))  ; macros only: cl-lib is not loaded with netproc
 
 (declare-function netproc--process-status "netproc-module")
 (declare-function netproc--process-exit-status "netproc-module")
@@ -28,7 +28,8 @@
 ;;;; Functions and arguments
 
 (defconst netproc--removed-primitives
-  (cl-remove-if #'fboundp '(process-filter-multibyte-p set-process-filter-multibyte))
+  (delq nil (mapcar (lambda (name) (unless (fboundp name) name))
+                    '(process-filter-multibyte-p set-process-filter-multibyte)))
   "Primitives netproc has twins of which this Emacs no longer has.
 Emacs 29 removed `process-filter-multibyte-p' and `set-process-filter-multibyte'
 \(obsolete since 23.1); their twins are not defined there either.  The
@@ -102,7 +103,7 @@ Emacs's C `error' quotes as `format-message' does (`text-quoting-style')."
   (let ((rules '((29 . netproc--reword-not-running)
                  (29 . netproc--reword-lookup-family)
                  (30 . netproc--reword-puny))))
-    (mapcar #'cdr (cl-remove-if (lambda (rule) (< emacs-major-version (car rule))) rules)))
+    (delq nil (mapcar (lambda (rule) (and (>= emacs-major-version (car rule)) (cdr rule))) rules)))
   "Functions (MESSAGE CONTEXT) giving this Emacs's words for an Emacs 28 error
 MESSAGE of the module, or nil; empty in Emacs 28.  CONTEXT is a plist: :process,
 the process the twin worked on.")
@@ -127,8 +128,9 @@ arguments of `make-network-process'."
                        ":name value not a string"
                      "Missing :name keyword parameter")))
      ((and (eq (car err) 'error) (stringp (cadr err)) (null (cddr err)))
-      (let ((message (cl-some (lambda (reword) (funcall reword (cadr err) context))
-                              netproc--rewordings)))
+      (let ((message nil))
+        (dolist (reword netproc--rewordings)
+          (unless message (setq message (funcall reword (cadr err) context))))
         (if message (list 'error message) err)))
      (t err))))
 

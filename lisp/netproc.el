@@ -21,7 +21,7 @@
 (when (< emacs-major-version 28)
   (error "netproc needs Emacs 28 or later (this is Emacs %s)" emacs-version))
 
-(require 'cl-lib)
+(eval-when-compile (require 'cl-lib))  ; macros only: cl-lib is not loaded with netproc
 
 (cl-defstruct (netproc-process
                (:constructor netproc--make-process-object
@@ -233,7 +233,10 @@ as it does for an error caught by an `error' handler there."
   "Return the first netproc process in `netproc-process-list' whose buffer is BUFFER."
   (let ((buffer (get-buffer buffer)))
     (and buffer
-         (cl-find buffer (netproc--process-list) :key #'netproc--process-buffer :test #'eq))))
+         (catch 'found
+           (dolist (process (netproc--process-list))
+             (when (eq (netproc--process-buffer process) buffer)
+               (throw 'found process)))))))
 
 (defun netproc--designated (name)
   "The process NAME designates: a process, a process or buffer name, a buffer, or nil."

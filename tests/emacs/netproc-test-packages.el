@@ -124,8 +124,11 @@ Return (TRANSCRIPT KINDS): what it recorded, normalised, and for each network pr
                   (mapcar (lambda (p) (if (netproc-processp p) 'netproc 'emacs)) np-pkg-made))))
       (advice-remove 'make-network-process #'np-pkg-track))))
 
-(defvar np-pkg-builtin-attempts 3
-  "How many times a built-in TLS script runs for a transcript not stuck in `connect'.")
+(defvar np-pkg-builtin-attempts 6
+  "How many times a built-in TLS script runs for a transcript not stuck in `connect'.
+Six: on 2026-12-06 Emacs 30.1's own url over https stalled for its 20 s timeout in about
+a third of the runs here (with netproc's code of that morning too, so the reference, not
+netproc), and three attempts were not always enough.")
 
 (defun np-pkg-run-builtin-child (script &optional expected)
   "Run SCRIPT on the built-ins in a child Emacs; what `np-pkg-run' returns there, or

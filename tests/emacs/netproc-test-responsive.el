@@ -136,17 +136,19 @@ closing sentinel."
       (when client (netproc-delete-process client))
       (delete-process peer))))
 
-;; Each of Emacs's garbage collections walks everything loaded; gnutls.el brings seq.el and
+;; Each of Emacs's garbage collections walks everything loaded.  gnutls.el brings seq.el and
 ;; the byte compiler with it, which made every collection of an `emacs -Q' with netproc
-;; about a millisecond longer (bench/responsive.el's longest-GC figure), TLS or not.  So
-;; netproc's files load it when TLS is first negotiated, never when they load.
-(ert-deftest netproc-loading-requires-no-gnutls ()
+;; about a millisecond longer (bench/responsive.el's longest-GC figure), TLS or not; cl-lib
+;; another 0.2 ms.  So netproc's files load gnutls when TLS is first negotiated and use
+;; cl-lib's macros only, never loading either when they load.
+(ert-deftest netproc-loading-requires-no-gnutls-nor-cl-lib ()
   (dolist (file '("netproc" "netproc-api" "netproc-tls" "netproc-versions"))
     (let ((entry (assoc (file-truename (locate-library (concat file ".elc")))
                         (mapcar (lambda (e) (cons (and (car e) (file-truename (car e))) (cdr e)))
                                 load-history))))
       (should entry)
-      (should-not (member '(require . gnutls) (cdr entry))))))
+      (should-not (member '(require . gnutls) (cdr entry)))
+      (should-not (member '(require . cl-lib) (cdr entry))))))
 
 (provide 'netproc-test-responsive)
 ;;; netproc-test-responsive.el ends here
