@@ -460,3 +460,102 @@ fn a_close_queued_behind_the_last_data_is_read_after_a_short_read() {
     assert_eq!(delivered_to_c(&log), "last words", "{log:#?}");
     assert!(log.last().unwrap().contains("connection broken by remote peer"), "{log:#?}");
 }
+
+/// The descriptors the poll `epoll_fd` watches, from /proc/self/fdinfo.
+fn watched_descriptors(epoll_fd: i32) -> Vec<i32> {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{epoll_fd}")).unwrap();
+    info.lines()
+        .filter_map(|line| line.strip_prefix("tfd:"))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// Records how many descriptors the poll watches whenever a sentinel runs.
+struct WatchCounter {
+    epoll_fd: i32,
+    log: Vec<String>,
+}
+
+impl Host for WatchCounter {
+    fn filter(&mut self, process: &ProcRef, _filter: &Value, data: &[u8]) {
+        self.log.push(format!("filter {} {:?}", process.name_text(), String::from_utf8_lossy(data)));
+    }
+    fn sentinel(
+        &mut self,
+        _process: &ProcRef,
+        _sentinel: &Value,
+        event: &netproc::core::event::SentinelEvent,
+    ) {
+        let watched = watched_descriptors(self.epoll_fd).len();
+        self.log.push(format!("sentinel {:?} watched {watched}", event.message()));
+    }
+    fn log(&mut self, _: &ProcRef, _: &Value, _: Option<&ProcRef>, _: &netproc::core::event::LogEvent) {}
+    fn buffer_name(&mut self, _buffer: &Value) -> Option<Vec<u8>> {
+        None
+    }
+    fn get_buffer_create(&mut self, name: &[u8]) -> Value {
+        Value::string(name)
+    }
+}
+
+#[test]
+fn a_connection_that_arrives_whole_is_served_without_entering_the_poll() {
+    // A peer that sent its request and its end before the accept: the first read, made
+    // before registering, gets both, so the connection is answered and closed without
+    // the two epoll_ctl calls (W3). One that stays open is registered after that read,
+    // and what it sends later still arrives.
+    let ctx = Shared::new().unwrap();
+    let mut host = WatchCounter { epoll_fd: ctx.backend_fd(), log: Vec::new() };
+    let f = Value::symbol("f");
+    let server = ctx
+        .make_network_process(
+            args(&[
+                (":name", Value::string("srv")),
+                (":server", Value::T),
+                (":host", Value::string("127.0.0.1")),
+                (":service", Value::T),
+                (":filter", f.clone()),
+                (":sentinel", f.clone()),
+            ]),
+            &mut host,
+        )
+        .unwrap()
+        .unwrap();
+    let Value::Int(port) = server.contact(&ContactQuery::Key(":service".into()), false) else {
+        panic!("server contact has no port");
+    };
+    let watched_idle = watched_descriptors(ctx.backend_fd()).len();
+    let pump = |host: &mut WatchCounter, until: &dyn Fn(&[String]) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !until(&host.log) {
+            assert!(Instant::now() < deadline, "timed out; log so far: {:#?}", host.log);
+            ctx.poll(Some(Duration::from_millis(20)), host).unwrap();
+        }
+    };
+
+    {
+        use std::io::Write;
+        let mut whole = std::net::TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+        whole.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        whole.shutdown(std::net::Shutdown::Write).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        pump(&mut host, &|log| log.iter().any(|line| line.contains("connection broken")));
+    }
+    let opened = host.log.iter().find(|line| line.contains("open from")).unwrap();
+    assert!(opened.ends_with(&format!("watched {watched_idle}")), "{:#?}", host.log);
+    assert!(host.log.iter().any(|line| line.ends_with("\"GET / HTTP/1.0\\r\\n\\r\\n\"")), "{:#?}", host.log);
+    assert_eq!(watched_descriptors(ctx.backend_fd()).len(), watched_idle);
+
+    host.log.clear();
+    let mut open = std::net::TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+    pump(&mut host, &|log| log.iter().any(|line| line.contains("open from")));
+    pump(&mut host, &|_| watched_descriptors(ctx.backend_fd()).len() == watched_idle + 1);
+    {
+        use std::io::Write;
+        open.write_all(b"later").unwrap();
+    }
+    pump(&mut host, &|log| log.iter().any(|line| line.ends_with("\"later\"")));
+    drop(open);
+    pump(&mut host, &|log| log.iter().any(|line| line.contains("connection broken")));
+    assert_eq!(watched_descriptors(ctx.backend_fd()).len(), watched_idle);
+}

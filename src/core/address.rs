@@ -6,6 +6,7 @@ use std::mem;
 use socket2::SockAddr;
 
 use super::error::{Error, Result};
+use super::short_text::HostText;
 use super::value::Value;
 
 /// Size of `sun_path` on Linux: a path must fit with its terminating NUL.
@@ -188,49 +189,30 @@ impl Address {
 
     /// The host part as Emacs writes it in accepted-connection names and messages:
     /// `127.0.0.1`, or eight lowercase hex groups without `::` compression.
-    pub fn host_text(&self) -> Option<String> {
+    pub fn host_text(&self) -> Option<HostText> {
+        let mut text = HostText::new();
         match self {
             Address::Inet4 { octets, .. } => {
-                // By hand, into one stack buffer: this runs for every accepted connection
-                // (W3's profile: a push per octet cost more than the rest of the name).
-                let mut text = [0u8; 15];
-                let mut length = 0;
+                // Inline, no allocation: this runs for every accepted connection.
                 for (index, &octet) in octets.iter().enumerate() {
                     if index > 0 {
-                        text[length] = b'.';
-                        length += 1;
+                        text.push_ascii(b'.');
                     }
-                    for (place, threshold) in [(100, 100), (10, 10), (1, 0)] {
-                        if octet >= threshold {
-                            text[length] = b'0' + octet / place % 10;
-                            length += 1;
-                        }
-                    }
+                    text.push_decimal(u64::from(octet));
                 }
-                Some(std::str::from_utf8(&text[..length]).unwrap_or_default().to_owned())
             }
             Address::Inet6 { groups, .. } => {
-                Some(groups.iter().map(|g| format!("{g:x}")).collect::<Vec<_>>().join(":"))
+                for (index, &group) in groups.iter().enumerate() {
+                    if index > 0 {
+                        text.push_ascii(b':');
+                    }
+                    text.push_hex(group);
+                }
             }
-            _ => None,
+            _ => return None,
         }
+        Some(text)
     }
-}
-
-/// Append `n` in decimal.
-pub(crate) fn push_decimal(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // ASCII digits; pushed as one str, not char by char (this runs per accepted connection).
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// An address vector's port. Emacs masks it to 16 bits (`conv_lisp_to_sockaddr`), so
@@ -513,7 +495,19 @@ mod tests {
         for octet in 0..=255u8 {
             let octets = [octet, 255 - octet, octet / 3, 7];
             let address = Address::Inet4 { octets, port: 1 };
-            assert_eq!(address.host_text().unwrap(), std::net::Ipv4Addr::from(octets).to_string());
+            assert_eq!(address.host_text().unwrap().as_str(), std::net::Ipv4Addr::from(octets).to_string());
         }
+    }
+
+    #[test]
+    fn ipv6_host_text_is_eight_uncompressed_hex_groups() {
+        for seed in 0..=255u16 {
+            let groups = [0, seed, seed << 4, seed << 8, 0xffff - seed, 1, seed.wrapping_mul(257), 0];
+            let address = Address::Inet6 { groups, port: 1 };
+            let expected = groups.iter().map(|g| format!("{g:x}")).collect::<Vec<_>>().join(":");
+            assert_eq!(address.host_text().unwrap().as_str(), expected);
+        }
+        let widest = Address::Inet6 { groups: [0xffff; 8], port: 1 };
+        assert_eq!(widest.host_text().unwrap().len(), 39);
     }
 }

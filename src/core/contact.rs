@@ -87,7 +87,7 @@ fn build_accepted(server: &Plist, peer: &Address, local: Option<&Address>) -> Pl
     contact.put(":server", Value::Nil);
     match (peer, peer.host_text()) {
         (Address::Inet4 { port, .. } | Address::Inet6 { port, .. }, Some(text)) => {
-            contact.put(":host", Value::string(&text));
+            contact.put(":host", Value::string(text));
             contact.put(":service", Value::Int(*port as i64));
         }
         _ => contact.put(":host", Value::T),

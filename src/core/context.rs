@@ -398,6 +398,26 @@ impl Core {
         Ok(())
     }
 
+    /// Register an accepted connection's socket once it needs watching. adopt_connection
+    /// reads a new connection before registering it: a connection that arrived whole (its
+    /// request and its end, as W3's) is then read, answered and closed without ever
+    /// entering the poll, which spares two epoll_ctl calls; any other is registered here,
+    /// after a read that would block or a short one (registering reports input that is
+    /// already there, so nothing is missed in between). A socket read to its end with
+    /// nothing to write needs no watching: it closes when its end is delivered. When the
+    /// poll cannot take it, the connection ends as broken, its queued output counted lost.
+    pub(crate) fn register_when_needed(&mut self, process: &ProcRef, state: &mut State) {
+        if !state.link.has_socket() || state.link.slot().is_some() {
+            return;
+        }
+        if !state.link.may_read() && state.output.is_empty() {
+            return;
+        }
+        if self.register(process, state).is_err() {
+            self.output_failed(process, state);
+        }
+    }
+
     /// Register the socket of a connect attempt of `process` (attempts.rs), readable and
     /// writable as a client's socket is; the slot it took.
     pub(crate) fn register_attempt(&mut self, process: &ProcRef, socket: &Socket) -> io::Result<usize> {
@@ -443,9 +463,14 @@ impl Core {
     }
 
     /// Start watching for writability once output is queued (see `register`).
-    pub(crate) fn watch_output(&mut self, state: &mut State) {
+    pub(crate) fn watch_output(&mut self, process: &ProcRef, state: &mut State) {
         use std::os::fd::AsRawFd;
         if state.link.watching_output() || state.output.is_empty() {
+            return;
+        }
+        if state.link.slot().is_none() {
+            // Not registered yet (register_when_needed): registering watches the output.
+            self.register_when_needed(process, state);
             return;
         }
         let (Some(socket), Some(slot)) = (state.link.socket(), state.link.slot()) else { return };
@@ -480,7 +505,9 @@ impl Core {
         use std::os::fd::AsRawFd;
         let (socket, slot) = state.link.close();
         if let Some(socket) = socket {
-            self.poller.deregister(socket.as_raw_fd());
+            if slot.is_some() {
+                self.poller.deregister(socket.as_raw_fd());
+            }
             if state.link.abortive_close() {
                 let _ = socket.set_linger(Some(Duration::ZERO));
             }
@@ -499,7 +526,11 @@ impl Core {
     /// reference may run a host destructor, which may call back into the context.
     #[must_use = "drop the leftovers after releasing the context lock"]
     pub(crate) fn close_all(&mut self) -> impl Sized {
-        for process in self.poller.registered() {
+        // Listed processes too: an accepted connection read to its end before it was
+        // registered still has its socket (register_when_needed).
+        let mut open = self.poller.registered();
+        open.extend(self.table.newest_first());
+        for process in open {
             let mut state = process.state.lock();
             self.close_socket(&mut state);
             for attempt in state.take_race().map(Race::abandon).unwrap_or_default() {

@@ -435,7 +435,7 @@ impl Shared {
         }
         let mut calls = 0;
         if log.is_non_nil() {
-            let event = LogEvent::AcceptFrom(accepted.host.clone());
+            let event = LogEvent::AcceptFrom(accepted.host);
             self.call_host(|| host.log(server, &log, Some(client), &event));
             calls += 1;
         }

@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use super::short_text::HostText;
+
 /// A status change a sentinel hears of, worded as Emacs's `status_message` and
 /// `server_accept_connection` word it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,7 +13,7 @@ pub enum SentinelEvent {
     /// A `:nowait` connect finished: `"open\n"`.
     Open,
     /// A server accepted this connection from HOST: `"open from HOST\n"`.
-    OpenFrom(String),
+    OpenFrom(HostText),
     /// The peer closed the connection (`reset` false), or reset it or a write found it
     /// gone (`reset` true): `"connection broken by remote peer\n"` either way, as Emacs
     /// words both.
@@ -77,7 +79,7 @@ impl SentinelEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogEvent {
     /// A connection from HOST was accepted: `"accept from HOST\n"`.
-    AcceptFrom(String),
+    AcceptFrom(HostText),
     /// accept() failed with ERRNO: `"accept failed with code ERRNO\n"`, with no space
     /// before the number, as Emacs writes it.
     AcceptFailed(i32),

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use super::address::Address;
 use super::process::{ProcRef, State};
 use super::process_coding::Decoded;
+use super::short_text::{ClientId, HostText};
 use super::status::Failure;
 
 /// Something that happened to a process, waiting to be delivered.
@@ -54,8 +55,8 @@ pub(crate) enum Arrival {
 /// The details of an accepted connection's opening.
 pub(crate) struct Accepted {
     pub(crate) server: ProcRef,
-    pub(crate) host: String,
-    pub(crate) client_id: String,
+    pub(crate) host: HostText,
+    pub(crate) client_id: ClientId,
     pub(crate) wants_buffer: bool,
 }
 

@@ -188,7 +188,7 @@ impl Shared {
             Target::Background(query) => (None, Some(core.lookups().submit(serial, query)?)),
             Target::Addresses(addresses) => (Some(addresses), None),
         };
-        let name = core.table().unique_name(request.name.clone());
+        let name = core.table().unique_name(&[&request.name]);
         let process = core.new_process(serial, name, state);
         let mut state = process.state.lock();
         if let Err(err) = core.register(&process, &mut state) {

@@ -5,7 +5,6 @@
 //! unlist), about 7% of W3's user-space instructions per connection.
 
 use std::hash::{BuildHasher, Hasher};
-use std::mem::MaybeUninit;
 use std::sync::{Arc, OnceLock};
 
 /// A process name followed by a NUL byte (for C), shared by the process and the context's
@@ -27,18 +26,41 @@ fn keys() -> &'static std::collections::hash_map::RandomState {
 impl Name {
     /// `name` with its NUL byte.
     pub(crate) fn new(name: &[u8]) -> Name {
-        // The low half of a keyed SipHash is as hard to aim at as the whole.
-        let hash = keys().hash_one(name) as u32;
-        // One allocation, filled with copies.
-        let mut bytes = Arc::<[u8]>::new_uninit_slice(HASH + name.len() + 1);
+        Name::joined(&[name])
+    }
+
+    /// The name made of `pieces` one after the other, with its NUL byte: an accepted
+    /// connection's name is its server's, a space and its client id, written straight
+    /// into the name's allocation.
+    pub(crate) fn joined(pieces: &[&[u8]]) -> Name {
+        let length: usize = pieces.iter().map(|piece| piece.len()).sum();
+        // One allocation, filled piece by piece (the hash place at zero for now).
+        let mut bytes = Arc::<[u8]>::new_uninit_slice(HASH + length + 1);
         let slots = Arc::get_mut(&mut bytes).unwrap_or_else(|| unreachable!("a new Arc is unique"));
-        let hash = hash.to_ne_bytes();
-        let contents = hash.iter().chain(name).chain(std::iter::once(&0));
-        for (slot, &byte) in slots.iter_mut().zip(contents) {
-            *slot = MaybeUninit::new(byte);
+        let contents = [&[0; HASH][..]].into_iter().chain(pieces.iter().copied()).chain([&[0][..]]);
+        let mut at = 0;
+        for piece in contents {
+            let place = &mut slots[at..at + piece.len()];
+            // SAFETY: `place` is exactly as long as `piece`, the two cannot overlap (one is
+            // a new allocation), and MaybeUninit<u8> has u8's layout: this is
+            // MaybeUninit::write_copy_of_slice, which is newer than netproc's MSRV.
+            unsafe {
+                std::ptr::copy_nonoverlapping(piece.as_ptr(), place.as_mut_ptr().cast::<u8>(), piece.len())
+            };
+            at += piece.len();
         }
-        // SAFETY: the contents are exactly as long as the slice, so every slot was written.
-        Name(unsafe { bytes.assume_init() })
+        // SAFETY: the hash place, the pieces and the NUL cover the slice exactly, so every
+        // slot was written.
+        let mut bytes = unsafe { bytes.assume_init() };
+        let whole = Arc::get_mut(&mut bytes).unwrap_or_else(|| unreachable!("a new Arc is unique"));
+        let (hash, name) = whole.split_at_mut(HASH);
+        // Hashed whole, once written: equal names have equal hashes however they were
+        // made, and one pass over contiguous bytes costs half of one per piece. The low
+        // half of a keyed SipHash is as hard to aim at as the whole.
+        let mut hasher = keys().build_hasher();
+        hasher.write(&name[..length]);
+        hash.copy_from_slice(&(hasher.finish() as u32).to_ne_bytes());
+        Name(bytes)
     }
 
     /// The name without its NUL.
@@ -118,6 +140,10 @@ mod tests {
             assert_eq!(name.bytes(), format!("server <127.0.0.1:{n}>").as_bytes());
         }
         assert_eq!(table.get(&Name::new(b"server <127.0.0.1:1000>")), None);
+        let joined = Name::joined(&[b"server", b" ", b"<127.0.0.1:7>"]);
+        assert_eq!(table.get(&joined), Some(&7));
+        assert_eq!(joined.with_nul(), b"server <127.0.0.1:7>\0");
+        assert!(Name::joined(&[b"ab", b"c"]) == Name::joined(&[b"a", b"bc"]));
         assert_eq!(Name::new(b"").with_nul(), b"\0");
     }
 }

@@ -419,7 +419,7 @@ impl Core {
         if !writable_now {
             // Connecting, or the socket is already full: the queue drains in order.
             self.queue_output(process, state, data)?;
-            self.watch_output(state);
+            self.watch_output(process, state);
             return Ok(());
         }
         if data.len() > self.settings().send_queue_max {
@@ -437,10 +437,10 @@ impl Core {
             Ok(written) => {
                 if written < data.len() {
                     self.queue_output(process, state, &data[written..])?;
-                    self.watch_output(state);
+                    self.watch_output(process, state);
                 } else if state.link.tls_records_waiting() {
                     // rustls took it all; the socket did not take all its records.
-                    self.watch_output(state);
+                    self.watch_output(process, state);
                 }
                 Ok(())
             }

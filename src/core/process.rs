@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use super::address::Address;
 use super::contact::Contact;
@@ -50,6 +50,30 @@ pub struct Process {
 impl std::fmt::Debug for Process {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "#<process {}>", String::from_utf8_lossy(self.name()))
+    }
+}
+
+/// What the boundary layer that gives processes handles does with a dropped process's
+/// handle (ffi/handles.rs frees its slot): set once, by that layer.
+static HANDLE_RELEASE: OnceLock<fn(usize)> = OnceLock::new();
+
+/// Have `release` called with the handle of every process dropped from now on that has one.
+pub fn release_handles_with(release: fn(usize)) {
+    let _ = HANDLE_RELEASE.set(release);
+}
+
+impl Drop for Process {
+    /// The handle goes with the process, and with it the handle table's weak reference,
+    /// so the process's memory is freed now, warm, and reused by the next one: a table
+    /// that let go of dead processes in sweeps freed them in cold batches, which cost
+    /// each accepted connection a slow allocation and a slow free (W3's profile).
+    fn drop(&mut self) {
+        let handle = *self.boundary_handle.get_mut();
+        if handle != 0 {
+            if let Some(release) = HANDLE_RELEASE.get() {
+                release(handle);
+            }
+        }
     }
 }
 

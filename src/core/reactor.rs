@@ -129,6 +129,8 @@ impl Core {
             let more = self.serve(&process, &mut state) || state.link.write_pending();
             if more {
                 self.round().mark_ready(&process, &mut state);
+            } else {
+                self.register_when_needed(&process, &mut state);
             }
             drop(state);
             self.release_later(process);
@@ -314,7 +316,7 @@ impl Core {
                     }
                 }
             }
-            Ok(Flushed::Blocked) => self.watch_output(state),
+            Ok(Flushed::Blocked) => self.watch_output(process, state),
             Err(_) if state.link.is_draining() => self.close_socket(state),
             Err(_) => self.output_failed(process, state),
         }

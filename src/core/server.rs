@@ -3,11 +3,12 @@
 
 use socket2::{SockAddr, Socket};
 
-use super::address::{push_decimal, Address};
+use super::address::Address;
 use super::contact::Contact;
 use super::context::Core;
 use super::inbox::{Accepted, Arrival};
 use super::process::{ProcRef, Role, State};
+use super::short_text::{ClientId, HostText};
 use super::tls::TlsSession;
 
 impl Core {
@@ -29,29 +30,31 @@ impl Core {
             let local = socket.local_addr().map(|addr| Address::from_sockaddr(&addr));
             Some(local.unwrap_or(Address::Local(Vec::new())))
         };
-        let (host, client_id) = match (&peer, peer.host_text()) {
+        let mut client_id = ClientId::new();
+        client_id.push_ascii(b'<');
+        let host = match (&peer, peer.host_text()) {
             (Address::Inet4 { port, .. }, Some(text)) => {
-                let mut id = String::with_capacity(text.len() + 8);
-                id.push('<');
-                id.push_str(&text);
-                id.push(':');
-                push_decimal(&mut id, u32::from(*port));
-                id.push('>');
-                (text, id)
+                client_id.push_str(&text);
+                client_id.push_ascii(b':');
+                client_id.push_decimal(u64::from(*port));
+                text
             }
             (Address::Inet6 { port, .. }, Some(text)) => {
-                let id = format!("<[{text}]:{port}>");
-                (text, id)
+                client_id.push_str("[");
+                client_id.push_str(&text);
+                client_id.push_str("]:");
+                client_id.push_decimal(u64::from(*port));
+                text
             }
-            _ => ("-".to_string(), format!("<{accept_number}>")),
+            _ => {
+                client_id.push_decimal(accept_number);
+                HostText::from("-")
+            }
         };
+        client_id.push_ascii(b'>');
         let contact = Contact::accepted(&server_state.contact, peer, local);
 
-        let mut name = Vec::with_capacity(server.name().len() + 1 + client_id.len());
-        name.extend_from_slice(server.name());
-        name.push(b' ');
-        name.extend_from_slice(client_id.as_bytes());
-        let name = self.table().unique_name(name);
+        let name = self.table().unique_name(&[server.name(), b" ", client_id.as_bytes()]);
 
         let mut state = State::new(Role::Accepted, server_state.kind(), contact);
         state.set_handlers_at_creation(server_state.filter().clone(), server_state.sentinel().clone());
@@ -81,13 +84,13 @@ impl Core {
         let serial = self.table().next_serial();
         let client = self.new_process(serial, name, state);
         let mut client_state = client.state.lock();
-        if let Err(err) = self.register(&client, &mut client_state) {
-            let errno = err.raw_os_error().unwrap_or(0);
-            self.inbox().record(server, server_state, Arrival::AcceptFailed { errno });
-            return;
-        }
         let accepted = Box::new(Accepted { server: server.clone(), host, client_id, wants_buffer });
         if handshaking {
+            if let Err(err) = self.register(&client, &mut client_state) {
+                let errno = err.raw_os_error().unwrap_or(0);
+                self.inbox().record(server, server_state, Arrival::AcceptFailed { errno });
+                return;
+            }
             // Listed and announced once its handshake is done (tls_io.rs).
             self.begin_handshake(&client, &mut client_state, Some(accepted));
             return;
@@ -96,7 +99,8 @@ impl Core {
         // The opening comes first in the client's own stream, so nothing it sends can
         // reach its filter before its "open from" sentinel.
         self.inbox().record(&client, &mut client_state, Arrival::Accepted(accepted));
-        // Data may have arrived before registration; look once.
+        // Read before registering: registered only if it needs watching after that read
+        // (register_when_needed).
         client_state.link.mark_readable();
         self.round().mark_ready(&client, &mut client_state);
     }

@@ -54,7 +54,7 @@ impl Core {
         match state.link.push_tls() {
             Ok(true) => true,
             Ok(false) => {
-                self.watch_output(state);
+                self.watch_output(process, state);
                 false
             }
             Err(err) => {

@@ -155,6 +155,7 @@ pub(crate) fn handle_of(process: &ProcRef) -> usize {
     if known != 0 {
         return known;
     }
+    crate::core::process::release_handles_with(forget);
     let mut table = TABLE.lock();
     let Ok(made) = table.allocate(process) else { return 0 };
     let handle = process.set_boundary_handle(made);
@@ -165,6 +166,19 @@ pub(crate) fn handle_of(process: &ProcRef) -> usize {
         }
     }
     handle
+}
+
+/// The process of `handle` is being dropped (`Process`'s Drop): free its slot now. The
+/// slot's weak reference goes under the lock, which is safe: while the process is being
+/// dropped its allocation has a weak count of its own, so this is never the last.
+fn forget(handle: usize) {
+    let mut table = TABLE.lock();
+    if let Some((index, slot)) = table.slot(handle) {
+        // A slot the host holds keeps a strong reference: its process is not dropping.
+        if slot.held.is_none() {
+            table.release(index);
+        }
+    }
 }
 
 /// The process `handle` names, as a new reference (for the call's duration).

@@ -276,7 +276,7 @@ unsafe fn check_accepted(
     let remote = Address::from_value(&got(":remote")).unwrap_or_else(|e| panic!("accepted :remote: {e}"));
     match remote.host_text() {
         Some(text) => {
-            assert_eq!(got(":host").prin1(), Value::string(&text).prin1());
+            assert_eq!(got(":host").prin1(), Value::string(text).prin1());
             assert_eq!(got(":service").prin1(), Value::Int(remote.port().unwrap_or(0) as i64).prin1());
             if let Some(stream) = client.downcast_ref::<TcpStream>() {
                 let mine = stream.local_addr().map(|a| Address::from_sockaddr(&a.into()));
