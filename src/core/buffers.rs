@@ -16,6 +16,11 @@ const MAX_SPARE: usize = 16;
 /// never pins a large buffer while it waits for dispatch.
 const HAND_OVER_FRACTION: usize = 4;
 
+/// Reads per turn handed over in their whole buffer however little they filled it: the
+/// first few need no copy (a ping-pong's every message, W2), and the rest cannot pin more
+/// than this many large buffers beyond the turn's byte budget.
+const WHOLE_SHORT_READS_PER_TURN: usize = 4;
+
 /// A small read is copied into a buffer of this size, from a pool of its own: a message
 /// costs no allocation in a steady ping-pong (issue 15, examples/alloc_pingpong.rs).
 const SMALL_BUFFER: usize = 4096;
@@ -30,6 +35,8 @@ pub(crate) struct BufferPool {
     small: Vec<Vec<u8>>,
     /// The list a dispatch gathers its spent buffers in, kept between dispatches.
     spent: Vec<Vec<u8>>,
+    /// Short reads handed over whole this turn (see WHOLE_SHORT_READS_PER_TURN).
+    whole_short_reads: usize,
 }
 
 impl BufferPool {
@@ -67,10 +74,20 @@ impl BufferPool {
         }
     }
 
-    /// The bytes of `buffer` for an event: the buffer itself when it is well filled,
-    /// otherwise an exact copy, and the buffer goes back to the pool.
+    /// A new turn: it may hand over a few short reads whole again.
+    pub(crate) fn start_turn(&mut self) {
+        self.whole_short_reads = 0;
+    }
+
+    /// The bytes of `buffer` for an event: the buffer itself when it is well filled or
+    /// among the turn's first few short reads, otherwise an exact copy, and the buffer
+    /// goes back to the pool.
     pub(crate) fn hand_over(&mut self, buffer: Vec<u8>, size: usize) -> Vec<u8> {
         if buffer.len() >= size / HAND_OVER_FRACTION {
+            return buffer;
+        }
+        if self.whole_short_reads < WHOLE_SHORT_READS_PER_TURN {
+            self.whole_short_reads += 1;
             return buffer;
         }
         let copy = if size > SMALL_BUFFER { self.copy_out(&buffer) } else { buffer.as_slice().to_vec() };
@@ -121,6 +138,16 @@ mod tests {
         let handed = pool.hand_over(big, 1024);
         assert_eq!(handed.as_ptr(), pointer, "a half-full buffer travels as is");
 
+        // A turn's first few short reads travel in their buffer too, uncopied.
+        for _ in 0..WHOLE_SHORT_READS_PER_TURN {
+            let mut short = pool.take(1024);
+            short.extend_from_slice(b"ping");
+            let pointer = short.as_ptr();
+            let handed = pool.hand_over(short, 1024);
+            assert_eq!((handed.as_ptr(), handed.capacity()), (pointer, 1024));
+            pool.give_back(handed, 1024);
+        }
+        // The rest are copied, so that they cannot pin large buffers.
         let mut small = pool.take(1024);
         small.extend_from_slice(b"ping");
         let copied = pool.hand_over(small, 1024);
@@ -128,8 +155,8 @@ mod tests {
         assert_eq!(copied.capacity(), 4, "a read size at or below the small buffers' is copied exactly");
         assert_eq!(pool.spare.len(), 1, "the big buffer went back to the pool");
 
-        // With 64 KiB reads, a small message travels in a pooled 4 KiB buffer, which comes
-        // back for the next one.
+        // With 64 KiB reads, a small message (past the turn's first few) travels in a
+        // pooled 4 KiB buffer, which comes back for the next one.
         let mut read = pool.take(65536);
         read.extend_from_slice(b"pong");
         let message = pool.hand_over(read, 65536);
@@ -141,6 +168,12 @@ mod tests {
         read.extend_from_slice(b"ping");
         let again = pool.hand_over(read, 65536);
         assert_eq!(again.as_ptr(), pointer, "the small buffer is reused");
+
+        // The next turn hands over whole again.
+        pool.start_turn();
+        let mut read = pool.take(65536);
+        read.extend_from_slice(b"ping");
+        assert_eq!(pool.hand_over(read, 65536).capacity(), 65536);
     }
 
     #[test]

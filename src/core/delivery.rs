@@ -17,7 +17,7 @@ use super::value::Value;
 enum Delivery {
     Filter { process: ProcRef, filter: Value, data: Vec<u8> },
     Sentinel { process: ProcRef, sentinel: Value, event: SentinelEvent, unlisted: Option<ProcRef> },
-    Accept { client: ProcRef, accepted: Box<Accepted> },
+    Accept { client: ProcRef, accepted: Accepted },
     AcceptFailed { server: ProcRef, log: Value, errno: i32 },
 }
 
@@ -381,7 +381,7 @@ impl Shared {
                 drop(unlisted);
                 1
             }
-            Delivery::Accept { client, accepted } => self.deliver_accept(&client, *accepted, host),
+            Delivery::Accept { client, accepted } => self.deliver_accept(&client, accepted, host),
             Delivery::AcceptFailed { server, log, errno } => {
                 self.call_host(|| host.log(&server, &log, None, &LogEvent::AcceptFailed(errno)));
                 1
@@ -428,7 +428,7 @@ impl Shared {
             };
             if let Some(mut name) = base {
                 name.push(b' ');
-                name.extend_from_slice(accepted.client_id.as_bytes());
+                name.extend_from_slice(accepted.client_id(client));
                 let buffer = self.call_host(|| host.get_buffer_create(&name));
                 client.state.lock().set_buffer_at_opening(buffer);
             }

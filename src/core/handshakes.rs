@@ -17,7 +17,7 @@ use super::process::ProcRef;
 struct InFlight {
     process: ProcRef,
     deadline: Instant,
-    opening: Option<Box<Accepted>>,
+    opening: Option<Accepted>,
 }
 
 #[derive(Default)]
@@ -30,13 +30,13 @@ pub(crate) struct Handshakes {
 
 impl Handshakes {
     /// A handshake started; `opening` is an accepted connection's, held until it is done.
-    pub(crate) fn add(&mut self, process: &ProcRef, deadline: Instant, opening: Option<Box<Accepted>>) {
+    pub(crate) fn add(&mut self, process: &ProcRef, deadline: Instant, opening: Option<Accepted>) {
         self.in_flight.insert(process.serial, InFlight { process: process.clone(), deadline, opening });
         self.deadlines.push(Reverse((deadline, process.serial)));
     }
 
     /// The handshake ended (done or failed): forget it. Returns the held opening, if any.
-    pub(crate) fn finish(&mut self, process: &ProcRef) -> Option<Box<Accepted>> {
+    pub(crate) fn finish(&mut self, process: &ProcRef) -> Option<Accepted> {
         let entry = self.in_flight.remove(&process.serial)?;
         self.drop_finished_tops();
         entry.opening
@@ -90,7 +90,7 @@ impl Handshakes {
 
     /// Let go of everything (the context is being freed), for the caller to drop outside
     /// the locks.
-    pub(crate) fn take_all(&mut self) -> Vec<(ProcRef, Option<Box<Accepted>>)> {
+    pub(crate) fn take_all(&mut self) -> Vec<(ProcRef, Option<Accepted>)> {
         self.deadlines.clear();
         std::mem::take(&mut self.in_flight)
             .into_values()

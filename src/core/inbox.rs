@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::address::Address;
 use super::process::{ProcRef, State};
 use super::process_coding::Decoded;
-use super::short_text::{ClientId, HostText};
+use super::short_text::HostText;
 use super::status::Failure;
 
 /// Something that happened to a process, waiting to be delivered.
@@ -45,7 +45,7 @@ pub(crate) enum Arrival {
     TlsFailed(String),
     /// This accepted connection's opening: its buffer, the server's log call, then its
     /// `"open from …"` sentinel, before anything it sends.
-    Accepted(Box<Accepted>),
+    Accepted(Accepted),
     /// accept() failed on this server: one log call.
     AcceptFailed { errno: i32 },
     /// The output queue fell back below half the high-water mark: the drain function runs.
@@ -53,11 +53,24 @@ pub(crate) enum Arrival {
 }
 
 /// The details of an accepted connection's opening.
+/// Kept in the arrival itself, not boxed: a box was an allocation and a free per
+/// accepted connection.
 pub(crate) struct Accepted {
     pub(crate) server: ProcRef,
     pub(crate) host: HostText,
-    pub(crate) client_id: ClientId,
+    /// The client id's length: the id is kept once, in the client's name, which is the
+    /// server's name, a space and the id (and `<N>` after them when that was taken).
+    pub(crate) client_id_length: u8,
     pub(crate) wants_buffer: bool,
+}
+
+impl Accepted {
+    /// The client id (`<127.0.0.1:40312>`), as it is in the name of `client`.
+    pub(crate) fn client_id<'a>(&self, client: &'a ProcRef) -> &'a [u8] {
+        let start = self.server.name().len() + 1;
+        let end = start + usize::from(self.client_id_length);
+        client.name().get(start..end).unwrap_or_default()
+    }
 }
 
 impl Arrival {

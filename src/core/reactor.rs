@@ -118,6 +118,7 @@ impl Core {
     /// Give every ready process one turn of reads (or accepts).
     fn serve_ready(&mut self) {
         self.round().allow_reads(TURN_READ_BUDGET);
+        self.buffers().start_turn();
         let count = self.round().ready_count();
         for _ in 0..count {
             let Some(process) = self.round().next_ready() else { break };

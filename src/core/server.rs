@@ -84,7 +84,9 @@ impl Core {
         let serial = self.table().next_serial();
         let client = self.new_process(serial, name, state);
         let mut client_state = client.state.lock();
-        let accepted = Box::new(Accepted { server: server.clone(), host, client_id, wants_buffer });
+        // Below 256: a client id holds at most 52 bytes.
+        let client_id_length = client_id.len() as u8;
+        let accepted = Accepted { server: server.clone(), host, client_id_length, wants_buffer };
         if handshaking {
             if let Err(err) = self.register(&client, &mut client_state) {
                 let errno = err.raw_os_error().unwrap_or(0);

@@ -57,19 +57,31 @@ impl<const N: usize> ShortText<N> {
         }
     }
 
-    /// Append `n` in decimal.
-    pub fn push_decimal(&mut self, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
+    /// Append `n` in decimal (as much of it as fits).
+    pub fn push_decimal(&mut self, n: u64) {
+        // Written in place, last digit first: an accepted connection writes five numbers
+        // (four octets and a port), and a scratch buffer and a copy for each cost more
+        // than the rest of its name.
+        let mut digits = 1;
+        let mut rest = n / 10;
+        while rest > 0 {
+            digits += 1;
+            rest /= 10;
         }
-        self.push_ascii_bytes(&digits[start..]);
+        let start = usize::from(self.length);
+        if start + digits > N {
+            // Does not fit whole: keep what fits of its leading digits.
+            let mut text = ShortText::<20>::new();
+            text.push_decimal(n);
+            self.push_ascii_bytes(text.as_str().as_bytes());
+            return;
+        }
+        let mut n = n;
+        for place in self.bytes[start..start + digits].iter_mut().rev() {
+            *place = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.length = (start + digits) as u8;
     }
 
     /// Append ASCII bytes, as many as fit.
@@ -167,6 +179,9 @@ mod tests {
         full.push_ascii(b'd');
         full.push_decimal(12);
         assert_eq!(full.as_str(), "abc");
+        let mut partly = ShortText::<5>::from("abc");
+        partly.push_decimal(1234);
+        assert_eq!(partly.as_str(), "abc12", "the leading digits that fit");
         let mut ascii_only = ShortText::<3>::new();
         ascii_only.push_ascii(0xe9);
         assert_eq!(ascii_only.as_str(), "");

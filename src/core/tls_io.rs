@@ -37,7 +37,7 @@ impl Core {
         &mut self,
         process: &ProcRef,
         state: &mut State,
-        opening: Option<Box<Accepted>>,
+        opening: Option<Accepted>,
     ) {
         let deadline = Instant::now() + self.settings().tls_handshake_timeout;
         self.handshakes().add(process, deadline, opening);

@@ -70,6 +70,9 @@ fn lookup_handle(process: *const netproc_process, function: &str) -> Result<Proc
             &format!("{function}: process is NULL"),
         ));
     }
+    if let Some(current) = super::guard::callback_process(process as usize) {
+        return Ok(current);
+    }
     handles::lookup(process as usize).map_err(|_| bad_handle(function))
 }
 

@@ -5,6 +5,7 @@
 
 use std::ffi::{c_char, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 
@@ -70,8 +71,8 @@ pub(crate) struct CState {
     refuse_new: AtomicBool,
     /// The sentinel calls under way, innermost last, with what each is told
     /// (netproc_sentinel_event): a sentinel may delete another process, whose sentinel
-    /// then runs inside it.
-    sentinel_calls: Mutex<Vec<(ProcRef, netproc_event)>>,
+    /// then runs inside it. Each call is known by its process's address.
+    sentinel_calls: Mutex<Vec<(usize, netproc_event)>>,
 }
 
 impl CState {
@@ -118,11 +119,12 @@ impl CState {
         event: netproc_event,
         call: impl FnOnce() -> R,
     ) -> R {
-        self.sentinel_calls.lock().push((process.clone(), event));
+        // The process's address only, compared and never followed: the process lives
+        // through the call (its caller holds it), so no other can take the address then.
+        self.sentinel_calls.lock().push((Arc::as_ptr(process) as usize, event));
         let result = call();
         // The lock is not held during the call: the sentinel may read the record.
-        let finished = self.sentinel_calls.lock().pop();
-        drop(finished);
+        self.sentinel_calls.lock().pop();
         result
     }
 
@@ -132,7 +134,7 @@ impl CState {
         calls
             .iter()
             .rev()
-            .find(|(called, _)| std::sync::Arc::ptr_eq(called, process))
+            .find(|(called, _)| *called == Arc::as_ptr(process) as usize)
             .map(|(_, event)| *event)
     }
 
@@ -158,8 +160,10 @@ impl CState {
 
     /// Let go of the references released on other threads (outside every lock of ours).
     pub(crate) fn release_deferred(&self) {
-        // Twice per poll: spare the lock when nothing was deferred (the common case).
-        if !self.has_deferred.swap(false, Ordering::SeqCst) {
+        // Twice per poll: spare the lock, and the atomic exchange, when nothing was
+        // deferred (the common case). A release that lands just after the load is taken
+        // by the next poll, which its wakeup brings.
+        if !self.has_deferred.load(Ordering::Acquire) || !self.has_deferred.swap(false, Ordering::SeqCst) {
             return;
         }
         let released = std::mem::take(&mut *self.deferred.lock());

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::boundary::process_handle;
 use super::callbacks::{c_function, CFunction};
 use super::cstate::CState;
+use super::guard::with_callback_process;
 use super::sentinel_event::netproc_event;
 use super::value::CPointer;
 use crate::core::event::{LogEvent, SentinelEvent};
@@ -59,9 +60,12 @@ impl Host for CHost<'_> {
             _ => None,
         };
         if let Some((f, userdata)) = function {
+            let handle = process_handle(process);
             // SAFETY: the host registered this function with this userdata; the process
             // handle and data are valid for the duration of the call.
-            unsafe { f(userdata as *mut c_void, process_handle(process), data.as_ptr(), data.len()) };
+            with_callback_process(handle as usize, process, || unsafe {
+                f(userdata as *mut c_void, handle, data.as_ptr(), data.len())
+            });
         }
     }
 
