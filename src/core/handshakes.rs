@@ -58,6 +58,11 @@ impl Handshakes {
         }
     }
 
+    /// Whether no handshake has a deadline to watch.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.deadlines.is_empty()
+    }
+
     /// `timeout` shortened so that a wait ends when the soonest handshake is due.
     pub(crate) fn bound(&self, timeout: Option<Duration>) -> Option<Duration> {
         // The top may be a finished handshake's (dropped lazily): waking early is harmless.

@@ -95,10 +95,12 @@ impl Core {
         }
         self.recycle_readiness(ready);
         self.take_lookup_answers();
-        self.resume_paused_servers();
-        self.expire_drains();
-        self.expire_handshakes();
-        self.expire_connects();
+        if !self.deadlines().is_empty() || !self.handshakes().is_empty() {
+            self.resume_paused_servers();
+            self.expire_drains();
+            self.expire_handshakes();
+            self.expire_connects();
+        }
         self.serve_ready();
         Ok(())
     }

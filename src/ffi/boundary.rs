@@ -55,6 +55,10 @@ pub(crate) fn process_and_context(
     process: *const netproc_process,
     function: &str,
 ) -> Result<(ProcRef, Arc<Shared>), netproc_status> {
+    if let Some((process, context)) = super::guard::callback_process(process as usize) {
+        super::guard::enter_within_callback(&context);
+        return Ok((process, context));
+    }
     let process = lookup_handle(process, function)?;
     let context = context_of(&process, function)?;
     enter(&context, function)?;
@@ -70,7 +74,7 @@ fn lookup_handle(process: *const netproc_process, function: &str) -> Result<Proc
             &format!("{function}: process is NULL"),
         ));
     }
-    if let Some(current) = super::guard::callback_process(process as usize) {
+    if let Some((current, _)) = super::guard::callback_process(process as usize) {
         return Ok(current);
     }
     handles::lookup(process as usize).map_err(|_| bad_handle(function))

@@ -52,70 +52,99 @@ thread_local! {
     static CURRENT_CONTEXT: Cell<Entered> = const { Cell::new(Entered::NONE) };
     /// The handle and process of the filter call under way on this thread
     /// (see `with_callback_process`).
-    static CALLBACK_PROCESS: Cell<(usize, *const Process)> = const { Cell::new((0, std::ptr::null())) };
+    static CALLBACK_PROCESS: Cell<CallbackTarget> = const { Cell::new(CallbackTarget::NONE) };
 }
 
-/// Make `call`, a C filter call of `process` (whose handle is `handle`), with
-/// the process on record for this thread: a call the callback makes on that same process,
-/// as a filter that answers does, then finds it without the handle table's lock and
-/// lookup (W2's profile: a twentieth of a round trip's instructions).
-pub(crate) fn with_callback_process<R>(handle: usize, process: &ProcRef, call: impl FnOnce() -> R) -> R {
-    let previous = CALLBACK_PROCESS.with(|current| current.replace((handle, Arc::as_ptr(process))));
-    let result = call();
-    CALLBACK_PROCESS.with(|current| current.set(previous));
-    result
+/// The filter call under way on this thread: its process's handle, the process and its
+/// context (see `with_callback_process`).
+#[derive(Clone, Copy)]
+struct CallbackTarget {
+    handle: usize,
+    process: *const Process,
+    context: *const Shared,
 }
 
-/// The process of the callback under way on this thread, if `handle` is its handle.
-pub(crate) fn callback_process(handle: usize) -> Option<ProcRef> {
-    let (current, process) = CALLBACK_PROCESS.with(Cell::get);
-    if handle == 0 || handle != current {
+impl CallbackTarget {
+    const NONE: CallbackTarget =
+        CallbackTarget { handle: 0, process: std::ptr::null(), context: std::ptr::null() };
+}
+
+/// Make `call`, a C filter call of `process` (whose handle is `handle`) delivered by
+/// `context`, with both on record for this thread: a call the filter makes on that same
+/// process, as a filter that answers does, then finds them without the handle table's
+/// lock and lookup or the process's weak reference to its context (W2's profile: a
+/// twentieth of a round trip's instructions).
+pub(crate) fn with_callback_process<R>(
+    handle: usize,
+    process: &ProcRef,
+    context: &Arc<Shared>,
+    call: impl FnOnce() -> R,
+) -> R {
+    let target = CallbackTarget { handle, process: Arc::as_ptr(process), context: Arc::as_ptr(context) };
+    CALLBACK_PROCESS.with(|current| {
+        let previous = current.replace(target);
+        let result = call();
+        current.set(previous);
+        result
+    })
+}
+
+/// The process of the filter call under way on this thread, and its context, if `handle`
+/// is that process's handle.
+pub(crate) fn callback_process(handle: usize) -> Option<(ProcRef, Arc<Shared>)> {
+    let target = CALLBACK_PROCESS.with(Cell::get);
+    if handle == 0 || handle != target.handle {
         return None;
     }
-    // SAFETY: `process` was recorded by `with_callback_process`, whose caller holds a
-    // strong reference to it until that function returns and restores the slot; this runs
-    // during that call, on the same thread (a handle is never given to another process, so
-    // the equal handle names this very one). The count is raised before the new reference
-    // is made from the pointer, so the two stay balanced.
+    // SAFETY: both pointers were recorded by `with_callback_process` from live `Arc`s that
+    // its caller holds until that function returns and restores the slot; this runs during
+    // that call, on the same thread (a handle is never given to another process, so the
+    // equal handle names this very one). Each count is raised before the new reference is
+    // made from the pointer, so they stay balanced.
     unsafe {
-        Arc::increment_strong_count(process);
-        Some(Arc::from_raw(process))
+        Arc::increment_strong_count(target.process);
+        Arc::increment_strong_count(target.context);
+        Some((Arc::from_raw(target.process), Arc::from_raw(target.context)))
     }
 }
 
 /// Run an `extern "C"` body, turning a panic into `on_panic` after recording it and
 /// marking the context the body was using as failed.
 pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
-    let previous = CURRENT_CONTEXT.with(|current| current.replace(Entered::NONE));
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let value = body();
-        // The reference may be the context's last (netproc_context_free): its drop runs
-        // destructors, so it too runs under the guard.
-        drop(CURRENT_CONTEXT.with(|current| current.replace(Entered::NONE)).leave());
-        value
-    }));
-    // Empty unless the body panicked.
-    let used = CURRENT_CONTEXT.with(|current| current.replace(previous));
-    let context = used.leave();
-    match outcome {
-        Ok(value) => value,
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
-            let error = Error::panic(&what);
-            if let Some(context) = &context {
-                context.mark_failed();
+    // One thread-local lookup for the whole call: in a shared library each costs a call
+    // to __tls_get_addr, and a call used three.
+    CURRENT_CONTEXT.with(|current| {
+        let previous = current.replace(Entered::NONE);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let value = body();
+            // The reference may be the context's last (netproc_context_free): its drop
+            // runs destructors, so it too runs under the guard.
+            drop(current.replace(Entered::NONE).leave());
+            value
+        }));
+        // Empty unless the body panicked.
+        let used = current.replace(previous);
+        let context = used.leave();
+        match outcome {
+            Ok(value) => value,
+            Err(payload) => {
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".into());
+                let error = Error::panic(&what);
+                if let Some(context) = &context {
+                    context.mark_failed();
+                }
+                record(context.as_deref(), &error, netproc_status::NETPROC_E_PANIC);
+                // This may be the context's last reference, whose drop runs destructors: no
+                // second panic may leave the call.
+                let _ = catch_unwind(AssertUnwindSafe(|| drop(context)));
+                on_panic
             }
-            record(context.as_deref(), &error, netproc_status::NETPROC_E_PANIC);
-            // This may be the context's last reference, whose drop runs destructors: no
-            // second panic may leave the call.
-            let _ = catch_unwind(AssertUnwindSafe(|| drop(context)));
-            on_panic
         }
-    }
+    })
 }
 
 /// Admit a call on `context` from its owning thread (for the rest of the `guard`ed body),
@@ -131,6 +160,16 @@ pub(crate) fn enter(context: &Arc<Shared>, function: &str) -> Result<(), netproc
     let replaced = CURRENT_CONTEXT.with(|current| current.replace(entered));
     drop(replaced.leave());
     Ok(())
+}
+
+/// Admit a call made from inside a filter call of `context`'s dispatch (found by
+/// `callback_process`). Its thread is the owner's, which admitted the poll that runs the
+/// dispatch and stays counted until it returns, so the call is recorded for the panic
+/// guard without being counted again.
+pub(crate) fn enter_within_callback(context: &Arc<Shared>) {
+    let entered = Entered { context: Arc::into_raw(Arc::clone(context)), counted: false };
+    let replaced = CURRENT_CONTEXT.with(|current| current.replace(entered));
+    drop(replaced.leave());
 }
 
 /// Record NETPROC_E_WRONG_THREAD for `function` (on the calling thread only).

@@ -14,16 +14,18 @@ use crate::core::event::{LogEvent, SentinelEvent};
 use crate::core::{Host, ProcRef, Shared, Value};
 
 /// Run `f` with a host that calls this context's C callbacks.
-pub(crate) fn with_host<R>(context: &Shared, f: impl FnOnce(&mut CHost) -> R) -> R {
+pub(crate) fn with_host<R>(context: &Arc<Shared>, f: impl FnOnce(&mut CHost) -> R) -> R {
     match CState::of(context) {
-        Some(state) => f(&mut CHost::new(state)),
+        Some(state) => f(&mut CHost::new(context, state)),
         // Built only when needed: a default CState allocates (its error strings).
-        None => f(&mut CHost::new(&CState::default())),
+        None => f(&mut CHost::new(context, &CState::default())),
     }
 }
 
 /// Calls C callbacks for the core's dispatch.
 pub(crate) struct CHost<'a> {
+    /// The context whose dispatch this host serves.
+    context: &'a Arc<Shared>,
     state: &'a CState,
     /// The NUL-terminated copy of the message being passed, reused from call to call
     /// (a fresh CString per sentinel was a tenth of W3's accept cost).
@@ -31,8 +33,8 @@ pub(crate) struct CHost<'a> {
 }
 
 impl<'a> CHost<'a> {
-    fn new(state: &'a CState) -> CHost<'a> {
-        CHost { state, text: Vec::new() }
+    fn new(context: &'a Arc<Shared>, state: &'a CState) -> CHost<'a> {
+        CHost { context, state, text: Vec::new() }
     }
 
     /// `bytes` with a NUL after them, and their length, valid until the next call. NUL
@@ -63,7 +65,7 @@ impl Host for CHost<'_> {
             let handle = process_handle(process);
             // SAFETY: the host registered this function with this userdata; the process
             // handle and data are valid for the duration of the call.
-            with_callback_process(handle as usize, process, || unsafe {
+            with_callback_process(handle as usize, process, self.context, || unsafe {
                 f(userdata as *mut c_void, handle, data.as_ptr(), data.len())
             });
         }
