@@ -346,10 +346,10 @@ impl Core {
     }
 
     /// The `index`th datagram of the last batch, copied out for its event (into a pooled
-    /// buffer: no allocation per datagram), and its sender.
-    pub(crate) fn take_datagram(&mut self, index: usize) -> (Vec<u8>, Option<socket2::SockAddr>) {
-        let (bytes, sender) = self.datagrams.datagram(index);
-        (self.buffers.copy_out(bytes), sender)
+    /// buffer: no allocation per datagram).
+    pub(crate) fn take_datagram(&mut self, index: usize) -> Vec<u8> {
+        let bytes = self.datagrams.datagram(index);
+        self.buffers.copy_out(bytes)
     }
 
     /// The datagram scratch space.

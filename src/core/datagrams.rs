@@ -8,6 +8,8 @@ use std::os::fd::AsRawFd;
 
 use socket2::{SockAddr, Socket};
 
+use super::address::Address;
+
 /// Datagrams per `recvmmsg`.
 pub(crate) const BATCH: usize = 8;
 
@@ -48,18 +50,47 @@ impl DatagramBatch {
         Ok(received as usize)
     }
 
-    /// The `index`th datagram of the last batch and its sender (None when the sender has
-    /// no address to answer: an unbound unix socket reports no name or only its family).
-    pub(crate) fn datagram(&self, index: usize) -> (&[u8], Option<SockAddr>) {
-        let header = &self.headers[index];
-        let length = (header.msg_len as usize).min(self.slot);
+    /// The `index`th datagram of the last batch.
+    pub(crate) fn datagram(&self, index: usize) -> &[u8] {
+        let length = (self.headers[index].msg_len as usize).min(self.slot);
         let start = index * self.slot;
-        let name_length = header.msg_hdr.msg_namelen;
-        let sender = (name_length as usize > mem::size_of::<libc::sa_family_t>()).then(|| {
-            // SAFETY: the kernel wrote `name_length` bytes of a valid address into the entry.
-            unsafe { SockAddr::new(self.senders[index], name_length) }
-        });
-        (&self.buffer[start..start + length], sender)
+        &self.buffer[start..start + length]
+    }
+
+    /// The sender of the `index`th datagram (None when it has no address to answer: an
+    /// unbound unix socket reports no name or only its family). An IPv4 or IPv6 sender is
+    /// read in place: a `SockAddr` is a 128-byte copy of the kernel's storage, made and
+    /// moved twice per datagram (W5's profile).
+    pub(crate) fn sender(&self, index: usize) -> Option<Address> {
+        let name_length = self.headers[index].msg_hdr.msg_namelen;
+        if name_length as usize <= mem::size_of::<libc::sa_family_t>() {
+            return None;
+        }
+        let storage = &self.senders[index];
+        let storage_pointer: *const libc::sockaddr_storage = storage;
+        match i32::from(storage.ss_family) {
+            libc::AF_INET if name_length as usize >= mem::size_of::<libc::sockaddr_in>() => {
+                // SAFETY: the kernel wrote a whole sockaddr_in here, and sockaddr_storage is
+                // large and aligned enough for any socket address.
+                let v4 = unsafe { &*storage_pointer.cast::<libc::sockaddr_in>() };
+                // s_addr holds the address in network order, as its bytes in memory.
+                Some(Address::Inet4 {
+                    octets: v4.sin_addr.s_addr.to_ne_bytes(),
+                    port: u16::from_be(v4.sin_port),
+                })
+            }
+            libc::AF_INET6 if name_length as usize >= mem::size_of::<libc::sockaddr_in6>() => {
+                // SAFETY: as above, for a whole sockaddr_in6.
+                let v6 = unsafe { &*storage_pointer.cast::<libc::sockaddr_in6>() };
+                let groups = std::net::Ipv6Addr::from(v6.sin6_addr.s6_addr).segments();
+                Some(Address::Inet6 { groups, port: u16::from_be(v6.sin6_port) })
+            }
+            _ => {
+                // SAFETY: the kernel wrote `name_length` bytes of a valid address here.
+                let sender = unsafe { SockAddr::new(*storage, name_length) };
+                Some(Address::from_sockaddr(&sender))
+            }
+        }
     }
 
     /// Size the scratch space and point every header at its slot (once per slot size);
@@ -117,13 +148,28 @@ mod tests {
         let received = batch.receive(&receiver, 65536).unwrap();
         assert_eq!(received, sizes.len());
         for (index, size) in sizes.iter().enumerate() {
-            let (bytes, from) = batch.datagram(index);
+            let bytes = batch.datagram(index);
             assert_eq!(bytes.len(), *size);
             assert!(bytes.iter().all(|&b| b == index as u8 + 1));
-            let port = |address: SockAddr| address.as_socket().map(|socket| socket.port());
-            assert_eq!(port(from.unwrap()), port(sender.local_addr().unwrap()));
+            let port = sender.local_addr().unwrap().as_socket().map(|socket| socket.port()).unwrap();
+            assert_eq!(batch.sender(index), Some(Address::Inet4 { octets: [127, 0, 0, 1], port }));
         }
         let empty = batch.receive(&receiver, 65536).unwrap_err();
         assert_eq!(empty.kind(), io::ErrorKind::WouldBlock);
+    }
+
+    #[test]
+    fn an_ipv6_sender_is_read_in_place_as_socket2_reads_it() {
+        let receiver = Socket::new(Domain::IPV6, Type::DGRAM, None).unwrap();
+        receiver.bind(&"[::1]:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+        let sender = Socket::new(Domain::IPV6, Type::DGRAM, None).unwrap();
+        sender.bind(&"[::1]:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+        sender.send_to(b"six", &receiver.local_addr().unwrap()).unwrap();
+        let mut batch = DatagramBatch::default();
+        assert_eq!(batch.receive(&receiver, 65536).unwrap(), 1);
+        assert_eq!(batch.datagram(0), b"six");
+        let expected = Address::from_sockaddr(&sender.local_addr().unwrap());
+        assert!(matches!(expected, Address::Inet6 { groups: [0, 0, 0, 0, 0, 0, 0, 1], .. }));
+        assert_eq!(batch.sender(0), Some(expected));
     }
 }

@@ -8,7 +8,6 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::address::Address;
 use super::buffers::recv_into;
 use super::context::{Core, Host, Shared, WAKER_TOKEN};
 use super::error::Result;
@@ -215,12 +214,12 @@ impl Core {
                 Err(_) => continue,
             };
             for index in 0..received {
-                let (bytes, sender) = self.take_datagram(index);
+                let bytes = self.take_datagram(index);
                 // A datagram server answers whoever spoke last: the sender goes with the
                 // data and becomes the peer when its filter runs. Unbound unix senders
                 // have no address to answer, so the peer stays as it was, as in Emacs.
-                let sender = match (state.role(), sender) {
-                    (Role::Server, Some(sender)) => Some(Address::from_sockaddr(&sender)),
+                let sender = match state.role() {
+                    Role::Server => self.datagrams().sender(index),
                     _ => None,
                 };
                 self.inbox().record(process, state, Arrival::Data { bytes, sender });
