@@ -95,7 +95,9 @@ impl PartialEq for Name {
 
 impl Eq for Name {}
 
-/// The name table's hasher: a [`Name`] brings its hash already made.
+/// The process table's hasher, for keys that are one integer needing no keyed hash: a
+/// [`Name`] writes the hash it stores, a serial (counted up by netproc, never chosen by a
+/// peer) writes itself.
 #[derive(Default)]
 pub(crate) struct StoredHash(u64);
 
@@ -107,11 +109,15 @@ impl Hasher for StoredHash {
     /// Spread over 64 bits: the table picks buckets with the low bits and tags them with
     /// the high ones.
     fn write_u32(&mut self, hash: u32) {
-        self.0 = u64::from(hash).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.write_u64(u64::from(hash));
     }
 
-    /// Only names are hashed here, and they write their stored hash; anything else is
-    /// still hashed, if poorly (FNV-1a).
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    /// Only names and serials are hashed here; anything else is still hashed, if poorly
+    /// (FNV-1a).
     fn write(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
@@ -119,7 +125,7 @@ impl Hasher for StoredHash {
     }
 }
 
-/// The name table's [`BuildHasher`].
+/// The process table's [`BuildHasher`].
 pub(crate) type ByStoredHash = std::hash::BuildHasherDefault<StoredHash>;
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::process::{ProcRef, State};
 pub(crate) struct ProcessTable {
     /// `process-list`, by serial (sorted when it is asked for: a BTreeMap cost an ordered
     /// insert and remove per accepted connection, 7% of W3's instructions).
-    listed: HashMap<u64, ProcRef, BySerial>,
+    listed: HashMap<u64, ProcRef, ByStoredHash>,
     /// The name of each listed process, to its serial.
     names: HashMap<Name, u64, ByStoredHash>,
     /// The serial the next process gets.
@@ -93,27 +93,3 @@ impl ProcessTable {
         self.names.get(&Name::new(name)).and_then(|serial| self.listed.get(serial)).cloned()
     }
 }
-
-/// The list's hasher: serials count up from 1 and come from netproc, not from a peer, so a
-/// multiplication spreads them well enough.
-#[derive(Default)]
-pub(crate) struct SerialHash(u64);
-
-impl std::hash::Hasher for SerialHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write_u64(&mut self, serial: u64) {
-        self.0 = serial.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-
-    /// Only serials are hashed here; anything else is still hashed (FNV-1a).
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-type BySerial = std::hash::BuildHasherDefault<SerialHash>;

@@ -164,8 +164,9 @@ pub(crate) fn enter(context: &Arc<Shared>, function: &str) -> Result<(), netproc
 
 /// Admit a call made from inside a filter call of `context`'s dispatch (found by
 /// `callback_process`). Its thread is the owner's, which admitted the poll that runs the
-/// dispatch and stays counted until it returns, so the call is recorded for the panic
-/// guard without being counted again.
+/// dispatch and stays counted until it returns (so no other thread can take the context
+/// over meanwhile: `Owner::take_over` refuses a counted owner). The call is recorded for
+/// the panic guard without being counted again.
 pub(crate) fn enter_within_callback(context: &Arc<Shared>) {
     let entered = Entered { context: Arc::into_raw(Arc::clone(context)), counted: false };
     let replaced = CURRENT_CONTEXT.with(|current| current.replace(entered));
