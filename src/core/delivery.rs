@@ -94,7 +94,6 @@ impl Core {
             Arrival::Data { bytes, sender } => {
                 if let Some(sender) = sender {
                     // Emacs sets the reply address per read, right before the filter runs.
-                    state.set_datagram_peer(Some(sender.clone()));
                     state.delivering_from(sender);
                 }
                 if state.framer().is_some() {

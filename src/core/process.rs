@@ -615,9 +615,12 @@ impl State {
         self.delivering_multibyte = Some(multibyte);
     }
 
-    /// A datagram's filter call starts: `sender` sent it.
+    /// A datagram's filter call starts: `sender` sent it, and it becomes the address a
+    /// reply goes to (Emacs sets that per read, right before the filter runs).
     pub(crate) fn delivering_from(&mut self, sender: Address) {
-        self.occasional_mut().delivering_sender = Some(sender);
+        let more = self.occasional_mut();
+        more.datagram_peer = Some(sender.clone());
+        more.delivering_sender = Some(sender);
     }
 
     /// The filter call returned.
