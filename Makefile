@@ -78,7 +78,7 @@ TSAN_ENV   := TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions
 # A failed recipe must not leave a half-written target that looks up to date.
 .DELETE_ON_ERROR:
 
-.PHONY: bench-tls bench-mode bench-responsive bench-alloc emacs-package
+.PHONY: bench-tls bench-mode bench-responsive bench-alloc bench-instructions emacs-package
 .PHONY: all stage emacs-module cargo-build test-certs header check-header lint c-tests test test-asan \
         test-valgrind test-fuzz-corpus test-loom test-tsan test-stress bench bench-quick bench-coding demo demo-emacs install uninstall clean help
 
@@ -318,6 +318,12 @@ bench: emacs-module $(BENCH_BINS) test-certs
 # allocator (examples/alloc_pingpong.rs; fails if a message costs one).
 bench-alloc:
 	$(CARGO) run --release --quiet --example alloc_pingpong $(BENCH_ALLOC_ARGS)
+
+# User-space instructions per event (W2, W3, W5 unpaced) counted by callgrind, for
+# netproc, libuv and the plain epoll loop: steadier than CPU time on a busy machine
+# (bench/instructions.sh; prints a table, writes nothing).
+bench-instructions: $(BENCH_BINS)
+	bash bench/instructions.sh
 
 # Issue 14, item 5: a 10 ms timer's lateness (max, p99) while one filter receives 256 MiB
 # from bench/peer_sender, the twin against the built-in, waiting in accept-process-output
