@@ -282,6 +282,104 @@ Without a buffer the mark is left where it was, as in Emacs."
 
 (add-hook 'kill-buffer-query-functions #'netproc--kill-buffer-query)
 
+;;;; Keeping garbage collections away from timers that are due
+
+;; Emacs collects garbage once so many bytes were allocated since the last collection
+;; (about 800 kB at the defaults), and a collection takes several milliseconds.  A filter
+;; receiving at full speed allocates its strings quickly, so collections follow one
+;; another, and one that starts just before a timer is due delays that timer by its whole
+;; length.  The module therefore holds a slice of callbacks back for the few milliseconds
+;; before a timer is due when a collection is near, so that the timer runs first and the
+;; collection comes after it, with the whole period ahead of it (issue 14, item 5).
+
+(defconst netproc--gc-guard 0.003
+  "Seconds before a timer is due in which netproc starts no callback that may
+bring on a garbage collection, at least.  When collections are long, the guard is
+longer (`netproc--gc-guard-seconds').")
+
+(defconst netproc--gc-late-bound 0.006
+  "How late a collection that starts just before the guard may make a timer: the guard
+is the longest recent collection less this (up to `netproc--gc-guard-most').")
+
+(defconst netproc--gc-guard-grace 0.002
+  "Seconds after a timer was due for which netproc still lets it run first.  A timer
+Emacs does not run meanwhile (in a wait with JUST-THIS-ONE, say) holds nothing back
+for longer.")
+
+(defconst netproc--gc-guard-most 0.008
+  "Seconds before a timer is due beyond which the guard never reaches.")
+
+(defvar netproc--gc-consed nil
+  "`netproc--consed' when the last garbage collection ended; nil before the first.")
+
+(defvar netproc--gc-elapsed nil
+  "`gc-elapsed' when the last collection's `post-gc-hook' ran.  Emacs adds a
+collection's time to `gc-elapsed' only after the hook, so each hook sees the time of
+the collection before.")
+
+(defvar netproc--gc-longest 0.0
+  "The longest recent collection, in seconds, decaying by a tenth per collection.")
+
+(defvar netproc--gc-interval nil
+  "Bytes allocated between the last two garbage collections: how much Emacs lets be
+allocated before the next, which `gc-cons-percentage' may make larger than
+`gc-cons-threshold'.  Nil until two collections were seen.")
+
+(defun netproc--consed ()
+  "Roughly the bytes Emacs has allocated since it started, as its collector counts
+them (`memory-use-counts', by object size; a counter's wrap-around only costs one
+wrong estimate)."
+  (let ((counts (memory-use-counts)))
+    (+ (* 16 (nth 0 counts))                ; conses
+       (* 8 (nth 1 counts))                 ; floats
+       (* 8 (nth 2 counts))                 ; vector cells
+       (* 48 (nth 3 counts))                ; symbols
+       (nth 4 counts)                       ; string bytes
+       (* 56 (nth 5 counts))                ; intervals
+       (* 32 (nth 6 counts)))))             ; strings
+
+(defun netproc--note-gc ()
+  "Remember when this collection ended, in bytes allocated (`post-gc-hook')."
+  (let ((consed (netproc--consed)))
+    (when (and netproc--gc-consed (> consed netproc--gc-consed))
+      (setq netproc--gc-interval (- consed netproc--gc-consed)))
+    (setq netproc--gc-consed consed))
+  (when netproc--gc-elapsed
+    (setq netproc--gc-longest (max (- gc-elapsed netproc--gc-elapsed)
+                                   (* 0.9 netproc--gc-longest))))
+  (setq netproc--gc-elapsed gc-elapsed))
+
+(defun netproc--gc-guard-seconds ()
+  "Seconds before a timer is due in which netproc holds callbacks back when a
+collection is near: so that one starting just before has ended within
+`netproc--gc-late-bound' of the timer's time."
+  (min netproc--gc-guard-most
+       (max netproc--gc-guard (- netproc--gc-longest netproc--gc-late-bound))))
+
+(add-hook 'post-gc-hook #'netproc--note-gc)
+
+(defun netproc--gc-guard ()
+  "When to hold callbacks back for a timer, for the module's next slice.
+Nil when no timer is due within the guard and a slice, or was due within
+`netproc--gc-guard-grace'; otherwise a vector [FROM DUE ROOM] of floats: the timer is
+due DUE seconds from now (less than 0: it was due already); hold back from FROM seconds
+from now once ROOM more bytes were allocated (the estimated room before the next
+collection; 0 or less when it is due), and from DUE whatever the room."
+  (let ((timer (car timer-list)))
+    (when timer
+      ;; The due time from the timer's fields: `timer-until' makes a Lisp time list
+      ;; first, and this runs at every slice.
+      (let ((due-in (- (+ (* (timer--high-seconds timer) 65536.0) (timer--low-seconds timer)
+                          (* (timer--usecs timer) 1e-6) (* (timer--psecs timer) 1e-12))
+                       (float-time)))
+            (guard (netproc--gc-guard-seconds)))
+        ;; Just after the due time, too: Emacs checks its timers before it waits, and
+        ;; the module's wake-up may come in between; the timer then runs next.
+        (when (and (> due-in (- netproc--gc-guard-grace)) (< due-in (+ guard 0.001)))
+          (let ((interval (or netproc--gc-interval gc-cons-threshold))
+                (since (if netproc--gc-consed (- (netproc--consed) netproc--gc-consed) 0)))
+            (vector (- due-in guard) due-in (float (- interval since)))))))))
+
 (require 'netproc-api (expand-file-name "netproc-api" netproc--directory))
 (require 'netproc-tls (expand-file-name "netproc-tls" netproc--directory))
 

@@ -163,6 +163,20 @@ impl Env {
         Ok(n)
     }
 
+    /// The number `value` holds as a float (signals if it is not a float).
+    pub(crate) fn extract_float(&self, value: emacs_value) -> LispResult<f64> {
+        let n = raw_call!(self, extract_float, value);
+        self.take_exit()?;
+        Ok(n)
+    }
+
+    /// Element `index` of the vector `vector` (signals if it is not one, or too short).
+    pub(crate) fn vec_get(&self, vector: emacs_value, index: usize) -> LispResult<emacs_value> {
+        let value = raw_call!(self, vec_get, vector, index as isize);
+        self.take_exit()?;
+        Ok(value)
+    }
+
     /// A unibyte string of `bytes`.
     pub(crate) fn unibyte_string(&self, bytes: &[u8]) -> LispResult<emacs_value> {
         let value =

@@ -28,9 +28,13 @@ use super::object::{count_output, lisp_process};
 use super::state::{Deferred, Module};
 use super::symbols::Sym;
 use super::sys::emacs_value;
+use super::timer_guard::TimerGuard;
 use crate::core::event::{LogEvent, SentinelEvent};
 use crate::core::{Host, ProcRef, Value};
 use std::time::{Duration, Instant};
+
+/// What a string costs Emacs's collector besides its bytes (its header), roughly.
+const STRING_COST: usize = 64;
 
 /// The kind of a callback.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -62,12 +66,25 @@ pub(crate) struct EmacsHost<'a> {
     slice_end: Option<Instant>,
     /// Callbacks this host ran (not those it deferred).
     delivered: usize,
+    /// Bytes this host handed to callbacks (what their strings cost Emacs's collector).
+    allocated: usize,
+    /// When to hold callbacks back for a timer that is due (`EmacsHost::guard_timers`).
+    guard: Option<TimerGuard>,
 }
 
 impl<'a> EmacsHost<'a> {
     /// A host whose callbacks go through `netproc--call`.
     pub(crate) fn new(env: &'a Env, module: &'a Module) -> EmacsHost<'a> {
-        EmacsHost { env, module, failure: None, mode: Mode::Lisp, slice_end: None, delivered: 0 }
+        EmacsHost {
+            env,
+            module,
+            failure: None,
+            mode: Mode::Lisp,
+            slice_end: None,
+            delivered: 0,
+            allocated: 0,
+            guard: None,
+        }
     }
 
     /// A host for `netproc--dispatch`, which runs inside `inhibit-quit`: callbacks are
@@ -81,6 +98,28 @@ impl<'a> EmacsHost<'a> {
             mode: Mode::Undecided,
             slice_end: Some(Instant::now() + slice),
             delivered: 0,
+            allocated: 0,
+            guard: None,
+        }
+    }
+
+    /// Hold this slice's callbacks back while a timer is about to be due and a garbage
+    /// collection is near (see timer_guard.rs). Only where Emacs runs that timer meanwhile:
+    /// not in a wait with JUST-THIS-ONE.
+    pub(crate) fn guard_timers(&mut self) {
+        self.guard = TimerGuard::ask(self.env, self.module.symbols());
+    }
+
+    /// Whether the next callback waits for a timer (see [`EmacsHost::guard_timers`]).
+    pub(crate) fn holding_for_timer(&self) -> bool {
+        self.guard.as_ref().is_some_and(|guard| guard.holds(self.allocated))
+    }
+
+    /// When the slice was held back for a timer: wait until it is due, so that Emacs's
+    /// loop runs it next.
+    pub(crate) fn wait_for_held_timer(&self) {
+        if let Some(guard) = self.guard.as_ref().filter(|guard| guard.holds(self.allocated)) {
+            guard.wait_until_due();
         }
     }
 
@@ -143,6 +182,7 @@ impl<'a> EmacsHost<'a> {
 
     fn deliver_filter(&mut self, process: &ProcRef, filter: &Value, data: &[u8], multibyte: bool) {
         self.delivered += 1;
+        self.allocated += data.len() + STRING_COST;
         let env = self.env;
         let result = (|| {
             let lisp = lisp_process(env, process)?;
@@ -155,6 +195,7 @@ impl<'a> EmacsHost<'a> {
 
     fn deliver_sentinel(&mut self, process: &ProcRef, sentinel: &Value, message: &str) {
         self.delivered += 1;
+        self.allocated += message.len() + STRING_COST;
         self.module.note_status_change(process);
         let env = self.env;
         let result = (|| {
@@ -331,7 +372,7 @@ impl Host for EmacsHost<'_> {
     }
 
     fn pause_delivery(&mut self) -> bool {
-        self.slice_over()
+        self.slice_over() || self.holding_for_timer()
     }
 
     fn buffer_name(&mut self, buffer: &Value) -> Option<Vec<u8>> {

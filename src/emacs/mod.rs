@@ -9,6 +9,7 @@
 //! - `global`: global references and when they are freed; `convert`: values;
 //! - `signal`: failures raised as Lisp signals; `symbols`: symbols interned once;
 //! - `state`: the module's state between calls; `object`: process objects;
+//! - `timer_guard`: holding callbacks back just before a timer is due;
 //! - `host`: the core's Host, callbacks into Lisp;
 //! - `boundary`: the panic guard and the shape of a function table;
 //! - `io`, `primitives` and `tls`: the module functions; `init`: `emacs_module_init`.
@@ -31,6 +32,7 @@ mod signal;
 mod state;
 mod symbols;
 mod sys;
+mod timer_guard;
 mod tls;
 
 pub use init::{emacs_module_init, plugin_is_GPL_compatible};

@@ -200,10 +200,13 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
         Some(&value) if env.is_not_nil(value) => Some(process_arg(env, value)?),
         _ => None,
     };
+    if only.is_none() {
+        host.guard_timers();
+    }
     let shared = module.shared();
     // What an earlier slice left queued goes before anything new is read, so that the queue
     // never holds more than one turn's reads however slow the filters are.
-    let mut polled = if module.has_deferred() || host.slice_over() {
+    let mut polled = if module.has_deferred() || host.slice_over() || host.holding_for_timer() {
         Ok(0)
     } else if shared.has_queued(only.as_ref()) {
         shared.deliver_queued(only.as_ref(), &mut host)
@@ -221,6 +224,7 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
     let linger = only.is_none() && args.first().is_some_and(|&value| env.is_not_nil(value));
     if linger && matches!(polled, Ok(n) if n > 0) {
         while !host.slice_over()
+            && !host.holding_for_timer()
             && !host.has_failure()
             && !module.has_deferred()
             && !shared.has_queued(None)
@@ -237,6 +241,7 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
         }
     }
     release_unlisted(module);
+    host.wait_for_held_timer();
     if let Some(channel) = module.channel() {
         // Deferred events, what a slice left queued, or events the watcher read ahead
         // during this dispatch, must not wait for new network activity: ring the channel

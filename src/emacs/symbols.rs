@@ -32,6 +32,7 @@ const SYMBOL_NAMES: &[&str] = &[
     "netproc--default-filter",
     "netproc--default-sentinel",
     "ignore",
+    "netproc--gc-guard",
 ];
 
 /// Indices into [`SYMBOL_NAMES`].
@@ -53,6 +54,7 @@ pub(crate) enum Sym {
     DefaultFilter,
     DefaultSentinel,
     Ignore,
+    GcGuard,
 }
 
 impl Symbols {

@@ -136,6 +136,136 @@ closing sentinel."
       (when client (netproc-delete-process client))
       (delete-process peer))))
 
+;; Garbage collections and timers (netproc.el's `netproc--gc-guard', src/emacs/timer_guard.rs).
+;; A collection that starts just before a timer is due delays it by its whole length, so a
+;; slice holds its callbacks back in the milliseconds before a timer is due when a
+;; collection is near.  These tests set the estimate and the timer list themselves, so
+;; that nothing depends on how fast the machine is.
+
+(defun np--fake-timer (seconds)
+  "A timer due SECONDS from now, not activated (for a `timer-list' of a test's own)."
+  (let ((timer (timer-create)))
+    (timer-set-time timer (time-add nil seconds))
+    (timer-set-function timer #'ignore)
+    timer))
+
+(defmacro np--with-gc-near (near &rest body)
+  "Run BODY with a collection estimated NEAR (non-nil: due now; nil: far off)."
+  (declare (indent 1))
+  `(let ((netproc--gc-consed (netproc--consed))
+         (netproc--gc-interval (if ,near 1 most-positive-fixnum)))
+     ,@body))
+
+(ert-deftest netproc-gc-guard-says-when-a-timer-is-near ()
+  "The guard answers only for a timer due within it, with the room left before the
+next collection."
+  (let ((netproc--gc-longest 0.0))
+    (let ((timer-list nil))
+      (should-not (netproc--gc-guard)))
+    (let ((timer-list (list (np--fake-timer 1.0))))
+      (should-not (netproc--gc-guard)))
+    (let ((timer-list (list (np--fake-timer 0.002))))
+      (np--with-gc-near t
+        (let ((answer (netproc--gc-guard)))
+          (should (vectorp answer))
+          ;; From the guard's start (3 ms before the timer, so already) until it is due.
+          (should (< (aref answer 0) 0))
+          (should (< 0 (aref answer 1) 0.0021))
+          (should (<= (aref answer 2) 1)))
+        ;; Just after its due time too (Emacs runs it next), but not long after.
+        (let ((timer-list (list (np--fake-timer -0.001))))
+          (should (vectorp (netproc--gc-guard))))
+        (let ((timer-list (list (np--fake-timer -0.5))))
+          (should-not (netproc--gc-guard)))))
+    ;; Long collections lengthen the guard, up to its bound.
+    (let ((netproc--gc-longest 0.012))
+      (should (= (netproc--gc-guard-seconds) (- 0.012 netproc--gc-late-bound))))
+    (let ((netproc--gc-longest 1.0))
+      (should (= (netproc--gc-guard-seconds) netproc--gc-guard-most)))))
+
+(ert-deftest netproc-gc-guard-counts-each-collection ()
+  "`post-gc-hook' records where each collection ended, the allocation between the last
+two, and how long they took."
+  (should (memq #'netproc--note-gc post-gc-hook))
+  (let ((netproc--gc-consed nil) (netproc--gc-interval nil)
+        (netproc--gc-elapsed nil) (netproc--gc-longest 0.0))
+    (garbage-collect)
+    (should netproc--gc-consed)
+    (make-string 100000 ?x)
+    (garbage-collect)
+    (should (>= netproc--gc-interval 100000))
+    (should (> netproc--gc-longest 0))))
+
+(declare-function netproc--dispatch "netproc-module")
+
+(defun np--stream-waiting (size)
+  "A twin client with SIZE bytes waiting on its socket, unread; its peer and a list
+whose car counts its filter calls."
+  (let* ((output "")
+         (peer (make-process :name "np-stream-peer" :noquery t :connection-type 'pipe
+                             :command (list "python3" "-c" np--stream-peer
+                                            (number-to-string size))
+                             :filter (lambda (_p s) (setq output (concat output s)))))
+         (calls (list 0)))
+    (let ((deadline (+ (float-time) 10)))
+      (while (and (not (string-match-p "\n" output)) (< (float-time) deadline))
+        (accept-process-output peer 0.1)))
+    (let ((client (netproc-make-network-process
+                   :name "cli" :host "127.0.0.1" :service (string-to-number output)
+                   :coding 'binary
+                   :filter (lambda (_p _s) (setcar calls (1+ (car calls))))
+                   :sentinel #'ignore)))
+      ;; Let the peer send, without pumping netproc (a busy wait runs no process filter).
+      (let ((until (+ (float-time) 0.2)))
+        (while (< (float-time) until)))
+      (list client peer calls))))
+
+(ert-deftest netproc-dispatch-lets-a-due-timer-run-before-a-collection ()
+  "With a timer due within the guard and a collection estimated near, a slice delivers
+nothing and returns when the timer is due, so that Emacs runs it before the filters
+allocate the collection; with the collection far off, or no timer near, it delivers."
+  (unless (executable-find "python3") (ert-skip "no python3 for the streaming peer"))
+  (pcase-let ((`(,client ,peer ,calls) (np--stream-waiting (* 256 1024))))
+    (unwind-protect
+        ;; Any stall of the machine still leaves the timer within the guard's grace.
+        (let ((netproc--gc-guard-grace 3600.0)
+              (netproc--gc-longest 1.0))   ; the longest guard, 8 ms
+          (let* ((due (+ (float-time) 0.006))
+                 (timer-list (list (np--fake-timer 0.006))))
+            (np--with-gc-near t
+              (should (= (netproc--run-dispatch) 0))
+              (should (= (car calls) 0))
+              ;; It waited for the timer (to within the clocks' difference).
+              (should (>= (float-time) (- due 0.001)))))
+          (let ((timer-list (list (np--fake-timer 0.006))))
+            (np--with-gc-near nil
+              (should (> (netproc--run-dispatch) 0))
+              (should (> (car calls) 0))))
+          (setcar calls 0)
+          (let ((timer-list nil))
+            (np--with-gc-near t
+              (should (> (netproc--run-dispatch) 0))
+              (should (> (car calls) 0)))))
+      (netproc-delete-process client)
+      (delete-process peer))))
+
+(ert-deftest netproc-dispatch-stops-when-a-timer-is-due ()
+  "A slice ends once a timer is due, however far off the collection: Emacs runs the
+timer before the next slice.  Here the timer is due already, so the slice delivers
+nothing; with no timer, the same slice delivers."
+  (unless (executable-find "python3") (ert-skip "no python3 for the streaming peer"))
+  (pcase-let ((`(,client ,peer ,calls) (np--stream-waiting (* 256 1024))))
+    (unwind-protect
+        (let ((netproc--gc-guard-grace 3600.0))
+          (let ((timer-list (list (np--fake-timer -0.001))))
+            (np--with-gc-near nil
+              (should (= (netproc--run-dispatch) 0))
+              (should (= (car calls) 0))))
+          (let ((timer-list nil))
+            (should (> (netproc--run-dispatch) 0))))
+      (netproc-delete-process client)
+      (delete-process peer))))
+
 ;; Each of Emacs's garbage collections walks everything loaded.  gnutls.el brings seq.el and
 ;; the byte compiler with it, which made every collection of an `emacs -Q' with netproc
 ;; about a millisecond longer (bench/responsive.el's longest-GC figure), TLS or not; cl-lib
