@@ -198,13 +198,12 @@ two, and how long they took."
 
 (declare-function netproc--dispatch "netproc-module")
 
-(defun np--stream-waiting (size)
-  "A twin client with SIZE bytes waiting on its socket, unread; its peer and a list
-whose car counts its filter calls."
+(defun np--stream-waiting ()
+  "A twin client with 64 KiB and the peer's close waiting on its socket, unread; its
+peer and a list whose car counts its filter calls."
   (let* ((output "")
          (peer (make-process :name "np-stream-peer" :noquery t :connection-type 'pipe
-                             :command (list "python3" "-c" np--stream-peer
-                                            (number-to-string size))
+                             :command (list "python3" "-c" np--stream-peer "65536")
                              :filter (lambda (_p s) (setq output (concat output s)))))
          (calls (list 0)))
     (let ((deadline (+ (float-time) 10)))
@@ -215,56 +214,62 @@ whose car counts its filter calls."
                    :coding 'binary
                    :filter (lambda (_p _s) (setcar calls (1+ (car calls))))
                    :sentinel #'ignore)))
-      ;; Let the peer send, without pumping netproc (a busy wait runs no process filter).
-      (let ((until (+ (float-time) 0.2)))
-        (while (< (float-time) until)))
+      ;; The peer exits once all it sent is in the client's socket (64 KiB fits in any
+      ;; loopback buffer). JUST-THIS-ONE: nothing of netproc's is delivered meanwhile.
+      (let ((deadline (+ (float-time) 30)))
+        (while (and (process-live-p peer) (< (float-time) deadline))
+          (accept-process-output peer 0.05 nil t)))
       (list client peer calls))))
+
+(defmacro np--with-stream-waiting (calls &rest body)
+  "Run BODY with CALLS bound to the filter-call counter of `np--stream-waiting'."
+  (declare (indent 1))
+  (let ((client (make-symbol "client")) (peer (make-symbol "peer")))
+    `(progn
+       (unless (executable-find "python3") (ert-skip "no python3 for the streaming peer"))
+       (pcase-let ((`(,,client ,,peer ,,calls) (np--stream-waiting)))
+         (unwind-protect (progn ,@body)
+           (netproc-delete-process ,client)
+           (delete-process ,peer))))))
 
 (ert-deftest netproc-dispatch-lets-a-due-timer-run-before-a-collection ()
   "With a timer due within the guard and a collection estimated near, a slice delivers
 nothing and returns when the timer is due, so that Emacs runs it before the filters
-allocate the collection; with the collection far off, or no timer near, it delivers."
-  (unless (executable-find "python3") (ert-skip "no python3 for the streaming peer"))
-  (pcase-let ((`(,client ,peer ,calls) (np--stream-waiting (* 256 1024))))
-    (unwind-protect
-        ;; Any stall of the machine still leaves the timer within the guard's grace.
-        (let ((netproc--gc-guard-grace 3600.0)
-              (netproc--gc-longest 1.0))   ; the longest guard, 8 ms
-          (let* ((due (+ (float-time) 0.006))
-                 (timer-list (list (np--fake-timer 0.006))))
-            (np--with-gc-near t
-              (should (= (netproc--run-dispatch) 0))
-              (should (= (car calls) 0))
-              ;; It waited for the timer (to within the clocks' difference).
-              (should (>= (float-time) (- due 0.001)))))
-          (let ((timer-list (list (np--fake-timer 0.006))))
-            (np--with-gc-near nil
-              (should (> (netproc--run-dispatch) 0))
-              (should (> (car calls) 0))))
-          (setcar calls 0)
-          (let ((timer-list nil))
-            (np--with-gc-near t
-              (should (> (netproc--run-dispatch) 0))
-              (should (> (car calls) 0)))))
-      (netproc-delete-process client)
-      (delete-process peer))))
+allocate the collection; with no timer near, or the collection far off, it delivers."
+  ;; Any stall of the machine still leaves the timer within the guard's grace.
+  (let ((netproc--gc-guard-grace 3600.0)
+        (netproc--gc-longest 1.0))        ; the longest guard, 8 ms
+    (np--with-stream-waiting calls
+      (let* ((due (+ (float-time) 0.006))
+             (timer-list (list (np--fake-timer 0.006))))
+        (np--with-gc-near t
+          (should (= (netproc--run-dispatch) 0))
+          (should (= (car calls) 0))
+          ;; It waited for the timer (to within the clocks' difference).
+          (should (>= (float-time) (- due 0.001)))))
+      (let ((timer-list nil))
+        (np--with-gc-near t
+          (should (> (netproc--run-dispatch) 0))
+          (should (> (car calls) 0)))))
+    (np--with-stream-waiting calls
+      (let ((timer-list (list (np--fake-timer 0.006))))
+        (np--with-gc-near nil
+          (should (> (netproc--run-dispatch) 0))
+          (should (> (car calls) 0)))))))
 
 (ert-deftest netproc-dispatch-stops-when-a-timer-is-due ()
   "A slice ends once a timer is due, however far off the collection: Emacs runs the
 timer before the next slice.  Here the timer is due already, so the slice delivers
 nothing; with no timer, the same slice delivers."
-  (unless (executable-find "python3") (ert-skip "no python3 for the streaming peer"))
-  (pcase-let ((`(,client ,peer ,calls) (np--stream-waiting (* 256 1024))))
-    (unwind-protect
-        (let ((netproc--gc-guard-grace 3600.0))
-          (let ((timer-list (list (np--fake-timer -0.001))))
-            (np--with-gc-near nil
-              (should (= (netproc--run-dispatch) 0))
-              (should (= (car calls) 0))))
-          (let ((timer-list nil))
-            (should (> (netproc--run-dispatch) 0))))
-      (netproc-delete-process client)
-      (delete-process peer))))
+  (let ((netproc--gc-guard-grace 3600.0))
+    (np--with-stream-waiting calls
+      (let ((timer-list (list (np--fake-timer -0.001))))
+        (np--with-gc-near nil
+          (should (= (netproc--run-dispatch) 0))
+          (should (= (car calls) 0))))
+      (let ((timer-list nil))
+        (should (> (netproc--run-dispatch) 0))
+        (should (> (car calls) 0))))))
 
 ;; Each of Emacs's garbage collections walks everything loaded.  gnutls.el brings seq.el and
 ;; the byte compiler with it, which made every collection of an `emacs -Q' with netproc
