@@ -88,9 +88,11 @@ instead, as Emacs's errors from log functions propagate out of its pump."
   "Run a slice of due callbacks and count them; return how many ran.
 Callbacks run with `inhibit-quit' bound, as Emacs runs filters and sentinels; the
 module checks `quit-flag' between them and leaves the rest for after the quit.
-A slice ends after 1 ms of callbacks: the rest stays queued, in order, and the
-module wakes the channel, so that Emacs's loop runs its timers before the next
-slice.  With LINGER (the wake-up channel's filter), wait briefly for further
+A slice ends after 1 ms of callbacks, or when a timer is due: the rest stays
+queued, in order, and the module wakes the channel, so that Emacs's loop runs its
+timers before the next slice.  Just before a timer is due, when a garbage collection
+is near, a slice delivers nothing and waits for the timer (`netproc--gc-guard').
+With LINGER (the wake-up channel's filter), wait briefly for further
 events while they keep coming, within the slice."
   (let ((count (let ((inhibit-quit t)) (netproc--dispatch linger netproc--only))))
     (setq netproc--callbacks-run (+ netproc--callbacks-run count))
@@ -290,40 +292,46 @@ Without a buffer the mark is left where it was, as in Emacs."
 ;; another, and one that starts just before a timer is due delays that timer by its whole
 ;; length.  The module therefore holds a slice of callbacks back for the few milliseconds
 ;; before a timer is due when a collection is near, so that the timer runs first and the
-;; collection comes after it, with the whole period ahead of it (issue 14, item 5).
+;; collection comes after it, with the whole period ahead of it (src/emacs/timer_guard.rs;
+;; issue 14, item 5).  This side says when, once per slice.
 
-(defconst netproc--gc-guard 0.003
-  "Seconds before a timer is due in which netproc starts no callback that may
-bring on a garbage collection, at least.  When collections are long, the guard is
-longer (`netproc--gc-guard-seconds').")
+(defconst netproc--gc-guard-least 0.001
+  "Seconds before a timer is due in which netproc starts no callback that may bring
+on a garbage collection, at least.  When collections are long, the guard is longer
+\(`netproc--gc-guard-seconds').")
 
-(defconst netproc--gc-late-bound 0.006
+(defconst netproc--gc-late-bound 0.007
   "How late a collection that starts just before the guard may make a timer: the guard
-is the longest recent collection less this (up to `netproc--gc-guard-most').")
-
-(defconst netproc--gc-guard-grace 0.002
-  "Seconds after a timer was due for which netproc still lets it run first.  A timer
-Emacs does not run meanwhile (in a wait with JUST-THIS-ONE, say) holds nothing back
-for longer.")
+is the longest recent collection less this (up to `netproc--gc-guard-most').  A
+longer guard makes timers more punctual and the delivery slower: each guard holds a
+collection back, and with it the bytes that would follow it, for up to its length once
+per timer period.")
 
 (defconst netproc--gc-guard-most 0.008
   "Seconds before a timer is due beyond which the guard never reaches.")
 
+(defconst netproc--gc-guard-grace 0.002
+  "Seconds after a timer was due for which netproc still lets it run first.  Emacs
+checks its timers before it waits, and the module's wake-up can come in between; a
+timer Emacs does not run meanwhile holds nothing back for longer.")
+
 (defvar netproc--gc-consed nil
   "`netproc--consed' when the last garbage collection ended; nil before the first.")
-
-(defvar netproc--gc-elapsed nil
-  "`gc-elapsed' when the last collection's `post-gc-hook' ran.  Emacs adds a
-collection's time to `gc-elapsed' only after the hook, so each hook sees the time of
-the collection before.")
-
-(defvar netproc--gc-longest 0.0
-  "The longest recent collection, in seconds, decaying by a tenth per collection.")
 
 (defvar netproc--gc-interval nil
   "Bytes allocated between the last two garbage collections: how much Emacs lets be
 allocated before the next, which `gc-cons-percentage' may make larger than
 `gc-cons-threshold'.  Nil until two collections were seen.")
+
+(defvar netproc--gc-elapsed nil
+  "`gc-elapsed' when the last collection's `post-gc-hook' ran.  Emacs 28 adds a
+collection's time to `gc-elapsed' after the hook (Emacs 30 before it), so the difference
+between two hooks is the length of one recent collection either way.")
+
+(defvar netproc--gc-longest 0.0
+  "The longest recent collection, in seconds, decaying by a fiftieth per collection:
+collections vary in length, and a guard sized after the last few is too short for the
+next long one.")
 
 (defun netproc--consed ()
   "Roughly the bytes Emacs has allocated since it started, as its collector counts
@@ -339,46 +347,62 @@ wrong estimate)."
        (* 32 (nth 6 counts)))))             ; strings
 
 (defun netproc--note-gc ()
-  "Remember when this collection ended, in bytes allocated (`post-gc-hook')."
+  "Remember when this collection ended, in bytes allocated, and how long the recent
+ones took (`post-gc-hook')."
   (let ((consed (netproc--consed)))
     (when (and netproc--gc-consed (> consed netproc--gc-consed))
       (setq netproc--gc-interval (- consed netproc--gc-consed)))
     (setq netproc--gc-consed consed))
   (when netproc--gc-elapsed
     (setq netproc--gc-longest (max (- gc-elapsed netproc--gc-elapsed)
-                                   (* 0.9 netproc--gc-longest))))
+                                   (* 0.98 netproc--gc-longest))))
   (setq netproc--gc-elapsed gc-elapsed))
+
+(add-hook 'post-gc-hook #'netproc--note-gc)
 
 (defun netproc--gc-guard-seconds ()
   "Seconds before a timer is due in which netproc holds callbacks back when a
 collection is near: so that one starting just before has ended within
 `netproc--gc-late-bound' of the timer's time."
   (min netproc--gc-guard-most
-       (max netproc--gc-guard (- netproc--gc-longest netproc--gc-late-bound))))
+       (max netproc--gc-guard-least (- netproc--gc-longest netproc--gc-late-bound))))
 
-(add-hook 'post-gc-hook #'netproc--note-gc)
+(defun netproc--gc-room ()
+  "Roughly how many bytes may still be allocated before Emacs's next collection.
+Nil when that cannot be told: no collection seen yet, or far more allocated since the
+last than the estimate allows (`gc-cons-threshold' was raised meanwhile)."
+  (when netproc--gc-consed
+    (let ((interval (max gc-cons-threshold (or netproc--gc-interval 0)))
+          (since (- (netproc--consed) netproc--gc-consed)))
+      (and (<= since (* 2 interval)) (- interval since)))))
+
+(defun netproc--next-timer ()
+  "The first timer of `timer-list' that Emacs runs when it is due: not one triggered
+already (a repeating timer whose function is still running, which Emacs skips)."
+  (let ((timers timer-list))
+    (while (and timers (timer--triggered (car timers)))
+      (setq timers (cdr timers)))
+    (car timers)))
 
 (defun netproc--gc-guard ()
-  "When to hold callbacks back for a timer, for the module's next slice.
-Nil when no timer is due within the guard and a slice, or was due within
-`netproc--gc-guard-grace'; otherwise a vector [FROM DUE ROOM] of floats: the timer is
-due DUE seconds from now (less than 0: it was due already); hold back from FROM seconds
-from now once ROOM more bytes were allocated (the estimated room before the next
-collection; 0 or less when it is due), and from DUE whatever the room."
-  (let ((timer (car timer-list)))
+  "When the module's next slice holds its callbacks back for a timer.
+Nil unless a timer is due within the guard and a slice from now, or was due at most
+`netproc--gc-guard-grace' ago.  Otherwise a vector [FROM DUE ROOM] of floats: FROM and
+DUE are times (as `float-time' gives them): the guard starts at FROM and the timer is
+due at DUE; ROOM is the estimated number of bytes that may still be allocated before the
+next collection, or nil when that cannot be told.  The slice holds back from FROM once
+ROOM is nearly spent, and from DUE whatever the room."
+  (let ((timer (netproc--next-timer)))
     (when timer
       ;; The due time from the timer's fields: `timer-until' makes a Lisp time list
       ;; first, and this runs at every slice.
-      (let ((due-in (- (+ (* (timer--high-seconds timer) 65536.0) (timer--low-seconds timer)
-                          (* (timer--usecs timer) 1e-6) (* (timer--psecs timer) 1e-12))
-                       (float-time)))
+      (let ((due (+ (* (timer--high-seconds timer) 65536.0) (timer--low-seconds timer)
+                    (* (timer--usecs timer) 1e-6) (* (timer--psecs timer) 1e-12)))
+            (now (float-time))
             (guard (netproc--gc-guard-seconds)))
-        ;; Just after the due time, too: Emacs checks its timers before it waits, and
-        ;; the module's wake-up may come in between; the timer then runs next.
-        (when (and (> due-in (- netproc--gc-guard-grace)) (< due-in (+ guard 0.001)))
-          (let ((interval (or netproc--gc-interval gc-cons-threshold))
-                (since (if netproc--gc-consed (- (netproc--consed) netproc--gc-consed) 0)))
-            (vector (- due-in guard) due-in (float (- interval since)))))))))
+        (when (and (> due (- now netproc--gc-guard-grace)) (< due (+ now guard 0.001)))
+          (let ((room (netproc--gc-room)))
+            (vector (- due guard) due (and room (float room)))))))))
 
 (require 'netproc-api (expand-file-name "netproc-api" netproc--directory))
 (require 'netproc-tls (expand-file-name "netproc-tls" netproc--directory))

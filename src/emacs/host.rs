@@ -104,10 +104,12 @@ impl<'a> EmacsHost<'a> {
     }
 
     /// Hold this slice's callbacks back while a timer is about to be due and a garbage
-    /// collection is near (see timer_guard.rs). Only where Emacs runs that timer meanwhile:
-    /// not in a wait with JUST-THIS-ONE.
+    /// collection is near (see timer_guard.rs). Only where no single process is waited
+    /// for: a wait with JUST-THIS-ONE has no guard.
     pub(crate) fn guard_timers(&mut self) {
-        self.guard = TimerGuard::ask(self.env, self.module.symbols());
+        self.guard = TimerGuard::ask(self.env, self.module.symbols(), self.module.timer_guard());
+        // What was delivered before the guard was asked is in its estimate already.
+        self.allocated = 0;
     }
 
     /// Whether the next callback waits for a timer (see [`EmacsHost::guard_timers`]).
@@ -115,11 +117,15 @@ impl<'a> EmacsHost<'a> {
         self.guard.as_ref().is_some_and(|guard| guard.holds(self.allocated))
     }
 
-    /// When the slice was held back for a timer: wait until it is due, so that Emacs's
-    /// loop runs it next.
+    /// The slice held something back for a timer: wait until it is due, so that Emacs's
+    /// loop runs it next (not after a callback failed, nor with a quit pending: those
+    /// return to Emacs at once).
     pub(crate) fn wait_for_held_timer(&self) {
+        if self.has_failure() || self.quit_pending() {
+            return;
+        }
         if let Some(guard) = self.guard.as_ref().filter(|guard| guard.holds(self.allocated)) {
-            guard.wait_until_due();
+            guard.wait_until_due(self.module.timer_guard());
         }
     }
 
@@ -208,6 +214,7 @@ impl<'a> EmacsHost<'a> {
 
     fn deliver_log(&mut self, server: &ProcRef, log: &Value, client: Option<&ProcRef>, message: &str) {
         self.delivered += 1;
+        self.allocated += message.len() + STRING_COST;
         let env = self.env;
         let result = (|| {
             let server = lisp_process(env, server)?;

@@ -8,8 +8,8 @@
 //! - `error`: failures as data; `env`: checked calls into Emacs;
 //! - `global`: global references and when they are freed; `convert`: values;
 //! - `signal`: failures raised as Lisp signals; `symbols`: symbols interned once;
-//! - `state`: the module's state between calls; `object`: process objects;
 //! - `timer_guard`: holding callbacks back just before a timer is due;
+//! - `state`: the module's state between calls; `object`: process objects;
 //! - `host`: the core's Host, callbacks into Lisp;
 //! - `boundary`: the panic guard and the shape of a function table;
 //! - `io`, `primitives` and `tls`: the module functions; `init`: `emacs_module_init`.

@@ -170,7 +170,9 @@ const LINGER: Duration = Duration::from_millis(1);
 /// queued, in order, and the channel is rung, so that the next slice comes as soon as that
 /// turn is over. Short enough that a 10 ms timer keeps its time while a stream pours in
 /// (issue 14, item 5: 10 ms and more made it 20 ms late), long enough that the round trip
-/// through Emacs's loop (tens of microseconds) costs little throughput.
+/// through Emacs's loop (tens of microseconds) costs little throughput. A slice also ends
+/// when a timer is due, and delivers nothing just before one when a garbage collection is
+/// near (timer_guard.rs).
 const SLICE: Duration = Duration::from_millis(1);
 
 fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emacs_value> {
@@ -206,7 +208,10 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
     let shared = module.shared();
     // What an earlier slice left queued goes before anything new is read, so that the queue
     // never holds more than one turn's reads however slow the filters are.
-    let mut polled = if module.has_deferred() || host.slice_over() || host.holding_for_timer() {
+    // Held back for a timer from the start: nothing is read either (the guard window is
+    // a few milliseconds; what waits is read after the timer).
+    let held_from_start = host.holding_for_timer();
+    let mut polled = if module.has_deferred() || host.slice_over() || held_from_start {
         Ok(0)
     } else if shared.has_queued(only.as_ref()) {
         shared.deliver_queued(only.as_ref(), &mut host)
@@ -241,7 +246,12 @@ fn dispatch(env: &Env, module: &Module, args: &[emacs_value]) -> LispResult<emac
         }
     }
     release_unlisted(module);
-    host.wait_for_held_timer();
+    // Wait for the timer only when the hold kept something back: arrivals queued, or
+    // readiness the watcher announced (it woke this dispatch) and the hold left unread.
+    let woken = args.first().is_some_and(|&value| env.is_not_nil(value));
+    if host.holding_for_timer() && (shared.has_queued(only.as_ref()) || (held_from_start && woken)) {
+        host.wait_for_held_timer();
+    }
     if let Some(channel) = module.channel() {
         // Deferred events, what a slice left queued, or events the watcher read ahead
         // during this dispatch, must not wait for new network activity: ring the channel

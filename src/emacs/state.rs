@@ -11,6 +11,7 @@ use super::channel::Channel;
 use super::env::Env;
 use super::error::{Failure, LispResult};
 use super::symbols::Symbols;
+use super::timer_guard::GuardRecord;
 use crate::core::{ProcRef, Shared, Value};
 
 /// An event whose delivery waits for Emacs to handle a quit (see host.rs).
@@ -32,6 +33,8 @@ pub(crate) struct Module {
     deferred: Mutex<VecDeque<Deferred>>,
     /// Symbols the dispatch uses for every event, interned once.
     symbols: Symbols,
+    /// What the timer guard remembers between slices (timer_guard.rs).
+    timer_guard: GuardRecord,
 }
 
 static MODULE: OnceLock<Module> = OnceLock::new();
@@ -52,6 +55,7 @@ pub(crate) fn start(env: &Env) -> LispResult<()> {
             status_changed: Mutex::new(Vec::new()),
             deferred: Mutex::new(VecDeque::new()),
             symbols: Symbols::new(env)?,
+            timer_guard: GuardRecord::default(),
         };
         let _ = MODULE.set(module);
     }
@@ -67,6 +71,11 @@ impl Module {
     /// The symbols interned at load.
     pub(crate) fn symbols(&self) -> &Symbols {
         &self.symbols
+    }
+
+    /// What the timer guard remembers between slices.
+    pub(crate) fn timer_guard(&self) -> &GuardRecord {
+        &self.timer_guard
     }
 
     /// Wake Emacs by writing to `fd`, the write end of netproc.el's pipe process (owned

@@ -139,49 +139,80 @@ closing sentinel."
 ;; Garbage collections and timers (netproc.el's `netproc--gc-guard', src/emacs/timer_guard.rs).
 ;; A collection that starts just before a timer is due delays it by its whole length, so a
 ;; slice holds its callbacks back in the milliseconds before a timer is due when a
-;; collection is near.  These tests set the estimate and the timer list themselves, so
-;; that nothing depends on how fast the machine is.
+;; collection is near.  These tests set the estimate, the guard's length and the timer list
+;; themselves, with margins of seconds, so that nothing depends on how fast the machine is.
 
-(defun np--fake-timer (seconds)
-  "A timer due SECONDS from now, not activated (for a `timer-list' of a test's own)."
+(defun np--fake-timer (seconds &optional triggered)
+  "A timer due SECONDS from now, not activated (for a `timer-list' of a test's own);
+with TRIGGERED, one Emacs has triggered already."
   (let ((timer (timer-create)))
     (timer-set-time timer (time-add nil seconds))
     (timer-set-function timer #'ignore)
+    ;; As `timer-activate' leaves it (a new timer counts as triggered).
+    (setf (timer--triggered timer) triggered)
     timer))
 
-(defmacro np--with-gc-near (near &rest body)
-  "Run BODY with a collection estimated NEAR (non-nil: due now; nil: far off)."
+(defmacro np--with-gc (when &rest body)
+  "Run BODY with the next collection estimated WHEN: `near' (due now), `far' (100 MB
+away), or `unknown' (more allocated since the last than the estimate allows)."
   (declare (indent 1))
-  `(let ((netproc--gc-consed (netproc--consed))
-         (netproc--gc-interval (if ,near 1 most-positive-fixnum)))
+  `(let* ((gc-cons-threshold (if (eq ,when 'far) 100000000 800000))
+          (netproc--gc-interval nil)
+          (netproc--gc-consed (- (netproc--consed)
+                                 (pcase ,when
+                                   ('near gc-cons-threshold)
+                                   ('far 0)
+                                   ('unknown (* 3 gc-cons-threshold))))))
+     ,@body))
+
+(defmacro np--with-guard (seconds &rest body)
+  "Run BODY with a guard of SECONDS before each timer, and a grace of 10 s after it."
+  (declare (indent 1))
+  `(let ((netproc--gc-longest 1000.0)
+         (netproc--gc-guard-most ,seconds)
+         (netproc--gc-guard-grace 10.0))
      ,@body))
 
 (ert-deftest netproc-gc-guard-says-when-a-timer-is-near ()
-  "The guard answers only for a timer due within it, with the room left before the
-next collection."
+  "The guard answers only for a timer due within it that Emacs will run, with the guard's
+start, the timer's time and the room left before the next collection."
+  (np--with-guard 0.5
+    (np--with-gc 'near
+      (let ((timer-list nil))
+        (should-not (netproc--gc-guard)))
+      (let ((timer-list (list (np--fake-timer 5.0))))
+        (should-not (netproc--gc-guard)))
+      (let* ((timer (np--fake-timer 0.25))
+             (timer-list (list timer))
+             (answer (netproc--gc-guard)))
+        (should (vectorp answer))
+        (should (< (abs (- (aref answer 1) (float-time (timer--time timer)))) 1e-5))
+        (should (< (abs (- (aref answer 1) (aref answer 0) 0.5)) 1e-9))
+        ;; Near: little or no room (this test's own allocation spends some).
+        (should (< (aref answer 2) 10000)))
+      ;; A triggered timer is skipped (Emacs does not run it); the next one counts.
+      (let ((timer-list (list (np--fake-timer 0.25 t))))
+        (should-not (netproc--gc-guard)))
+      (let ((timer-list (list (np--fake-timer 0.1 t) (np--fake-timer 0.25))))
+        (should (vectorp (netproc--gc-guard))))
+      ;; Just after its due time too (Emacs runs it next), not long after.
+      (let ((timer-list (list (np--fake-timer -1.0))))
+        (should (vectorp (netproc--gc-guard))))
+      (let ((timer-list (list (np--fake-timer -20.0))))
+        (should-not (netproc--gc-guard))))
+    (let ((timer-list (list (np--fake-timer 0.25))))
+      (np--with-gc 'far
+        (should (> (aref (netproc--gc-guard) 2) 50000000)))
+      ;; The threshold was raised since the estimate: no room is claimed.
+      (np--with-gc 'unknown
+        (should-not (aref (netproc--gc-guard) 2)))))
+  ;; Long collections lengthen the guard, up to its bound.
+  (let ((netproc--gc-longest 0.012))
+    (should (= (netproc--gc-guard-seconds) (- 0.012 netproc--gc-late-bound))))
   (let ((netproc--gc-longest 0.0))
-    (let ((timer-list nil))
-      (should-not (netproc--gc-guard)))
-    (let ((timer-list (list (np--fake-timer 1.0))))
-      (should-not (netproc--gc-guard)))
-    (let ((timer-list (list (np--fake-timer 0.002))))
-      (np--with-gc-near t
-        (let ((answer (netproc--gc-guard)))
-          (should (vectorp answer))
-          ;; From the guard's start (3 ms before the timer, so already) until it is due.
-          (should (< (aref answer 0) 0))
-          (should (< 0 (aref answer 1) 0.0021))
-          (should (<= (aref answer 2) 1)))
-        ;; Just after its due time too (Emacs runs it next), but not long after.
-        (let ((timer-list (list (np--fake-timer -0.001))))
-          (should (vectorp (netproc--gc-guard))))
-        (let ((timer-list (list (np--fake-timer -0.5))))
-          (should-not (netproc--gc-guard)))))
-    ;; Long collections lengthen the guard, up to its bound.
-    (let ((netproc--gc-longest 0.012))
-      (should (= (netproc--gc-guard-seconds) (- 0.012 netproc--gc-late-bound))))
-    (let ((netproc--gc-longest 1.0))
-      (should (= (netproc--gc-guard-seconds) netproc--gc-guard-most)))))
+    (should (= (netproc--gc-guard-seconds) netproc--gc-guard-least)))
+  (let ((netproc--gc-longest 1.0))
+    (should (= (netproc--gc-guard-seconds) netproc--gc-guard-most))))
 
 (ert-deftest netproc-gc-guard-counts-each-collection ()
   "`post-gc-hook' records where each collection ended, the allocation between the last
@@ -200,76 +231,90 @@ two, and how long they took."
 
 (defun np--stream-waiting ()
   "A twin client with 64 KiB and the peer's close waiting on its socket, unread; its
-peer and a list whose car counts its filter calls."
+peer, and a record (CALLS BYTES CLOSED-AFTER): its filter calls, the bytes they got,
+and how many bytes had come when the sentinel ran."
   (let* ((output "")
          (peer (make-process :name "np-stream-peer" :noquery t :connection-type 'pipe
                              :command (list "python3" "-c" np--stream-peer "65536")
                              :filter (lambda (_p s) (setq output (concat output s)))))
-         (calls (list 0)))
+         (record (list 0 0 nil)))
     (let ((deadline (+ (float-time) 10)))
       (while (and (not (string-match-p "\n" output)) (< (float-time) deadline))
         (accept-process-output peer 0.1)))
     (let ((client (netproc-make-network-process
                    :name "cli" :host "127.0.0.1" :service (string-to-number output)
                    :coding 'binary
-                   :filter (lambda (_p _s) (setcar calls (1+ (car calls))))
-                   :sentinel #'ignore)))
+                   :filter (lambda (_p s)
+                             (setcar record (1+ (car record)))
+                             (setcar (cdr record) (+ (cadr record) (length s))))
+                   :sentinel (lambda (_p _m) (setcar (cddr record) (cadr record))))))
       ;; The peer exits once all it sent is in the client's socket (64 KiB fits in any
       ;; loopback buffer). JUST-THIS-ONE: nothing of netproc's is delivered meanwhile.
       (let ((deadline (+ (float-time) 30)))
         (while (and (process-live-p peer) (< (float-time) deadline))
           (accept-process-output peer 0.05 nil t)))
-      (list client peer calls))))
+      (list client peer record))))
 
-(defmacro np--with-stream-waiting (calls &rest body)
-  "Run BODY with CALLS bound to the filter-call counter of `np--stream-waiting'."
+(defmacro np--with-stream-waiting (record &rest body)
+  "Run BODY with RECORD bound to the record of `np--stream-waiting'."
   (declare (indent 1))
   (let ((client (make-symbol "client")) (peer (make-symbol "peer")))
     `(progn
        (unless (executable-find "python3") (ert-skip "no python3 for the streaming peer"))
-       (pcase-let ((`(,,client ,,peer ,,calls) (np--stream-waiting)))
+       (pcase-let ((`(,,client ,,peer ,,record) (np--stream-waiting)))
          (unwind-protect (progn ,@body)
            (netproc-delete-process ,client)
            (delete-process ,peer))))))
 
+(defun np--dispatch-woken ()
+  "One slice, as the wake-up channel's filter runs it (the watcher saw input)."
+  (netproc--run-dispatch t))
+
 (ert-deftest netproc-dispatch-lets-a-due-timer-run-before-a-collection ()
-  "With a timer due within the guard and a collection estimated near, a slice delivers
-nothing and returns when the timer is due, so that Emacs runs it before the filters
-allocate the collection; with no timer near, or the collection far off, it delivers."
-  ;; Any stall of the machine still leaves the timer within the guard's grace.
-  (let ((netproc--gc-guard-grace 3600.0)
-        (netproc--gc-longest 1.0))        ; the longest guard, 8 ms
-    (np--with-stream-waiting calls
-      (let* ((due (+ (float-time) 0.006))
-             (timer-list (list (np--fake-timer 0.006))))
-        (np--with-gc-near t
-          (should (= (netproc--run-dispatch) 0))
-          (should (= (car calls) 0))
-          ;; It waited for the timer (to within the clocks' difference).
-          (should (>= (float-time) (- due 0.001)))))
+  "With a timer due within the guard and a collection near, a slice delivers nothing and
+waits for the timer, so that Emacs runs it before the filters allocate the collection.
+The next slice delivers (delivery always goes on), and every byte still comes before
+the closing sentinel.  With the collection far off, or no timer near, a slice delivers."
+  (np--with-guard 2.0
+    (np--with-stream-waiting record
+      (let ((timer-list (list (np--fake-timer 1.0))))
+        (np--with-gc 'near
+          (let ((start (float-time)))
+            (should (= (np--dispatch-woken) 0))
+            (should (= (car record) 0))
+            ;; It slept towards the timer (20 ms at most, the module's bound).
+            (should (>= (float-time) (+ start 0.015))))
+          (should (> (np--dispatch-woken) 0))
+          (should (> (car record) 0))))
+      (let ((deadline (+ (float-time) 30)))
+        (while (and (not (nth 2 record)) (< (float-time) deadline))
+          (netproc-accept-process-output nil 0.05)))
+      (should (= (nth 1 record) 65536))
+      (should (eql (nth 2 record) 65536)))
+    (np--with-stream-waiting record
+      (let ((timer-list (list (np--fake-timer 1.0))))
+        (np--with-gc 'far
+          (should (> (np--dispatch-woken) 0))
+          (should (> (car record) 0)))))
+    (np--with-stream-waiting record
       (let ((timer-list nil))
-        (np--with-gc-near t
-          (should (> (netproc--run-dispatch) 0))
-          (should (> (car calls) 0)))))
-    (np--with-stream-waiting calls
-      (let ((timer-list (list (np--fake-timer 0.006))))
-        (np--with-gc-near nil
-          (should (> (netproc--run-dispatch) 0))
-          (should (> (car calls) 0)))))))
+        (np--with-gc 'near
+          (should (> (np--dispatch-woken) 0))
+          (should (> (car record) 0)))))))
 
 (ert-deftest netproc-dispatch-stops-when-a-timer-is-due ()
-  "A slice ends once a timer is due, however far off the collection: Emacs runs the
-timer before the next slice.  Here the timer is due already, so the slice delivers
-nothing; with no timer, the same slice delivers."
-  (let ((netproc--gc-guard-grace 3600.0))
-    (np--with-stream-waiting calls
-      (let ((timer-list (list (np--fake-timer -0.001))))
-        (np--with-gc-near nil
-          (should (= (netproc--run-dispatch) 0))
-          (should (= (car calls) 0))))
-      (let ((timer-list nil))
-        (should (> (netproc--run-dispatch) 0))
-        (should (> (car calls) 0))))))
+  "A slice ends once a timer is due, however far off the collection, so that Emacs runs
+the timer before the next slice.  Here the timer is due already, so the slice delivers
+nothing; the next slice delivers even so (Emacs did not run the timer, and delivery
+must go on)."
+  (np--with-guard 2.0
+    (np--with-stream-waiting record
+      (let ((timer-list (list (np--fake-timer -0.5))))
+        (np--with-gc 'far
+          (should (= (np--dispatch-woken) 0))
+          (should (= (car record) 0))
+          (should (> (np--dispatch-woken) 0))
+          (should (> (car record) 0)))))))
 
 ;; Each of Emacs's garbage collections walks everything loaded.  gnutls.el brings seq.el and
 ;; the byte compiler with it, which made every collection of an `emacs -Q' with netproc
