@@ -99,6 +99,19 @@ selector() {
     esac
 }
 
+# Run a command in a network namespace of its own, its loopback up (as root, which CI
+# is; otherwise on the machine's own network). Emacs's tests start gnutls-serv on fixed
+# ports inside the ephemeral range (44330-44668), which any other program's connection on a
+# shared machine may hold at that moment: gnutls-serv then says "bind() failed: Address
+# already in use" and the test waits until the run's timeout.
+isolated() {
+    if unshare -n true 2>/dev/null && command -v ip >/dev/null; then
+        unshare -n sh -c 'ip link set lo up && exec "$@"' isolated "$@"
+    else
+        "$@"
+    fi
+}
+
 # One run of FILE, with the mode on (MODE=1) or not: "RESULT NAME" lines. SELECTOR, if
 # given, chooses the tests instead of `selector`.
 run() {
@@ -107,7 +120,7 @@ run() {
     mkdir -p "$CACHE/logs"
     # process-tests.el's defvar of `internet-is-working' asks a DNS server out there for
     # google.com when it loads; defined first, it keeps nil and nothing leaves the machine.
-    timeout 600 "$EMACS" -Q --batch -L "${NETPROC_LISP:-lisp}" -l ert \
+    isolated timeout 600 "$EMACS" -Q --batch -L "${NETPROC_LISP:-lisp}" -l ert \
         --eval '(defvar internet-is-working nil)' \
         --eval "(when (= $mode 1) (require 'netproc-mode) (netproc-mode 1))" \
         -l "$file" --eval "(ert-run-tests-batch-and-exit '${chosen:-$(selector "$file")})" >"$log" 2>&1
