@@ -100,7 +100,12 @@ impl Core {
                     return self.deliver_message(process, state, Some(bytes));
                 }
                 let whole = state.kind() == super::socket::SocketKind::Datagram;
-                let (data, multibyte) = self.decode(state, bytes, whole);
+                // Binary input (the common case) skips the decoder's call altogether.
+                let (data, multibyte) = if state.coding.passes_input() {
+                    (bytes, false)
+                } else {
+                    self.decode(state, bytes, whole)
+                };
                 if data.is_empty() && state.kind() != super::socket::SocketKind::Datagram {
                     // The decoder holds all of it (a character cut by the read).
                     let size = self.settings().read_max;

@@ -257,8 +257,12 @@ struct Occasional {
     drain_deadline: Option<std::time::Instant>,
     /// For a TLS server: the configuration its connections' handshakes use.
     tls_server: Option<ServerTls>,
-    /// For datagram processes, during a filter call: the sender of that datagram.
+    /// For datagram processes, during a filter call: the sender of that datagram, once
+    /// the filter has set another reply address; until then the sender is
+    /// `datagram_peer` itself (`sender_is_peer`), kept once instead of cloned per datagram.
     delivering_sender: Option<Address>,
+    /// During a datagram's filter call: `datagram_peer` is that datagram's sender.
+    sender_is_peer: bool,
     /// `:high-water` and `:drain`: the mark of the output queue and the drain function.
     watermark: Option<super::backpressure::Watermark>,
     /// With `:framing`: the bytes read and not yet delivered as whole messages (a
@@ -496,7 +500,12 @@ impl State {
     /// Set where datagram sends go (at creation, a datagram server's last sender,
     /// `set-process-datagram-address`).
     pub(crate) fn set_datagram_peer(&mut self, peer: Option<Address>) {
-        self.occasional_mut().datagram_peer = peer;
+        let more = self.occasional_mut();
+        if std::mem::take(&mut more.sender_is_peer) {
+            // Inside a datagram's filter call: the sender stays what it was.
+            more.delivering_sender = more.datagram_peer.take();
+        }
+        more.datagram_peer = peer;
     }
 
     /// Count bytes accepted by sends that can never be written.
@@ -619,14 +628,15 @@ impl State {
     /// reply goes to (Emacs sets that per read, right before the filter runs).
     pub(crate) fn delivering_from(&mut self, sender: Address) {
         let more = self.occasional_mut();
-        more.datagram_peer = Some(sender.clone());
-        more.delivering_sender = Some(sender);
+        more.datagram_peer = Some(sender);
+        more.sender_is_peer = true;
     }
 
     /// The filter call returned.
     pub(crate) fn delivered_to_filter(&mut self) {
         self.delivering_multibyte = None;
         if let Some(more) = self.occasional_mut_if_any() {
+            more.sender_is_peer = false;
             more.delivering_sender = None;
         }
     }
@@ -634,7 +644,12 @@ impl State {
     /// During a datagram's filter call, its sender (netproc's; Emacs gives only the shared
     /// `process-datagram-address`, which the filter itself may change).
     pub(crate) fn delivering_sender(&self) -> Option<&Address> {
-        self.occasional()?.delivering_sender.as_ref()
+        let more = self.occasional()?;
+        if more.sender_is_peer {
+            more.datagram_peer.as_ref()
+        } else {
+            more.delivering_sender.as_ref()
+        }
     }
 
     /// `process-filter-multibyte-p`. Inside a filter: whether that call's data is multibyte
