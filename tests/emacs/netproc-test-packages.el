@@ -126,9 +126,26 @@ Return (TRANSCRIPT KINDS): what it recorded, normalised, and for each network pr
 
 (defvar np-pkg-builtin-attempts 6
   "How many times a built-in TLS script runs for a transcript not stuck in `connect'.
-Six: on 2026-12-06 Emacs 30.1's own url over https stalled for its 20 s timeout in about
-a third of the runs here (with netproc's code of that morning too, so the reference, not
-netproc), and three attempts were not always enough.")
+On 2026-12-06 Emacs 30.1's own url over https stalled for its fetch timeout in about a
+third of the runs here (with netproc's code of that morning too, so the reference, not
+netproc), and three attempts were not always enough.  On 2026-12-07 the same fetch (a
+POST on a new connection) stalled in five runs of six, and one `make test' saw six
+stalls in a row: no number of attempts makes the reference reliable, so a stall that
+outlasts them is checked as `np-pkg-check' says.")
+
+(defvar np-pkg-fetch-timeout 20
+  "Seconds a fetch of the url scripts may take before it counts as `timeout'.")
+
+(defvar np-pkg-builtin-fetch-timeout 8
+  "`np-pkg-fetch-timeout' in the built-ins' child: a stall is known sooner, and the next
+attempt starts.  A whole url script takes under 2 s when nothing stalls.")
+
+(defun np-pkg-stalled-p (entry)
+  "Whether transcript ENTRY is a fetch that never got its reply: (timeout) from
+`url-retrieve', (no-buffer) from `url-retrieve-synchronously'.  Emacs's own `:nowait' TLS
+streams sometimes stay in `connect' after their handshake (docs/DIFFERENCES.md), and a
+fetch on one ends so."
+  (member (cadr entry) '((timeout) (no-buffer))))
 
 (defun np-pkg-run-builtin-child (script &optional expected)
   "Run SCRIPT on the built-ins in a child Emacs; what `np-pkg-run' returns there, or
@@ -142,8 +159,9 @@ synchronous fetch on one then times out with nil, on 30.1 too."
              (let ((child (np-child-emacs
                            (format "(progn (defvar np-tls-certs %S)
                                            (require 'netproc-test-packages)
+                                           (setq np-pkg-fetch-timeout %d)
                                            (princ (format \"R %%S\" (np-pkg-run #'%s nil))))"
-                                   np-tls-certs script)
+                                   np-tls-certs np-pkg-builtin-fetch-timeout script)
                            60)))
                (setq result
                      (if (string-match "^R \\(.*\\)" (cdr child))
@@ -174,12 +192,22 @@ Return the netproc transcript, for the caller's own assertions."
       (should-not (eq (car builtin) 'crashed))
       (should (cadr builtin))
       (should (cl-every (lambda (kind) (eq kind 'emacs)) (cadr builtin)))
-      (if (equal (car (last (car builtin))) '(stuck-in-connect))
-          ;; Every attempt hit Emacs 28.2's stuck :nowait TLS stream: what came before
-          ;; must still agree.
-          (should (equal (butlast (car builtin))
-                         (seq-take (car netproc) (1- (length (car builtin))))))
-        (should (equal (car builtin) (car netproc)))))
+      (cond
+       ((equal (car (last (car builtin))) '(stuck-in-connect))
+        ;; Every attempt hit Emacs 28.2's stuck :nowait TLS stream: what came before
+        ;; must still agree.
+        (should (equal (butlast (car builtin))
+                       (seq-take (car netproc) (1- (length (car builtin)))))))
+       ((and expected (cl-some #'np-pkg-stalled-p (car builtin)))
+        ;; Every attempt had one of the built-ins' fetches stall on Emacs's stuck
+        ;; :nowait TLS stream (the caller checks netproc's transcript against EXPECTED,
+        ;; that fetch included): one fetch at most, and every other step must agree.
+        (let ((stalled (mapcar #'car (cl-remove-if-not #'np-pkg-stalled-p (car builtin)))))
+          (message "%s on the built-ins: stalled at %S in every attempt" script stalled)
+          (should (= (length stalled) 1))
+          (should (equal (cl-remove-if (lambda (entry) (memq (car entry) stalled)) (car builtin))
+                         (cl-remove-if (lambda (entry) (memq (car entry) stalled)) (car netproc))))))
+       (t (should (equal (car builtin) (car netproc))))))
     (car netproc)))
 
 ;;;; url
@@ -228,7 +256,7 @@ what the server sent."
 
 (defun np-pkg-fetch (url)
   "Fetch URL with `url-retrieve' (asynchronous): (ERROR STATUS BODY), ERROR from the
-callback's status plist; (timeout) after 20 s.  Signal `np-pkg-stuck' if its new
+callback's status plist; (timeout) after `np-pkg-fetch-timeout' seconds.  Signal `np-pkg-stuck' if its new
 connection stays in `connect'."
   (let* ((result nil)
          (made (length np-pkg-made))
@@ -238,12 +266,12 @@ connection stays in `connect'."
                                nil t t)))
     (when (> (length np-pkg-made) made)
       (np-pkg-wait-connected (car np-pkg-made)))
-    (or (np-pkg-wait (lambda () result) 20)
+    (or (np-pkg-wait (lambda () result) np-pkg-fetch-timeout)
         (progn (when (buffer-live-p buffer) (kill-buffer buffer)) '(timeout)))))
 
 (defun np-pkg-fetch-sync (url)
   "Fetch URL with `url-retrieve-synchronously': (STATUS BODY)."
-  (let ((buffer (url-retrieve-synchronously url t t 20)))
+  (let ((buffer (url-retrieve-synchronously url t t np-pkg-fetch-timeout)))
     (if buffer (np-pkg-reply buffer) '(no-buffer))))
 
 (defun np-pkg-url-script (scheme)
