@@ -62,8 +62,7 @@ pub trait Host {
     /// Asked before each host call of a poll: true stops the delivery there, leaving the
     /// rest of what arrived queued, in order, for a later poll. The Emacs module pauses to
     /// give Emacs's loop its turn (timers, input) while a stream pours in. By default a
-    /// poll delivers all that is due. It is part of the delivery, as a callback is: a poll
-    /// from it is refused.
+    /// poll delivers all that is due.
     fn pause_delivery(&mut self) -> bool {
         false
     }
@@ -276,24 +275,15 @@ impl Shared {
 
     /// Run host code, tracking that a callback is active.
     pub(crate) fn call_host<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _window = self.callback_window();
-        f()
-    }
-
-    /// Count a callback (or several, one after the other) as under way until the window
-    /// drops: meanwhile no poll or dispatch starts ([`Shared::in_callback`]).
-    pub(crate) fn callback_window(&self) -> CallbackWindow<'_> {
+        struct Depth<'a>(&'a AtomicUsize);
+        impl Drop for Depth<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
         self.callback_depth.fetch_add(1, Ordering::AcqRel);
-        CallbackWindow(&self.callback_depth)
-    }
-}
-
-/// Callbacks under way, until this drops ([`Shared::callback_window`]).
-pub(crate) struct CallbackWindow<'a>(&'a AtomicUsize);
-
-impl Drop for CallbackWindow<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        let _depth = Depth(&self.callback_depth);
+        f()
     }
 }
 

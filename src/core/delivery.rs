@@ -22,14 +22,27 @@ struct Delivery {
     call: Call,
 }
 
+/// What a delivery did: how many host calls it made, and the datagram run (with its
+/// process) to land back in the inbox.
+struct Delivered {
+    calls: usize,
+    landing: Option<(ProcRef, Box<DatagramRun>)>,
+}
+
+impl Delivered {
+    fn calls(calls: usize) -> Delivered {
+        Delivered { calls, landing: None }
+    }
+}
+
 /// What the host is called with, besides the process (`Delivery`).
 enum Call {
     Filter {
         filter: Value,
         data: Vec<u8>,
     },
-    /// The filter reads the run's datagrams where they lie, one per call, while the run is
-    /// in flight (inbox.rs); it lands back in the queue after them.
+    /// The filter reads the run's next datagram in place; the rest of the run is in flight
+    /// meanwhile (inbox.rs) and lands back in the queue after the call.
     Datagram {
         filter: Value,
         run: Box<DatagramRun>,
@@ -72,15 +85,16 @@ impl Core {
         }
     }
 
-    /// A datagram run's calls are over: what is left of it goes back to its place in the
-    /// inbox; a run with nothing left is kept for a later batch.
-    fn land(&mut self, process: &ProcRef, run: Box<DatagramRun>) {
-        let (placeholder, spent) = self.inbox().land(process, run);
-        if let Some(placeholder) = placeholder {
-            self.release_later(placeholder);
-        }
-        if let Some(run) = spent {
-            self.datagrams().recycle(run);
+    /// A datagram run's call returned: the rest of the run goes back to its place in the
+    /// inbox; a run with nothing left is kept for a later batch. True when it went back.
+    fn land(&mut self, process: ProcRef, run: Box<DatagramRun>) -> bool {
+        match self.inbox().land(process, run) {
+            None => true,
+            Some((process, run)) => {
+                self.datagrams().recycle(run);
+                self.release_later(process);
+                false
+            }
         }
     }
 
@@ -128,13 +142,10 @@ impl Core {
                 if run.is_done() {
                     self.datagrams().recycle(run);
                 } else {
-                    self.inbox().put_back(process, Arrival::Datagrams(run));
+                    self.inbox().push_front(process, Arrival::Datagrams(run));
                 }
                 self.deliver_read(process, state, bytes)
             }
-            // Only a dispatch takes a placeholder out, and none runs while its run is in
-            // flight.
-            Arrival::InFlight => None,
             Arrival::Text(Decoded { data, multibyte }) => self.filter_call(state, data, multibyte),
             Arrival::Framed => self.deliver_message(process, state, None),
             Arrival::Closed { reset } => {
@@ -143,14 +154,14 @@ impl Core {
                 let rest =
                     state.framer_mut().map(|framer| framer.take_rest()).filter(|rest| !rest.is_empty());
                 if let Some(rest) = rest {
-                    self.inbox().put_back(process, Arrival::Closed { reset });
+                    self.inbox().push_front(process, Arrival::Closed { reset });
                     let (data, multibyte) = self.decode(state, rest, true);
                     return self.filter_call(state, data, multibyte);
                 }
                 // A character cut short by the close still reaches the filter, as raw
                 // bytes, before the sentinel: deliver that first, then this again.
                 if let Some(Decoded { data, multibyte }) = state.coding.finish() {
-                    self.inbox().put_back(process, Arrival::Closed { reset });
+                    self.inbox().push_front(process, Arrival::Closed { reset });
                     return self.filter_call(state, data, multibyte);
                 }
                 state.lifecycle.peer_closed();
@@ -217,10 +228,16 @@ impl Core {
         }
     }
 
-    /// A datagram run goes in flight (inbox.rs) for its filter calls: the first of them.
+    /// The filter call for a run's next datagram, read where it lies in the run, which is
+    /// in flight meanwhile (inbox.rs): its sender becomes the reply address (Emacs sets it
+    /// per read, right before the filter runs). Returns the filter.
     fn start_datagram(&mut self, process: &ProcRef, state: &mut State, run: &mut DatagramRun) -> Value {
+        if let Some(sender) = run.take_sender() {
+            state.delivering_from(sender);
+        }
+        state.delivering_to_filter(false);
         self.inbox().start_flight(process);
-        start_next_datagram(state, run)
+        state.filter().clone()
     }
 
     /// Bytes as read (a stream's read, or one datagram): through the framer if the process
@@ -272,7 +289,7 @@ impl Core {
                 if more {
                     // Next, before anything else: the process holds nothing now (`apply`
                     // checked), and its later arrivals were recorded after these bytes.
-                    self.inbox().put_back(process, Arrival::Framed);
+                    self.inbox().push_front(process, Arrival::Framed);
                 }
                 // Decoded as the process decodes, each message on its own (as a
                 // datagram): a character cut by its end arrives as raw bytes in it.
@@ -329,42 +346,6 @@ impl Core {
     }
 }
 
-/// The filter call for a run's next datagram, read where it lies in the run: its sender
-/// becomes the reply address (Emacs sets it per read, right before the filter runs).
-/// Returns the filter.
-fn start_next_datagram(state: &mut State, run: &mut DatagramRun) -> Value {
-    if let Some(sender) = run.take_sender() {
-        state.delivering_from(sender);
-    }
-    state.delivering_to_filter(false);
-    state.filter().clone()
-}
-
-/// A datagram run in flight (inbox.rs), for as long as its filter calls go on. They count
-/// as one callback, so that no poll or dispatch starts before the run lands back in its
-/// place, which dropping this does, even when a filter unwinds (the datagram of that call
-/// counts as delivered, as any arrival whose call unwinds).
-struct Flight<'a> {
-    shared: &'a Shared,
-    process: ProcRef,
-    /// Taken when it lands.
-    run: Option<Box<DatagramRun>>,
-    /// A filter call is under way.
-    calling: bool,
-    _window: super::context::CallbackWindow<'a>,
-}
-
-impl Drop for Flight<'_> {
-    fn drop(&mut self) {
-        let Some(mut run) = self.run.take() else { return };
-        if self.calling {
-            run.advance();
-            self.process.state.lock().delivered_to_filter();
-        }
-        self.shared.core.lock().land(&self.process, run);
-    }
-}
-
 impl Shared {
     /// Deliver what has arrived, in order, running the host's callbacks with no lock of
     /// ours held. Returns how many callbacks ran. Arrivals recorded while this runs (a
@@ -377,7 +358,7 @@ impl Shared {
     pub(crate) fn dispatch(&self, only: Option<&ProcRef>, host: &mut dyn Host) -> usize {
         let mut calls = 0;
         // The host is asked with no lock held, before each host call.
-        let mut paused = self.call_host(|| host.pause_delivery());
+        let mut paused = host.pause_delivery();
         // One lock for the bookkeeping and each next delivery, released for the host call
         // only: a poll that delivers one event takes the core lock twice (it took it four
         // times, a tenth of a ping-pong's user time).
@@ -389,9 +370,17 @@ impl Shared {
             let Some(next) = core.next_delivery(only) else { break };
             let Some(delivery) = next else { continue };
             drop(core);
-            calls += self.deliver(delivery, host, &mut spent);
-            paused = self.call_host(|| host.pause_delivery());
+            let delivered = self.deliver(delivery, host, &mut spent);
+            calls += delivered.calls;
+            paused = host.pause_delivery();
             core = self.core.lock();
+            if let Some((process, run)) = delivered.landing {
+                // The rest of a run costs no budget of its own: a batch is at most BATCH
+                // calls, counted once.
+                if core.land(process, run) {
+                    budget += 1;
+                }
+            }
         }
         let releases = core.finish_delivery(spent);
         drop(core);
@@ -441,7 +430,13 @@ impl Shared {
                 core.apply(&process, &mut state, arrival)
             };
             if let Some(call) = call {
-                calls += self.deliver(Delivery { process, call }, host, &mut spent);
+                let delivered = self.deliver(Delivery { process, call }, host, &mut spent);
+                calls += delivered.calls;
+                // Status news is never input, so no run lands here; were one to, it would
+                // go back to its place.
+                if let Some((process, run)) = delivered.landing {
+                    self.core.lock().land(process, run);
+                }
             }
         }
         self.finish_delivery(spent);
@@ -456,7 +451,7 @@ impl Shared {
     }
 
     /// Make one host call.
-    fn deliver(&self, delivery: Delivery, host: &mut dyn Host, spent: &mut Vec<Vec<u8>>) -> usize {
+    fn deliver(&self, delivery: Delivery, host: &mut dyn Host, spent: &mut Vec<Vec<u8>>) -> Delivered {
         let Delivery { process, call } = delivery;
         match call {
             Call::Filter { filter, data } => {
@@ -465,67 +460,53 @@ impl Shared {
                 if super::buffers::BufferPool::may_return(&data) {
                     spent.push(data);
                 }
-                1
+                Delivered::calls(1)
             }
-            Call::Datagram { filter, run } => self.deliver_run(process, filter, run, host),
+            Call::Datagram { mut filter, mut run } => {
+                let mut calls = 0;
+                loop {
+                    self.call_host(|| host.filter(&process, &filter, run.current()));
+                    calls += 1;
+                    run.advance();
+                    let paused = host.pause_delivery();
+                    let next = {
+                        let mut core = self.core.lock();
+                        let mut state = process.state.lock();
+                        state.delivered_to_filter();
+                        // The next datagram at once, as dispatch would deliver it next: the
+                        // run is still first in line (nothing was put ahead of it) and the
+                        // process still takes datagrams as read. Otherwise the run lands
+                        // back in the queue.
+                        let goes_on = !paused
+                            && !run.is_done()
+                            && core.inbox().flight_is_first()
+                            && state.takes_datagrams_as_read();
+                        goes_on.then(|| core.start_datagram(&process, &mut state, &mut run))
+                    };
+                    // The filter called before goes outside the locks: a filter replaced
+                    // during its call may lose its last reference here.
+                    match next {
+                        Some(next) => filter = next,
+                        None => break,
+                    }
+                }
+                Delivered { calls, landing: Some((process, run)) }
+            }
             Call::Sentinel { sentinel, event, unlisted } => {
                 if event == SentinelEvent::Open && !self.tls_check_passes(&process, host) {
-                    return 0;
+                    return Delivered::calls(0);
                 }
                 self.call_host(|| host.sentinel(&process, &sentinel, &event));
                 // The list's reference goes after the call (it may be the last one).
                 drop(unlisted);
-                1
+                Delivered::calls(1)
             }
-            Call::Accept { accepted } => self.deliver_accept(&process, accepted, host),
+            Call::Accept { accepted } => Delivered::calls(self.deliver_accept(&process, accepted, host)),
             Call::AcceptFailed { log, errno } => {
                 self.call_host(|| host.log(&process, &log, None, &LogEvent::AcceptFailed(errno)));
-                1
+                Delivered::calls(1)
             }
         }
-    }
-
-    /// A datagram run's filter calls, one per datagram, each read where it lies. After
-    /// each, the next goes at once, as a dispatch would deliver it next: unless the host
-    /// asks to pause, something was put ahead of the run for its process, or the process no
-    /// longer takes datagrams as read (the filter stopped or deleted it, or changed its
-    /// coding system). Then the run lands back in its place, and dispatch goes on from
-    /// there.
-    fn deliver_run(
-        &self,
-        process: ProcRef,
-        mut filter: Value,
-        run: Box<DatagramRun>,
-        host: &mut dyn Host,
-    ) -> usize {
-        let mut flight =
-            Flight { shared: self, process, run: Some(run), calling: false, _window: self.callback_window() };
-        let mut calls = 0;
-        while let Some(run) = flight.run.as_mut() {
-            flight.calling = true;
-            self.call_host(|| host.filter(&flight.process, &filter, run.current()));
-            run.advance();
-            flight.calling = false;
-            calls += 1;
-            flight.process.state.lock().delivered_to_filter();
-            let paused = host.pause_delivery();
-            let next = {
-                let mut core = self.core.lock();
-                let mut state = flight.process.state.lock();
-                let goes_on = !paused
-                    && !run.is_done()
-                    && core.inbox().flight_is_first(&flight.process)
-                    && state.takes_datagrams_as_read();
-                goes_on.then(|| start_next_datagram(&mut state, run))
-            };
-            // The filter called before goes outside the locks: a filter replaced during
-            // its call may lose its last reference here.
-            match next {
-                Some(next) => filter = next,
-                None => break,
-            }
-        }
-        calls
     }
 
     /// Before a TLS client's `"open\n"`: the host's own check of the finished handshake

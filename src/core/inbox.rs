@@ -7,8 +7,9 @@
 //! that changes them is *delivered*, right before the host hears of it.
 //!
 //! A datagram run (a batch read at once) is one arrival; its datagrams go out one per
-//! filter call. While its calls run, the run is *in flight*: a placeholder keeps its place
-//! in the queue, and it lands back there (see [`Inbox::start_flight`]).
+//! filter call. While a call runs, the rest of the run is *in flight*: out of the queue,
+//! but still first in line for its process, as if it were at the queue's front (see
+//! [`Inbox::start_flight`]).
 //!
 //! One process's stream is the subsequence of the context's queue that names it. While the
 //! process holds its input (`stop-process`, a filter of `t`), its arrivals move to a held
@@ -34,11 +35,6 @@ pub(crate) enum Arrival {
     /// the sender has an address to answer. Each is decoded, and reaches the filter, on its
     /// own.
     Datagrams(Box<DatagramRun>),
-    /// The place of a datagram run whose filter calls are under way (delivery.rs): the run
-    /// lands back here. It stands for the run: input, so status news behind it waits, and
-    /// what is put ahead for its process goes ahead of it. Never delivered: no dispatch
-    /// runs while a run is in flight.
-    InFlight,
     /// Text already decoded: what a decoder still held when its coding system changed.
     Text(Decoded),
     /// With `:framing`: the process's framer has the next whole message (or the reason the
@@ -94,14 +90,7 @@ impl Arrival {
 
     /// What reaches a filter: bytes read, decoded text, a framed message.
     fn is_data(&self) -> bool {
-        matches!(
-            self,
-            Arrival::Data { .. }
-                | Arrival::Datagrams(_)
-                | Arrival::InFlight
-                | Arrival::Text(_)
-                | Arrival::Framed
-        )
+        matches!(self, Arrival::Data { .. } | Arrival::Datagrams(_) | Arrival::Text(_) | Arrival::Framed)
     }
 }
 
@@ -111,52 +100,62 @@ impl Arrival {
 pub(crate) struct Inbox {
     queue: VecDeque<(ProcRef, Arrival)>,
     held: HashMap<u64, VecDeque<Arrival>>,
-    /// Where the arrival last taken out was ([`Inbox::put_back`], [`Inbox::start_flight`]):
-    /// the front, or with JUST-THIS-ONE, wherever that process's first arrival was.
-    taken_at: usize,
+    flight: Option<Flight>,
+}
+
+/// The datagram run whose filter call is under way, out of the queue meanwhile.
+struct Flight {
+    /// Its process.
+    serial: u64,
+    /// Arrivals queued ahead of it for its process while the call ran (they went to the
+    /// queue's front): the run lands right behind them.
+    ahead: usize,
 }
 
 impl Inbox {
     /// Whether nothing waits for delivery (held arrivals wait for their process, not for
-    /// delivery; a run in flight waits in its placeholder).
+    /// delivery; a run in flight lands back in the queue when its call returns).
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
 
-    /// The datagram run of `process` just taken out goes in flight for its filter calls:
-    /// a placeholder ([`Arrival::InFlight`]) keeps its place until [`Inbox::land`].
+    /// A datagram run of `process` leaves the queue for one of its filter calls; until
+    /// [`Inbox::land`], it keeps its place, first in line for its process. Only dispatch
+    /// takes arrivals out of the queue, and none runs during a callback, so nothing can be
+    /// delivered past it meanwhile.
     pub(crate) fn start_flight(&mut self, process: &ProcRef) {
-        self.put_back(process, Arrival::InFlight);
+        self.flight = Some(Flight { serial: process.serial, ahead: 0 });
     }
 
-    /// Whether the run in flight for `process` is still next in line for it: nothing was
-    /// put ahead of it.
-    pub(crate) fn flight_is_first(&self, process: &ProcRef) -> bool {
-        let first = self.queue.iter().find(|(queued, _)| Arc::ptr_eq(queued, process));
-        first.is_some_and(|(_, arrival)| matches!(arrival, Arrival::InFlight))
-    }
-
-    /// The run's calls are over: what is left of it takes its placeholder's place. Returns
-    /// the placeholder's reference when the placeholder went (to be released outside the
-    /// locks), and the run when nothing is left of it (or its place is gone: the queue
-    /// was emptied), to be recycled.
+    /// The run's call returned: the rest of the run goes back to its place (the front,
+    /// behind whatever was queued ahead of it meanwhile); a run with nothing left comes
+    /// back, with its process, to be recycled.
     pub(crate) fn land(
         &mut self,
-        process: &ProcRef,
+        process: ProcRef,
         run: Box<DatagramRun>,
-    ) -> (Option<ProcRef>, Option<Box<DatagramRun>>) {
-        let place = self.queue.iter().position(|(queued, arrival)| {
-            matches!(arrival, Arrival::InFlight) && Arc::ptr_eq(queued, process)
-        });
-        let Some(place) = place else { return (None, Some(run)) };
+    ) -> Option<(ProcRef, Box<DatagramRun>)> {
+        let ahead = self.flight.take().map_or(0, |flight| flight.ahead);
         if run.is_done() {
-            let placeholder = self.queue.remove(place).map(|(queued, _)| queued);
-            return (placeholder, Some(run));
+            return Some((process, run));
         }
-        if let Some((_, arrival)) = self.queue.get_mut(place) {
-            *arrival = Arrival::Datagrams(run);
+        let entry = (process, Arrival::Datagrams(run));
+        match ahead {
+            0 => self.queue.push_front(entry),
+            _ => self.queue.insert(ahead.min(self.queue.len()), entry),
         }
-        (None, None)
+        None
+    }
+
+    /// Whether the run in flight is still the next arrival to deliver: nothing was queued
+    /// ahead of it during its call.
+    pub(crate) fn flight_is_first(&self) -> bool {
+        self.flight.as_ref().is_some_and(|flight| flight.ahead == 0)
+    }
+
+    /// Whether `process` has a run in flight.
+    fn in_flight(&self, process: &ProcRef) -> bool {
+        self.flight.as_ref().is_some_and(|flight| flight.serial == process.serial)
     }
 
     /// How many arrivals wait for delivery.
@@ -217,7 +216,7 @@ impl Inbox {
     /// input (data, decoded text) that no input recorded before it for the same process
     /// holds back. Emacs's status_notify delivers such news and never input.
     pub(crate) fn take_status_news(&mut self) -> Vec<(ProcRef, Arrival)> {
-        let mut behind_input = HashSet::new();
+        let mut behind_input: HashSet<u64> = self.flight.iter().map(|flight| flight.serial).collect();
         let mut news = Vec::new();
         let mut kept = VecDeque::with_capacity(self.queue.len());
         for (process, arrival) in self.queue.drain(..) {
@@ -237,12 +236,11 @@ impl Inbox {
     /// Whether an arrival for `process` waits for delivery.
     #[cfg(any(test, feature = "emacs-module"))]
     pub(crate) fn has_for(&self, process: &ProcRef) -> bool {
-        self.queue.iter().any(|(queued, _)| Arc::ptr_eq(queued, process))
+        self.in_flight(process) || self.queue.iter().any(|(queued, _)| Arc::ptr_eq(queued, process))
     }
 
     /// The next arrival to deliver.
     pub(crate) fn pop(&mut self) -> Option<(ProcRef, Arrival)> {
-        self.taken_at = 0;
         self.queue.pop_front()
     }
 
@@ -250,28 +248,32 @@ impl Inbox {
     /// process's own stream stays in order, which is all the queue promises).
     pub(crate) fn pop_for(&mut self, process: &ProcRef) -> Option<(ProcRef, Arrival)> {
         let index = self.queue.iter().position(|(queued, _)| Arc::ptr_eq(queued, process))?;
-        self.taken_at = index;
         self.queue.remove(index)
     }
 
-    /// Put an arrival back where the arrival just taken out was, to be delivered next, as
-    /// it would have been (the rest of what that arrival brought).
-    pub(crate) fn put_back(&mut self, process: &ProcRef, arrival: Arrival) {
-        let entry = (process.clone(), arrival);
-        match self.taken_at.min(self.queue.len()) {
-            0 => self.queue.push_front(entry),
-            at => self.queue.insert(at, entry),
-        }
+    /// Put an arrival back at the front, to be delivered next.
+    pub(crate) fn push_front(&mut self, process: &ProcRef, arrival: Arrival) {
+        self.queue.push_front((process.clone(), arrival));
     }
 
     /// Queue `arrivals` ahead of whatever the queue still has for `process`: those were
     /// recorded later (they reached the queue while the process was held, or after the
     /// bytes a decoder kept). Other processes keep their places.
     fn put_ahead(&mut self, process: &ProcRef, arrivals: impl Iterator<Item = Arrival>) {
-        let first = self.queue.iter().position(|(queued, _)| Arc::ptr_eq(queued, process));
+        // A run in flight is first in line for its process, at the queue's front.
+        let first = if self.in_flight(process) {
+            Some(0)
+        } else {
+            self.queue.iter().position(|(queued, _)| Arc::ptr_eq(queued, process))
+        };
         let start = first.unwrap_or(self.queue.len());
-        for (at, arrival) in (start..).zip(arrivals) {
-            self.queue.insert(at, (process.clone(), arrival));
+        let mut end = start;
+        for arrival in arrivals {
+            self.queue.insert(end, (process.clone(), arrival));
+            end += 1;
+        }
+        if let Some(flight) = self.flight.as_mut().filter(|flight| flight.serial == process.serial) {
+            flight.ahead += end - start;
         }
     }
 }

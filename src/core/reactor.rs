@@ -204,12 +204,7 @@ impl Core {
         for _ in 0..TURNS_PER_PROCESS {
             let Some(socket) = state.link.socket() else { return false };
             let received = match self.datagrams().receive(socket, slot) {
-                Ok(received) if received > 0 => received,
-                // recvmmsg says none arrived without saying EAGAIN: nothing to record.
-                Ok(_) => {
-                    state.link.read_dry();
-                    return false;
-                }
+                Ok(received) => received,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     state.link.read_dry();
                     return false;
