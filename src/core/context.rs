@@ -161,7 +161,7 @@ pub(crate) struct Core {
     handshakes: Handshakes,
     /// Stream read buffers, reused across reads (buffers.rs).
     buffers: BufferPool,
-    /// Scratch space for datagrams, and the runs they are delivered in (datagrams.rs).
+    /// Scratch space for datagrams, which are copied out at their exact size (datagrams.rs).
     datagrams: DatagramBatch,
     /// The tunables (`Shared::update_settings`).
     settings: Settings,
@@ -343,6 +343,13 @@ impl Core {
     #[inline]
     pub(crate) fn buffers(&mut self) -> &mut BufferPool {
         &mut self.buffers
+    }
+
+    /// The `index`th datagram of the last batch, copied out for its event (into a pooled
+    /// buffer: no allocation per datagram).
+    pub(crate) fn take_datagram(&mut self, index: usize) -> Vec<u8> {
+        let bytes = self.datagrams.datagram(index);
+        self.buffers.copy_out(bytes)
     }
 
     /// The datagram scratch space.

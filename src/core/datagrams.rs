@@ -1,8 +1,6 @@
 //! Receiving datagrams several at a time with `recvmmsg`: one system call for up to
 //! [`BATCH`] datagrams instead of one each (W5's profile: the per-datagram recvfrom was
-//! the largest cost after the filter call itself). A batch travels on as one
-//! [`DatagramRun`], one arrival for all its datagrams: a buffer, an inbox entry and a lock
-//! round per datagram were half of W5's user-space instructions.
+//! the largest cost after the filter call itself).
 
 use std::io;
 use std::mem::{self, MaybeUninit};
@@ -15,13 +13,6 @@ use super::address::Address;
 /// Datagrams per `recvmmsg`.
 pub(crate) const BATCH: usize = 8;
 
-/// Spare runs kept for reuse: a few turns' batches of small datagrams.
-const MAX_SPARE_RUNS: usize = 32;
-
-/// A spare run keeps a buffer of at most this many bytes (a batch of large datagrams
-/// gets a buffer of its own, freed after delivery, so spares never pin much memory).
-const SPARE_RUN_BYTES: usize = 16 * 1024;
-
 /// Scratch space for one batch: a slot per datagram, each big enough for the largest one,
 /// and its sender's address. Made on first use, kept by the context.
 #[derive(Default)]
@@ -31,11 +22,6 @@ pub(crate) struct DatagramBatch {
     senders: Vec<libc::sockaddr_storage>,
     headers: Vec<libc::mmsghdr>,
     vectors: Vec<libc::iovec>,
-    /// Runs delivered and given back, for the next batches. Boxed as they travel in an
-    /// arrival (a run inline would make every arrival 8 bytes bigger), so that reusing one
-    /// costs no allocation.
-    #[allow(clippy::vec_box)]
-    spare_runs: Vec<Box<DatagramRun>>,
 }
 
 // SAFETY: the raw pointers in `headers`/`vectors` only point into this struct's own heap
@@ -107,28 +93,6 @@ impl DatagramBatch {
         }
     }
 
-    /// The first `received` datagrams of the last batch as a run, with their senders when
-    /// `with_senders` (a server answers whoever spoke last).
-    pub(crate) fn take_run(&mut self, received: usize, with_senders: bool) -> Box<DatagramRun> {
-        let mut run = self.spare_runs.pop().unwrap_or_default();
-        for index in 0..received {
-            run.bytes.extend_from_slice(self.datagram(index));
-            let sender = if with_senders { self.sender(index) } else { None };
-            run.ends.push((run.bytes.len(), sender));
-        }
-        run
-    }
-
-    /// Take back a delivered run for a later batch.
-    pub(crate) fn recycle(&mut self, mut run: Box<DatagramRun>) {
-        if run.bytes.capacity() <= SPARE_RUN_BYTES && self.spare_runs.len() < MAX_SPARE_RUNS {
-            run.bytes.clear();
-            run.ends.clear();
-            run.next = 0;
-            self.spare_runs.push(run);
-        }
-    }
-
     /// Size the scratch space and point every header at its slot (once per slot size);
     /// then reset what the kernel changes on each call.
     fn prepare(&mut self, slot: usize) {
@@ -164,48 +128,6 @@ impl DatagramBatch {
     }
 }
 
-/// The datagrams of one batch, delivered one per filter call, in order: their bytes one
-/// after another, where each ends and who sent it, and how many were delivered.
-pub(crate) struct DatagramRun {
-    bytes: Vec<u8>,
-    /// Each datagram's end in `bytes`, and its sender (taken when its delivery starts).
-    ends: Vec<(usize, Option<Address>)>,
-    /// The next datagram to deliver.
-    next: usize,
-}
-
-impl Default for DatagramRun {
-    fn default() -> DatagramRun {
-        DatagramRun { bytes: Vec::with_capacity(4096), ends: Vec::with_capacity(BATCH), next: 0 }
-    }
-}
-
-impl DatagramRun {
-    /// The next datagram to deliver. Only for a run that is not done.
-    pub(crate) fn current(&self) -> &[u8] {
-        let start = match self.next {
-            0 => 0,
-            next => self.ends[next - 1].0,
-        };
-        &self.bytes[start..self.ends[self.next].0]
-    }
-
-    /// The next datagram's sender (once: it moves to the process as its reply address).
-    pub(crate) fn take_sender(&mut self) -> Option<Address> {
-        self.ends.get_mut(self.next).and_then(|(_, sender)| sender.take())
-    }
-
-    /// The next datagram was delivered.
-    pub(crate) fn advance(&mut self) {
-        self.next += 1;
-    }
-
-    /// Whether every datagram was delivered.
-    pub(crate) fn is_done(&self) -> bool {
-        self.next >= self.ends.len()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,39 +156,6 @@ mod tests {
         }
         let empty = batch.receive(&receiver, 65536).unwrap_err();
         assert_eq!(empty.kind(), io::ErrorKind::WouldBlock);
-    }
-
-    #[test]
-    fn a_run_gives_each_datagram_once_in_order_with_its_sender() {
-        let receiver = Socket::new(Domain::IPV4, Type::DGRAM, None).unwrap();
-        receiver.bind(&"127.0.0.1:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
-        let sender = Socket::new(Domain::IPV4, Type::DGRAM, None).unwrap();
-        let datagrams: [&[u8]; 3] = [b"one", b"", b"three"];
-        for datagram in datagrams {
-            sender.send_to(datagram, &receiver.local_addr().unwrap()).unwrap();
-        }
-        let port = sender.local_addr().unwrap().as_socket().unwrap().port();
-        let mut batch = DatagramBatch::default();
-        assert_eq!(batch.receive(&receiver, 65536).unwrap(), 3);
-        let mut run = batch.take_run(3, true);
-        for datagram in datagrams {
-            assert!(!run.is_done());
-            assert_eq!(run.current(), datagram);
-            assert_eq!(run.take_sender(), Some(Address::Inet4 { octets: [127, 0, 0, 1], port }));
-            assert_eq!(run.take_sender(), None, "a sender is given once");
-            run.advance();
-        }
-        assert!(run.is_done());
-
-        // A recycled run starts empty; a client's run has no senders.
-        batch.recycle(run);
-        sender.send_to(b"again", &receiver.local_addr().unwrap()).unwrap();
-        assert_eq!(batch.receive(&receiver, 65536).unwrap(), 1);
-        let mut run = batch.take_run(1, false);
-        assert_eq!(run.take_sender(), None);
-        assert_eq!(run.current(), b"again");
-        run.advance();
-        assert!(run.is_done());
     }
 
     #[test]

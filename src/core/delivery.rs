@@ -3,7 +3,6 @@
 //! them.
 
 use super::context::{Core, Host, Shared};
-use super::datagrams::DatagramRun;
 #[cfg(feature = "emacs-module")]
 use super::error::Result;
 use super::event::{LogEvent, SentinelEvent};
@@ -22,30 +21,11 @@ struct Delivery {
     call: Call,
 }
 
-/// What a delivery did: how many host calls it made, and the datagram run (with its
-/// process) to land back in the inbox.
-struct Delivered {
-    calls: usize,
-    landing: Option<(ProcRef, Box<DatagramRun>)>,
-}
-
-impl Delivered {
-    fn calls(calls: usize) -> Delivered {
-        Delivered { calls, landing: None }
-    }
-}
-
 /// What the host is called with, besides the process (`Delivery`).
 enum Call {
     Filter {
         filter: Value,
         data: Vec<u8>,
-    },
-    /// The filter reads the run's next datagram in place; the rest of the run is in flight
-    /// meanwhile (inbox.rs) and lands back in the queue after the call.
-    Datagram {
-        filter: Value,
-        run: Box<DatagramRun>,
     },
     Sentinel {
         sentinel: Value,
@@ -85,19 +65,6 @@ impl Core {
         }
     }
 
-    /// A datagram run's call returned: the rest of the run goes back to its place in the
-    /// inbox; a run with nothing left is kept for a later batch. True when it went back.
-    fn land(&mut self, process: ProcRef, run: Box<DatagramRun>) -> bool {
-        match self.inbox().land(process, run) {
-            None => true,
-            Some((process, run)) => {
-                self.datagrams().recycle(run);
-                self.release_later(process);
-                false
-            }
-        }
-    }
-
     /// Take back a delivery's spent read buffers; the references to let go of once the
     /// locks are released.
     fn finish_delivery(&mut self, spent: Vec<Vec<u8>>) -> Vec<ProcRef> {
@@ -124,27 +91,28 @@ impl Core {
             return None;
         }
         match arrival {
-            Arrival::Data { bytes } => self.deliver_read(process, state, bytes),
-            Arrival::Datagrams(mut run) => {
-                if state.takes_datagrams_as_read() {
-                    // Binary and unframed (the common case).
-                    let filter = self.start_datagram(process, state, &mut run);
-                    return Some(Call::Datagram { filter, run });
-                }
-                // Emacs sets the reply address per read, right before the filter runs.
-                if let Some(sender) = run.take_sender() {
+            Arrival::Data { bytes, sender } => {
+                if let Some(sender) = sender {
+                    // Emacs sets the reply address per read, right before the filter runs.
                     state.delivering_from(sender);
                 }
-                let bytes = self.buffers().copy_out(run.current());
-                run.advance();
-                // The rest stays first in line; what a framer makes of this datagram
-                // goes ahead of it.
-                if run.is_done() {
-                    self.datagrams().recycle(run);
-                } else {
-                    self.inbox().push_front(process, Arrival::Datagrams(run));
+                if state.framer().is_some() {
+                    return self.deliver_message(process, state, Some(bytes));
                 }
-                self.deliver_read(process, state, bytes)
+                let whole = state.kind() == super::socket::SocketKind::Datagram;
+                // Binary input (the common case) skips the decoder's call altogether.
+                let (data, multibyte) = if state.coding.passes_input() {
+                    (bytes, false)
+                } else {
+                    self.decode(state, bytes, whole)
+                };
+                if data.is_empty() && state.kind() != super::socket::SocketKind::Datagram {
+                    // The decoder holds all of it (a character cut by the read).
+                    let size = self.settings().read_max;
+                    self.buffers().give_back(data, size);
+                    return None;
+                }
+                self.filter_call(state, data, multibyte)
             }
             Arrival::Text(Decoded { data, multibyte }) => self.filter_call(state, data, multibyte),
             Arrival::Framed => self.deliver_message(process, state, None),
@@ -226,37 +194,6 @@ impl Core {
                 log.is_non_nil().then(|| Call::AcceptFailed { log, errno })
             }
         }
-    }
-
-    /// The filter call for a run's next datagram, read where it lies in the run, which is
-    /// in flight meanwhile (inbox.rs): its sender becomes the reply address (Emacs sets it
-    /// per read, right before the filter runs). Returns the filter.
-    fn start_datagram(&mut self, process: &ProcRef, state: &mut State, run: &mut DatagramRun) -> Value {
-        if let Some(sender) = run.take_sender() {
-            state.delivering_from(sender);
-        }
-        state.delivering_to_filter(false);
-        self.inbox().start_flight(process);
-        state.filter().clone()
-    }
-
-    /// Bytes as read (a stream's read, or one datagram): through the framer if the process
-    /// has one, decoded as the process decodes, to the filter.
-    fn deliver_read(&mut self, process: &ProcRef, state: &mut State, bytes: Vec<u8>) -> Option<Call> {
-        if state.framer().is_some() {
-            return self.deliver_message(process, state, Some(bytes));
-        }
-        let whole = state.kind() == super::socket::SocketKind::Datagram;
-        // Binary input (the common case) skips the decoder's call altogether.
-        let (data, multibyte) =
-            if state.coding.passes_input() { (bytes, false) } else { self.decode(state, bytes, whole) };
-        if data.is_empty() && !whole {
-            // The decoder holds all of it (a character cut by the read).
-            let size = self.settings().read_max;
-            self.buffers().give_back(data, size);
-            return None;
-        }
-        self.filter_call(state, data, multibyte)
     }
 
     fn filter_call(&mut self, state: &mut State, data: Vec<u8>, multibyte: bool) -> Option<Call> {
@@ -370,17 +307,9 @@ impl Shared {
             let Some(next) = core.next_delivery(only) else { break };
             let Some(delivery) = next else { continue };
             drop(core);
-            let delivered = self.deliver(delivery, host, &mut spent);
-            calls += delivered.calls;
+            calls += self.deliver(delivery, host, &mut spent);
             paused = host.pause_delivery();
             core = self.core.lock();
-            if let Some((process, run)) = delivered.landing {
-                // The rest of a run costs no budget of its own: a batch is at most BATCH
-                // calls, counted once.
-                if core.land(process, run) {
-                    budget += 1;
-                }
-            }
         }
         let releases = core.finish_delivery(spent);
         drop(core);
@@ -430,13 +359,7 @@ impl Shared {
                 core.apply(&process, &mut state, arrival)
             };
             if let Some(call) = call {
-                let delivered = self.deliver(Delivery { process, call }, host, &mut spent);
-                calls += delivered.calls;
-                // Status news is never input, so no run lands here; were one to, it would
-                // go back to its place.
-                if let Some((process, run)) = delivered.landing {
-                    self.core.lock().land(process, run);
-                }
+                calls += self.deliver(Delivery { process, call }, host, &mut spent);
             }
         }
         self.finish_delivery(spent);
@@ -451,7 +374,7 @@ impl Shared {
     }
 
     /// Make one host call.
-    fn deliver(&self, delivery: Delivery, host: &mut dyn Host, spent: &mut Vec<Vec<u8>>) -> Delivered {
+    fn deliver(&self, delivery: Delivery, host: &mut dyn Host, spent: &mut Vec<Vec<u8>>) -> usize {
         let Delivery { process, call } = delivery;
         match call {
             Call::Filter { filter, data } => {
@@ -460,51 +383,21 @@ impl Shared {
                 if super::buffers::BufferPool::may_return(&data) {
                     spent.push(data);
                 }
-                Delivered::calls(1)
-            }
-            Call::Datagram { mut filter, mut run } => {
-                let mut calls = 0;
-                loop {
-                    self.call_host(|| host.filter(&process, &filter, run.current()));
-                    calls += 1;
-                    run.advance();
-                    let paused = host.pause_delivery();
-                    let next = {
-                        let mut core = self.core.lock();
-                        let mut state = process.state.lock();
-                        state.delivered_to_filter();
-                        // The next datagram at once, as dispatch would deliver it next: the
-                        // run is still first in line (nothing was put ahead of it) and the
-                        // process still takes datagrams as read. Otherwise the run lands
-                        // back in the queue.
-                        let goes_on = !paused
-                            && !run.is_done()
-                            && core.inbox().flight_is_first()
-                            && state.takes_datagrams_as_read();
-                        goes_on.then(|| core.start_datagram(&process, &mut state, &mut run))
-                    };
-                    // The filter called before goes outside the locks: a filter replaced
-                    // during its call may lose its last reference here.
-                    match next {
-                        Some(next) => filter = next,
-                        None => break,
-                    }
-                }
-                Delivered { calls, landing: Some((process, run)) }
+                1
             }
             Call::Sentinel { sentinel, event, unlisted } => {
                 if event == SentinelEvent::Open && !self.tls_check_passes(&process, host) {
-                    return Delivered::calls(0);
+                    return 0;
                 }
                 self.call_host(|| host.sentinel(&process, &sentinel, &event));
                 // The list's reference goes after the call (it may be the last one).
                 drop(unlisted);
-                Delivered::calls(1)
+                1
             }
-            Call::Accept { accepted } => Delivered::calls(self.deliver_accept(&process, accepted, host)),
+            Call::Accept { accepted } => self.deliver_accept(&process, accepted, host),
             Call::AcceptFailed { log, errno } => {
                 self.call_host(|| host.log(&process, &log, None, &LogEvent::AcceptFailed(errno)));
-                Delivered::calls(1)
+                1
             }
         }
     }

@@ -62,7 +62,7 @@ impl Core {
         let Some(framing) = Framing::from_value(value)? else {
             let rest = state.set_framer(None).map(|mut old| old.take_rest()).unwrap_or_default();
             if !rest.is_empty() {
-                self.inbox().record_ahead(process, state, Arrival::Data { bytes: rest });
+                self.inbox().record_ahead(process, state, Arrival::Data { bytes: rest, sender: None });
             }
             return Ok(());
         };

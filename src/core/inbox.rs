@@ -6,11 +6,6 @@
 //! A process's status, its decoding and its datagram reply address change when the arrival
 //! that changes them is *delivered*, right before the host hears of it.
 //!
-//! A datagram run (a batch read at once) is one arrival; its datagrams go out one per
-//! filter call. While a call runs, the rest of the run is *in flight*: out of the queue,
-//! but still first in line for its process, as if it were at the queue's front (see
-//! [`Inbox::start_flight`]).
-//!
 //! One process's stream is the subsequence of the context's queue that names it. While the
 //! process holds its input (`stop-process`, a filter of `t`), its arrivals move to a held
 //! queue of its own instead, and every later one follows them there, so nothing jumps the
@@ -21,7 +16,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use super::datagrams::DatagramRun;
+use super::address::Address;
 use super::process::{ProcRef, State};
 use super::process_coding::Decoded;
 use super::short_text::HostText;
@@ -29,12 +24,9 @@ use super::status::Failure;
 
 /// Something that happened to a process, waiting to be delivered.
 pub(crate) enum Arrival {
-    /// Bytes as read from a stream, decoded at delivery.
-    Data { bytes: Vec<u8> },
-    /// Datagrams read in one batch, each with its sender when the process is a server and
-    /// the sender has an address to answer. Each is decoded, and reaches the filter, on its
-    /// own.
-    Datagrams(Box<DatagramRun>),
+    /// Bytes as read, decoded at delivery. A datagram is one arrival, with its sender when
+    /// the sender has an address to answer.
+    Data { bytes: Vec<u8>, sender: Option<Address> },
     /// Text already decoded: what a decoder still held when its coding system changed.
     Text(Decoded),
     /// With `:framing`: the process's framer has the next whole message (or the reason the
@@ -90,7 +82,7 @@ impl Arrival {
 
     /// What reaches a filter: bytes read, decoded text, a framed message.
     fn is_data(&self) -> bool {
-        matches!(self, Arrival::Data { .. } | Arrival::Datagrams(_) | Arrival::Text(_) | Arrival::Framed)
+        matches!(self, Arrival::Data { .. } | Arrival::Text(_) | Arrival::Framed)
     }
 }
 
@@ -100,62 +92,13 @@ impl Arrival {
 pub(crate) struct Inbox {
     queue: VecDeque<(ProcRef, Arrival)>,
     held: HashMap<u64, VecDeque<Arrival>>,
-    flight: Option<Flight>,
-}
-
-/// The datagram run whose filter call is under way, out of the queue meanwhile.
-struct Flight {
-    /// Its process.
-    serial: u64,
-    /// Arrivals queued ahead of it for its process while the call ran (they went to the
-    /// queue's front): the run lands right behind them.
-    ahead: usize,
 }
 
 impl Inbox {
     /// Whether nothing waits for delivery (held arrivals wait for their process, not for
-    /// delivery; a run in flight lands back in the queue when its call returns).
+    /// delivery).
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.is_empty()
-    }
-
-    /// A datagram run of `process` leaves the queue for one of its filter calls; until
-    /// [`Inbox::land`], it keeps its place, first in line for its process. Only dispatch
-    /// takes arrivals out of the queue, and none runs during a callback, so nothing can be
-    /// delivered past it meanwhile.
-    pub(crate) fn start_flight(&mut self, process: &ProcRef) {
-        self.flight = Some(Flight { serial: process.serial, ahead: 0 });
-    }
-
-    /// The run's call returned: the rest of the run goes back to its place (the front,
-    /// behind whatever was queued ahead of it meanwhile); a run with nothing left comes
-    /// back, with its process, to be recycled.
-    pub(crate) fn land(
-        &mut self,
-        process: ProcRef,
-        run: Box<DatagramRun>,
-    ) -> Option<(ProcRef, Box<DatagramRun>)> {
-        let ahead = self.flight.take().map_or(0, |flight| flight.ahead);
-        if run.is_done() {
-            return Some((process, run));
-        }
-        let entry = (process, Arrival::Datagrams(run));
-        match ahead {
-            0 => self.queue.push_front(entry),
-            _ => self.queue.insert(ahead.min(self.queue.len()), entry),
-        }
-        None
-    }
-
-    /// Whether the run in flight is still the next arrival to deliver: nothing was queued
-    /// ahead of it during its call.
-    pub(crate) fn flight_is_first(&self) -> bool {
-        self.flight.as_ref().is_some_and(|flight| flight.ahead == 0)
-    }
-
-    /// Whether `process` has a run in flight.
-    fn in_flight(&self, process: &ProcRef) -> bool {
-        self.flight.as_ref().is_some_and(|flight| flight.serial == process.serial)
     }
 
     /// How many arrivals wait for delivery.
@@ -216,7 +159,7 @@ impl Inbox {
     /// input (data, decoded text) that no input recorded before it for the same process
     /// holds back. Emacs's status_notify delivers such news and never input.
     pub(crate) fn take_status_news(&mut self) -> Vec<(ProcRef, Arrival)> {
-        let mut behind_input: HashSet<u64> = self.flight.iter().map(|flight| flight.serial).collect();
+        let mut behind_input = HashSet::new();
         let mut news = Vec::new();
         let mut kept = VecDeque::with_capacity(self.queue.len());
         for (process, arrival) in self.queue.drain(..) {
@@ -234,9 +177,9 @@ impl Inbox {
     }
 
     /// Whether an arrival for `process` waits for delivery.
-    #[cfg(any(test, feature = "emacs-module"))]
+    #[cfg(feature = "emacs-module")]
     pub(crate) fn has_for(&self, process: &ProcRef) -> bool {
-        self.in_flight(process) || self.queue.iter().any(|(queued, _)| Arc::ptr_eq(queued, process))
+        self.queue.iter().any(|(queued, _)| Arc::ptr_eq(queued, process))
     }
 
     /// The next arrival to deliver.
@@ -260,20 +203,10 @@ impl Inbox {
     /// recorded later (they reached the queue while the process was held, or after the
     /// bytes a decoder kept). Other processes keep their places.
     fn put_ahead(&mut self, process: &ProcRef, arrivals: impl Iterator<Item = Arrival>) {
-        // A run in flight is first in line for its process, at the queue's front.
-        let first = if self.in_flight(process) {
-            Some(0)
-        } else {
-            self.queue.iter().position(|(queued, _)| Arc::ptr_eq(queued, process))
-        };
+        let first = self.queue.iter().position(|(queued, _)| Arc::ptr_eq(queued, process));
         let start = first.unwrap_or(self.queue.len());
-        let mut end = start;
-        for arrival in arrivals {
-            self.queue.insert(end, (process.clone(), arrival));
-            end += 1;
-        }
-        if let Some(flight) = self.flight.as_mut().filter(|flight| flight.serial == process.serial) {
-            flight.ahead += end - start;
+        for (at, arrival) in (start..).zip(arrivals) {
+            self.queue.insert(at, (process.clone(), arrival));
         }
     }
 }

@@ -41,8 +41,6 @@ mod process_coding;
 mod queue;
 mod reactor;
 mod round;
-#[cfg(all(test, not(loom)))]
-mod run_tests;
 mod server;
 mod short_text;
 mod starttls;

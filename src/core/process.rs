@@ -664,18 +664,6 @@ impl State {
         self.lifecycle.is_stopped() || self.filter.is_symbol("t")
     }
 
-    /// Whether the next datagram goes to the filter as read, where it lies: the process
-    /// takes input now (not deleted, failed, stopped or holding any), has no framer and
-    /// decodes nothing (binary).
-    pub(crate) fn takes_datagrams_as_read(&self) -> bool {
-        !self.deleted
-            && !self.lifecycle.is_failed()
-            && !self.holds_back_input()
-            && !self.holds_arrivals
-            && self.framer().is_none()
-            && self.coding.passes_input()
-    }
-
     /// Whether a server's accepting is paused after a failed accept.
     pub(crate) fn accept_paused(&self) -> bool {
         self.occasional().is_some_and(|more| more.accept_paused_until.is_some())

@@ -167,7 +167,7 @@ impl Core {
                     self.round().spend_reads(n);
                     // Decoded when delivered, with the coding system in force then.
                     let bytes = self.buffers().hand_over(input, size);
-                    self.inbox().record(process, state, Arrival::Data { bytes });
+                    self.inbox().record(process, state, Arrival::Data { bytes, sender: None });
                     if state.kind() == SocketKind::Stream && state.link.short_read_is_dry(n, size) {
                         state.link.read_dry();
                         return false;
@@ -213,11 +213,17 @@ impl Core {
                 // closing; keep going.
                 Err(_) => continue,
             };
-            // A datagram server answers whoever spoke last: each sender goes with its
-            // datagram and becomes the peer when its filter runs. Unbound unix senders
-            // have no address to answer, so the peer stays as it was, as in Emacs.
-            let run = self.datagrams().take_run(received, state.role() == Role::Server);
-            self.inbox().record(process, state, Arrival::Datagrams(run));
+            for index in 0..received {
+                let bytes = self.take_datagram(index);
+                // A datagram server answers whoever spoke last: the sender goes with the
+                // data and becomes the peer when its filter runs. Unbound unix senders
+                // have no address to answer, so the peer stays as it was, as in Emacs.
+                let sender = match state.role() {
+                    Role::Server => self.datagrams().sender(index),
+                    _ => None,
+                };
+                self.inbox().record(process, state, Arrival::Data { bytes, sender });
+            }
             // A batch that came back short emptied the queue (recvmmsg stops at the first
             // datagram not there); each later datagram is a new wakeup.
             if state.link.short_read_is_dry(received, super::datagrams::BATCH) {

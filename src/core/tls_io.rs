@@ -125,7 +125,7 @@ impl Core {
                 Plain::Bytes(n) => {
                     self.round().spend_reads(n);
                     let bytes = self.buffers().hand_over(input, size);
-                    self.inbox().record(process, state, Arrival::Data { bytes });
+                    self.inbox().record(process, state, Arrival::Data { bytes, sender: None });
                 }
                 Plain::Empty => {
                     self.buffers().give_back(input, size);
